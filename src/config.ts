@@ -1,0 +1,161 @@
+// Configuration: the file (YAML or JSON, validated with zod), environment overrides, and command-line picks,
+// resolved into one BackupSettings. Pure apart from reading the file.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseDocument, LineCounter, isMap, isSeq, type Node as YamlNode } from 'yaml';
+import { z } from 'zod';
+import { UsageError } from './errors.ts';
+
+const positiveInt = z.number().int().positive();
+
+const repoEntry = z.union([
+  z.string().min(1),
+  z.object({ repo: z.string().min(1), url: z.string().min(1).optional() }).strict(),
+  z
+    .object({
+      owner: z.string().min(1),
+      type: z.enum(['org', 'user', 'auto']).default('auto'),
+      includeArchived: z.boolean().default(false),
+      includeForks: z.boolean().default(false),
+      exclude: z.array(z.string()).default([]),
+    })
+    .strict(),
+]);
+
+export const configFileSchema = z
+  .object({
+    root: z.string().min(1).optional(),
+    repositories: z.array(repoEntry).default([]),
+    retentionDays: positiveInt.optional(),
+    keepMin: z.number().int().nonnegative().optional(),
+    concurrency: positiveInt.max(32).optional(),
+    token: z.string().min(1).optional(),
+    apiUrl: z.url().optional(),
+    includePullRefs: z.boolean().optional(),
+    schedule: z.string().min(1).optional(),
+  })
+  .strict();
+
+export type ConfigFile = z.infer<typeof configFileSchema>;
+export type RepoEntry = z.infer<typeof repoEntry>;
+
+/** Everything a command needs to know, wherever it came from (file, environment, flags, action inputs). */
+export interface BackupSettings {
+  /** Backup root: immutable/, snapshots/, archives/, logs/, state/ live under it. */
+  root: string;
+  /** Repositories and owners to back up; owners are expanded through the GitHub API. */
+  repositories: RepoEntry[];
+  /** Secret: reaches git per invocation and the API client only. */
+  token?: string;
+  retentionDays: number;
+  keepMin: number;
+  concurrency: number;
+  /** GitHub REST API base URL (GitHub Enterprise or a test stand-in). */
+  apiUrl: string;
+  /** Keep GitHub's hidden refs/pull/* in mirrors and snapshots. */
+  includePullRefs: boolean;
+  /** Cron schedule for the daemon (UTC). */
+  schedule: string;
+}
+
+export const DEFAULTS = {
+  root: '/backup',
+  retentionDays: 30,
+  keepMin: 7,
+  concurrency: 4,
+  apiUrl: 'https://api.github.com',
+  includePullRefs: false,
+  schedule: '0 2 * * *',
+} as const;
+
+/** Parse and validate config text; errors name the field and, for YAML, the line. */
+export function parseConfig(text: string, source: string): ConfigFile {
+  const isJson = source.endsWith('.json');
+  let data: unknown;
+  let lineOf: (path: PropertyKey[]) => number | undefined = () => undefined;
+  if (isJson) {
+    try {
+      data = JSON.parse(text);
+    } catch (error) {
+      throw new UsageError(`${source}: invalid JSON: ${(error as Error).message}`);
+    }
+  } else {
+    const lineCounter = new LineCounter();
+    const doc = parseDocument(text, { lineCounter, prettyErrors: true });
+    if (doc.errors.length > 0) {
+      throw new UsageError(`${source}: invalid YAML: ${doc.errors[0]!.message}`);
+    }
+    data = doc.toJS() ?? {};
+    lineOf = (path) => {
+      let node: unknown = doc.contents;
+      let found: YamlNode | undefined;
+      for (const key of path) {
+        if (isMap(node) || isSeq(node)) {
+          node = (node as { get(k: unknown, keep: true): unknown }).get(key, true);
+          if (node && typeof node === 'object' && 'range' in node) found = node as YamlNode;
+        } else break;
+      }
+      const offset = found?.range?.[0];
+      return offset === undefined ? undefined : lineCounter.linePos(offset).line;
+    };
+  }
+  const parsed = configFileSchema.safeParse(data);
+  if (!parsed.success) {
+    const messages = parsed.error.issues.map((issue) => {
+      const field = issue.path.length ? issue.path.join('.') : '(top level)';
+      const line = lineOf(issue.path);
+      return `${source}${line ? `:${line}` : ''}: ${field}: ${issue.message}`;
+    });
+    throw new UsageError(`invalid configuration\n  ${messages.join('\n  ')}`);
+  }
+  return parsed.data;
+}
+
+export function loadConfigFile(path: string): ConfigFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read config file ${path}: ${(error as NodeJS.ErrnoException).code ?? error}`);
+  }
+  return parseConfig(text, path);
+}
+
+export interface SettingsOverrides {
+  root?: string;
+  configPath?: string;
+  repositories?: string[];
+  token?: string;
+  retentionDays?: number;
+  keepMin?: number;
+  concurrency?: number;
+}
+
+function envInt(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) throw new UsageError(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+/**
+ * Precedence, highest first: explicit overrides (flags, action inputs), environment, config file, defaults.
+ * `--repo` picks replace the configured list: they say which repositories this run works on.
+ */
+export function resolveSettings(overrides: SettingsOverrides, env: NodeJS.ProcessEnv = process.env): BackupSettings {
+  const configPath = overrides.configPath ?? env.BACKUP_CONFIG;
+  const file: ConfigFile = configPath ? loadConfigFile(configPath) : { repositories: [] };
+  const repositories = overrides.repositories?.length ? overrides.repositories : file.repositories;
+  return {
+    root: resolve(overrides.root ?? env.BACKUP_ROOT ?? file.root ?? DEFAULTS.root),
+    repositories,
+    token: overrides.token ?? (env.GITHUB_TOKEN || undefined) ?? file.token,
+    retentionDays: overrides.retentionDays ?? envInt(env, 'BACKUP_RETENTION_DAYS') ?? file.retentionDays ?? DEFAULTS.retentionDays,
+    keepMin: overrides.keepMin ?? file.keepMin ?? DEFAULTS.keepMin,
+    concurrency: overrides.concurrency ?? file.concurrency ?? DEFAULTS.concurrency,
+    apiUrl: env.GITHUB_API_URL || file.apiUrl || DEFAULTS.apiUrl,
+    includePullRefs: file.includePullRefs ?? DEFAULTS.includePullRefs,
+    schedule: env.BACKUP_SCHEDULE || file.schedule || DEFAULTS.schedule,
+  };
+}

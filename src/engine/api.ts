@@ -1,0 +1,85 @@
+// The engine's contract with its three faces (CLI, actions, container daemon). Implementations live beside it.
+import type { BackupSettings } from '../config.ts';
+import type { Logger } from '../log.ts';
+import type {
+  ExportRepoResult,
+  InitRepoResult,
+  ListRepoResult,
+  PruneRepoResult,
+  RepoTarget,
+  RestoreRepoResult,
+  RunResult,
+  SnapshotRepoResult,
+  StatusRepoResult,
+  SyncRepoResult,
+  VerifyRepoResult,
+} from '../types.ts';
+
+export interface EngineOptions {
+  settings: BackupSettings;
+  /** Injected so retention and naming can be tested with a fake clock. */
+  clock?: () => Date;
+  /** Where log lines go besides the daily log file (for example the CLI's stderr). */
+  logger?: Logger;
+  /** Aborts between phases; an aborted snapshot leaves only a temporary directory. */
+  signal?: AbortSignal;
+}
+
+export interface SyncOptions {
+  /** Take a snapshot even when no ref changed. */
+  forceSnapshot?: boolean;
+  /** Accept an upstream that lost all or most of its refs (otherwise the run fails and the mirror keeps them). */
+  allowRefLoss?: boolean;
+  /** Skip retention after the sync. */
+  noPrune?: boolean;
+}
+
+export interface VerifyOptions {
+  /** "latest" (default) or a snapshot name. */
+  snapshot?: string;
+  all?: boolean;
+}
+
+export interface PruneOptions {
+  dryRun?: boolean;
+  retentionDays?: number;
+  keepMin?: number;
+}
+
+export interface RestoreOptions {
+  /** "latest" (default) or a snapshot name. */
+  snapshot?: string;
+  /** Restore into this directory instead of replacing the live mirror. */
+  to?: string;
+  /** With `to`: a working clone with a checked-out HEAD instead of a bare mirror. */
+  checkout?: boolean;
+  /** Push every branch and tag of the snapshot to this new, empty remote. */
+  push?: string;
+  /** Restore from an archive written by `export`. */
+  fromArchive?: string;
+  force?: boolean;
+  dryRun?: boolean;
+}
+
+export interface ExportOptions {
+  snapshot?: string;
+  format?: 'tar.gz';
+  /** Output file; defaults to archives/<owner>/<repo>/<snapshot>.tar.gz under the root. */
+  output?: string;
+}
+
+export interface Engine {
+  /** Configured repositories and owners expanded into targets; with none configured, those found on disk. */
+  resolveTargets(): Promise<RepoTarget[]>;
+  init(): Promise<RunResult<InitRepoResult>>;
+  sync(options?: SyncOptions): Promise<RunResult<SyncRepoResult>>;
+  snapshot(): Promise<RunResult<SnapshotRepoResult>>;
+  list(): Promise<RunResult<ListRepoResult>>;
+  status(): Promise<RunResult<StatusRepoResult>>;
+  /** Status, with exit code 1 unless every repository synced successfully within the last 26 hours. */
+  health(): Promise<RunResult<StatusRepoResult>>;
+  verify(options?: VerifyOptions): Promise<RunResult<VerifyRepoResult>>;
+  prune(options?: PruneOptions): Promise<RunResult<PruneRepoResult>>;
+  restore(options?: RestoreOptions): Promise<RunResult<RestoreRepoResult>>;
+  exportArchive(options?: ExportOptions): Promise<RunResult<ExportRepoResult>>;
+}

@@ -1,0 +1,47 @@
+// Exit codes and user-facing errors live here and nowhere else (DESIGN.md "Exit codes").
+export const ExitCode = {
+  OK: 0,
+  FAILURE: 1,
+  USAGE: 2,
+  PARTIAL: 3,
+  LOCKED: 4,
+} as const;
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+export const EXIT_CODE_HELP = `EXIT STATUS
+  0  success
+  1  the operation failed (fetch, snapshot, restore, verify or health found a problem)
+  2  usage error: bad arguments, bad configuration, an invalid name
+  3  partial failure: some repositories failed, the others succeeded
+  4  another run holds the lock for a repository or the backup root`;
+
+export class BackupError extends Error {
+  readonly exitCode: ExitCodeValue;
+  constructor(message: string, exitCode: ExitCodeValue = ExitCode.FAILURE, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.exitCode = exitCode;
+  }
+}
+
+/** Bad arguments, bad config, an invalid name: nothing was attempted. */
+export class UsageError extends BackupError {
+  constructor(message: string) {
+    super(message, ExitCode.USAGE);
+  }
+}
+
+/** Another live process holds the lock. */
+export class LockHeldError extends BackupError {
+  constructor(message: string) {
+    super(message, ExitCode.LOCKED);
+  }
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export function exitCodeOf(error: unknown): ExitCodeValue {
+  return error instanceof BackupError ? error.exitCode : ExitCode.FAILURE;
+}

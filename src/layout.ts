@@ -1,0 +1,64 @@
+// Where everything lives under the backup root. The only module that joins paths inside the root.
+import { join, resolve, relative, isAbsolute, sep } from 'node:path';
+import { assertRepoId, assertSnapshotName } from './naming.ts';
+
+export interface RepoRef {
+  owner: string;
+  name: string;
+}
+
+export class Layout {
+  readonly root: string;
+  constructor(root: string) {
+    this.root = resolve(root);
+  }
+
+  get immutableDir(): string {
+    return join(this.root, 'immutable');
+  }
+  get snapshotsDir(): string {
+    return join(this.root, 'snapshots');
+  }
+  get archivesDir(): string {
+    return join(this.root, 'archives');
+  }
+  get logsDir(): string {
+    return join(this.root, 'logs');
+  }
+  get stateDir(): string {
+    return join(this.root, 'state');
+  }
+
+  mirror(repo: RepoRef): string {
+    assertRepoId(repo.owner, repo.name);
+    return join(this.immutableDir, repo.owner, `${repo.name}.git`);
+  }
+  snapshotParent(repo: RepoRef): string {
+    assertRepoId(repo.owner, repo.name);
+    return join(this.snapshotsDir, repo.owner, repo.name);
+  }
+  snapshot(repo: RepoRef, name: string): string {
+    return join(this.snapshotParent(repo), assertSnapshotName(name));
+  }
+  archiveParent(repo: RepoRef): string {
+    assertRepoId(repo.owner, repo.name);
+    return join(this.archivesDir, repo.owner, repo.name);
+  }
+  archive(repo: RepoRef, name: string): string {
+    return join(this.archiveParent(repo), `${assertSnapshotName(name)}.tar.gz`);
+  }
+  repoState(repo: RepoRef): string {
+    assertRepoId(repo.owner, repo.name);
+    return join(this.stateDir, 'repos', repo.owner, `${repo.name}.json`);
+  }
+  repoLock(repo: RepoRef): string {
+    assertRepoId(repo.owner, repo.name);
+    return join(this.stateDir, 'locks', `${repo.owner}__${repo.name}.lock`);
+  }
+
+  /** True when `path` is the root itself or anything inside it. */
+  contains(path: string): boolean {
+    const rel = relative(this.root, resolve(path));
+    return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
+  }
+}

@@ -1,0 +1,149 @@
+// The typed results every engine command returns. Rendering (text, JSON, job summary) reads these and nothing else.
+import type { ExitCodeValue } from './errors.ts';
+
+/** One repository the run works on. `id` is owner/name and names its directories under the root. */
+export interface RepoTarget {
+  owner: string;
+  name: string;
+  id: string;
+  /** Remote to fetch from: https, ssh, file:// or a local path. Never carries credentials. */
+  url: string;
+}
+
+export interface RefChanges {
+  added: string[];
+  updated: string[];
+  forceUpdated: string[];
+  deleted: string[];
+}
+
+export interface HeadCommit {
+  hash: string;
+  date: string;
+  subject: string;
+}
+
+export interface SnapshotSummary {
+  name: string;
+  path: string;
+  createdAt: string;
+  head: HeadCommit | null;
+  refCount: number;
+  /** Apparent size of the snapshot's files in bytes (hard links counted in full). */
+  sizeBytes: number;
+}
+
+export interface InitRepoResult {
+  repo: string;
+  created: boolean;
+  mirror: string;
+  refCount: number;
+}
+
+export interface SyncRepoResult {
+  repo: string;
+  changes: RefChanges;
+  changed: boolean;
+  snapshot: SnapshotSummary | null;
+  /** Snapshots removed by retention after this sync. */
+  pruned: string[];
+  snapshotCount: number;
+}
+
+export interface SnapshotRepoResult {
+  repo: string;
+  snapshot: SnapshotSummary;
+}
+
+export interface ListRepoResult {
+  repo: string;
+  snapshots: SnapshotSummary[];
+}
+
+export interface VerifyProblem {
+  /** Path relative to the snapshot directory, or "git fsck". */
+  file: string;
+  problem: string;
+  /** Other snapshots sharing the damaged inode (a hard-linked object is damaged in all of them). */
+  sharedWith?: string[];
+}
+
+export interface VerifySnapshotResult {
+  snapshot: string;
+  ok: boolean;
+  filesChecked: number;
+  problems: VerifyProblem[];
+}
+
+export interface VerifyRepoResult {
+  repo: string;
+  snapshots: VerifySnapshotResult[];
+}
+
+export interface PruneDecision {
+  name: string;
+  createdAt: string;
+  keep: boolean;
+  reason: string;
+}
+
+export interface PruneRepoResult {
+  repo: string;
+  dryRun: boolean;
+  decisions: PruneDecision[];
+  removed: string[];
+}
+
+export type Health = 'healthy' | 'stale' | 'failing' | 'uninitialized';
+
+export interface StatusRepoResult {
+  repo: string;
+  initialized: boolean;
+  lastSync: { at: string; ok: boolean; error?: string } | null;
+  head: HeadCommit | null;
+  branches: number;
+  tags: number;
+  snapshotCount: number;
+  newestSnapshot: string | null;
+  oldestSnapshot: string | null;
+  /** Bytes on disk with every inode counted once (mirror + snapshots). */
+  diskUsedBytes: number;
+  /** Bytes if every hard link were a separate copy. */
+  apparentBytes: number;
+  health: Health;
+  healthReason: string;
+}
+
+export interface RestoreRepoResult {
+  repo: string;
+  snapshot: string;
+  mode: 'in-place' | 'to-dir' | 'push' | 'archive';
+  target: string;
+  dryRun: boolean;
+  /** Where the replaced mirror or directory was moved, when something was replaced. */
+  keptPrevious: string | null;
+  refsRestored: number;
+}
+
+export interface ExportRepoResult {
+  repo: string;
+  snapshot: string;
+  archive: string;
+  sha256: string;
+  sizeBytes: number;
+}
+
+export type RepoOutcome<T> =
+  | { repo: string; ok: true; value: T }
+  | { repo: string; ok: false; error: string; exitCode: ExitCodeValue };
+
+/** What one command did across all repositories it was asked to work on. */
+export interface RunResult<T> {
+  command: string;
+  startedAt: string;
+  finishedAt: string;
+  outcomes: RepoOutcome<T>[];
+  /** Repository ids that failed. */
+  failed: string[];
+  exitCode: ExitCodeValue;
+}
