@@ -1,0 +1,187 @@
+// Expands a whole owner (organization or user) into its repositories through the GitHub REST API, with pagination.
+// The network part is one function; the selection (archived, forks, exclusions, order) is a pure function beside it.
+import { Octokit } from '@octokit/rest';
+import { BackupError, ExitCode, UsageError } from '../errors.ts';
+import { Redactor } from '../redact.ts';
+
+export type OwnerType = 'org' | 'user' | 'auto';
+
+export interface OwnerRepository {
+  owner: string;
+  name: string;
+  /** https clone URL as GitHub reports it; never carries credentials. */
+  cloneUrl: string;
+  private: boolean;
+  archived: boolean;
+  fork: boolean;
+}
+
+export interface OwnerSelection {
+  includeArchived: boolean;
+  includeForks: boolean;
+  /** Repository names (or owner/name) to leave out; `*` matches any run of characters. Case-insensitive. */
+  exclude: string[];
+}
+
+export interface ListOwnerOptions extends OwnerSelection {
+  apiUrl: string;
+  token?: string;
+  owner: string;
+  type: OwnerType;
+  /** Injected for tests and proxies; defaults to the global fetch. */
+  fetch?: typeof fetch;
+}
+
+function globToRegExp(pattern: string): RegExp {
+  const escaped = pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
+  return new RegExp(`^${escaped}$`, 'i');
+}
+
+/** Pure: keep what the selection asks for, sorted by owner then name (case-insensitive, stable across runs). */
+export function selectRepositories(repos: readonly OwnerRepository[], selection: OwnerSelection): OwnerRepository[] {
+  const excludes = selection.exclude.map(globToRegExp);
+  return repos
+    .filter((r) => selection.includeArchived || !r.archived)
+    .filter((r) => selection.includeForks || !r.fork)
+    .filter((r) => !excludes.some((x) => x.test(r.name) || x.test(`${r.owner}/${r.name}`)))
+    .slice()
+    .sort((a, b) => {
+      const ka = `${a.owner}/${a.name}`.toLowerCase();
+      const kb = `${b.owner}/${b.name}`.toLowerCase();
+      return ka < kb ? -1 : ka > kb ? 1 : 0;
+    });
+}
+
+interface ApiRepository {
+  name: string;
+  owner: { login: string } | null;
+  clone_url?: string;
+  private: boolean;
+  archived?: boolean;
+  fork: boolean;
+}
+
+function toOwnerRepository(r: ApiRepository, fallbackOwner: string): OwnerRepository {
+  const owner = r.owner?.login ?? fallbackOwner;
+  return {
+    owner,
+    name: r.name,
+    cloneUrl: r.clone_url ?? `https://github.com/${owner}/${r.name}.git`,
+    private: r.private,
+    archived: r.archived ?? false,
+    fork: r.fork,
+  };
+}
+
+interface HttpError {
+  status: number;
+  message?: string;
+  response?: { headers?: Record<string, string | number | undefined> };
+}
+
+function isHttpError(error: unknown): error is HttpError {
+  return typeof error === 'object' && error !== null && typeof (error as { status?: unknown }).status === 'number';
+}
+
+/**
+ * Turn an Octokit error into a message a person can act on. Never includes the token: the message is built here
+ * from the status and GitHub's own headers, then redacted anyway.
+ */
+export function describeApiError(error: unknown, what: string, redactor = new Redactor()): BackupError {
+  if (!isHttpError(error)) {
+    const text = error instanceof Error ? error.message : String(error);
+    return new BackupError(redactor.redact(`GitHub API request failed while ${what}: ${text}`));
+  }
+  const headers = error.response?.headers ?? {};
+  const remaining = headers['x-ratelimit-remaining'];
+  const reset = Number(headers['x-ratelimit-reset']);
+  const apiMessage = error.message ? ` (GitHub said: ${error.message.split(' - ')[0]})` : '';
+  let message: string;
+  if ((error.status === 403 || error.status === 429) && (String(remaining) === '0' || error.status === 429)) {
+    const when = Number.isFinite(reset) && reset > 0 ? ` until ${new Date(reset * 1000).toISOString()}` : '';
+    message = `GitHub API rate limit exceeded while ${what}; requests are refused${when}. Retry later or use a token with a higher limit.`;
+  } else if (headers['retry-after'] !== undefined && error.status === 403) {
+    message = `GitHub API secondary rate limit hit while ${what}; retry after ${headers['retry-after']} seconds.`;
+  } else if (error.status === 401) {
+    message = `GitHub API rejected the token while ${what} (401 Bad credentials): the token is missing, expired or revoked.`;
+  } else if (error.status === 403) {
+    message = `GitHub API refused access while ${what} (403 Forbidden)${apiMessage}: the token lacks the permission needed (repository metadata read, or organization access for SSO-protected orgs).`;
+  } else if (error.status === 404) {
+    message = `GitHub API found nothing while ${what} (404 Not Found): the owner does not exist or is not visible with this token.`;
+  } else {
+    message = `GitHub API request failed while ${what}: HTTP ${error.status}${apiMessage}.`;
+  }
+  return new BackupError(redactor.redact(message), ExitCode.FAILURE);
+}
+
+/**
+ * List the repositories of an organization or user, private ones included when the token can see them.
+ *
+ * - org: GET /orgs/{org}/repos?type=all
+ * - the authenticated user's own login: GET /user/repos?affiliation=owner&visibility=all (the only listing that
+ *   returns the user's private repositories)
+ * - another user: GET /users/{user}/repos?type=owner (public ones only: GitHub shows nothing more)
+ * - auto: GET /users/{owner} decides between the two by its `type`.
+ */
+export async function listOwnerRepositories(options: ListOwnerOptions): Promise<OwnerRepository[]> {
+  const { owner } = options;
+  if (!/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/.test(owner)) {
+    throw new UsageError(`invalid GitHub owner name ${JSON.stringify(owner)}`);
+  }
+  const redactor = new Redactor();
+  redactor.add(options.token);
+  const octokit = new Octokit({
+    baseUrl: options.apiUrl.replace(/\/+$/, ''),
+    ...(options.token ? { auth: options.token } : {}),
+    userAgent: 'github-private-backup',
+    log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
+    request: options.fetch ? { fetch: options.fetch } : {},
+  });
+
+  const call = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (error) {
+      throw describeApiError(error, what, redactor);
+    }
+  };
+
+  let type = options.type;
+  if (type === 'auto') {
+    const { data } = await call(`looking up owner ${owner}`, () => octokit.rest.users.getByUsername({ username: owner }));
+    type = data.type === 'Organization' ? 'org' : 'user';
+  }
+
+  let raw: ApiRepository[];
+  if (type === 'org') {
+    raw = await call(`listing repositories of organization ${owner}`, () =>
+      octokit.paginate(octokit.rest.repos.listForOrg, { org: owner, type: 'all', per_page: 100 }),
+    );
+  } else {
+    let self: string | undefined;
+    if (options.token) {
+      try {
+        self = (await octokit.rest.users.getAuthenticated()).data.login;
+      } catch (error) {
+        // A GitHub App installation token has no user behind it (403): list the user's repositories publicly.
+        if (!isHttpError(error) || error.status !== 403 || String(error.response?.headers?.['x-ratelimit-remaining']) === '0') {
+          throw describeApiError(error, 'identifying the token owner', redactor);
+        }
+      }
+    }
+    if (self && self.toLowerCase() === owner.toLowerCase()) {
+      const all = await call(`listing repositories of user ${owner}`, () =>
+        octokit.paginate(octokit.rest.repos.listForAuthenticatedUser, { affiliation: 'owner', visibility: 'all', per_page: 100 }),
+      );
+      raw = all;
+    } else {
+      raw = await call(`listing repositories of user ${owner}`, () =>
+        octokit.paginate(octokit.rest.repos.listForUser, { username: owner, type: 'owner', per_page: 100 }),
+      );
+    }
+  }
+  return selectRepositories(
+    raw.map((r) => toOwnerRepository(r, owner)),
+    options,
+  );
+}
