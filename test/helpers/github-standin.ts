@@ -2,6 +2,11 @@
 // GitHub's status codes and error bodies) and records every request so tests can assert exactly what was asked.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve as resolvePath } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 
 export interface RecordedRequest {
   method: string;
@@ -245,4 +250,82 @@ export class IssuesModel {
     });
     return this;
   }
+}
+
+// ---- Running a bundled action the way the runner does ----
+
+
+export interface ActionRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  outputs: Record<string, string>;
+  summary: string;
+  /** The exact environment the action saw (for asserting what was not leaked). */
+  env: Record<string, string>;
+}
+
+/** Parse a GITHUB_OUTPUT file: `name<<DELIMITER\nvalue\nDELIMITER` blocks (and plain `name=value` lines). */
+export function parseOutputFile(text: string): Record<string, string> {
+  const outputs: Record<string, string> = {};
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const heredoc = /^([^=<]+)<<(.+)$/.exec(line);
+    if (heredoc) {
+      const value: string[] = [];
+      for (i++; i < lines.length && lines[i] !== heredoc[2]; i++) value.push(lines[i]!);
+      outputs[heredoc[1]!] = value.join('\n');
+    } else if (line.includes('=')) {
+      outputs[line.slice(0, line.indexOf('='))] = line.slice(line.indexOf('=') + 1);
+    }
+  }
+  return outputs;
+}
+
+/**
+ * Run `<actionDir>/dist/index.mjs` in a child `node` as the runner does: inputs as INPUT_<NAME> (uppercased, spaces
+ * to underscores, hyphens kept), action.yml defaults for inputs not given (`${{ github.x }}` taken from `github`),
+ * GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files, and only the environment given here plus PATH and HOME.
+ */
+export async function runAction(
+  actionDir: string,
+  options: { inputs?: Record<string, string>; env?: Record<string, string>; github?: Record<string, string>; cwd?: string } = {},
+): Promise<ActionRun> {
+  actionDir = resolvePath(actionDir);
+  const meta = parseYaml(readFileSync(join(actionDir, 'action.yml'), 'utf8')) as {
+    inputs?: Record<string, { default?: string }>;
+    runs: { using: string; main: string };
+  };
+  const dir = mkdtempSync(join(tmpdir(), 'gpb-runner-'));
+  const outputFile = join(dir, 'output');
+  const summaryFile = join(dir, 'summary');
+  writeFileSync(outputFile, '');
+  writeFileSync(summaryFile, '');
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? dir,
+    GITHUB_ACTIONS: 'true',
+    RUNNER_TEMP: dir,
+    GITHUB_OUTPUT: outputFile,
+    GITHUB_STEP_SUMMARY: summaryFile,
+    ...options.env,
+  };
+  const github = options.github ?? {};
+  for (const [name, spec] of Object.entries(meta.inputs ?? {})) {
+    const given = options.inputs?.[name];
+    let value = given ?? spec.default ?? '';
+    value = value.replace(/\$\{\{\s*github\.(\w+)\s*\}\}/g, (_m, key: string) => github[key] ?? '');
+    env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
+  }
+  for (const name of Object.keys(options.inputs ?? {})) {
+    if (!(name in (meta.inputs ?? {}))) throw new Error(`input ${name} is not declared in ${actionDir}/action.yml`);
+  }
+  const child = spawn(process.execPath, [join(actionDir, meta.runs.main)], { env, cwd: options.cwd ?? dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  return { code, stdout, stderr, outputs: parseOutputFile(readFileSync(outputFile, 'utf8')), summary: readFileSync(summaryFile, 'utf8'), env };
 }

@@ -1,0 +1,4 @@
+// Entry point of the report-failure action: everything happens in run().
+import { run } from './run.ts';
+
+await run();
