@@ -1,0 +1,287 @@
+// The lock with real processes: children run the real module (bundled with esbuild, since Node 20 cannot import
+// .ts files), get killed with SIGKILL, and race each other.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { once } from 'node:events';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LockHeldError } from '../src/errors.ts';
+import { acquireLock, processStartTime, withLock, type LockOwner } from '../src/lock.ts';
+import type { Logger, LogLevel } from '../src/log.ts';
+
+let work: string;
+let childScript: string;
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'gpb-lock-'));
+  await build({
+    entryPoints: [resolve(import.meta.dirname, '../src/lock.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    outfile: join(work, 'lock.mjs'),
+    logLevel: 'silent',
+  });
+  childScript = join(work, 'child.mjs');
+  // argv: lock path, hold ms ("forever" = until killed). Prints "acquired" / "released" / "error <code> <msg>".
+  writeFileSync(
+    childScript,
+    `import { acquireLock } from './lock.mjs';
+const [path, hold, waitMs = '0'] = process.argv.slice(2);
+try {
+  const lock = await acquireLock(path, { command: 'child-sync', waitMs: Number(waitMs) });
+  console.log('acquired');
+  if (hold === 'forever') setInterval(() => {}, 60_000);
+  else {
+    await new Promise((r) => setTimeout(r, Number(hold)));
+    await lock.release();
+    console.log('released');
+  }
+} catch (e) {
+  console.log('error ' + e.exitCode + ' ' + e.message);
+  process.exitCode = e.exitCode ?? 1;
+}
+`,
+  );
+});
+
+afterAll(() => {
+  for (const child of children) child.kill('SIGKILL');
+  rmSync(work, { recursive: true, force: true });
+});
+
+const children: ChildProcess[] = [];
+let counter = 0;
+const lockPath = () => join(work, `case-${++counter}`, 'state', 'locks', 'repo.lock');
+
+function runChild(path: string, hold: string, waitMs = 0) {
+  const child = spawn(process.execPath, [childScript, path, hold, String(waitMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  let out = '';
+  const waiters: { text: string; resolve: () => void }[] = [];
+  child.stdout!.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+    for (const w of waiters) if (out.includes(w.text)) w.resolve();
+  });
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  return {
+    child,
+    output: () => out,
+    exited,
+    waitFor: (text: string) =>
+      new Promise<void>((res, rej) => {
+        if (out.includes(text)) return res();
+        waiters.push({ text, resolve: res });
+        void exited.then(() => (out.includes(text) ? res() : rej(new Error(`child exited without "${text}": ${out}`))));
+      }),
+  };
+}
+
+function recordingLogger() {
+  const lines: { level: LogLevel; message: string }[] = [];
+  const logger: Logger = { log: (level, message) => void lines.push({ level, message }) };
+  return { logger, lines };
+}
+
+function writeLockByHand(path: string, owner: LockOwner) {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, JSON.stringify(owner));
+}
+
+describe('acquireLock', () => {
+  it('creates parent directories and records host, pid, start time and command', async () => {
+    const path = lockPath();
+    const lock = await acquireLock(path, { command: 'sync', clock: () => new Date('2026-01-02T03:04:05Z') });
+    const onDisk = JSON.parse(readFileSync(path, 'utf8')) as LockOwner;
+    expect(onDisk).toMatchObject({
+      host: hostname(),
+      pid: process.pid,
+      command: 'sync',
+      acquiredAt: '2026-01-02T03:04:05.000Z',
+    });
+    // On Linux the start time comes from /proc and must match what the kernel says about us.
+    expect(onDisk.startTime).toMatch(/^\d+$/);
+    expect(onDisk.startTime).toBe(processStartTime(process.pid));
+    expect(lock.owner.pid).toBe(process.pid);
+    await lock.release();
+    expect(existsSync(path)).toBe(false);
+    // No temp files left beside the lock.
+    expect(readdirSync(join(path, '..'))).toEqual([]);
+  });
+
+  it('a second process gets LockHeldError (exit code 4) naming the holder', async () => {
+    const path = lockPath();
+    const lock = await acquireLock(path, { command: 'sync' });
+    const contender = runChild(path, '0');
+    expect(await contender.exited).toBe(4);
+    expect(contender.output()).toContain(`held by sync (pid ${process.pid} on ${hostname()}`);
+    await lock.release();
+  });
+
+  it('fails while a live child holds the lock, naming it', async () => {
+    const path = lockPath();
+    const holder = runChild(path, 'forever');
+    await holder.waitFor('acquired');
+    const error = await acquireLock(path, { command: 'prune' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LockHeldError);
+    expect((error as LockHeldError).exitCode).toBe(4);
+    expect((error as Error).message).toContain(`child-sync (pid ${holder.child.pid} on ${hostname()}`);
+    holder.child.kill('SIGKILL');
+    await holder.exited;
+  });
+
+  it('takes over a lock left by a killed process and says so in the log', async () => {
+    const path = lockPath();
+    const holder = runChild(path, 'forever');
+    await holder.waitFor('acquired');
+    const deadPid = holder.child.pid!;
+    holder.child.kill('SIGKILL');
+    await holder.exited; // reaped: the PID is really gone, not a zombie
+    expect(JSON.parse(readFileSync(path, 'utf8')).pid).toBe(deadPid);
+
+    const { logger, lines } = recordingLogger();
+    const lock = await acquireLock(path, { command: 'sync', logger });
+    expect(JSON.parse(readFileSync(path, 'utf8')).pid).toBe(process.pid);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.level).toBe('warn');
+    expect(lines[0]!.message).toContain(`took over stale lock from ${hostname()}/${deadPid}`);
+    await lock.release();
+  });
+
+  it('takes over a lock whose PID is alive but belongs to another process (PID reuse, PID 1 in containers)', async () => {
+    const path = lockPath();
+    // Our own PID is certainly alive; the recorded start time says the lock was taken by an earlier process.
+    const current = processStartTime(process.pid)!;
+    const recorded = String(Number(current) - 1);
+    writeLockByHand(path, { host: hostname(), pid: process.pid, startTime: recorded, command: 'sync', acquiredAt: 'x' });
+    const { logger, lines } = recordingLogger();
+    const lock = await acquireLock(path, { command: 'sync', logger });
+    expect(lines[0]!.message).toContain(`took over stale lock from ${hostname()}/${process.pid}`);
+    expect(lines[0]!.message).toContain(`recorded ${recorded}`);
+    await lock.release();
+  });
+
+  it('does not take over a live process whose start time matches', async () => {
+    const path = lockPath();
+    const sleeper = spawn(process.execPath, ['-e', 'setInterval(() => {}, 60000)']);
+    children.push(sleeper);
+    const startTime = processStartTime(sleeper.pid!);
+    expect(startTime).toMatch(/^\d+$/);
+    writeLockByHand(path, { host: hostname(), pid: sleeper.pid!, startTime, command: 'sync', acquiredAt: 'x' });
+    await expect(acquireLock(path, { command: 'sync' })).rejects.toThrow(LockHeldError);
+    sleeper.kill('SIGKILL');
+    await once(sleeper, 'exit');
+    // Once it is dead, the same record is stale.
+    const lock = await acquireLock(path, { command: 'sync' });
+    await lock.release();
+  });
+
+  it('never takes over another host\'s lock, and says how to clear it', async () => {
+    const path = lockPath();
+    writeLockByHand(path, { host: 'other-host', pid: 999_999_999, startTime: '1', command: 'sync', acquiredAt: 'x' });
+    const error = (await acquireLock(path, { command: 'sync' }).catch((e: unknown) => e)) as Error;
+    expect(error).toBeInstanceOf(LockHeldError);
+    expect(error.message).toContain('on other-host');
+    expect(error.message).toContain('remove the lock file if that host');
+    expect(JSON.parse(readFileSync(path, 'utf8')).host).toBe('other-host');
+  });
+
+  it('refuses an unreadable lock file instead of guessing', async () => {
+    const path = lockPath();
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, 'not json');
+    await expect(acquireLock(path, { command: 'sync' })).rejects.toThrow(/unreadable/);
+    expect(readFileSync(path, 'utf8')).toBe('not json');
+  });
+
+  it('waits for a holder that releases within waitMs', async () => {
+    const path = lockPath();
+    const holder = runChild(path, '400');
+    await holder.waitFor('acquired');
+    const started = performance.now();
+    const lock = await acquireLock(path, { command: 'sync', waitMs: 10_000 });
+    const waited = performance.now() - started;
+    expect(holder.output()).toContain('released');
+    expect(waited).toBeGreaterThan(100);
+    expect(waited).toBeLessThan(5_000);
+    await lock.release();
+    expect(await holder.exited).toBe(0);
+  });
+
+  it('gives up after waitMs when the holder keeps the lock', async () => {
+    const path = lockPath();
+    const holder = runChild(path, 'forever');
+    await holder.waitFor('acquired');
+    const started = performance.now();
+    await expect(acquireLock(path, { command: 'sync', waitMs: 300 })).rejects.toThrow(/waited 300 ms/);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(290);
+    holder.child.kill('SIGKILL');
+    await holder.exited;
+  });
+
+  it('release removes only our own lock', async () => {
+    const path = lockPath();
+    const { logger, lines } = recordingLogger();
+    const lock = await acquireLock(path, { command: 'sync', logger });
+    // Someone removed our lock by hand and another run took it: our release must not delete theirs.
+    const theirs = { host: 'other-host', pid: 4242, startTime: '7', command: 'sync', acquiredAt: 'x' };
+    writeFileSync(path, JSON.stringify(theirs));
+    await lock.release();
+    expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual(theirs);
+    expect(lines[0]?.message).toContain('no longer ours');
+  });
+
+  it('two concurrent acquisitions in one process: exactly one wins', async () => {
+    const path = lockPath();
+    const results = await Promise.allSettled(Array.from({ length: 8 }, () => acquireLock(path, { command: 'sync' })));
+    const won = results.filter((r) => r.status === 'fulfilled');
+    const lost = results.filter((r) => r.status === 'rejected');
+    expect(won).toHaveLength(1);
+    expect(lost).toHaveLength(7);
+    for (const r of lost) expect((r as PromiseRejectedResult).reason).toBeInstanceOf(LockHeldError);
+    await (won[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof acquireLock>>>).value.release();
+  });
+
+  it('concurrent takeovers of one stale lock in one process: exactly one wins, one log line', async () => {
+    const path = lockPath();
+    const dead = spawn(process.execPath, ['-e', '0']);
+    await once(dead, 'exit');
+    writeLockByHand(path, { host: hostname(), pid: dead.pid!, startTime: '1', command: 'sync', acquiredAt: 'x' });
+    const { logger, lines } = recordingLogger();
+    const results = await Promise.allSettled(
+      Array.from({ length: 8 }, () => acquireLock(path, { command: 'sync', logger })),
+    );
+    const won = results.filter((r) => r.status === 'fulfilled');
+    expect(won).toHaveLength(1);
+    expect(lines.filter((l) => l.message.startsWith('took over stale lock'))).toHaveLength(1);
+    await (won[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof acquireLock>>>).value.release();
+    expect(readdirSync(dirname(path))).toEqual([]); // no guard or temp file left behind
+  });
+
+  it('several processes racing for one stale lock: exactly one takes it over', async () => {
+    const path = lockPath();
+    const dead = spawn(process.execPath, ['-e', '0']);
+    await once(dead, 'exit');
+    writeLockByHand(path, { host: hostname(), pid: dead.pid!, startTime: '1', command: 'sync', acquiredAt: 'x' });
+    const racers = Array.from({ length: 4 }, () => runChild(path, '3000'));
+    const codes = await Promise.all(racers.map((r) => r.exited));
+    expect(codes.filter((c) => c === 0)).toHaveLength(1);
+    expect(codes.filter((c) => c === 4)).toHaveLength(3);
+    expect(existsSync(path)).toBe(false);
+  });
+
+  it('withLock releases when the work throws', async () => {
+    const path = lockPath();
+    await expect(
+      withLock(path, { command: 'sync' }, async () => {
+        expect(existsSync(path)).toBe(true);
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(existsSync(path)).toBe(false);
+    expect(await withLock(path, { command: 'sync' }, async () => 42)).toBe(42);
+  });
+});
