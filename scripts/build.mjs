@@ -1,6 +1,6 @@
 // Bundles the CLI and every JavaScript action into single files that run without node_modules.
 import { build } from 'esbuild';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 // ESM bundles still meet CommonJS dependencies that call require(); give them one.
@@ -15,6 +15,7 @@ const common = {
   logLevel: 'warning',
   // Same input, same bytes: CI compares committed action bundles with a fresh build.
   sourcemap: false,
+  define: { __GPB_VERSION__: JSON.stringify(JSON.parse(readFileSync('package.json', 'utf8')).version) },
 };
 
 const entries = [{ entry: 'src/cli/main.ts', out: 'dist/backup-manager.mjs', shebang: true }];

@@ -56,6 +56,12 @@ export class Layout {
     return join(this.stateDir, 'locks', `${repo.owner}__${repo.name}.lock`);
   }
 
+  /** Held while a snapshot is read (verify, restore, export) so prune leaves it alone. */
+  snapshotReadLock(repo: RepoRef, name: string): string {
+    assertRepoId(repo.owner, repo.name);
+    return join(this.stateDir, 'locks', `${repo.owner}__${repo.name}__${assertSnapshotName(name)}.read.lock`);
+  }
+
   /** True when `path` is the root itself or anything inside it. */
   contains(path: string): boolean {
     const rel = relative(this.root, resolve(path));

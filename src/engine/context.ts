@@ -1,0 +1,52 @@
+// Everything an engine operation needs, built once per engine from its options.
+import { createGitCommandManager, type GitCommandManager } from '../git/git.ts';
+import type { BackupSettings } from '../config.ts';
+import { Layout } from '../layout.ts';
+import { FileLogger, type Logger } from '../log.ts';
+import { Redactor } from '../redact.ts';
+import { serverUrlFromApiUrl } from '../targets.ts';
+import type { EngineOptions } from './api.ts';
+
+export interface EngineContext {
+  settings: BackupSettings;
+  layout: Layout;
+  git: GitCommandManager;
+  logger: Logger;
+  redactor: Redactor;
+  clock: () => Date;
+  signal?: AbortSignal;
+  serverUrl: string;
+  /** Delay before the n-th retry of a transient network failure. */
+  retryDelayMs: (attempt: number) => number;
+}
+
+export function createContext(options: EngineOptions): EngineContext {
+  const { settings } = options;
+  const clock = options.clock ?? (() => new Date());
+  const redactor = new Redactor();
+  redactor.add(settings.token);
+  const layout = new Layout(settings.root);
+  const serverUrl = serverUrlFromApiUrl(settings.apiUrl);
+  const extra = options.logger;
+  const logger = new FileLogger({
+    logsDir: layout.logsDir,
+    redactor,
+    clock,
+    sinks: extra ? [{ write: (line, level) => extra.log(level, line) }] : [],
+  });
+  return {
+    settings,
+    layout,
+    git: createGitCommandManager({ token: settings.token, redactor, authScope: `${serverUrl}/` }),
+    logger,
+    redactor,
+    clock,
+    signal: options.signal,
+    serverUrl,
+    retryDelayMs: (attempt) => Number(process.env.BACKUP_RETRY_BASE_MS ?? 2000) * 2 ** (attempt - 1),
+  };
+}
+
+export function throwIfAborted(ctx: EngineContext): void {
+  if (ctx.signal?.aborted) throw new Error('operation aborted');
+}

@@ -1,0 +1,106 @@
+// The live mirror under immutable/: creating it and fetching into it.
+import { randomBytes } from 'node:crypto';
+import { mkdir, rename } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { BackupError, errorMessage } from '../errors.ts';
+import { exists, removeTree } from '../fsutil.ts';
+import { headRefOf, isAncestor, lsRemote, readRefs, type RemoteRefs } from '../git/repo.ts';
+import { diffRefs, isBackedUpRef, movedRefs, suspiciousRefLoss, type RefMap } from '../refs.ts';
+import type { RefChanges, RepoTarget } from '../types.ts';
+import { throwIfAborted, type EngineContext } from './context.ts';
+
+// Transient failures worth another try; anything else (auth, not found) fails at once.
+const TRANSIENT = /could not resolve host|connection (timed out|refused|reset)|early eof|rpc failed|unexpected disconnect|returned error: 5\d\d|timed out|gnutls|ssl|remote end hung up/i;
+const MAX_ATTEMPTS = 3;
+
+async function withRetry<T>(ctx: EngineContext, what: string, fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (attempt >= MAX_ATTEMPTS || !TRANSIENT.test(errorMessage(error))) throw error;
+      const delay = ctx.retryDelayMs(attempt);
+      ctx.logger.log('warn', `${what} failed, retrying in ${delay} ms`, { attempt, error: errorMessage(error) });
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      throwIfAborted(ctx);
+    }
+  }
+}
+
+async function configureMirror(ctx: EngineContext, dir: string, url: string): Promise<void> {
+  const set = (key: string, value: string) => ctx.git.run(dir, ['config', key, value]);
+  await set('remote.origin.url', url);
+  await set('remote.origin.fetch', '+refs/*:refs/*');
+  if (!ctx.settings.includePullRefs) await ctx.git.run(dir, ['config', '--add', 'remote.origin.fetch', '^refs/pull/*']);
+  await set('remote.origin.mirror', 'true');
+  // Nothing may rewrite the mirror behind a snapshot's back (DESIGN.md invariant 2).
+  await set('gc.auto', '0');
+  await set('maintenance.auto', 'false');
+  await set('fetch.writeCommitGraph', 'false');
+  await set('core.logAllRefUpdates', 'false');
+}
+
+function backedUp(ctx: EngineContext, remote: RemoteRefs): RefMap {
+  return Object.fromEntries(Object.entries(remote.refs).filter(([name]) => isBackedUpRef(name, ctx.settings.includePullRefs)));
+}
+
+export interface FetchResult {
+  changes: RefChanges;
+  refs: RefMap;
+}
+
+/**
+ * Fetch every ref with prune. Refuses (and changes nothing) when upstream lost all or most refs, unless allowed.
+ * `--atomic` makes a failed fetch leave every ref as it was.
+ */
+export async function fetchMirror(ctx: EngineContext, target: RepoTarget, dir: string, allowRefLoss: boolean): Promise<FetchResult> {
+  const before = await readRefs(ctx.git, dir);
+  const remote = await withRetry(ctx, `ls-remote ${target.id}`, () => lsRemote(ctx.git, dir, target.url));
+  const upstream = backedUp(ctx, remote);
+  const loss = suspiciousRefLoss(before, upstream);
+  if (loss) {
+    if (!allowRefLoss) {
+      throw new BackupError(
+        `refusing to sync ${target.id}: ${loss}. The mirror and every snapshot keep their refs. ` +
+          'If the deletion is intended, run sync again with --allow-ref-loss.',
+      );
+    }
+    ctx.logger.log('warn', `accepting ref loss for ${target.id}: ${loss}`);
+  }
+  throwIfAborted(ctx);
+  await withRetry(ctx, `fetch ${target.id}`, () =>
+    ctx.git.run(
+      dir,
+      ['fetch', '--prune', '--atomic', '--no-write-fetch-head', '--no-auto-maintenance', '--no-recurse-submodules', '--quiet', 'origin'],
+      { auth: true },
+    ),
+  );
+  if (remote.headRef && remote.headRef in upstream && remote.headRef !== (await headRefOf(ctx.git, dir))) {
+    await ctx.git.run(dir, ['symbolic-ref', 'HEAD', remote.headRef]);
+  }
+  const after = await readRefs(ctx.git, dir);
+  const fastForwarded = new Set<string>();
+  for (const { ref, from, to } of movedRefs(before, after)) {
+    if (await isAncestor(ctx.git, dir, from, to)) fastForwarded.add(ref);
+  }
+  return { changes: diffRefs(before, after, fastForwarded), refs: after };
+}
+
+/** Create the mirror under a temporary name and rename it into place: a failed init leaves nothing behind. */
+export async function initMirror(ctx: EngineContext, target: RepoTarget): Promise<{ created: boolean; dir: string; fetch: FetchResult | null }> {
+  const dir = ctx.layout.mirror(target);
+  if (await exists(dir)) return { created: false, dir, fetch: null };
+  await mkdir(dirname(dir), { recursive: true });
+  const tmp = join(dirname(dir), `.tmp-init-${target.name}-${randomBytes(4).toString('hex')}`);
+  try {
+    await ctx.git.run(dirname(dir), ['init', '--bare', '--quiet', '--', tmp]);
+    await removeTree(join(tmp, 'hooks'));
+    await configureMirror(ctx, tmp, target.url);
+    const fetch = await fetchMirror(ctx, target, tmp, false);
+    await rename(tmp, dir);
+    return { created: true, dir, fetch };
+  } catch (error) {
+    await removeTree(tmp).catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,43 @@
+// Runs one task per repository with bounded concurrency; one repository's failure never stops the others.
+import { ExitCode, errorMessage, exitCodeOf, type ExitCodeValue } from '../errors.ts';
+import type { RepoOutcome, RepoTarget, RunResult } from '../types.ts';
+import type { Redactor } from '../redact.ts';
+
+export async function runPerRepo<T>(
+  command: string,
+  targets: RepoTarget[],
+  concurrency: number,
+  clock: () => Date,
+  redactor: Redactor,
+  task: (target: RepoTarget) => Promise<T>,
+): Promise<RunResult<T>> {
+  const startedAt = clock().toISOString();
+  const outcomes: RepoOutcome<T>[] = new Array(targets.length);
+  let next = 0;
+  async function worker(): Promise<void> {
+    while (next < targets.length) {
+      const index = next++;
+      const target = targets[index]!;
+      try {
+        outcomes[index] = { repo: target.id, ok: true, value: await task(target) };
+      } catch (error) {
+        outcomes[index] = { repo: target.id, ok: false, error: redactor.redact(errorMessage(error)), exitCode: exitCodeOf(error) };
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, targets.length)) }, worker));
+  return finishRun(command, startedAt, clock().toISOString(), outcomes);
+}
+
+export function finishRun<T>(command: string, startedAt: string, finishedAt: string, outcomes: RepoOutcome<T>[]): RunResult<T> {
+  const failures = outcomes.filter((o): o is Extract<RepoOutcome<T>, { ok: false }> => !o.ok);
+  return { command, startedAt, finishedAt, outcomes, failed: failures.map((f) => f.repo), exitCode: combinedExitCode(outcomes.length, failures.map((f) => f.exitCode)) };
+}
+
+/** All failed alike -> that code; some failed -> partial (3); none -> 0. */
+export function combinedExitCode(total: number, failureCodes: ExitCodeValue[]): ExitCodeValue {
+  if (failureCodes.length === 0) return ExitCode.OK;
+  if (failureCodes.length < total) return ExitCode.PARTIAL;
+  const first = failureCodes[0]!;
+  return failureCodes.every((c) => c === first) ? first : ExitCode.FAILURE;
+}

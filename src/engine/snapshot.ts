@@ -1,0 +1,190 @@
+// Hardlinked snapshots of the mirror: built under a temporary name, flushed, renamed into place (invariants 1-3).
+import { randomBytes } from 'node:crypto';
+import { chmod, copyFile, link, mkdir, readdir, rename, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { BackupError } from '../errors.ts';
+import { exists, fsyncPath, removeTree, sha256File, walkFiles } from '../fsutil.ts';
+import { headCommit, headRefOf, readRefs } from '../git/repo.ts';
+import { countRefs, METADATA_FORMAT, readMetadata, serializeMetadata, type SnapshotMetadata } from '../metadata.ts';
+import { isSnapshotName, snapshotName } from '../naming.ts';
+import { stripCredentials } from '../redact.ts';
+import { isSkippedDir, METADATA_FILE, treatmentOf } from '../snapshot-files.ts';
+import type { RepoTarget, SnapshotSummary } from '../types.ts';
+import { TOOL_VERSION } from '../version.ts';
+import { throwIfAborted, type EngineContext } from './context.ts';
+
+// Directories git needs to recognise a repository, even when packed refs leave them empty.
+const SKELETON = ['objects/info', 'objects/pack', 'refs/heads', 'refs/tags'];
+const TMP_PREFIX = '.tmp-';
+
+/** Snapshot names of a repository, oldest first. Temporary directories are never listed. */
+export async function listSnapshotNames(ctx: EngineContext, target: RepoTarget): Promise<string[]> {
+  let entries;
+  try {
+    entries = await readdir(ctx.layout.snapshotParent(target), { withFileTypes: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  return entries.filter((e) => e.isDirectory() && isSnapshotName(e.name)).map((e) => e.name).sort();
+}
+
+export function summarize(path: string, metadata: SnapshotMetadata): SnapshotSummary {
+  return {
+    name: metadata.name,
+    path,
+    createdAt: metadata.createdAt,
+    head: metadata.head,
+    refCount: metadata.counts.refs,
+    sizeBytes: metadata.sizes.totalBytes,
+  };
+}
+
+/** Remove what a crashed or killed run left behind. Only call with the repository lock held. */
+export async function removeTemporaries(ctx: EngineContext, parent: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(parent);
+  } catch {
+    return [];
+  }
+  const removed = names.filter((n) => n.startsWith(TMP_PREFIX));
+  for (const name of removed) {
+    await removeTree(join(parent, name));
+    ctx.logger.log('warn', `removed incomplete ${join(parent, name)} left by an interrupted run`);
+  }
+  return removed;
+}
+
+interface PreviousFiles {
+  dir: string;
+  files: SnapshotMetadata['files'];
+}
+
+async function newestMetadata(ctx: EngineContext, target: RepoTarget): Promise<PreviousFiles | null> {
+  const names = await listSnapshotNames(ctx, target);
+  const newest = names.at(-1);
+  if (!newest) return null;
+  const dir = join(ctx.layout.snapshotParent(target), newest);
+  try {
+    return { dir, files: (await readMetadata(dir)).files };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A hard-linked object file that is the very same inode as in the previous snapshot has the checksum recorded
+ * there: object files never change in place. Everything else is hashed.
+ */
+async function reusableChecksum(previous: PreviousFiles | null, rel: string, ino: number, size: number): Promise<string | null> {
+  const recorded = previous?.files[rel];
+  if (!previous || !recorded || recorded.size !== size) return null;
+  try {
+    return (await stat(join(previous.dir, rel))).ino === ino ? recorded.sha256 : null;
+  } catch {
+    return null;
+  }
+}
+
+async function chooseName(ctx: EngineContext, parent: string): Promise<string> {
+  // Two snapshots in the same second would share a name: wait for the next second (bounded).
+  for (let i = 0; i < 3; i++) {
+    const name = snapshotName(ctx.clock());
+    if (!(await exists(join(parent, name)))) return name;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  throw new BackupError(`a snapshot named ${snapshotName(ctx.clock())} already exists in ${parent}`);
+}
+
+async function makeReadOnly(dir: string): Promise<void> {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (entry.isDirectory()) await makeReadOnly(join(dir, entry.name));
+  }
+  await chmod(dir, 0o555);
+}
+
+/** Take a snapshot of the mirror now. Caller holds the repository lock. */
+export async function takeSnapshot(ctx: EngineContext, target: RepoTarget): Promise<SnapshotSummary> {
+  const mirror = ctx.layout.mirror(target);
+  if (!(await exists(mirror))) throw new BackupError(`${target.id} is not initialized: run init (or sync) first`);
+  const parent = ctx.layout.snapshotParent(target);
+  await mkdir(parent, { recursive: true });
+  await removeTemporaries(ctx, parent);
+  const name = await chooseName(ctx, parent);
+  const createdAt = ctx.clock();
+  const tmp = join(parent, `${TMP_PREFIX}${name}-${randomBytes(4).toString('hex')}`);
+  const previous = await newestMetadata(ctx, target);
+
+  try {
+    const files = await walkFiles(mirror, { skipDir: isSkippedDir });
+    const made = new Set<string>();
+    const ensureDir = async (dir: string) => {
+      if (made.has(dir)) return;
+      await mkdir(dir, { recursive: true });
+      made.add(dir);
+    };
+    for (const d of SKELETON) await ensureDir(join(tmp, d));
+
+    const checksums: SnapshotMetadata['files'] = {};
+    const counts = { files: 0, linkedFiles: 0, copiedFiles: 0 };
+    const sizes = { totalBytes: 0, linkedBytes: 0, copiedBytes: 0 };
+    for (const [index, file] of files.entries()) {
+      if (index % 256 === 0) throwIfAborted(ctx);
+      const treatment = treatmentOf(file.rel);
+      if (treatment === 'skip') continue;
+      const dest = join(tmp, file.rel);
+      await ensureDir(dirname(dest));
+      let sha256: string;
+      if (treatment === 'link') {
+        await link(file.abs, dest);
+        sha256 = (await reusableChecksum(previous, file.rel, file.ino, file.size)) ?? (await sha256File(dest));
+        counts.linkedFiles++;
+        sizes.linkedBytes += file.size;
+      } else {
+        // Copied, never linked: git rewrites or appends these in place (reflogs, packed-refs via rename is fine
+        // but config and logs are not), and a snapshot must never change.
+        await copyFile(file.abs, dest);
+        await chmod(dest, 0o444);
+        await fsyncPath(dest);
+        sha256 = await sha256File(dest);
+        counts.copiedFiles++;
+        sizes.copiedBytes += file.size;
+      }
+      checksums[file.rel] = { sha256, size: file.size };
+      counts.files++;
+      sizes.totalBytes += file.size;
+    }
+
+    const refs = await readRefs(ctx.git, tmp);
+    const metadata: SnapshotMetadata = {
+      format: METADATA_FORMAT,
+      tool: { name: 'github-private-backup', version: TOOL_VERSION },
+      repository: target.id,
+      sourceUrl: stripCredentials(target.url),
+      name,
+      createdAt: createdAt.toISOString(),
+      head: await headCommit(ctx.git, tmp),
+      headRef: await headRefOf(ctx.git, tmp),
+      refs,
+      counts: { ...countRefs(refs), ...counts },
+      sizes,
+      files: checksums,
+    };
+    const metadataFile = join(tmp, METADATA_FILE);
+    await writeFile(metadataFile, serializeMetadata(metadata), { mode: 0o444 });
+    await fsyncPath(metadataFile);
+    throwIfAborted(ctx);
+    await makeReadOnly(tmp);
+    await fsyncPath(tmp);
+    const final = join(parent, name);
+    await rename(tmp, final);
+    await fsyncPath(parent);
+    ctx.logger.log('info', `snapshot ${target.id} ${name} taken`, { refs: metadata.counts.refs, files: counts.files, bytes: sizes.totalBytes });
+    return summarize(final, metadata);
+  } catch (error) {
+    // Best effort: whatever is left is a temporary directory that the next run removes.
+    await removeTree(tmp).catch(() => undefined);
+    throw error;
+  }
+}

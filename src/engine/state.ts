@@ -1,0 +1,53 @@
+// state/repos/<owner>/<repo>.json: the last sync's outcome, which status and health read.
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { z } from 'zod';
+import type { RepoTarget } from '../types.ts';
+import type { EngineContext } from './context.ts';
+
+const repoStateSchema = z.object({
+  repository: z.string(),
+  sourceUrl: z.string(),
+  lastSync: z
+    .object({
+      at: z.string(),
+      ok: z.boolean(),
+      error: z.string().optional(),
+      changed: z.number().int().optional(),
+      snapshot: z.string().nullable().optional(),
+    })
+    .nullable(),
+  lastSuccess: z.string().nullable(),
+});
+
+export type RepoState = z.infer<typeof repoStateSchema>;
+
+export async function readRepoState(ctx: EngineContext, target: RepoTarget): Promise<RepoState | null> {
+  try {
+    const parsed = repoStateSchema.safeParse(JSON.parse(await readFile(ctx.layout.repoState(target), 'utf8')));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+export async function recordSync(
+  ctx: EngineContext,
+  target: RepoTarget,
+  outcome: { ok: boolean; error?: string; changed?: number; snapshot?: string | null },
+): Promise<void> {
+  const previous = await readRepoState(ctx, target);
+  const at = ctx.clock().toISOString();
+  const state: RepoState = {
+    repository: target.id,
+    sourceUrl: target.url,
+    lastSync: { at, ...outcome, ...(outcome.error ? { error: ctx.redactor.redact(outcome.error) } : {}) },
+    lastSuccess: outcome.ok ? at : (previous?.lastSuccess ?? null),
+  };
+  const file = ctx.layout.repoState(target);
+  await mkdir(dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${randomBytes(4).toString('hex')}`;
+  await writeFile(tmp, `${JSON.stringify(repoStateSchema.parse(state), null, 2)}\n`);
+  await rename(tmp, file);
+}

@@ -1,0 +1,93 @@
+// Every git call goes through one executor that takes an argument array (never a shell string) and carries the
+// token per invocation: through an environment variable named by --config-env, so it is never on a command line,
+// never in .git/config and never in a log.
+import { simpleGit } from 'simple-git';
+import { BackupError } from '../errors.ts';
+import type { Redactor } from '../redact.ts';
+
+const AUTH_ENV = 'GPB_GIT_AUTH_HEADER';
+
+export interface GitRunOptions {
+  /** Send the token with this call (fetch, ls-remote, push to an https remote). */
+  auth?: boolean;
+  /** Accept these exit codes as answers rather than errors (e.g. merge-base --is-ancestor answers 1). */
+  okExitCodes?: number[];
+}
+
+export interface GitCommandManager {
+  run(cwd: string, args: string[], options?: GitRunOptions): Promise<string>;
+  /** Exit code of a question-style command (0/1), other failures throw. */
+  test(cwd: string, args: string[]): Promise<boolean>;
+}
+
+export interface GitFactoryOptions {
+  token?: string;
+  redactor: Redactor;
+  /** Host whose https URLs get the token, e.g. https://github.com/ (the header is scoped to it). */
+  authScope?: string;
+}
+
+// Settings that keep git from rewriting anything behind a snapshot's back and from running anything it finds.
+const BASE_CONFIG = [
+  '-c', 'gc.auto=0',
+  '-c', 'maintenance.auto=false',
+  '-c', 'core.hooksPath=/dev/null',
+  '-c', 'core.fsmonitor=false',
+  '-c', 'credential.helper=',
+  // Our own backup root may be owned by another UID (a restored volume, a container): we decide what is trusted.
+  '-c', 'safe.directory=*',
+];
+
+export function createGitCommandManager(options: GitFactoryOptions): GitCommandManager {
+  const { token, redactor } = options;
+  const baseEnv: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value !== undefined && !key.startsWith('GIT_') && key !== 'GITHUB_TOKEN') baseEnv[key] = value;
+  }
+  Object.assign(baseEnv, {
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_CONFIG_NOSYSTEM: '1',
+    LC_ALL: 'C',
+  });
+  const authEnv = token
+    ? { ...baseEnv, [AUTH_ENV]: `AUTHORIZATION: basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}` }
+    : baseEnv;
+  const scope = options.authScope ? `http.${options.authScope}.extraheader` : 'http.extraheader';
+
+  async function exec(cwd: string, args: string[], runOptions: GitRunOptions = {}): Promise<{ code: number; out: string }> {
+    const useAuth = Boolean(runOptions.auth && token);
+    const full = [...BASE_CONFIG, ...(useAuth ? [`--config-env=${scope}=${AUTH_ENV}`] : []), ...args];
+    const git = simpleGit({
+      baseDir: cwd,
+      trimmed: false,
+      // The base config sets these to their safe values; no user input ever becomes a git option.
+      unsafe: { allowUnsafeHooksPath: true, allowUnsafeFsMonitor: true, allowUnsafeCredentialHelper: true },
+      errors: (error, result) => (error || result.exitCode !== 0 ? new GitExit(result.exitCode, Buffer.concat(result.stdErr).toString('utf8') || String(error ?? '')) : undefined),
+    }).env(useAuth ? authEnv : baseEnv);
+    try {
+      return { code: 0, out: await git.raw(full) };
+    } catch (error) {
+      const code = error instanceof GitExit ? error.exitCode : undefined;
+      if (code !== undefined && runOptions.okExitCodes?.includes(code)) return { code, out: '' };
+      const message = error instanceof Error ? error.message : String(error);
+      throw new BackupError(redactor.redact(`git ${args[0]} failed in ${cwd}: ${message.trim()}`));
+    }
+  }
+
+  return {
+    async run(cwd, args, runOptions) {
+      return (await exec(cwd, args, runOptions)).out;
+    },
+    async test(cwd, args) {
+      return (await exec(cwd, args, { okExitCodes: [1] })).code === 0;
+    },
+  };
+}
+
+class GitExit extends Error {
+  readonly exitCode: number;
+  constructor(exitCode: number, stderr: string) {
+    super(stderr.trim() || `exit code ${exitCode}`);
+    this.exitCode = exitCode;
+  }
+}

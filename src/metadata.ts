@@ -1,0 +1,71 @@
+// snapshot.json: what a snapshot says about itself (DESIGN.md invariant 3). Schema-validated both ways.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { BackupError } from './errors.ts';
+import { METADATA_FILE } from './snapshot-files.ts';
+
+export const METADATA_FORMAT = 1;
+
+const headSchema = z.object({ hash: z.string(), date: z.string(), subject: z.string() });
+
+export const snapshotMetadataSchema = z
+  .object({
+    format: z.literal(METADATA_FORMAT),
+    tool: z.object({ name: z.literal('github-private-backup'), version: z.string() }),
+    repository: z.string(),
+    sourceUrl: z.string(),
+    name: z.string(),
+    createdAt: z.iso.datetime(),
+    head: headSchema.nullable(),
+    headRef: z.string().nullable(),
+    refs: z.record(z.string(), z.string()),
+    counts: z.object({
+      refs: z.number().int(),
+      branches: z.number().int(),
+      tags: z.number().int(),
+      files: z.number().int(),
+      linkedFiles: z.number().int(),
+      copiedFiles: z.number().int(),
+    }),
+    sizes: z.object({ totalBytes: z.number().int(), linkedBytes: z.number().int(), copiedBytes: z.number().int() }),
+    files: z.record(z.string(), z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), size: z.number().int() })),
+  })
+  .strict();
+
+export type SnapshotMetadata = z.infer<typeof snapshotMetadataSchema>;
+
+export function serializeMetadata(metadata: SnapshotMetadata): string {
+  return `${JSON.stringify(snapshotMetadataSchema.parse(metadata), null, 2)}\n`;
+}
+
+export async function readMetadata(snapshotDir: string): Promise<SnapshotMetadata> {
+  const file = join(snapshotDir, METADATA_FILE);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new BackupError(`${file}: cannot read snapshot metadata (${(error as NodeJS.ErrnoException).code ?? error})`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new BackupError(`${file}: snapshot metadata is not valid JSON: ${(error as Error).message}`);
+  }
+  const parsed = snapshotMetadataSchema.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new BackupError(`${file}: snapshot metadata is invalid at ${issue.path.join('.') || '(top)'}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+export function countRefs(refs: Record<string, string>): { refs: number; branches: number; tags: number } {
+  const names = Object.keys(refs);
+  return {
+    refs: names.length,
+    branches: names.filter((n) => n.startsWith('refs/heads/')).length,
+    tags: names.filter((n) => n.startsWith('refs/tags/')).length,
+  };
+}
