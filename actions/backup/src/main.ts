@@ -1,0 +1,4 @@
+// Entry point of the backup action: everything happens in run().
+import { run } from './run.ts';
+
+await run();

@@ -1,0 +1,117 @@
+// The backup action as a script of named phases: read inputs, run the engine command, read status, write the
+// summary and outputs, upload the logs (whatever happened), then report success or fail the step.
+import * as core from '@actions/core';
+import { createEngine } from '../../../src/engine/index.ts';
+import type { Engine } from '../../../src/engine/api.ts';
+import { errorMessage } from '../../../src/errors.ts';
+import { Layout } from '../../../src/layout.ts';
+import type { Logger } from '../../../src/log.ts';
+import { Redactor } from '../../../src/redact.ts';
+import type { RunResult, StatusRepoResult, VerifyRepoResult } from '../../../src/types.ts';
+import { getInputs, type BackupActionSettings } from './input-helper.ts';
+import { computeOutputs, failureMessage, renderSummary, type AnyRepoResult } from './summary.ts';
+import { runLogFiles, uploadLogs } from './upload-logs.ts';
+
+/** Engine log lines (already redacted by the engine) shown in the step's log. */
+const actionLogger: Logger = {
+  log(level, message) {
+    if (level === 'error') core.error(message);
+    else if (level === 'warn') core.warning(message);
+    else if (level === 'debug') core.debug(message);
+    else core.info(message);
+  },
+};
+
+function runCommand(engine: Engine, input: BackupActionSettings): Promise<RunResult<AnyRepoResult>> {
+  const snapshot = input.snapshot;
+  switch (input.action) {
+    case 'init':
+      return engine.init();
+    case 'sync':
+      return engine.sync();
+    case 'snapshot':
+      return engine.snapshot();
+    case 'status':
+      return engine.status();
+    case 'verify':
+      return engine.verify(snapshot === 'all' ? { all: true } : { snapshot });
+    case 'prune':
+      return engine.prune({ retentionDays: input.settings.retentionDays });
+    case 'restore':
+      return engine.restore({ snapshot });
+  }
+}
+
+/** Damaged snapshots make verify fail even if the engine reported the repository as processed. */
+function damaged(result: RunResult<AnyRepoResult>): string[] {
+  if (result.command !== 'verify') return [];
+  return result.outcomes.flatMap((o) =>
+    o.ok && (o.value as VerifyRepoResult).snapshots.some((s) => !s.ok)
+      ? [`${o.repo}: damaged snapshot(s) ${(o.value as VerifyRepoResult).snapshots.filter((s) => !s.ok).map((s) => s.snapshot).join(', ')}`]
+      : [],
+  );
+}
+
+export async function run(): Promise<void> {
+  const startedAt = new Date();
+  let input: BackupActionSettings;
+  try {
+    input = getInputs();
+  } catch (error) {
+    core.setFailed(errorMessage(error));
+    return;
+  }
+  const redactor = new Redactor();
+  redactor.add(input.settings.token);
+  const layout = new Layout(input.settings.root);
+  core.info(`backup ${input.action}: root ${layout.root}, ${input.settings.repositories.length} configured repository entries`);
+
+  let result: RunResult<AnyRepoResult> | undefined;
+  let status: RunResult<StatusRepoResult> | undefined;
+  let crash: string | undefined;
+  try {
+    const engine = createEngine({ settings: input.settings, logger: actionLogger });
+    result = await core.group(`Run ${input.action}`, () => runCommand(engine, input));
+    status = await core.group('Read status', async () => {
+      if (input.action === 'status') return result as RunResult<StatusRepoResult>;
+      try {
+        return await engine.status();
+      } catch (error) {
+        core.warning(`could not read status after ${input.action}: ${redactor.redact(errorMessage(error))}`);
+        return undefined;
+      }
+    });
+  } catch (error) {
+    crash = redactor.redact(errorMessage(error));
+  }
+
+  if (result) {
+    await core.group('Write summary and outputs', async () => {
+      const outputs = computeOutputs(result, status);
+      for (const [name, value] of Object.entries(outputs)) core.setOutput(name, value);
+      if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(renderSummary(result, status), true).write();
+    });
+  } else {
+    core.setOutput('updated', 'false');
+    core.setOutput('failed-repositories', '');
+  }
+
+  if (input.uploadLogs) {
+    await core.group('Upload logs', async () => {
+      const files = runLogFiles(layout.logsDir, startedAt, new Date());
+      await uploadLogs({ logsDir: layout.logsDir, files, runId: input.runId, runAttempt: input.runAttempt });
+    });
+  }
+
+  if (crash !== undefined) {
+    core.setFailed(`backup ${input.action} failed: ${crash}`);
+  } else if (result && (result.exitCode !== 0 || result.failed.length || damaged(result).length)) {
+    const extra = damaged(result);
+    const message = result.failed.length
+      ? failureMessage(result)
+      : extra.length
+        ? `backup verify found damage:\n  ${extra.join('\n  ')}`
+        : `backup ${result.command} finished with exit code ${result.exitCode}`;
+    core.setFailed(redactor.redact(message));
+  }
+}

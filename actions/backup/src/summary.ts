@@ -1,0 +1,163 @@
+// Pure rendering of a run's result into the job summary (Markdown) and the action's outputs. No I/O here.
+import type {
+  InitRepoResult,
+  PruneRepoResult,
+  RestoreRepoResult,
+  RunResult,
+  SnapshotRepoResult,
+  StatusRepoResult,
+  SyncRepoResult,
+  VerifyRepoResult,
+} from '../../../src/types.ts';
+
+export type AnyRepoResult =
+  | InitRepoResult
+  | SyncRepoResult
+  | SnapshotRepoResult
+  | StatusRepoResult
+  | VerifyRepoResult
+  | PruneRepoResult
+  | RestoreRepoResult;
+
+export interface Row {
+  repository: string;
+  result: string;
+  refsChanged: string;
+  snapshot: string;
+  snapshotCount: string;
+  diskUsed: string;
+}
+
+const DASH = '—';
+
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes) || bytes < 0) return DASH;
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} B` : `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+}
+
+/** Markdown table cells: no pipes or newlines from error messages may break the table. */
+function cell(text: string): string {
+  return text.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|').replace(/</g, '&lt;');
+}
+
+function refsChanged(command: string, value: AnyRepoResult): string {
+  if (command === 'sync') {
+    const c = (value as SyncRepoResult).changes;
+    const total = c.added.length + c.updated.length + c.forceUpdated.length + c.deleted.length;
+    if (total === 0) return '0';
+    const parts = [
+      c.added.length ? `${c.added.length} added` : '',
+      c.updated.length ? `${c.updated.length} updated` : '',
+      c.forceUpdated.length ? `${c.forceUpdated.length} force-updated` : '',
+      c.deleted.length ? `${c.deleted.length} deleted` : '',
+    ].filter(Boolean);
+    return `${total} (${parts.join(', ')})`;
+  }
+  if (command === 'init') {
+    const v = value as InitRepoResult;
+    return v.created ? `${v.refCount} (new mirror)` : '0 (already initialized)';
+  }
+  return DASH;
+}
+
+function snapshotCell(command: string, value: AnyRepoResult, status: StatusRepoResult | undefined): string {
+  switch (command) {
+    case 'sync': {
+      const v = value as SyncRepoResult;
+      const pruned = v.pruned.length ? `; pruned ${v.pruned.length}` : '';
+      return `${v.snapshot ? v.snapshot.name : 'none (unchanged)'}${pruned}`;
+    }
+    case 'snapshot':
+      return (value as SnapshotRepoResult).snapshot.name;
+    case 'restore': {
+      const v = value as RestoreRepoResult;
+      return `${v.snapshot} → ${v.target}${v.dryRun ? ' (dry run)' : ''}`;
+    }
+    case 'verify': {
+      const v = value as VerifyRepoResult;
+      const bad = v.snapshots.filter((s) => !s.ok).length;
+      return `${v.snapshots.length} verified${bad ? `, ${bad} damaged` : ''}`;
+    }
+    case 'prune': {
+      const v = value as PruneRepoResult;
+      return `${v.removed.length} removed${v.dryRun ? ' (dry run)' : ''}`;
+    }
+    default:
+      return status?.newestSnapshot ?? DASH;
+  }
+}
+
+/** One row per repository the command worked on; snapshot count and disk use come from the status after the run. */
+export function summaryRows(result: RunResult<AnyRepoResult>, status?: RunResult<StatusRepoResult>): Row[] {
+  const statusOf = new Map<string, StatusRepoResult>();
+  for (const o of status?.outcomes ?? []) if (o.ok) statusOf.set(o.repo, o.value);
+  return result.outcomes.map((outcome) => {
+    const st = statusOf.get(outcome.repo);
+    const count = st ? String(st.snapshotCount) : outcome.ok && result.command === 'sync' ? String((outcome.value as SyncRepoResult).snapshotCount) : DASH;
+    const disk = st ? formatBytes(st.diskUsedBytes) : DASH;
+    if (!outcome.ok) {
+      return { repository: outcome.repo, result: `❌ failed: ${outcome.error}`, refsChanged: DASH, snapshot: DASH, snapshotCount: count, diskUsed: disk };
+    }
+    let verdict = '✅ ok';
+    if (result.command === 'status') verdict = `${st?.health === 'healthy' ? '✅' : '⚠️'} ${(outcome.value as StatusRepoResult).health}`;
+    return {
+      repository: outcome.repo,
+      result: verdict,
+      refsChanged: refsChanged(result.command, outcome.value),
+      snapshot: snapshotCell(result.command, outcome.value, st),
+      snapshotCount: count,
+      diskUsed: disk,
+    };
+  });
+}
+
+export function renderSummary(result: RunResult<AnyRepoResult>, status?: RunResult<StatusRepoResult>): string {
+  const rows = summaryRows(result, status);
+  const ok = result.outcomes.length - result.failed.length;
+  const head = `### Backup \`${result.command}\`: ${result.failed.length ? `${result.failed.length} failed, ${ok} ok` : `${ok} ok`}`;
+  const table = [
+    '| repository | result | refs changed | snapshot | snapshot count | disk used |',
+    '| --- | --- | --- | --- | ---: | ---: |',
+    ...rows.map((r) => `| ${[r.repository, r.result, r.refsChanged, r.snapshot, r.snapshotCount, r.diskUsed].map(cell).join(' | ')} |`),
+  ];
+  const when = `Started ${result.startedAt}, finished ${result.finishedAt} (UTC).`;
+  return [head, '', rows.length ? table.join('\n') : '_No repositories._', '', when, ''].join('\n');
+}
+
+export interface ActionOutputs {
+  updated: 'true' | 'false';
+  snapshot: string;
+  'failed-repositories': string;
+  'status-json': string;
+}
+
+export function computeOutputs(result: RunResult<AnyRepoResult>, status?: RunResult<StatusRepoResult>): ActionOutputs {
+  const updated = result.outcomes.some((o) => {
+    if (!o.ok) return false;
+    if (result.command === 'sync') return (o.value as SyncRepoResult).changed || (o.value as SyncRepoResult).snapshot !== null;
+    if (result.command === 'init') return (o.value as InitRepoResult).created;
+    return result.command === 'snapshot';
+  });
+  const newest = (status?.outcomes ?? []).flatMap((o) => (o.ok && o.value.newestSnapshot ? [o.value.newestSnapshot] : []));
+  return {
+    updated: updated ? 'true' : 'false',
+    snapshot: newest.join('\n'),
+    'failed-repositories': result.failed.join('\n'),
+    'status-json': status ? JSON.stringify(status) : '',
+  };
+}
+
+/** The step's failure message: which repositories failed and why, one line each. */
+export function failureMessage(result: RunResult<AnyRepoResult>): string {
+  const failures = result.outcomes.filter((o) => !o.ok) as Array<{ repo: string; error: string }>;
+  const total = result.outcomes.length;
+  const lines = failures.map((f) => `  ${f.repo}: ${f.error.split('\n')[0]}`);
+  return `backup ${result.command} failed for ${failures.length} of ${total} ${total === 1 ? 'repository' : 'repositories'}: ${failures.map((f) => f.repo).join(', ')}\n${lines.join('\n')}`;
+}
