@@ -1,20 +1,19 @@
 // Hardlinked snapshots of the mirror: built under a temporary name, flushed, renamed into place (invariants 1-3).
 import { randomBytes } from 'node:crypto';
-import { chmod, copyFile, link, mkdir, readdir, rename, stat, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { chmod, mkdir, readdir, rename, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { BackupError } from '../errors.ts';
-import { exists, fsyncPath, removeTree, sha256File, walkFiles } from '../fsutil.ts';
+import { exists, fsyncPath, removeTree, sha256File } from '../fsutil.ts';
 import { headCommit, headRefOf, readRefs } from '../git/repo.ts';
 import { countRefs, METADATA_FORMAT, readMetadata, serializeMetadata, type SnapshotMetadata } from '../metadata.ts';
 import { isSnapshotName, snapshotName } from '../naming.ts';
 import { stripCredentials } from '../redact.ts';
-import { isSkippedDir, METADATA_FILE, treatmentOf } from '../snapshot-files.ts';
+import { METADATA_FILE } from '../snapshot-files.ts';
+import { materialize } from './materialize.ts';
 import type { RepoTarget, SnapshotSummary } from '../types.ts';
 import { TOOL_VERSION } from '../version.ts';
 import { throwIfAborted, type EngineContext } from './context.ts';
 
-// Directories git needs to recognise a repository, even when packed refs leave them empty.
-const SKELETON = ['objects/info', 'objects/pack', 'refs/heads', 'refs/tags'];
 const TMP_PREFIX = '.tmp-';
 
 /** Snapshot names of a repository, oldest first. Temporary directories are never listed. */
@@ -117,37 +116,18 @@ export async function takeSnapshot(ctx: EngineContext, target: RepoTarget): Prom
   const previous = await newestMetadata(ctx, target);
 
   try {
-    const files = await walkFiles(mirror, { skipDir: isSkippedDir });
-    const made = new Set<string>();
-    const ensureDir = async (dir: string) => {
-      if (made.has(dir)) return;
-      await mkdir(dir, { recursive: true });
-      made.add(dir);
-    };
-    for (const d of SKELETON) await ensureDir(join(tmp, d));
-
+    const files = await materialize(mirror, tmp, { linkObjects: true, copyMode: 0o444, fsync: true, checkpoint: () => throwIfAborted(ctx) });
     const checksums: SnapshotMetadata['files'] = {};
     const counts = { files: 0, linkedFiles: 0, copiedFiles: 0 };
     const sizes = { totalBytes: 0, linkedBytes: 0, copiedBytes: 0 };
-    for (const [index, file] of files.entries()) {
-      if (index % 256 === 0) throwIfAborted(ctx);
-      const treatment = treatmentOf(file.rel);
-      if (treatment === 'skip') continue;
-      const dest = join(tmp, file.rel);
-      await ensureDir(dirname(dest));
+    for (const file of files) {
       let sha256: string;
-      if (treatment === 'link') {
-        await link(file.abs, dest);
-        sha256 = (await reusableChecksum(previous, file.rel, file.ino, file.size)) ?? (await sha256File(dest));
+      if (file.treatment === 'link') {
+        sha256 = (await reusableChecksum(previous, file.rel, file.ino, file.size)) ?? (await sha256File(file.dest));
         counts.linkedFiles++;
         sizes.linkedBytes += file.size;
       } else {
-        // Copied, never linked: git rewrites or appends these in place (reflogs, packed-refs via rename is fine
-        // but config and logs are not), and a snapshot must never change.
-        await copyFile(file.abs, dest);
-        await chmod(dest, 0o444);
-        await fsyncPath(dest);
-        sha256 = await sha256File(dest);
+        sha256 = await sha256File(file.dest);
         counts.copiedFiles++;
         sizes.copiedBytes += file.size;
       }

@@ -69,3 +69,8 @@ export async function fsck(git: GitCommandManager, dir: string): Promise<string[
     return (error as Error).message.split('\n').filter((l) => l.trim());
   }
 }
+
+export async function readRepoConfigUrl(git: GitCommandManager, dir: string): Promise<string | null> {
+  const out = await git.run(dir, ['config', '--get', 'remote.origin.url'], { okExitCodes: [1] });
+  return out.trim() || null;
+}

@@ -1,0 +1,136 @@
+// createEngine: resolves which repositories a run works on and runs each command across them.
+import { readdir } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { ExitCode, UsageError } from '../errors.ts';
+import { readRepoConfigUrl } from '../git/repo.ts';
+import { listOwnerRepositories } from '../github/owners.ts';
+import { readMetadata } from '../metadata.ts';
+import { dedupeTargets, explicitTarget, parseRepoSpec } from '../targets.ts';
+import { isSnapshotName, isValidOwner, isValidRepoName } from '../naming.ts';
+import type { RepoTarget, RunResult, StatusRepoResult } from '../types.ts';
+import type { Engine, EngineOptions } from './api.ts';
+import { createContext, type EngineContext } from './context.ts';
+import { exportRepo } from './export.ts';
+import { pruneRepo } from './prune.ts';
+import { restoreFromArchive, restoreRepo } from './restore.ts';
+import { finishRun, runPerRepo } from './run.ts';
+import { listRepo, statusRepo } from './status.ts';
+import { initRepo, repoLocked, snapshotRepo, syncRepo } from './sync.ts';
+import { verifyRepo } from './verify.ts';
+
+export type { Engine, EngineOptions } from './api.ts';
+
+async function subdirs(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  } catch {
+    return [];
+  }
+}
+
+/** Repositories that exist under the root (mirrors or snapshots), for commands run without a repository list. */
+async function discoverTargets(ctx: EngineContext): Promise<RepoTarget[]> {
+  const found = new Map<string, RepoTarget>();
+  for (const owner of (await subdirs(ctx.layout.immutableDir)).filter(isValidOwner)) {
+    for (const entry of await subdirs(join(ctx.layout.immutableDir, owner))) {
+      const name = entry.replace(/\.git$/, '');
+      if (!entry.endsWith('.git') || !isValidRepoName(name)) continue;
+      const url = (await readRepoConfigUrl(ctx.git, join(ctx.layout.immutableDir, owner, entry))) ?? '';
+      found.set(`${owner}/${name}`, { owner, name, id: `${owner}/${name}`, url });
+    }
+  }
+  for (const owner of (await subdirs(ctx.layout.snapshotsDir)).filter(isValidOwner)) {
+    for (const name of (await subdirs(join(ctx.layout.snapshotsDir, owner))).filter(isValidRepoName)) {
+      const id = `${owner}/${name}`;
+      if (found.has(id)) continue;
+      let url = '';
+      const snapshot = (await subdirs(join(ctx.layout.snapshotsDir, owner, name))).filter(isSnapshotName).at(-1);
+      if (snapshot) url = (await readMetadata(join(ctx.layout.snapshotsDir, owner, name, snapshot)).catch(() => null))?.sourceUrl ?? '';
+      found.set(id, { owner, name, id, url });
+    }
+  }
+  return [...found.values()];
+}
+
+async function configuredTargets(ctx: EngineContext): Promise<RepoTarget[]> {
+  const targets: RepoTarget[] = [];
+  for (const entry of ctx.settings.repositories) {
+    if (typeof entry === 'string') targets.push(parseRepoSpec(entry, ctx.serverUrl));
+    else if ('repo' in entry) targets.push(entry.url ? explicitTarget(entry.repo, entry.url) : parseRepoSpec(entry.repo, ctx.serverUrl));
+    else {
+      const repos = await listOwnerRepositories({ ...entry, apiUrl: ctx.settings.apiUrl, token: ctx.settings.token });
+      ctx.logger.log('info', `owner ${entry.owner}: ${repos.length} repositories selected`);
+      for (const r of repos) targets.push(explicitTarget(`${r.owner}/${r.name}`, r.cloneUrl));
+    }
+  }
+  return dedupeTargets(targets);
+}
+
+export function createEngine(options: EngineOptions): Engine {
+  const ctx = createContext(options);
+  let cached: Promise<RepoTarget[]> | undefined;
+
+  const resolveTargets = (): Promise<RepoTarget[]> =>
+    (cached ??= ctx.settings.repositories.length ? configuredTargets(ctx) : discoverTargets(ctx).then(dedupeTargets));
+
+  /** Commands that write need an explicit list: nothing is fetched from a guess. */
+  async function writableTargets(command: string): Promise<RepoTarget[]> {
+    if (!ctx.settings.repositories.length) {
+      throw new UsageError(`${command}: no repositories configured: pass --repo OWNER/NAME|URL|PATH or --config FILE with a repositories list`);
+    }
+    return resolveTargets();
+  }
+
+  async function readableTargets(command: string): Promise<RepoTarget[]> {
+    const targets = await resolveTargets();
+    if (!targets.length) throw new UsageError(`${command}: no repositories configured and none found under ${ctx.layout.root}`);
+    return targets;
+  }
+
+  const each = async <T>(command: string, targets: RepoTarget[], task: (t: RepoTarget) => Promise<T>): Promise<RunResult<T>> =>
+    runPerRepo(command, targets, ctx.settings.concurrency, ctx.clock, ctx.redactor, task);
+
+  const engine: Engine = {
+    resolveTargets,
+    init: async () => each('init', await writableTargets('init'), (t) => initRepo(ctx, t)),
+    sync: async (o = {}) => each('sync', await writableTargets('sync'), (t) => syncRepo(ctx, t, o)),
+    snapshot: async () => each('snapshot', await readableTargets('snapshot'), (t) => snapshotRepo(ctx, t)),
+    list: async () => each('list', await readableTargets('list'), (t) => listRepo(ctx, t)),
+    status: async () => each('status', await readableTargets('status'), (t) => statusRepo(ctx, t)),
+    health: async () => {
+      const result = await each('health', await readableTargets('health'), (t) => statusRepo(ctx, t));
+      return withHealthExitCode(result);
+    },
+    verify: async (o = {}) => each('verify', await readableTargets('verify'), (t) => verifyRepo(ctx, t, o)),
+    prune: async (o = {}) => each('prune', await readableTargets('prune'), (t) => (o.dryRun ? pruneRepo(ctx, t, o) : repoLocked(ctx, t, 'prune', () => pruneRepo(ctx, t, o)))),
+    restore: async (o = {}) => {
+      if (o.fromArchive) {
+        const archive = o.fromArchive;
+        const configured = ctx.settings.repositories.length ? await resolveTargets() : [];
+        // The archive says which repository it holds; a configured source URL wins over the recorded one.
+        const targetFor = (m: { repository: string; sourceUrl: string }) => configured.find((t) => t.id === m.repository) ?? explicitTarget(m.repository, m.sourceUrl);
+        return runPerRepo('restore', [{ owner: '', name: '', id: basename(archive), url: archive }], 1, ctx.clock, ctx.redactor, () =>
+          restoreFromArchive(ctx, archive, o, targetFor),
+        );
+      }
+      const targets = await readableTargets('restore');
+      if (targets.length > 1 && (o.to || o.push)) {
+        throw new UsageError(`restore --to/--push works on one repository; ${targets.length} are selected: pick one with --repo`);
+      }
+      return each('restore', targets, (t) => restoreRepo(ctx, t, o));
+    },
+    exportArchive: async (o = {}) => {
+      const targets = await readableTargets('export');
+      if (targets.length > 1 && o.output) throw new UsageError(`export --output names one file; ${targets.length} repositories are selected: pick one with --repo`);
+      return each('export', targets, (t) => exportRepo(ctx, t, o));
+    },
+  };
+  return engine;
+}
+
+/** Health fails (exit 1) unless every repository is healthy, whatever else succeeded. */
+function withHealthExitCode(result: RunResult<StatusRepoResult>): RunResult<StatusRepoResult> {
+  const unhealthy = result.outcomes.filter((o) => !o.ok || o.value.health !== 'healthy').map((o) => o.repo);
+  if (!unhealthy.length) return result;
+  return { ...finishRun(result.command, result.startedAt, result.finishedAt, result.outcomes), failed: unhealthy, exitCode: ExitCode.FAILURE };
+}

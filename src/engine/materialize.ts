@@ -1,0 +1,53 @@
+// Lays a repository's files into a new directory: object files hard-linked (or copied), everything else copied,
+// unsafe or transient files left out. Shared by snapshot (mirror -> snapshot) and restore (snapshot -> repository).
+import { chmod, copyFile, link, mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fsyncPath, walkFiles, type WalkEntry } from '../fsutil.ts';
+import { isSkippedDir, treatmentOf } from '../snapshot-files.ts';
+
+// Directories git needs to recognise a repository, even when packed refs leave them empty.
+const SKELETON = ['objects/info', 'objects/pack', 'refs/heads', 'refs/tags'];
+
+export interface MaterializedFile extends WalkEntry {
+  treatment: 'link' | 'copy';
+  dest: string;
+}
+
+export interface MaterializeOptions {
+  /** Share object files by hard link (safe: git never changes them in place); otherwise copy them too. */
+  linkObjects: boolean;
+  /** Mode for copied files: 0o444 in snapshots, 0o644 in restored repositories. */
+  copyMode: number;
+  /** fsync each copied file (snapshots must be durable before they are renamed into place). */
+  fsync: boolean;
+  /** Called every few hundred files so a long copy can be abandoned. */
+  checkpoint?: () => void;
+}
+
+export async function materialize(source: string, dest: string, options: MaterializeOptions): Promise<MaterializedFile[]> {
+  const files = await walkFiles(source, { skipDir: isSkippedDir });
+  const made = new Set<string>();
+  const ensureDir = async (dir: string) => {
+    if (made.has(dir)) return;
+    await mkdir(dir, { recursive: true });
+    made.add(dir);
+  };
+  for (const d of SKELETON) await ensureDir(join(dest, d));
+  const out: MaterializedFile[] = [];
+  for (const [index, file] of files.entries()) {
+    if (index % 256 === 0) options.checkpoint?.();
+    const treatment = treatmentOf(file.rel);
+    if (treatment === 'skip') continue;
+    const target = join(dest, file.rel);
+    await ensureDir(dirname(target));
+    if (treatment === 'link' && options.linkObjects) {
+      await link(file.abs, target);
+    } else {
+      await copyFile(file.abs, target);
+      await chmod(target, treatment === 'link' ? 0o444 : options.copyMode);
+      if (options.fsync) await fsyncPath(target);
+    }
+    out.push({ ...file, treatment, dest: target });
+  }
+  return out;
+}

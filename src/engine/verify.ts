@@ -1,0 +1,130 @@
+// verify: recompute every checksum, run git fsck, compare refs with what the snapshot recorded (invariant 4).
+import { lstat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { assertSnapshotName } from '../naming.ts';
+import { sha256File, walkFiles } from '../fsutil.ts';
+import { fsck, readRefs } from '../git/repo.ts';
+import { withLock } from '../lock.ts';
+import { readMetadata } from '../metadata.ts';
+import { METADATA_FILE } from '../snapshot-files.ts';
+import { BackupError } from '../errors.ts';
+import type { RepoTarget, VerifyProblem, VerifyRepoResult, VerifySnapshotResult } from '../types.ts';
+import type { VerifyOptions } from './api.ts';
+import type { EngineContext } from './context.ts';
+import { listSnapshotNames } from './snapshot.ts';
+
+/** "latest" or a validated name, resolved against what exists. */
+export async function resolveSnapshotName(ctx: EngineContext, target: RepoTarget, requested: string | undefined): Promise<string> {
+  const names = await listSnapshotNames(ctx, target);
+  if (!requested || requested === 'latest') {
+    const newest = names.at(-1);
+    if (!newest) throw new BackupError(`${target.id} has no snapshots yet`);
+    return newest;
+  }
+  assertSnapshotName(requested);
+  if (!names.includes(requested)) {
+    const hint = names.length ? ` (newest: ${names.at(-1)}; run "backup-manager list")` : '';
+    throw new BackupError(`${target.id} has no snapshot ${requested}${hint}`);
+  }
+  return requested;
+}
+
+/** Hold the snapshot's reader lock so prune leaves it alone while we read it. */
+export function whileReading<T>(ctx: EngineContext, target: RepoTarget, name: string, command: string, fn: () => Promise<T>): Promise<T> {
+  const waitMs = Number(process.env.BACKUP_LOCK_WAIT_MS ?? 30_000);
+  return withLock(ctx.layout.snapshotReadLock(target, name), { command: `${command} ${target.id} ${name}`, waitMs, logger: ctx.logger, clock: ctx.clock }, fn);
+}
+
+/** Other places (snapshots, the mirror) holding the same inode: damage there is damage here. */
+async function sharersOf(ctx: EngineContext, target: RepoTarget, self: string, rel: string): Promise<string[]> {
+  const mine = await lstat(join(ctx.layout.snapshotParent(target), self, rel));
+  const candidates = [
+    ...(await listSnapshotNames(ctx, target)).filter((n) => n !== self).map((n) => ({ label: n, path: join(ctx.layout.snapshotParent(target), n, rel) })),
+    { label: 'mirror', path: join(ctx.layout.mirror(target), rel) },
+  ];
+  const sharers: string[] = [];
+  for (const c of candidates) {
+    try {
+      const st = await lstat(c.path);
+      if (st.ino === mine.ino && st.dev === mine.dev) sharers.push(c.label);
+    } catch {
+      // not present there
+    }
+  }
+  return sharers;
+}
+
+/** Check one snapshot directory (also used on a freshly extracted archive and before a restore swap). */
+export async function verifySnapshotDir(ctx: EngineContext, dir: string): Promise<{ problems: VerifyProblem[]; filesChecked: number }> {
+  const problems: VerifyProblem[] = [];
+  let metadata;
+  try {
+    metadata = await readMetadata(dir);
+  } catch (error) {
+    return { problems: [{ file: METADATA_FILE, problem: (error as Error).message }], filesChecked: 0 };
+  }
+  const others: string[] = [];
+  const present = await walkFiles(dir, { onOther: (rel) => others.push(rel) });
+  for (const rel of others) problems.push({ file: rel, problem: 'unexpected symlink or special file' });
+  const seen = new Set<string>();
+  for (const file of present) {
+    if (file.rel === METADATA_FILE) continue;
+    seen.add(file.rel);
+    const expected = metadata.files[file.rel];
+    if (!expected) {
+      problems.push({ file: file.rel, problem: 'unexpected file (not recorded in snapshot.json)' });
+      continue;
+    }
+    const actual = await sha256File(file.abs);
+    if (actual !== expected.sha256 || file.size !== expected.size) {
+      problems.push({ file: file.rel, problem: `checksum mismatch: recorded sha256 ${expected.sha256} (${expected.size} bytes), found ${actual} (${file.size} bytes)` });
+    }
+  }
+  for (const rel of Object.keys(metadata.files)) if (!seen.has(rel)) problems.push({ file: rel, problem: 'missing file' });
+  for (const line of await fsck(ctx.git, dir)) problems.push({ file: 'git fsck', problem: line });
+  try {
+    const refs = await readRefs(ctx.git, dir);
+    const recorded = metadata.refs;
+    for (const [ref, oid] of Object.entries(recorded)) {
+      if (refs[ref] !== oid) problems.push({ file: 'refs', problem: `${ref}: recorded ${oid}, found ${refs[ref] ?? 'nothing'}` });
+    }
+    for (const ref of Object.keys(refs)) if (!(ref in recorded)) problems.push({ file: 'refs', problem: `${ref}: not recorded in snapshot.json` });
+  } catch (error) {
+    problems.push({ file: 'refs', problem: (error as Error).message });
+  }
+  return { problems, filesChecked: seen.size };
+}
+
+export async function verifySnapshot(ctx: EngineContext, target: RepoTarget, name: string): Promise<VerifySnapshotResult> {
+  return whileReading(ctx, target, name, 'verify', async () => {
+    const dir = join(ctx.layout.snapshotParent(target), name);
+    const { problems, filesChecked } = await verifySnapshotDir(ctx, dir);
+    for (const problem of problems) {
+      if (problem.problem.startsWith('checksum mismatch')) problem.sharedWith = await sharersOf(ctx, target, name, problem.file);
+    }
+    const ok = problems.length === 0;
+    ctx.logger.log(ok ? 'info' : 'error', `verify ${target.id} ${name}: ${ok ? 'ok' : `${problems.length} problem(s)`}`, ok ? {} : { first: `${problems[0]!.file}: ${problems[0]!.problem}` });
+    return { snapshot: name, ok, filesChecked, problems };
+  });
+}
+
+export async function verifyRepo(ctx: EngineContext, target: RepoTarget, options: VerifyOptions = {}): Promise<VerifyRepoResult> {
+  const names = options.all ? await listSnapshotNames(ctx, target) : [await resolveSnapshotName(ctx, target, options.snapshot)];
+  const snapshots: VerifySnapshotResult[] = [];
+  for (const name of names) snapshots.push(await verifySnapshot(ctx, target, name));
+  const bad = snapshots.filter((s) => !s.ok);
+  if (bad.length) {
+    const detail = bad.map((s) => `${s.snapshot}: ${s.problems.map((p) => `${p.file}: ${p.problem}${p.sharedWith?.length ? ` (same inode in ${p.sharedWith.join(', ')})` : ''}`).join('; ')}`);
+    throw new VerifyFailed(`${target.id}: ${bad.length} of ${snapshots.length} snapshot(s) failed verification: ${detail.join(' | ')}`, { repo: target.id, snapshots });
+  }
+  return { repo: target.id, snapshots };
+}
+
+/** Verification found damage; carries the full report so renderers can show it. */
+export class VerifyFailed extends BackupError {
+  readonly report: VerifyRepoResult;
+  constructor(message: string, report: VerifyRepoResult) {
+    super(message);
+    this.report = report;
+  }
+}
