@@ -1,0 +1,354 @@
+// Archives with a real bare repository and real git, and hostile archives built header by header: extraction
+// must refuse every escape and leave nothing behind.
+import { execFileSync } from 'node:child_process';
+import {
+  chmodSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { Header } from 'tar';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { extractArchive, sha256File, writeArchive } from '../src/archive.ts';
+import { BackupError, UsageError } from '../src/errors.ts';
+
+let work: string;
+let snapshotDir: string;
+let linkedPack: string;
+let longRef: string;
+
+const git = (cwd: string, ...args: string[]) =>
+  execFileSync('git', args, {
+    cwd,
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 't',
+      GIT_AUTHOR_EMAIL: 't@example.com',
+      GIT_COMMITTER_NAME: 't',
+      GIT_COMMITTER_EMAIL: 't@example.com',
+      GIT_CONFIG_NOSYSTEM: '1',
+      GIT_CONFIG_GLOBAL: '/dev/null',
+    },
+  });
+
+const refsOf = (repo: string) => git(repo, 'for-each-ref', '--format=%(objectname) %(refname)');
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'gpb-archive-'));
+  const upstream = join(work, 'upstream.git');
+  const clone = join(work, 'clone');
+  git(work, 'init', '--bare', '-b', 'main', upstream);
+  git(work, 'clone', upstream, clone);
+  for (let i = 1; i <= 3; i++) {
+    writeFileSync(join(clone, `file${i}.txt`), `content ${i}\n`.repeat(100 * i));
+    git(clone, 'add', '.');
+    git(clone, 'commit', '-m', `commit ${i}`);
+  }
+  git(clone, 'tag', '-a', 'v1', '-m', 'release');
+  git(clone, 'checkout', '-b', 'feature');
+  writeFileSync(join(clone, 'feature.txt'), 'feature\n');
+  git(clone, 'add', '.');
+  git(clone, 'commit', '-m', 'feature work');
+  git(clone, 'push', '--all');
+  git(clone, 'push', '--tags');
+
+  // A snapshot-shaped directory: a bare mirror with one pack, plus snapshot.json.
+  snapshotDir = join(work, 'snapshots', 'snapshot-20260301-120000');
+  mkdirSync(dirname(snapshotDir), { recursive: true });
+  git(work, 'clone', '--mirror', upstream, snapshotDir);
+  git(snapshotDir, 'repack', '-a', '-d');
+  // A loose ref whose path is far beyond ustar's 100 bytes: it must travel in a pax header.
+  longRef = `refs/heads/${'deeply-nested/'.repeat(8)}${'x'.repeat(120)}`;
+  git(snapshotDir, 'update-ref', longRef, 'HEAD');
+  writeFileSync(join(snapshotDir, 'snapshot.json'), JSON.stringify({ name: basename(snapshotDir) }));
+  chmodSync(join(snapshotDir, 'snapshot.json'), 0o444); // snapshots are read-only
+  // Two names for one inode inside the snapshot: the archive must store the second as a link entry.
+  const packDir = join(snapshotDir, 'objects', 'pack');
+  const pack = readdirSync(packDir).find((f) => f.endsWith('.pack'))!;
+  linkedPack = join('objects', 'pack', pack);
+  linkSync(join(packDir, pack), join(packDir, pack.replace(/\.pack$/, '.keep')));
+  // Like every object file of a real snapshot, the index also has a name outside it (the mirror's):
+  // it must be archived as a plain file, never as a link to something the archive does not contain.
+  linkSync(join(packDir, pack.replace(/\.pack$/, '.idx')), join(work, 'mirror-copy.idx'));
+});
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+let n = 0;
+const fresh = (name: string) => join(work, `${name}-${++n}`);
+
+describe('writeArchive + extractArchive', () => {
+  it('round-trips a bare repository: fsck-clean, same refs, hard links preserved', async () => {
+    const out = join(fresh('archives'), 'owner', 'repo', 'snapshot-20260301-120000.tar.gz');
+    const written = await writeArchive(snapshotDir, out);
+    expect(written.file).toBe(out);
+    expect(written.sizeBytes).toBe(statSync(out).size);
+    expect(written.sha256).toBe(await sha256File(out));
+    // The sidecar is in sha256sum format: the standard tool accepts it.
+    expect(readFileSync(`${out}.sha256`, 'utf8')).toBe(`${written.sha256}  ${basename(out)}\n`);
+    execFileSync('sha256sum', ['-c', `${basename(out)}.sha256`], { cwd: dirname(out), stdio: 'pipe' });
+    // Nothing but the archive and its sidecar in the output directory (no temp file left).
+    expect(readdirSync(dirname(out)).sort()).toEqual([basename(out), `${basename(out)}.sha256`]);
+
+    // Entries are under the snapshot's name, with no owner information, and the second name is a link entry.
+    const listing = execFileSync('tar', ['-tvzf', out], { encoding: 'utf8' });
+    expect(listing.split('\n').filter(Boolean).every((l) => l.includes(' snapshot-20260301-120000/'))).toBe(true);
+    expect(listing).toMatch(/^h.* snapshot-20260301-120000\/objects\/pack\/pack-\w+\.(keep|pack) link to snapshot-20260301-120000\/objects\/pack\/pack-\w+\.(keep|pack)$/m);
+    expect(listing).toMatch(/ 0\/0 /);
+    expect(listing).toMatch(/^-.* snapshot-20260301-120000\/objects\/pack\/pack-\w+\.idx$/m);
+
+    const dest = fresh('restore');
+    const extracted = await extractArchive(out, dest);
+    expect(extracted.topDir).toBe(join(dest, 'snapshot-20260301-120000'));
+    expect(extracted.entries).toBeGreaterThan(10);
+    git(extracted.topDir, 'fsck', '--full', '--strict');
+    expect(refsOf(extracted.topDir)).toBe(refsOf(snapshotDir));
+    expect(refsOf(extracted.topDir)).toContain('refs/heads/feature');
+    expect(existsSync(join(extracted.topDir, longRef))).toBe(true);
+    const pack = statSync(join(extracted.topDir, linkedPack));
+    const keep = statSync(join(extracted.topDir, linkedPack.replace(/\.pack$/, '.keep')));
+    expect(keep.ino).toBe(pack.ino);
+    expect(pack.nlink).toBe(2);
+    expect(readFileSync(join(extracted.topDir, 'snapshot.json'), 'utf8')).toContain('snapshot-20260301-120000');
+    // No temporary extraction directory left beside the destination.
+    expect(readdirSync(dirname(dest)).filter((f) => f.startsWith(`${basename(dest)}.tmp-`))).toEqual([]);
+  });
+
+  it('refuses to overwrite an existing archive', async () => {
+    const out = join(fresh('archives'), 'a.tar.gz');
+    const first = await writeArchive(snapshotDir, out);
+    await expect(writeArchive(snapshotDir, out)).rejects.toThrow(UsageError);
+    expect(await sha256File(out)).toBe(first.sha256);
+    expect(readdirSync(dirname(out)).sort()).toEqual(['a.tar.gz', 'a.tar.gz.sha256']);
+  });
+
+  it('refuses to export something that is not a directory', async () => {
+    await expect(writeArchive(join(work, 'nope'), join(fresh('archives'), 'x.tar.gz'))).rejects.toThrow(UsageError);
+  });
+
+  it('detects a tampered archive by its checksum and extracts nothing', async () => {
+    const out = join(fresh('archives'), 't.tar.gz');
+    const written = await writeArchive(snapshotDir, out);
+    const bytes = readFileSync(out);
+    bytes[Math.floor(bytes.length / 2)]! ^= 0xff;
+    writeFileSync(out, bytes);
+    const dest = fresh('restore');
+    const error = (await extractArchive(out, dest).catch((e: unknown) => e)) as BackupError;
+    expect(error).toBeInstanceOf(BackupError);
+    expect(error.exitCode).toBe(1);
+    expect(error.message).toContain(written.sha256);
+    expect(error.message).toContain(await sha256File(out));
+    expect(existsSync(dest)).toBe(false);
+  });
+
+  it('extracts without a sidecar, and into an existing empty directory', async () => {
+    const out = join(fresh('archives'), 's.tar.gz');
+    await writeArchive(snapshotDir, out);
+    rmSync(`${out}.sha256`);
+    const dest = fresh('restore');
+    mkdirSync(dest);
+    const { topDir } = await extractArchive(out, dest);
+    expect(refsOf(topDir)).toBe(refsOf(snapshotDir));
+  });
+
+  it('refuses a non-empty destination', async () => {
+    const out = join(fresh('archives'), 'n.tar.gz');
+    await writeArchive(snapshotDir, out);
+    const dest = fresh('restore');
+    mkdirSync(dest);
+    writeFileSync(join(dest, 'precious'), 'keep me');
+    await expect(extractArchive(out, dest)).rejects.toThrow(UsageError);
+    expect(readdirSync(dest)).toEqual(['precious']);
+  });
+});
+
+// ---- hostile archives ---------------------------------------------------------------------------------------
+
+interface RawEntry {
+  path: string;
+  type?: 'File' | 'Directory' | 'SymbolicLink' | 'Link' | 'CharacterDevice' | 'FIFO';
+  linkpath?: string;
+  body?: string;
+}
+
+/** A gzip tar written header by header, so nothing sanitises the paths on the way in. */
+function rawArchive(file: string, entries: RawEntry[]): string {
+  const blocks: Buffer[] = [];
+  for (const e of entries) {
+    const body = Buffer.from(e.body ?? '');
+    const type = e.type ?? 'File';
+    const header = new Header({
+      path: e.path,
+      type,
+      linkpath: e.linkpath,
+      size: type === 'File' ? body.length : 0,
+      mode: type === 'Directory' ? 0o755 : 0o644,
+      mtime: new Date('2026-01-01T00:00:00Z'),
+      uid: 0,
+      gid: 0,
+    });
+    const block = Buffer.alloc(512);
+    header.encode(block, 0);
+    blocks.push(block);
+    if (type === 'File' && body.length > 0) {
+      blocks.push(Buffer.concat([body, Buffer.alloc((512 - (body.length % 512)) % 512)]));
+    }
+  }
+  blocks.push(Buffer.alloc(1024));
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, gzipSync(Buffer.concat(blocks)));
+  return file;
+}
+
+describe('extractArchive refuses hostile archives', () => {
+  let outside: string;
+  beforeAll(() => {
+    outside = join(work, 'outside');
+    mkdirSync(outside, { recursive: true });
+    writeFileSync(join(outside, 'target'), 'outside file\n');
+  });
+
+  const prelude: RawEntry[] = [
+    { path: 'snapshot-20260301-120000/', type: 'Directory' },
+    { path: 'snapshot-20260301-120000/HEAD', body: 'ref: refs/heads/main\n' },
+  ];
+
+  const absoluteVictim = () => join(tmpdir(), `gpb-evil-${process.pid}-${n}`);
+  const cases: { name: string; entries: () => RawEntry[]; mentions: string }[] = [
+    {
+      name: 'a ../ path',
+      entries: () => [...prelude, { path: 'snapshot-20260301-120000/../evil', body: 'x' }],
+      mentions: '".."',
+    },
+    {
+      name: 'a bare ../ path at the top',
+      entries: () => [...prelude, { path: '../evil', body: 'x' }],
+      mentions: '".."',
+    },
+    {
+      name: 'an absolute path',
+      entries: () => [...prelude, { path: absoluteVictim(), body: 'x' }],
+      mentions: 'absolute path',
+    },
+    {
+      name: 'a symlink to an absolute directory, then a file through it',
+      entries: () => [
+        ...prelude,
+        { path: 'snapshot-20260301-120000/link', type: 'SymbolicLink', linkpath: outside },
+        { path: 'snapshot-20260301-120000/link/pwned', body: 'x' },
+      ],
+      mentions: 'is absolute',
+    },
+    {
+      name: 'a symlink to /etc, then link/passwd',
+      entries: () => [
+        ...prelude,
+        { path: 'snapshot-20260301-120000/link', type: 'SymbolicLink', linkpath: '/etc' },
+        { path: 'snapshot-20260301-120000/link/passwd', body: 'root::0:0::/:/bin/sh\n' },
+      ],
+      mentions: 'is absolute',
+    },
+    {
+      name: 'a relative symlink that escapes',
+      entries: () => [
+        ...prelude,
+        { path: 'snapshot-20260301-120000/sub/', type: 'Directory' },
+        { path: 'snapshot-20260301-120000/sub/l', type: 'SymbolicLink', linkpath: '../../outside' },
+      ],
+      mentions: 'escapes the archive',
+    },
+    {
+      name: 'a symlink whose target runs through another symlink ("a -> ." then "b -> a/..")',
+      entries: () => [
+        ...prelude,
+        { path: 'snapshot-20260301-120000/a', type: 'SymbolicLink', linkpath: '.' },
+        { path: 'snapshot-20260301-120000/b', type: 'SymbolicLink', linkpath: 'a/..' },
+      ],
+      mentions: 'through another symlink',
+    },
+    {
+      name: 'a hard link to ../../outside',
+      entries: () => [
+        ...prelude,
+        { path: 'snapshot-20260301-120000/hl', type: 'Link', linkpath: '../../outside/target' },
+      ],
+      mentions: 'hard link target',
+    },
+    {
+      name: 'a hard link to an absolute file',
+      entries: () => [...prelude, { path: 'snapshot-20260301-120000/hl', type: 'Link', linkpath: join(outside, 'target') }],
+      mentions: 'hard link target',
+    },
+    {
+      name: 'entries under two top directories',
+      entries: () => [...prelude, { path: 'other/file', body: 'x' }],
+      mentions: 'single top directory',
+    },
+    {
+      name: 'a character device',
+      entries: () => [...prelude, { path: 'snapshot-20260301-120000/null', type: 'CharacterDevice' }],
+      mentions: 'CharacterDevice',
+    },
+    {
+      name: 'a fifo',
+      entries: () => [...prelude, { path: 'snapshot-20260301-120000/fifo', type: 'FIFO' }],
+      mentions: 'FIFO',
+    },
+  ];
+
+  for (const c of cases) {
+    it(`rejects ${c.name}, writing nothing anywhere`, async () => {
+      const archive = rawArchive(join(fresh('evil'), 'evil.tar.gz'), c.entries());
+      const parent = fresh('dest-parent');
+      const dest = join(parent, 'restore');
+      const passwdBefore = readFileSync('/etc/passwd', 'utf8');
+      const error = (await extractArchive(archive, dest).catch((e: unknown) => e)) as BackupError;
+      expect(error).toBeInstanceOf(BackupError);
+      expect(error).not.toBeInstanceOf(UsageError);
+      expect(error.message).toContain('refusing unsafe archive');
+      expect(error.message).toContain(c.mentions);
+      // Nothing half-extracted: neither the destination nor a temporary directory beside it.
+      expect(existsSync(dest)).toBe(false);
+      expect(existsSync(parent) ? readdirSync(parent) : []).toEqual([]);
+      // Nothing outside either.
+      expect(readdirSync(outside)).toEqual(['target']);
+      expect(statSync(join(outside, 'target')).nlink).toBe(1);
+      expect(existsSync(join(dirname(parent), 'evil'))).toBe(false);
+      expect(existsSync(absoluteVictim())).toBe(false);
+      expect(readFileSync('/etc/passwd', 'utf8')).toBe(passwdBefore);
+    });
+  }
+
+  it('keeps what is harmless: an in-tree relative symlink and an in-tree hard link', async () => {
+    const archive = rawArchive(join(fresh('ok'), 'ok.tar.gz'), [
+      ...prelude,
+      { path: 'snapshot-20260301-120000/refs/', type: 'Directory' },
+      { path: 'snapshot-20260301-120000/refs/link', type: 'SymbolicLink', linkpath: '../HEAD' },
+      { path: 'snapshot-20260301-120000/HEAD2', type: 'Link', linkpath: 'snapshot-20260301-120000/HEAD' },
+    ]);
+    const dest = fresh('restore');
+    const { topDir, entries } = await extractArchive(archive, dest);
+    expect(entries).toBe(5);
+    expect(readFileSync(join(topDir, 'refs', 'link'), 'utf8')).toBe('ref: refs/heads/main\n');
+    expect(statSync(join(topDir, 'HEAD2')).ino).toBe(statSync(join(topDir, 'HEAD')).ino);
+  });
+
+  it('reports a corrupt (non-tar) file as a failure, not a crash', async () => {
+    const file = join(fresh('junk'), 'junk.tar.gz');
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, gzipSync(Buffer.from('this is not a tar archive at all'.repeat(40))));
+    const dest = fresh('restore');
+    await expect(extractArchive(file, dest)).rejects.toThrow(BackupError);
+    expect(existsSync(dest)).toBe(false);
+  });
+});
