@@ -332,7 +332,7 @@ export async function extractArchive(archiveFile: string, destDir: string): Prom
   // Pass 2: extract beside destDir, re-checking each entry (the file could differ from what we listed).
   await mkdir(dirname(destDir), { recursive: true });
   const temp = `${destDir}${tempSuffix()}`;
-  await mkdir(temp, { mode: 0o700 });
+  await mkdir(temp);
   try {
     const extracting = new EntryChecker();
     await runTar(archiveFile, () =>

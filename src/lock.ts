@@ -12,7 +12,7 @@ import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { LockHeldError, errorMessage } from './errors.ts';
+import { LockHeldError, UsageError, errorMessage } from './errors.ts';
 import type { Logger } from './log.ts';
 
 export interface LockOwner {
@@ -187,6 +187,9 @@ async function takeOver(path: string, stale: { ino: number; owner: OwnerRecord }
 export async function acquireLock(path: string, options: AcquireLockOptions): Promise<Lock> {
   const { command, logger } = options;
   const waitMs = options.waitMs ?? 0;
+  if (typeof waitMs !== 'number' || Number.isNaN(waitMs) || waitMs < 0) {
+    throw new UsageError(`invalid lock wait ${String(waitMs)}: expected milliseconds >= 0`);
+  }
   const clock = options.clock ?? (() => new Date());
   const dir = dirname(path);
   await mkdir(dir, { recursive: true });

@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { once } from 'node:events';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LockHeldError } from '../src/errors.ts';
+import { LockHeldError, UsageError } from '../src/errors.ts';
 import { acquireLock, processStartTime, withLock, type LockOwner } from '../src/lock.ts';
 import type { Logger, LogLevel } from '../src/log.ts';
 
@@ -271,6 +271,11 @@ describe('acquireLock', () => {
     expect(codes.filter((c) => c === 0)).toHaveLength(1);
     expect(codes.filter((c) => c === 4)).toHaveLength(3);
     expect(existsSync(path)).toBe(false);
+  });
+
+  it('rejects a nonsensical wait with a usage error', async () => {
+    await expect(acquireLock(lockPath(), { command: 'sync', waitMs: Number.NaN })).rejects.toThrow(UsageError);
+    await expect(acquireLock(lockPath(), { command: 'sync', waitMs: -1 })).rejects.toThrow(UsageError);
   });
 
   it('withLock releases when the work throws', async () => {
