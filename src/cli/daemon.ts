@@ -1,0 +1,32 @@
+// `backup-manager daemon`: the container's entry point. Syncs on the cron schedule ($BACKUP_SCHEDULE or the config's
+// `schedule`, UTC) until SIGTERM/SIGINT, which main.ts turns into an abort: the current run stops between phases,
+// leaving nothing half-made, and the process exits 0.
+import { runDaemon } from '../daemon/daemon.ts';
+import { ExitCode } from '../errors.ts';
+import type { Command } from './command.ts';
+
+export const daemonCommand: Command<never> = {
+  name: 'daemon',
+  summary: 'run sync (and retention) on the cron schedule in $BACKUP_SCHEDULE (UTC) until SIGTERM',
+  usage: 'daemon [--run-now]',
+  help: `  --run-now          run a sync immediately on start, then follow the schedule
+  Schedule: 5 cron fields (minute hour day-of-month month day-of-week), a 6-field form with seconds first
+  (for rehearsals), or @hourly/@daily/@weekly/@monthly/@yearly. Default "0 2 * * *" (02:00 UTC daily).
+  Each run's outcome is logged on stderr; a failed run is logged and the daemon waits for the next one.`,
+  options: {
+    'run-now': { type: 'boolean' },
+  },
+  async execute({ engine, settings, signal, progress, values }) {
+    const startedAt = new Date().toISOString();
+    await runDaemon({
+      settings,
+      // main.ts builds the engine with this same signal; each run resolves its targets afresh.
+      engineFactory: () => engine,
+      signal,
+      runOnStart: Boolean(values['run-now']),
+      log: (line) => progress(`${new Date().toISOString()} ${line}`),
+    });
+    return { command: 'daemon', startedAt, finishedAt: new Date().toISOString(), outcomes: [], failed: [], exitCode: ExitCode.OK };
+  },
+  render: (result) => `daemon: stopped (ran from ${result.startedAt} to ${result.finishedAt})`,
+};
