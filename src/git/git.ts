@@ -57,18 +57,23 @@ export function createGitCommandManager(options: GitFactoryOptions): GitCommandM
   async function exec(cwd: string, args: string[], runOptions: GitRunOptions = {}): Promise<{ code: number; out: string }> {
     const useAuth = Boolean(runOptions.auth && token);
     const full = [...BASE_CONFIG, ...(useAuth ? [`--config-env=${scope}=${AUTH_ENV}`] : []), ...args];
+    let exitCode = 0;
     const git = simpleGit({
       baseDir: cwd,
       trimmed: false,
       // The base config sets these to their safe values; no user input ever becomes a git option.
       unsafe: { allowUnsafeHooksPath: true, allowUnsafeFsMonitor: true, allowUnsafeCredentialHelper: true },
-      errors: (error, result) => (error || result.exitCode !== 0 ? new GitExit(result.exitCode, Buffer.concat(result.stdErr).toString('utf8') || String(error ?? '')) : undefined),
+      errors: (error, result) => {
+        exitCode = result.exitCode;
+        if (!error && result.exitCode === 0) return undefined;
+        const stderr = Buffer.concat(result.stdErr).toString('utf8').trim();
+        return Buffer.from(stderr || (error ? String(error) : `exit code ${result.exitCode}`));
+      },
     }).env(useAuth ? authEnv : baseEnv);
     try {
       return { code: 0, out: await git.raw(full) };
     } catch (error) {
-      const code = error instanceof GitExit ? error.exitCode : undefined;
-      if (code !== undefined && runOptions.okExitCodes?.includes(code)) return { code, out: '' };
+      if (exitCode !== 0 && runOptions.okExitCodes?.includes(exitCode)) return { code: exitCode, out: '' };
       const message = error instanceof Error ? error.message : String(error);
       throw new BackupError(redactor.redact(`git ${args[0]} failed in ${cwd}: ${message.trim()}`));
     }
@@ -82,12 +87,4 @@ export function createGitCommandManager(options: GitFactoryOptions): GitCommandM
       return (await exec(cwd, args, { okExitCodes: [1] })).code === 0;
     },
   };
-}
-
-class GitExit extends Error {
-  readonly exitCode: number;
-  constructor(exitCode: number, stderr: string) {
-    super(stderr.trim() || `exit code ${exitCode}`);
-    this.exitCode = exitCode;
-  }
 }

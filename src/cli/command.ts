@@ -1,0 +1,31 @@
+// The shape every CLI command file exports: its options, help, what it asks the engine, how it renders.
+import type { ParseArgsConfig } from 'node:util';
+import type { BackupSettings } from '../config.ts';
+import type { Engine } from '../engine/api.ts';
+import type { RunResult } from '../types.ts';
+
+export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
+
+export interface CommandInput {
+  engine: Engine;
+  settings: BackupSettings;
+  values: Record<string, string | boolean | string[] | undefined>;
+  positionals: string[];
+  /** Aborted on SIGINT/SIGTERM. */
+  signal: AbortSignal;
+  /** Progress lines for people (stderr); results go to stdout. */
+  progress: (line: string) => void;
+}
+
+export interface Command<T = unknown> {
+  name: string;
+  summary: string;
+  /** Usage line after "backup-manager". */
+  usage: string;
+  /** Extra help text (options specific to the command). */
+  help?: string;
+  options?: OptionSpec;
+  /** Most commands work on the configured repositories; a command that needs none (daemon) says so. */
+  execute(input: CommandInput): Promise<RunResult<T>>;
+  render(result: RunResult<T>): string;
+}

@@ -1,0 +1,135 @@
+// backup-manager: parse the command line, call the engine, render its result, exit with a documented code.
+import { parseArgs } from 'node:util';
+import { resolveSettings } from '../config.ts';
+import { createEngine } from '../engine/index.ts';
+import { ExitCode, EXIT_CODE_HELP, errorMessage, exitCodeOf, UsageError } from '../errors.ts';
+import { Redactor } from '../redact.ts';
+import { TOOL_VERSION } from '../version.ts';
+import type { Command, OptionSpec } from './command.ts';
+import { exportCommand } from './export.ts';
+import { initCommand } from './init.ts';
+import { listCommand } from './list.ts';
+import { GLOBAL_HELP, GLOBAL_OPTIONS, overridesFrom } from './options.ts';
+import { pruneCommand } from './prune.ts';
+import { restoreCommand } from './restore.ts';
+import { snapshotCommand } from './snapshot.ts';
+import { healthCommand, statusCommand } from './status.ts';
+import { syncCommand } from './sync.ts';
+import { verifyCommand } from './verify.ts';
+
+export const COMMANDS: Command<never>[] = [
+  initCommand,
+  syncCommand,
+  snapshotCommand,
+  listCommand,
+  statusCommand,
+  healthCommand,
+  verifyCommand,
+  pruneCommand,
+  restoreCommand,
+  exportCommand,
+] as unknown as Command<never>[];
+
+export interface Io {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+function usage(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    `backup-manager ${TOOL_VERSION}: point-in-time backups of GitHub repositories`,
+    '',
+    'USAGE',
+    '  backup-manager <command> [options]',
+    '',
+    'COMMANDS',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    GLOBAL_HELP,
+    '',
+    'ENVIRONMENT',
+    '  GITHUB_TOKEN (token for fetch, push and the API; never written anywhere), BACKUP_ROOT, BACKUP_CONFIG,',
+    '  BACKUP_RETENTION_DAYS, BACKUP_SCHEDULE (daemon), GITHUB_API_URL',
+    '',
+    EXIT_CODE_HELP,
+    '',
+    'Run "backup-manager <command> --help" for a command\'s options.',
+  ].join('\n');
+}
+
+function commandUsage(command: Command<never>): string {
+  return [`backup-manager ${command.usage}`, '', command.summary, ...(command.help ? ['', 'OPTIONS', command.help] : []), '', GLOBAL_HELP, '', EXIT_CODE_HELP].join('\n');
+}
+
+function allCommandOptions(): OptionSpec {
+  return Object.assign({}, ...COMMANDS.map((c) => c.options ?? {}));
+}
+
+export async function main(argv: string[], io: Io, env: NodeJS.ProcessEnv = process.env, signal: AbortSignal = new AbortController().signal): Promise<number> {
+  const redactor = new Redactor();
+  redactor.add(env.GITHUB_TOKEN);
+  try {
+    // First pass finds the command wherever global options stand; the second is strict for that command.
+    const loose = parseArgs({ args: argv, options: { ...GLOBAL_OPTIONS, ...allCommandOptions() }, allowPositionals: true, strict: false });
+    const name = loose.positionals[0];
+    if (loose.values.version) {
+      io.stdout(`${TOOL_VERSION}\n`);
+      return ExitCode.OK;
+    }
+    if (!name || name === 'help') {
+      const topic = COMMANDS.find((c) => c.name === loose.positionals[1]);
+      io.stdout(`${topic ? commandUsage(topic) : usage()}\n`);
+      return name || loose.values.help ? ExitCode.OK : ExitCode.USAGE;
+    }
+    const command = COMMANDS.find((c) => c.name === name);
+    if (!command) throw new UsageError(`unknown command ${JSON.stringify(name)}; commands: ${COMMANDS.map((c) => c.name).join(', ')}`);
+    let parsed;
+    try {
+      parsed = parseArgs({ args: argv, options: { ...GLOBAL_OPTIONS, ...command.options }, allowPositionals: true, strict: true });
+    } catch (error) {
+      throw new UsageError(`${name}: ${errorMessage(error)} (see "backup-manager ${name} --help")`);
+    }
+    if (parsed.values.help) {
+      io.stdout(`${commandUsage(command)}\n`);
+      return ExitCode.OK;
+    }
+    const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
+    const settings = resolveSettings(overridesFrom(values), env);
+    redactor.add(settings.token);
+    const verbose = Boolean(values.verbose);
+    const engine = createEngine({
+      settings,
+      signal,
+      logger: { log: (level, line) => (verbose || level === 'warn' || level === 'error' ? io.stderr(`${line}\n`) : undefined) },
+    });
+    const result = await command.execute({ engine, settings, values, positionals: parsed.positionals.slice(1), signal, progress: (line) => io.stderr(`${line}\n`) });
+    io.stdout(`${values.json ? JSON.stringify(result, null, 2) : command.render(result)}\n`);
+    return result.exitCode;
+  } catch (error) {
+    io.stderr(`backup-manager: ${redactor.redact(errorMessage(error))}\n`);
+    return exitCodeOf(error);
+  }
+}
+
+const isEntryPoint = import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('backup-manager') || process.argv[1]?.endsWith('backup-manager.mjs');
+if (isEntryPoint) {
+  const controller = new AbortController();
+  let signals = 0;
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(sig, () => {
+      // First signal: stop between steps, leaving nothing half-made. Second: leave now.
+      if (++signals > 1) process.exit(ExitCode.FAILURE);
+      controller.abort();
+    });
+  }
+  main(process.argv.slice(2), { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) }, process.env, controller.signal).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`backup-manager: ${errorMessage(error)}\n`);
+      process.exitCode = ExitCode.FAILURE;
+    },
+  );
+}

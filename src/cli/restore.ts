@@ -1,0 +1,44 @@
+import type { Command } from './command.ts';
+import { renderOutcomes } from './render.ts';
+import { UsageError } from '../errors.ts';
+import type { RestoreRepoResult } from '../types.ts';
+
+export const restoreCommand: Command<RestoreRepoResult> = {
+  name: 'restore',
+  summary: 'restore a snapshot: in place (the replaced mirror is kept), to a directory, or pushed to a new remote',
+  usage: 'restore [latest|NAME] [--to DIR [--checkout]] [--push URL] [--from-archive FILE] [--force] [--dry-run]',
+  help: `  (no target)        replace the live mirror atomically; the old one is kept as <repo>.git.replaced-<time>
+  --to DIR           restore into DIR as a bare mirror (must be empty or absent unless --force)
+  --checkout         with --to: a working clone with HEAD checked out
+  --push URL         push every branch, tag and note to a new, empty remote (token from GITHUB_TOKEN)
+  --from-archive F   restore from an archive written by "export" (checksum and contents verified first)
+  --force            replace a non-empty --to directory (kept as DIR.replaced-<time>) or push to a non-empty remote
+  --dry-run          say what would be restored, change nothing`,
+  options: {
+    to: { type: 'string' },
+    checkout: { type: 'boolean' },
+    push: { type: 'string' },
+    'from-archive': { type: 'string' },
+    force: { type: 'boolean' },
+    'dry-run': { type: 'boolean' },
+  },
+  execute: ({ engine, values, positionals }) => {
+    if (positionals.length > 1) throw new UsageError('restore takes at most one snapshot name');
+    if (values.to && values.push) throw new UsageError('restore: --to and --push cannot be combined');
+    if (values['from-archive'] && positionals.length) throw new UsageError('restore: --from-archive restores the snapshot inside the archive; do not name one');
+    return engine.restore({
+      snapshot: positionals[0],
+      to: values.to as string | undefined,
+      checkout: Boolean(values.checkout),
+      push: values.push as string | undefined,
+      fromArchive: values['from-archive'] as string | undefined,
+      force: Boolean(values.force),
+      dryRun: Boolean(values['dry-run']),
+    });
+  },
+  render: (result) =>
+    renderOutcomes(result, (v) => [
+      `${v.dryRun ? 'would restore' : 'restored'} ${v.snapshot} ${v.mode === 'push' ? 'by push to' : 'to'} ${v.target} (${v.refsRestored} refs)`,
+      ...(v.keptPrevious ? [`previous content kept at ${v.keptPrevious}`] : []),
+    ]),
+};

@@ -1,0 +1,41 @@
+import type { Command } from './command.ts';
+import { renderOutcomes } from './render.ts';
+import { describeChanges } from '../format.ts';
+import type { SyncRepoResult } from '../types.ts';
+
+const MAX_LISTED = 10;
+
+function listRefs(label: string, refs: string[]): string[] {
+  if (!refs.length) return [];
+  const shown = refs.slice(0, MAX_LISTED).join(', ');
+  return [`${label}: ${shown}${refs.length > MAX_LISTED ? ` and ${refs.length - MAX_LISTED} more` : ''}`];
+}
+
+export const syncCommand: Command<SyncRepoResult> = {
+  name: 'sync',
+  summary: 'fetch every ref with prune, snapshot when refs changed, then apply retention',
+  usage: 'sync [--force-snapshot] [--allow-ref-loss] [--no-prune]',
+  help: `  --force-snapshot   take a snapshot even when no ref changed
+  --allow-ref-loss   accept an upstream that lost all or most of its refs (otherwise the run fails
+                     and the mirror keeps them)
+  --no-prune         do not apply retention after the sync`,
+  options: {
+    'force-snapshot': { type: 'boolean' },
+    'allow-ref-loss': { type: 'boolean' },
+    'no-prune': { type: 'boolean' },
+  },
+  execute: ({ engine, values }) =>
+    engine.sync({
+      forceSnapshot: Boolean(values['force-snapshot']),
+      allowRefLoss: Boolean(values['allow-ref-loss']),
+      noPrune: Boolean(values['no-prune']),
+    }),
+  render: (result) =>
+    renderOutcomes(result, (v) => [
+      `refs changed: ${describeChanges(v.changes)}; ${v.snapshot ? `snapshot ${v.snapshot.name} taken` : 'no snapshot needed'}; ${v.snapshotCount} snapshot(s)${v.pruned.length ? `, pruned ${v.pruned.join(', ')}` : ''}`,
+      ...listRefs('added', v.changes.added),
+      ...listRefs('updated', v.changes.updated),
+      ...listRefs('force-updated', v.changes.forceUpdated),
+      ...listRefs('deleted', v.changes.deleted),
+    ]),
+};
