@@ -20,7 +20,8 @@ import {
 } from './helpers/sandbox.ts';
 
 const repoRoot = join(import.meta.dirname, '..');
-const bundle = join(repoRoot, 'dist/backup-manager.mjs');
+// BACKUP_MANAGER_BUNDLE: rehearse another build of the CLI (default: the one npm run build writes).
+const bundle = process.env.BACKUP_MANAGER_BUNDLE ?? join(repoRoot, 'dist/backup-manager.mjs');
 const TOKEN = 'ghp_RUNTIMEfake0123456789abcdefghijklmnop';
 
 const availability = sandboxMode();
@@ -65,7 +66,7 @@ function sandbox(extraEnv: Record<string, string> = {}): SandboxOptions {
       { host: restoreDir, sandbox: '/restore' },
     ],
     readOnly: [
-      ...(existsSync(bundle) ? [{ host: bundle, sandbox: '/usr/local/lib/gpb/backup-manager.mjs' }] : []),
+      ...(existsSync(bundle) ? [{ host: bundle, sandbox: '/app/backup-manager.mjs' }] : []),
       { host: upstream, sandbox: '/upstream/app.git' },
       { host: configFile, sandbox: '/config/backup.config.yml' },
     ],
@@ -90,7 +91,7 @@ interface CliRun {
 
 function cli(args: string[]): CliRun {
   expect(existsSync(bundle), `${bundle} missing: run npm run build first`).toBe(true);
-  const result = runInSandbox([process.execPath, '/usr/local/lib/gpb/backup-manager.mjs', ...args, '--json'], sandbox());
+  const result = runInSandbox([process.execPath, '/app/backup-manager.mjs', ...args, '--json'], sandbox());
   let json: CliRun['json'];
   try {
     json = JSON.parse(result.stdout) as CliRun['json'];
@@ -214,7 +215,7 @@ describe.skipIf(availability.mode === null)(`container rehearsal (bubblewrap, ${
     expect(repo.tags).toBe(1);
     expect(repo.health).toBe('healthy');
 
-    const health = runInSandbox([process.execPath, '/usr/local/lib/gpb/backup-manager.mjs', 'health'], sandbox());
+    const health = runInSandbox([process.execPath, '/app/backup-manager.mjs', 'health'], sandbox());
     expect(health.status, health.stdout + health.stderr).toBe(0);
 
     // Everything written is owned by the container user, the log went to the logs volume, and the token is nowhere.
@@ -233,7 +234,7 @@ describe.skipIf(availability.mode === null)(`container rehearsal (bubblewrap, ${
     commitUpstream('daemon.txt', 'picked up by the scheduled run\n');
     // Six-field cron (seconds first): every 3 seconds, so the first run is at most 3 seconds away.
     const daemon: ChildProcess = spawnInSandbox(
-      [process.execPath, '/usr/local/lib/gpb/backup-manager.mjs', 'daemon'],
+      [process.execPath, '/app/backup-manager.mjs', 'daemon'],
       sandbox({ BACKUP_SCHEDULE: '*/3 * * * * *' }),
     );
     let output = '';

@@ -85,8 +85,24 @@ function rootArgs(): string[] {
 /** The full argv (bwrap first) that runs `command` in the sandbox. */
 export function sandboxArgv(command: string[], options: SandboxOptions, mode: SandboxMode): string[] {
   const args = ['bwrap', ...rootArgs(), '--dev', '/dev', '--proc', '/proc', '--perms', '1777', '--tmpfs', '/tmp'];
-  for (const mount of options.readOnly ?? []) args.push('--ro-bind', mount.host, mount.sandbox);
-  for (const mount of options.volumes) args.push('--bind', mount.host, mount.sandbox);
+  // bwrap creates missing parents of a mount point with mode 0700 (root's), which 1001 could not traverse.
+  const made = new Set<string>();
+  const parents = (path: string) => {
+    const parts = path.split('/').filter(Boolean).slice(0, -1);
+    for (let i = 1; i <= parts.length; i++) {
+      const dir = `/${parts.slice(0, i).join('/')}`;
+      if (!made.has(dir)) args.push('--perms', '0755', '--dir', dir);
+      made.add(dir);
+    }
+  };
+  for (const mount of options.readOnly ?? []) {
+    parents(mount.sandbox);
+    args.push('--ro-bind', mount.host, mount.sandbox);
+  }
+  for (const mount of options.volumes) {
+    parents(mount.sandbox);
+    args.push('--bind', mount.host, mount.sandbox);
+  }
   // The root is a tmpfs bwrap made to hold the mount points; from here on nothing outside the volumes is writable.
   args.push('--remount-ro', '/', '--die-with-parent');
   if (options.cwd) args.push('--chdir', options.cwd);
