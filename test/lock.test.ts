@@ -266,11 +266,22 @@ describe('acquireLock', () => {
     const dead = spawn(process.execPath, ['-e', '0']);
     await once(dead, 'exit');
     writeLockByHand(path, { host: hostname(), pid: dead.pid!, startTime: '1', command: 'sync', acquiredAt: 'x' });
-    const racers = Array.from({ length: 4 }, () => runChild(path, '3000'));
-    const codes = await Promise.all(racers.map((r) => r.exited));
-    expect(codes.filter((c) => c === 0)).toHaveLength(1);
-    expect(codes.filter((c) => c === 4)).toHaveLength(3);
-    expect(existsSync(path)).toBe(false);
+    // The winner holds until killed, so however slowly the others start, they find it held.
+    const racers = Array.from({ length: 4 }, () => runChild(path, 'forever'));
+    const outcomes = await Promise.all(
+      racers.map((r) =>
+        r.waitFor('acquired').then(
+          () => 'acquired',
+          async () => `exit ${await r.exited}`,
+        ),
+      ),
+    );
+    expect(outcomes.filter((o) => o === 'acquired')).toHaveLength(1);
+    expect(outcomes.filter((o) => o === 'exit 4')).toHaveLength(3);
+    const winner = racers[outcomes.indexOf('acquired')]!;
+    expect(JSON.parse(readFileSync(path, 'utf8')).pid).toBe(winner.child.pid);
+    winner.child.kill('SIGKILL');
+    await winner.exited;
   });
 
   it('rejects a nonsensical wait with a usage error', async () => {
