@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computeOutputs, failureMessage, renderSummary, type AnyRepoResult } from '../actions/backup/src/summary.ts';
 import type { RunResult, StatusRepoResult } from '../src/types.ts';
 import { ArtifactStandIn, readZip } from './helpers/artifact-standin.ts';
-import { runAction, type ActionRun } from './helpers/github-standin.ts';
+import { GitHubStandIn, paginate, runAction, type ActionRun } from './helpers/github-standin.ts';
 
 const ACTION = 'actions/backup';
 const TOKEN = 'ghp_FAKEbackupTOKENbackupTOKEN0123456789ab';
@@ -203,6 +203,34 @@ describe('actions/backup bundled, against real local repositories', () => {
     const run = await backup({ action: 'status', 'upload-logs': 'false' });
     expect(run.code).toBe(0);
     expect(service.artifacts.length).toBe(before);
+  });
+
+  it('a config naming a whole organization lists it through the API (all pages) and backs up what it found', async () => {
+    const api = await new GitHubStandIn().start();
+    try {
+      const repos = [
+        ...Array.from({ length: 101 }, (_, i) => ({ name: `old-${i}`, archived: true })),
+        { name: 'app', archived: false },
+        { name: 'lib', archived: false },
+      ].map((r) => ({ ...r, owner: { login: 'acme' }, private: true, fork: false, clone_url: `file://${join(base, 'acme', `${r.name}.git`)}` }));
+      api.on('GET', '/orgs/acme/repos', (req) => paginate(api, req, repos));
+      const config = join(base, 'org.config.yml');
+      writeFileSync(config, 'repositories:\n  - owner: acme\n    type: org\n');
+      const orgRoot = join(base, 'org-root');
+      const run = await runAction(ACTION, {
+        inputs: { action: 'init', config, 'backup-root': orgRoot, 'upload-logs': 'false' },
+        github: { token: TOKEN },
+        env: { GITHUB_API_URL: api.url, ...GIT_ENV },
+      });
+      expect(run.code, run.stdout).toBe(0);
+      expect(api.calls).toEqual(['GET /orgs/acme/repos?type=all&per_page=100', 'GET /orgs/acme/repos?type=all&per_page=100&page=2']);
+      expect(api.requests.every((r) => r.headers.authorization === `token ${TOKEN}`)).toBe(true);
+      expect(readdirSync(join(orgRoot, 'immutable', 'acme')).sort()).toEqual(['app.git', 'lib.git']);
+      expect(run.summary).toContain('### Backup `init`: 2 ok');
+      expectNoToken(run);
+    } finally {
+      await api.close();
+    }
   });
 
   it('bad inputs fail the step with a clear message before anything runs', async () => {
