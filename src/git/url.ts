@@ -28,7 +28,11 @@ export function validateRemoteUrl(raw: string): ValidatedRemote {
     } catch {
       throw new UsageError(`invalid remote ${JSON.stringify(raw)}: not a valid URL`);
     }
-    if (parsed.password) throw new UsageError('remote URLs must not carry a password or token: give the token through GITHUB_TOKEN instead');
+    // Over http(s) a user part alone is how tokens are usually pasted (https://ghp_…@github.com/…); git would store
+    // it in the mirror's config. ssh's user (git@) is not a secret.
+    if (parsed.password || (parsed.username && (scheme === 'https' || scheme === 'http'))) {
+      throw new UsageError('remote URLs must not carry a password or token: give the token through GITHUB_TOKEN instead');
+    }
     if (scheme !== 'file' && parsed.hostname.startsWith('-')) throw new UsageError(`invalid remote ${JSON.stringify(raw)}: host looks like an option`);
     return { url, kind: scheme as RemoteKind };
   }
