@@ -1,0 +1,122 @@
+// Snapshot names are the only index of a repository's history on disk: they must round-trip exactly, sort by
+// time, and refuse anything a user could type to escape a directory.
+import { describe, expect, it } from 'vitest';
+import { ExitCode, UsageError } from '../src/errors.ts';
+import {
+  assertRepoId,
+  assertSnapshotName,
+  isSnapshotName,
+  isValidOwner,
+  isValidRepoName,
+  logFileName,
+  parseSnapshotTime,
+  snapshotName,
+} from '../src/naming.ts';
+
+function usageErrorOf(fn: () => unknown): UsageError {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as UsageError).exitCode).toBe(ExitCode.USAGE);
+    return error as UsageError;
+  }
+  throw new Error('expected a UsageError');
+}
+
+describe('snapshot names', () => {
+  it('encode UTC time to the second and round-trip', () => {
+    const at = new Date('2026-01-02T03:04:05.678Z');
+    const name = snapshotName(at);
+    expect(name).toBe('snapshot-20260102-030405');
+    // Milliseconds are dropped, nothing else.
+    expect(parseSnapshotTime(name)?.toISOString()).toBe('2026-01-02T03:04:05.000Z');
+    expect(isSnapshotName(name)).toBe(true);
+  });
+
+  it('round-trips across year, leap-day and end-of-day edges', () => {
+    for (const iso of ['1999-12-31T23:59:59Z', '2000-01-01T00:00:00Z', '2028-02-29T12:00:00Z', '2026-12-31T23:59:59Z']) {
+      const at = new Date(iso);
+      expect(parseSnapshotTime(snapshotName(at))?.getTime()).toBe(at.getTime());
+    }
+  });
+
+  it('uses UTC regardless of the local time zone', () => {
+    // 23:30 on Dec 31 in UTC is already Jan 1 in UTC+1: the name must still say Dec 31.
+    expect(snapshotName(new Date('2025-12-31T23:30:00-00:00'))).toBe('snapshot-20251231-233000');
+    expect(snapshotName(new Date('2026-01-01T00:30:00+01:00'))).toBe('snapshot-20251231-233000');
+  });
+
+  it('sort lexically in time order', () => {
+    const times = ['2026-03-01T00:00:00Z', '2025-12-31T23:59:59Z', '2026-03-01T00:00:01Z', '2026-02-28T10:00:00Z'];
+    const names = times.map((t) => snapshotName(new Date(t)));
+    const byName = [...names].sort();
+    const byTime = [...times].sort((a, b) => Date.parse(a) - Date.parse(b)).map((t) => snapshotName(new Date(t)));
+    expect(byName).toEqual(byTime);
+  });
+
+  it.each([
+    'snapshot-20261332-000000', // month 13, day 32
+    'snapshot-20260230-000000', // Feb 30 would silently roll to March
+    'snapshot-20250229-000000', // not a leap year
+    'snapshot-20260101-240000',
+    'snapshot-20260101-006000',
+    'snapshot-20260101-000060',
+    'snapshot-20260101-00000',
+    'snapshot-20260101-0000000',
+    'snapshot-2026010-1000000',
+    'Snapshot-20260101-000000',
+    ' snapshot-20260101-000000',
+    'snapshot-20260101-000000\n',
+    'snapshot-20260101-000000/..',
+    'latest',
+    '',
+  ])('rejects %j', (name) => {
+    expect(isSnapshotName(name)).toBe(false);
+    expect(parseSnapshotTime(name)).toBeUndefined();
+  });
+
+  it.each(['..', '../../etc', '/etc', '/etc/passwd', 'snapshot-20260101-000000/../../x', '-rf', 'latest'])(
+    'assertSnapshotName(%j) is a usage error (exit 2)',
+    (name) => {
+      expect(usageErrorOf(() => assertSnapshotName(name)).message).toContain(JSON.stringify(name));
+    },
+  );
+
+  it('assertSnapshotName returns a valid name unchanged', () => {
+    expect(assertSnapshotName('snapshot-20260102-030405')).toBe('snapshot-20260102-030405');
+  });
+});
+
+describe('repository names', () => {
+  it('accepts GitHub-shaped owners and names', () => {
+    expect(isValidOwner('acme')).toBe(true);
+    expect(isValidOwner('a-b-9')).toBe(true);
+    expect(isValidOwner('a'.repeat(39))).toBe(true);
+    expect(isValidRepoName('widgets')).toBe(true);
+    expect(isValidRepoName('my.repo_name-2')).toBe(true);
+    expect(isValidRepoName('.github')).toBe(true);
+  });
+
+  it.each(['', '-acme', 'a'.repeat(40), 'ac/me', '..', '.', 'ac me', 'acme\0', 'é'])('rejects owner %j', (owner) => {
+    expect(isValidOwner(owner)).toBe(false);
+  });
+
+  it.each(['', '.', '..', '-rf', 'a/b', 'x.git', 'a'.repeat(101), 'name\n', 'na me', '../etc'])('rejects repository name %j', (name) => {
+    expect(isValidRepoName(name)).toBe(false);
+  });
+
+  it('assertRepoId names the bad part, with exit code 2', () => {
+    expect(usageErrorOf(() => assertRepoId('..', 'widgets')).message).toMatch(/owner "\.\."/);
+    expect(usageErrorOf(() => assertRepoId('acme', '..')).message).toMatch(/name "\.\."/);
+    expect(usageErrorOf(() => assertRepoId('/etc', 'passwd')).message).toMatch(/owner/);
+    expect(() => assertRepoId('acme', 'widgets')).not.toThrow();
+  });
+});
+
+describe('log file names', () => {
+  it('are one per UTC day', () => {
+    expect(logFileName(new Date('2026-07-04T23:59:59Z'))).toBe('backup-20260704.log');
+    expect(logFileName(new Date('2026-07-05T00:00:00Z'))).toBe('backup-20260705.log');
+  });
+});
