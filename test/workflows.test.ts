@@ -149,3 +149,32 @@ describe('ci.yml', () => {
     expect(matrix).toEqual([20, 24]);
   });
 });
+
+describe('action metadata', () => {
+  const meta = (name: string) =>
+    parse(readFileSync(join('actions', name, 'action.yml'), 'utf8')) as {
+      inputs: Record<string, { default?: string; required?: boolean }>;
+      outputs: Record<string, unknown>;
+      runs: { using: string; main: string };
+    };
+
+  it.each(['backup', 'report-failure'])('%s runs its committed bundle on node24', (name) => {
+    expect(meta(name).runs).toEqual({ using: 'node24', main: 'dist/index.mjs' });
+  });
+
+  it('backup declares the inputs and outputs of issue 3', () => {
+    const backup = meta('backup');
+    expect(Object.keys(backup.inputs)).toEqual(['action', 'repositories', 'config', 'backup-root', 'token', 'retention-days', 'snapshot', 'upload-logs']);
+    expect(backup.inputs.token!.default).toBe('${{ github.token }}');
+    expect(backup.inputs['retention-days']!.default).toBe('30');
+    expect(backup.inputs['upload-logs']!.default).toBe('true');
+    expect(Object.keys(backup.outputs)).toEqual(['updated', 'snapshot', 'failed-repositories', 'status-json']);
+  });
+
+  it('report-failure defaults to the workflow token, name and repository', () => {
+    const report = meta('report-failure');
+    expect(report.inputs.token!.default).toBe('${{ github.token }}');
+    expect(report.inputs.workflow!.default).toBe('${{ github.workflow }}');
+    expect(report.inputs.status!.default).toBe('failure');
+  });
+});
