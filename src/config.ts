@@ -101,10 +101,15 @@ export function parseConfig(text: string, source: string): ConfigFile {
   }
   const parsed = configFileSchema.safeParse(data);
   if (!parsed.success) {
-    const messages = parsed.error.issues.map((issue) => {
-      const field = issue.path.length ? issue.path.join('.') : '(top level)';
-      const line = lineOf(issue.path);
-      return `${source}${line ? `:${line}` : ''}: ${field}: ${issue.message}`;
+    const messages = parsed.error.issues.flatMap((issue) => {
+      // zod reports unknown keys on their parent object: point at each key itself, with its own line.
+      const paths = issue.code === 'unrecognized_keys' ? issue.keys.map((key) => [...issue.path, key]) : [issue.path];
+      return paths.map((path) => {
+        const field = path.length ? path.join('.') : '(top level)';
+        const line = lineOf(path);
+        const what = issue.code === 'unrecognized_keys' ? 'unknown field' : issue.message;
+        return `${source}${line ? `:${line}` : ''}: ${field}: ${what}`;
+      });
     });
     throw new UsageError(`invalid configuration\n  ${messages.join('\n  ')}`);
   }
