@@ -86,11 +86,13 @@ async function reusableChecksum(previous: PreviousFiles | null, rel: string, ino
   }
 }
 
-async function chooseName(ctx: EngineContext, parent: string): Promise<string> {
+/** The snapshot's time and the name made from it: one clock reading, so they always agree. */
+async function chooseName(ctx: EngineContext, parent: string): Promise<{ name: string; at: Date }> {
   // Two snapshots in the same second would share a name: wait for the next second (bounded).
   for (let i = 0; i < 3; i++) {
-    const name = snapshotName(ctx.clock());
-    if (!(await exists(join(parent, name)))) return name;
+    const at = ctx.clock();
+    const name = snapshotName(at);
+    if (!(await exists(join(parent, name)))) return { name, at };
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
   throw new BackupError(`a snapshot named ${snapshotName(ctx.clock())} already exists in ${parent}`);
@@ -110,8 +112,7 @@ export async function takeSnapshot(ctx: EngineContext, target: RepoTarget): Prom
   const parent = ctx.layout.snapshotParent(target);
   await mkdir(parent, { recursive: true });
   await removeTemporaries(ctx, parent);
-  const name = await chooseName(ctx, parent);
-  const createdAt = ctx.clock();
+  const { name, at: createdAt } = await chooseName(ctx, parent);
   const tmp = join(parent, `${TMP_PREFIX}${name}-${randomBytes(4).toString('hex')}`);
   const previous = await newestMetadata(ctx, target);
 

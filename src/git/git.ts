@@ -38,11 +38,15 @@ const BASE_CONFIG = [
   '-c', 'safe.directory=*',
 ];
 
+const PASSED_ENV = ['PATH', 'HOME', 'TMPDIR', 'SSH_AUTH_SOCK', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy'];
+
 export function createGitCommandManager(options: GitFactoryOptions): GitCommandManager {
   const { token, redactor } = options;
+  // git gets a small, known environment: nothing inherited can point it at an editor, pager, askpass or config.
   const baseEnv: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (value !== undefined && !key.startsWith('GIT_') && key !== 'GITHUB_TOKEN') baseEnv[key] = value;
+  for (const key of PASSED_ENV) {
+    const value = process.env[key];
+    if (value !== undefined) baseEnv[key] = value;
   }
   Object.assign(baseEnv, {
     GIT_TERMINAL_PROMPT: '0',
