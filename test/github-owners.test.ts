@@ -128,6 +128,15 @@ describe('listOwnerRepositories against a stand-in GitHub API', () => {
     for (const message of Object.values(messages)) expect(message).not.toContain(TOKEN);
   });
 
+  it('says when the API cannot be reached at all', async () => {
+    const closed = await new GitHubStandIn().start();
+    const url = closed.url;
+    await closed.close();
+    await expect(
+      listOwnerRepositories({ apiUrl: url, token: TOKEN, owner: 'acme', type: 'org', includeArchived: false, includeForks: false, exclude: [] }),
+    ).rejects.toThrow(/could not reach the GitHub API while listing repositories of organization acme: .*ECONNREFUSED/);
+  });
+
   it('refuses an owner name that is not a GitHub login before any request', async () => {
     await expect(
       listOwnerRepositories({ apiUrl: api.url, token: TOKEN, owner: '../etc', type: 'org', includeArchived: false, includeForks: false, exclude: [] }),

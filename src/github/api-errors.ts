@@ -21,7 +21,11 @@ export function describeApiError(error: unknown, what: string, redactor = new Re
     const text = error instanceof Error ? error.message : String(error);
     return new BackupError(redactor.redact(`GitHub API request failed while ${what}: ${text}`));
   }
-  const headers = error.response?.headers ?? {};
+  if (!error.response) {
+    // Octokit reports a request that never got an answer (refused, DNS, TLS) as status 500 without a response.
+    return new BackupError(redactor.redact(`could not reach the GitHub API while ${what}: ${error.message ?? 'no response'}`));
+  }
+  const headers = error.response.headers ?? {};
   const remaining = headers['x-ratelimit-remaining'];
   const reset = Number(headers['x-ratelimit-reset']);
   const apiMessage = error.message ? ` (GitHub said: ${error.message.split(' - ')[0]})` : '';

@@ -24809,7 +24809,10 @@ function describeApiError(error2, what, redactor = new Redactor()) {
     const text = error2 instanceof Error ? error2.message : String(error2);
     return new BackupError(redactor.redact(`GitHub API request failed while ${what}: ${text}`));
   }
-  const headers = error2.response?.headers ?? {};
+  if (!error2.response) {
+    return new BackupError(redactor.redact(`could not reach the GitHub API while ${what}: ${error2.message ?? "no response"}`));
+  }
+  const headers = error2.response.headers ?? {};
   const remaining = headers["x-ratelimit-remaining"];
   const reset = Number(headers["x-ratelimit-reset"]);
   const apiMessage = error2.message ? ` (GitHub said: ${error2.message.split(" - ")[0]})` : "";
