@@ -1,9 +1,12 @@
 // `backup-manager daemon`: the container's entry point. Syncs on the cron schedule ($BACKUP_SCHEDULE or the config's
 // `schedule`, UTC) until SIGTERM/SIGINT, which main.ts turns into an abort: the current run stops between phases,
 // leaving nothing half-made, and the process exits 0.
+import { resolveSettings } from '../config.ts';
 import { runDaemon } from '../daemon/daemon.ts';
+import { createEngine } from '../engine/index.ts';
 import { ExitCode } from '../errors.ts';
 import type { Command } from './command.ts';
+import { overridesFrom } from './options.ts';
 
 export const daemonCommand: Command<never> = {
   name: 'daemon',
@@ -12,19 +15,27 @@ export const daemonCommand: Command<never> = {
   help: `  --run-now          run a sync immediately on start, then follow the schedule
   Schedule: 5 cron fields (minute hour day-of-month month day-of-week), a 6-field form with seconds first
   (for rehearsals), or @hourly/@daily/@weekly/@monthly/@yearly. Default "0 2 * * *" (02:00 UTC daily).
+  Each run re-reads the configuration file, so repositories added to it are picked up without a restart.
   Each run's outcome is logged on stderr; a failed run is logged and the daemon waits for the next one.`,
   options: {
     'run-now': { type: 'boolean' },
   },
-  async execute({ engine, settings, signal, progress, values }) {
+  async execute({ settings, signal, progress, values }) {
     const startedAt = new Date().toISOString();
+    const log = (line: string) => progress(`${new Date().toISOString()} ${line}`);
     await runDaemon({
       settings,
-      // main.ts builds the engine with this same signal; each run resolves its targets afresh.
-      engineFactory: () => engine,
+      // A fresh engine per run from freshly resolved settings: a config edit takes effect at the next run, and a
+      // broken config fails that run (logged) instead of the daemon.
+      engineFactory: (runSignal) =>
+        createEngine({
+          settings: resolveSettings(overridesFrom(values), process.env),
+          signal: runSignal,
+          logger: { log: (level, line) => (level === 'warn' || level === 'error' ? log(line) : undefined) },
+        }),
       signal,
       runOnStart: Boolean(values['run-now']),
-      log: (line) => progress(`${new Date().toISOString()} ${line}`),
+      log,
     });
     return { command: 'daemon', startedAt, finishedAt: new Date().toISOString(), outcomes: [], failed: [], exitCode: ExitCode.OK };
   },

@@ -1,0 +1,107 @@
+// The daemon command with the real engine and real git: it syncs on a (six-field, every-second) schedule, re-reads the
+// configuration before each run so an added repository is picked up without a restart, survives a broken config
+// file, and returns cleanly when aborted (what SIGTERM does through main.ts).
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { daemonCommand } from '../src/cli/daemon.ts';
+import { resolveSettings } from '../src/config.ts';
+import { createEngine } from '../src/engine/index.ts';
+import { ExitCode } from '../src/errors.ts';
+
+let work: string;
+const savedEnv = { ...process.env };
+
+function git(args: string[], cwd: string): void {
+  execFileSync('git', args, {
+    cwd,
+    stdio: 'ignore',
+    env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com' },
+  });
+}
+
+function makeUpstream(name: string): string {
+  const bare = join(work, `${name}.git`);
+  const clone = join(work, `${name}-work`);
+  git(['init', '-q', '--bare', '-b', 'main', bare], work);
+  git(['clone', '-q', bare, clone], work);
+  git(['checkout', '-q', '-b', 'main'], clone);
+  writeFileSync(join(clone, 'README.md'), `# ${name}\n`);
+  git(['add', 'README.md'], clone);
+  git(['commit', '-q', '-m', 'first'], clone);
+  git(['push', '-q', 'origin', 'HEAD:main'], clone);
+  return bare;
+}
+
+beforeEach(() => {
+  work = mkdtempSync(join(tmpdir(), 'gpb-daemon-cli-'));
+  mkdirSync(join(work, 'root'));
+});
+
+afterEach(() => {
+  process.env = { ...savedEnv };
+  rmSync(work, { recursive: true, force: true });
+});
+
+it('syncs on schedule, picks up a repository added to the config, survives a broken config, stops on abort', async () => {
+  const app = makeUpstream('app');
+  const lib = makeUpstream('lib');
+  const configFile = join(work, 'backup.config.yml');
+  const root = join(work, 'root');
+  writeFileSync(configFile, `repositories:\n  - repo: acme/app\n    url: ${app}\n`);
+  // The daemon reads the environment like the container does.
+  process.env = { ...savedEnv, BACKUP_ROOT: root, BACKUP_CONFIG: configFile, BACKUP_SCHEDULE: '* * * * * *' };
+  delete process.env.GITHUB_TOKEN;
+
+  const settings = resolveSettings({}, process.env);
+  const controller = new AbortController();
+  const lines: string[] = [];
+  const waitFor = async (pattern: RegExp, timeoutMs = 30_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!lines.some((line) => pattern.test(line))) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}:\n${lines.join('\n')}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
+
+  const running = daemonCommand.execute({
+    engine: createEngine({ settings }),
+    settings,
+    values: { 'run-now': true },
+    positionals: [],
+    signal: controller.signal,
+    progress: (line) => lines.push(line),
+  });
+
+  // --run-now: the first run starts at once. The mirror does not exist yet, so this run fails and is logged
+  // (sync needs init first, or creates it: either way the daemon goes on).
+  await waitFor(/daemon: run 1 (finished|FAILED)/);
+
+  // Initialise app as the operator would (docker exec … init), then wait for a scheduled run that snapshots it.
+  await createEngine({ settings: resolveSettings({}, process.env) }).init();
+  const runsBefore = lines.filter((line) => / daemon: run \d+ starting/.test(line)).length;
+  await waitFor(new RegExp(`daemon: run ${runsBefore + 1} finished with exit code 0`));
+  expect(readdirSync(join(root, 'snapshots/acme/app')).some((name) => name.startsWith('snapshot-'))).toBe(true);
+
+  // A broken config file fails that run, loudly, and the daemon goes on.
+  writeFileSync(configFile, 'repositories: [unclosed\n');
+  const brokenFrom = lines.length;
+  await waitFor(/FAILED: .*invalid YAML/);
+  expect(lines.slice(brokenFrom).some((line) => /FAILED: .*backup\.config\.yml/.test(line))).toBe(true);
+
+  // Add a repository to the config: the next runs see it without any restart.
+  writeFileSync(configFile, `repositories:\n  - repo: acme/app\n    url: ${app}\n  - repo: acme/lib\n    url: ${lib}\n`);
+  await createEngine({ settings: resolveSettings({}, process.env) }).init();
+  await waitFor(/daemon: {3}acme\/lib: ok/);
+  expect(existsSync(join(root, 'immutable/acme/lib.git'))).toBe(true);
+
+  controller.abort();
+  const result = await running;
+  expect(result.exitCode).toBe(ExitCode.OK);
+  expect(result.command).toBe('daemon');
+  expect(lines.at(-1)).toMatch(/daemon: stopped after \d+ run\(s\)$/);
+  // Every line carries a UTC timestamp for `docker logs`.
+  for (const line of lines) expect(line).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /);
+}, 90_000);
