@@ -11,9 +11,9 @@ const LINKABLE = [
 const SKIPPED = [
   /^FETCH_HEAD$/,
   /\.lock$/,
-  /(^|\/)tmp_[^/]*$/,
-  /(^|\/)tmp-[^/]*$/,
-  /^objects\/incoming-[^/]+(\/|$)/,
+  // Only under objects/: a branch may well be called tmp_fix (a loose ref file refs/heads/tmp_fix).
+  /^objects\/(.*\/)?tmp[_-][^/]*$/,
+  /^objects\/(incoming|tmp_objdir)-[^/]+(\/|$)/,
   /^objects\/pack\/\.tmp-/,
   /^hooks(\/|$)/,
   /^objects\/info\/alternates$/,
@@ -33,5 +33,5 @@ export function treatmentOf(relPath: string): FileTreatment {
 
 /** Directories whose whole content is left out, so a walk need not descend into them. */
 export function isSkippedDir(relPath: string): boolean {
-  return relPath === 'hooks' || /^objects\/incoming-/.test(relPath);
+  return relPath === 'hooks' || /^objects\/(incoming|tmp_objdir)-/.test(relPath);
 }
