@@ -1,0 +1,110 @@
+// Which files a snapshot may share with the live mirror (DESIGN.md invariant 2). Sharing a file that git rewrites
+// in place would let a later fetch change an old snapshot; carrying a hook would let a snapshot run code.
+import { describe, expect, it } from 'vitest';
+import { isSkippedDir, METADATA_FILE, treatmentOf } from '../src/snapshot-files.ts';
+
+const SHA1 = '0123456789abcdef0123456789abcdef01234567';
+const SHA256 = '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef';
+
+describe('treatmentOf: hard-linked (written once, renamed into place, never modified)', () => {
+  it.each([
+    `objects/pack/pack-${SHA1}.pack`,
+    `objects/pack/pack-${SHA1}.idx`,
+    `objects/pack/pack-${SHA1}.rev`,
+    `objects/pack/pack-${SHA1}.bitmap`,
+    `objects/pack/pack-${SHA1}.mtimes`,
+    `objects/pack/pack-${SHA1}.promisor`,
+    `objects/pack/pack-${SHA256}.pack`, // sha256 repositories
+    `objects/ab/${SHA1.slice(2)}`,
+    `objects/ab/${SHA256.slice(2)}`,
+  ])('%s', (rel) => {
+    expect(treatmentOf(rel)).toBe('link');
+  });
+});
+
+describe('treatmentOf: left out', () => {
+  it.each([
+    'FETCH_HEAD', // truncated and rewritten in place on every fetch
+    'packed-refs.lock',
+    'refs/heads/main.lock',
+    'config.lock',
+    `objects/pack/pack-${SHA1}.keep.lock`,
+    'objects/pack/tmp_pack_abc123',
+    'objects/pack/tmp_idx_abc123',
+    'objects/ab/tmp_obj_xyz',
+    'objects/pack/.tmp-1234-pack-abc.pack',
+    'objects/incoming-aB3dE/pack/pack-x.pack', // quarantine of an unfinished receive
+    'objects/incoming-aB3dE',
+    'objects/tmp_objdir-incoming-aB3dE/pack/pack-x.pack', // the same quarantine, as newer git names it
+    'objects/info/commit-graphs/tmp_graph_abc',
+    'hooks/pre-receive',
+    'hooks/post-checkout.sample',
+    'hooks',
+    'objects/info/alternates', // would make the snapshot depend on another repository's objects
+    'objects/info/http-alternates',
+    'gc.pid',
+    'gc.log',
+    METADATA_FILE, // written by the snapshot itself, never taken from the source
+  ])('%s', (rel) => {
+    expect(treatmentOf(rel)).toBe('skip');
+  });
+});
+
+describe('treatmentOf: copied (git may rewrite or append to them in place)', () => {
+  it.each([
+    'packed-refs',
+    'config',
+    'HEAD',
+    'description',
+    'info/exclude',
+    'refs/heads/main',
+    'refs/tags/v1.0',
+    'logs/HEAD', // reflogs are appended in place
+    'logs/refs/heads/main',
+    'objects/info/packs',
+    'objects/info/commit-graph',
+    'objects/info/commit-graphs/commit-graph-chain',
+    'objects/pack/multi-pack-index',
+    `objects/pack/pack-${SHA1}.keep`,
+    'shallow',
+    'ORIG_HEAD',
+  ])('%s', (rel) => {
+    expect(treatmentOf(rel)).toBe('copy');
+  });
+});
+
+describe('treatmentOf: near misses are not linked', () => {
+  it.each([
+    'objects/pack/pack-xyz.pack', // not a hash
+    `objects/pack/pack-${SHA1}.pack.old`,
+    `objects/abc/${SHA1.slice(3)}`, // three-character fan-out directory
+    `objects/ab/${SHA1.slice(2, 20)}`, // too short for a hash
+    `refs/heads/pack-${SHA1}.pack`, // a branch named like a pack
+    `objects/AB/${SHA1.slice(2).toUpperCase()}`,
+  ])('%s is copied, not shared', (rel) => {
+    expect(treatmentOf(rel)).toBe('copy');
+  });
+
+  it('a branch called hooks or FETCH_HEAD is not mistaken for the real thing', () => {
+    expect(treatmentOf('refs/heads/hooks')).toBe('copy');
+    expect(treatmentOf('refs/heads/FETCH_HEAD')).toBe('copy');
+  });
+
+  it.each(['refs/heads/tmp_fix', 'refs/heads/tmp-two', 'refs/tags/tmp_release', 'refs/heads/feature/tmp_x', 'logs/refs/heads/tmp_fix'])(
+    'a ref named like a temporary file, %s, is kept (leaving it out dropped the branch from every snapshot)',
+    (rel) => {
+      expect(treatmentOf(rel)).toBe('copy');
+    },
+  );
+});
+
+describe('isSkippedDir', () => {
+  it('prunes hooks/ and quarantine directories from the walk, nothing else', () => {
+    expect(isSkippedDir('hooks')).toBe(true);
+    expect(isSkippedDir('objects/incoming-xyz')).toBe(true);
+    expect(isSkippedDir('objects/tmp_objdir-incoming-xyz')).toBe(true);
+    expect(isSkippedDir('objects')).toBe(false);
+    expect(isSkippedDir('refs/heads/hooks')).toBe(false);
+    expect(isSkippedDir('logs')).toBe(false);
+  });
+});
