@@ -265,7 +265,7 @@ describe('docker-compose.github-backup.yml', () => {
     expect(Object.keys(service.labels ?? {}).length).toBeGreaterThan(0);
   });
 
-  it('keeps the env file and the local config out of git', () => {
+  it('keeps the env file (the token) out of git', () => {
     // `git check-ignore` exits 0 when the path is ignored.
     for (const file of ['.env.github-backup']) {
       expect(() => execFileSync('git', ['check-ignore', '--no-index', '-q', file], { cwd: repoRoot }), file).not.toThrow();
