@@ -127,7 +127,8 @@ describe('Dockerfile', () => {
     expect(setup).toMatch(/chown -R 1001:1001 \/backup\b/);
     const env = Object.assign({}, ...all('ENV').map((e) => pairs(e.args))) as Record<string, string>;
     expect(env.BACKUP_ROOT).toBe('/backup');
-    expect(env.BACKUP_SCHEDULE).toBe('0 2 * * *');
+    // A schedule baked into the image would override the config file's `schedule`; the CLI has the default.
+    expect(env.BACKUP_SCHEDULE).toBeUndefined();
   });
 
   it('checks health with backup-manager health every 30s, timeout 10s, 3 retries', () => {
@@ -239,6 +240,9 @@ describe('docker-compose.github-backup.yml', () => {
     expect(config?.read_only).toBe(true);
     expect(service.environment.BACKUP_CONFIG).toBe('/config/backup.config.yml');
     expect(service.environment.BACKUP_ROOT).toBe('/backup');
+    // Pass-through without a default, so that the config file's schedule and retentionDays are not overridden.
+    expect(service.environment.BACKUP_SCHEDULE).toBe('${BACKUP_SCHEDULE:-}');
+    expect(service.environment.BACKUP_RETENTION_DAYS).toBe('${BACKUP_RETENTION_DAYS:-}');
   });
 
   it('attaches to the isolated backup network 172.25.0.0/16', () => {
