@@ -197,6 +197,8 @@ describe('docker-compose.github-backup.yml', () => {
     expect(existsSync(join(repoRoot, service.build.dockerfile))).toBe(true);
     expect(service.restart).toBe('unless-stopped');
     expect(service.command).toEqual(['backup-manager', 'daemon']);
+    expect(service.stop_signal).toBe('SIGTERM');
+    expect(service.stop_grace_period).toBe('1m');
   });
 
   it('is hardened: user 1001, read-only root, tmpfs /tmp, no capabilities, no new privileges', () => {
