@@ -101,11 +101,11 @@ export function createBackup(upstreams: Upstream[], overrides: Partial<BackupSet
   return { root, settings, engine: engineWith(), engineWith };
 }
 
-/** A clock tests move by hand; each reading is one second later so snapshot names never collide. */
-export function fakeClock(start = '2026-01-01T02:00:00Z'): { now: () => Date; advanceDays(days: number): void; set(iso: string): void } {
+/** A clock tests move by hand; by default each reading is a second later so snapshot names never collide. */
+export function fakeClock(start = '2026-01-01T02:00:00Z', stepMs = 1000): { now: () => Date; advanceDays(days: number): void; set(iso: string): void } {
   let t = new Date(start).getTime();
   return {
-    now: () => new Date((t += 1000)),
+    now: () => new Date((t += stepMs)),
     advanceDays(days) {
       t += days * 86_400_000;
     },
