@@ -144,6 +144,22 @@ function envInt(env: NodeJS.ProcessEnv, name: string): number | undefined {
   return value;
 }
 
+/** GITHUB_TOKEN, or a file named by GITHUB_TOKEN_FILE (a Docker secret): read into memory, never copied. */
+function envToken(env: NodeJS.ProcessEnv): string | undefined {
+  if (env.GITHUB_TOKEN) return env.GITHUB_TOKEN;
+  const path = env.GITHUB_TOKEN_FILE;
+  if (!path) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read GITHUB_TOKEN_FILE ${path}: ${(error as NodeJS.ErrnoException).code ?? error}`);
+  }
+  const token = text.trim();
+  if (!token) throw new UsageError(`GITHUB_TOKEN_FILE ${path} is empty`);
+  return token;
+}
+
 /**
  * Precedence, highest first: explicit overrides (flags, action inputs), environment, config file, defaults.
  * `--repo` picks replace the configured list: they say which repositories this run works on.
@@ -155,7 +171,7 @@ export function resolveSettings(overrides: SettingsOverrides, env: NodeJS.Proces
   return {
     root: resolve(overrides.root ?? env.BACKUP_ROOT ?? file.root ?? DEFAULTS.root),
     repositories,
-    token: overrides.token ?? (env.GITHUB_TOKEN || undefined) ?? file.token,
+    token: overrides.token ?? envToken(env) ?? file.token,
     retentionDays: overrides.retentionDays ?? envInt(env, 'BACKUP_RETENTION_DAYS') ?? file.retentionDays ?? DEFAULTS.retentionDays,
     keepMin: overrides.keepMin ?? file.keepMin ?? DEFAULTS.keepMin,
     concurrency: overrides.concurrency ?? file.concurrency ?? DEFAULTS.concurrency,

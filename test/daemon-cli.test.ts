@@ -69,6 +69,7 @@ it('syncs on schedule, picks up a repository added to the config, survives a bro
   const running = daemonCommand.execute({
     engine: createEngine({ settings }),
     settings,
+    env: process.env,
     values: { 'run-now': true },
     positionals: [],
     signal: controller.signal,

@@ -165,7 +165,7 @@ describe('verify', () => {
     expect(pack).toBeDefined();
     chmodSync(pack.abs, 0o644);
     const bytes = readFileSync(pack.abs);
-    bytes[bytes.length - 30] ^= 0xff;
+    bytes[bytes.length - 30] = bytes[bytes.length - 30]! ^ 0xff;
     writeFileSync(pack.abs, bytes);
     const all = await b.engine.verify({ all: true });
     expect(all.exitCode).toBe(ExitCode.FAILURE);

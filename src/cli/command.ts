@@ -9,6 +9,8 @@ export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 export interface CommandInput {
   engine: Engine;
   settings: BackupSettings;
+  /** The environment settings were resolved from (re-read by long-running commands). */
+  env: NodeJS.ProcessEnv;
   values: Record<string, string | boolean | string[] | undefined>;
   positionals: string[];
   /** Aborted on SIGINT/SIGTERM. */

@@ -20,7 +20,7 @@ export const daemonCommand: Command<never> = {
   options: {
     'run-now': { type: 'boolean' },
   },
-  async execute({ settings, signal, progress, values }) {
+  async execute({ settings, env, signal, progress, values }) {
     const startedAt = new Date().toISOString();
     const log = (line: string) => progress(`${new Date().toISOString()} ${line}`);
     await runDaemon({
@@ -29,7 +29,7 @@ export const daemonCommand: Command<never> = {
       // broken config fails that run (logged) instead of the daemon.
       engineFactory: (runSignal) =>
         createEngine({
-          settings: resolveSettings(overridesFrom(values), process.env),
+          settings: resolveSettings(overridesFrom(values), env),
           signal: runSignal,
           logger: { log: (level, line) => (level === 'warn' || level === 'error' ? log(line) : undefined) },
         }),

@@ -6,6 +6,7 @@ import { ExitCode, EXIT_CODE_HELP, errorMessage, exitCodeOf, UsageError } from '
 import { Redactor } from '../redact.ts';
 import { TOOL_VERSION } from '../version.ts';
 import type { Command, OptionSpec } from './command.ts';
+import { daemonCommand } from './daemon.ts';
 import { exportCommand } from './export.ts';
 import { initCommand } from './init.ts';
 import { listCommand } from './list.ts';
@@ -28,6 +29,7 @@ export const COMMANDS: Command<never>[] = [
   pruneCommand,
   restoreCommand,
   exportCommand,
+  daemonCommand,
 ] as unknown as Command<never>[];
 
 export interface Io {
@@ -49,7 +51,8 @@ function usage(): string {
     GLOBAL_HELP,
     '',
     'ENVIRONMENT',
-    '  GITHUB_TOKEN (token for fetch, push and the API; never written anywhere), BACKUP_ROOT, BACKUP_CONFIG,',
+    '  GITHUB_TOKEN or GITHUB_TOKEN_FILE (token for fetch, push and the API; never written anywhere),',
+    '  BACKUP_ROOT, BACKUP_CONFIG,',
     '  BACKUP_RETENTION_DAYS, BACKUP_SCHEDULE (daemon), GITHUB_API_URL',
     '',
     EXIT_CODE_HELP,
@@ -103,7 +106,7 @@ export async function main(argv: string[], io: Io, env: NodeJS.ProcessEnv = proc
       signal,
       logger: { log: (level, line) => (verbose || level === 'warn' || level === 'error' ? io.stderr(`${line}\n`) : undefined) },
     });
-    const result = await command.execute({ engine, settings, values, positionals: parsed.positionals.slice(1), signal, progress: (line) => io.stderr(`${line}\n`) });
+    const result = await command.execute({ engine, settings, env, values, positionals: parsed.positionals.slice(1), signal, progress: (line) => io.stderr(`${redactor.redact(line)}\n`) });
     io.stdout(`${values.json ? JSON.stringify(result, null, 2) : command.render(result)}\n`);
     return result.exitCode;
   } catch (error) {
