@@ -1,6 +1,7 @@
 // restore: a snapshot (or an archive) back into the live mirror, into a directory, or pushed to a new remote.
 // The result is built beside its target, verified, then swapped in; whatever it replaces is kept (invariant 7).
 import { randomBytes } from 'node:crypto';
+import { realpathSync } from 'node:fs';
 import { mkdir, rename, rmdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { extractArchive } from '../archive.ts';
@@ -56,10 +57,33 @@ async function swapIn(ctx: EngineContext, built: string, target: string): Promis
   return kept;
 }
 
+/** The real path of `path`, following symlinks in the part that exists (the rest does not exist yet). */
+function realPathOf(path: string): string {
+  const missing: string[] = [];
+  let current = resolve(path);
+  for (;;) {
+    try {
+      return join(realpathSync(current), ...missing.reverse());
+    } catch {
+      const parent = dirname(current);
+      if (parent === current) return resolve(path);
+      missing.push(basename(current));
+      current = parent;
+    }
+  }
+}
+
 function assertSafeTarget(ctx: EngineContext, to: string): string {
   const dir = resolve(to);
-  if (ctx.layout.contains(dir)) throw new UsageError(`refusing to restore into ${dir}: it is inside the backup root ${ctx.layout.root} (omit --to to restore the live mirror in place)`);
-  if (new Layout(dir).contains(ctx.layout.root)) throw new UsageError(`refusing to restore into ${dir}: it contains the backup root ${ctx.layout.root}`);
+  // Compare real paths: a symlink outside the root must not lead a restore into it.
+  const real = realPathOf(dir);
+  const root = new Layout(realPathOf(ctx.layout.root));
+  if (ctx.layout.contains(dir) || root.contains(real)) {
+    throw new UsageError(`refusing to restore into ${dir}: it is inside the backup root ${ctx.layout.root} (omit --to to restore the live mirror in place)`);
+  }
+  if (new Layout(dir).contains(ctx.layout.root) || new Layout(real).contains(root.root)) {
+    throw new UsageError(`refusing to restore into ${dir}: it contains the backup root ${ctx.layout.root}`);
+  }
   return dir;
 }
 
