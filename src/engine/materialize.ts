@@ -2,6 +2,7 @@
 // unsafe or transient files left out. Shared by snapshot (mirror -> snapshot) and restore (snapshot -> repository).
 import { chmod, copyFile, link, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { BackupError } from '../errors.ts';
 import { fsyncPath, walkFiles, type WalkEntry } from '../fsutil.ts';
 import { isSkippedDir, treatmentOf } from '../snapshot-files.ts';
 
@@ -41,7 +42,13 @@ export async function materialize(source: string, dest: string, options: Materia
     const target = join(dest, file.rel);
     await ensureDir(dirname(target));
     if (treatment === 'link' && options.linkObjects) {
-      await link(file.abs, target);
+      await link(file.abs, target).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EXDEV' && error.code !== 'EPERM' && error.code !== 'EMLINK') throw error;
+        throw new BackupError(
+          `cannot hard-link ${file.rel} into ${dest} (${error.code}): the mirror and its snapshots must be on one filesystem ` +
+            'that supports hard links (one volume for the whole backup root, not one per directory)',
+        );
+      });
     } else {
       await copyFile(file.abs, target);
       await chmod(target, treatment === 'link' ? 0o444 : options.copyMode);
