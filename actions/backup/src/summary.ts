@@ -9,6 +9,7 @@ import type {
   SyncRepoResult,
   VerifyRepoResult,
 } from '../../../src/types.ts';
+import { describeChanges, formatBytes } from '../../../src/format.ts';
 
 export type AnyRepoResult =
   | InitRepoResult
@@ -30,36 +31,13 @@ export interface Row {
 
 const DASH = '—';
 
-export function formatBytes(bytes: number): string {
-  if (!Number.isFinite(bytes) || bytes < 0) return DASH;
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
-}
-
 /** Markdown table cells: no pipes or newlines from error messages may break the table. */
 function cell(text: string): string {
   return text.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|').replace(/</g, '&lt;');
 }
 
 function refsChanged(command: string, value: AnyRepoResult): string {
-  if (command === 'sync') {
-    const c = (value as SyncRepoResult).changes;
-    const total = c.added.length + c.updated.length + c.forceUpdated.length + c.deleted.length;
-    if (total === 0) return '0';
-    const parts = [
-      c.added.length ? `${c.added.length} added` : '',
-      c.updated.length ? `${c.updated.length} updated` : '',
-      c.forceUpdated.length ? `${c.forceUpdated.length} force-updated` : '',
-      c.deleted.length ? `${c.deleted.length} deleted` : '',
-    ].filter(Boolean);
-    return `${total} (${parts.join(', ')})`;
-  }
+  if (command === 'sync') return describeChanges((value as SyncRepoResult).changes);
   if (command === 'init') {
     const v = value as InitRepoResult;
     return v.created ? `${v.refCount} (new mirror)` : '0 (already initialized)';
