@@ -3,7 +3,7 @@
 // is checked against a strict shape (one top directory, no absolute paths, no "..", no links leaving the tree,
 // no devices) before anything is written, checked again while extracting, and the result appears at its final
 // path only once everything succeeded.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { link, lstat, mkdir, open, readdir, readFile, readlink, rename, rm, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, posix } from 'node:path';
@@ -13,6 +13,9 @@ import { createGzip } from 'node:zlib';
 import * as tar from 'tar';
 import { Header, Pax, type HeaderData } from 'tar';
 import { BackupError, UsageError, errorMessage } from './errors.ts';
+import { exists, fsyncPath, sha256File } from './fsutil.ts';
+
+export { sha256File };
 
 export interface ArchiveWritten {
   file: string;
@@ -24,31 +27,6 @@ export interface ArchiveExtracted {
   /** destDir/<top>: the snapshot directory the archive contained. */
   topDir: string;
   entries: number;
-}
-
-export async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  await pipeline(createReadStream(path), hash);
-  return hash.digest('hex');
-}
-
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    (error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return false;
-      throw error;
-    },
-  );
-}
-
-async function fsyncPath(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 const tempSuffix = () => `.tmp-${randomBytes(6).toString('hex')}`;
