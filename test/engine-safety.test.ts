@@ -270,6 +270,8 @@ describe('secrets', () => {
       expect(local.code).toBe(0);
       const remote = await runCli(['sync', '--root', b.root, '--repo', `http://127.0.0.1:${port}/acme/gadgets.git`, '--verbose'], env);
       expect(remote.code).toBe(ExitCode.FAILURE);
+      // A revoked token gets a plain explanation, not just git's words.
+      expect(remote.stdout).toMatch(/authentication failed for acme\/gadgets: the token is missing, expired, revoked/);
       expect(seen).toContain(`basic ${BASIC}`);
       for (const output of [local.stdout, local.stderr, remote.stdout, remote.stderr, readFileSync(argvLog, 'utf8')]) {
         expect(output).not.toContain(TOKEN);
@@ -287,5 +289,31 @@ describe('secrets', () => {
       expect(content.includes(BASIC), f.rel).toBe(false);
     }
     expect(readFileSync(join(b.root, 'immutable/acme/widgets.git/config'), 'utf8')).not.toMatch(/extraheader/i);
+  });
+});
+
+describe('network failures', () => {
+  it('retries a transient server error a bounded number of times, then fails leaving nothing behind', async () => {
+    let requests = 0;
+    const server = createServer((_req, res) => {
+      requests++;
+      res.writeHead(502).end('bad gateway');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const root = join(makeTempDir(), 'backup');
+    try {
+      const run = await runCli(['sync', '--root', root, '--repo', `http://127.0.0.1:${port}/acme/flaky.git`]);
+      expect(run.code).toBe(ExitCode.FAILURE);
+      expect(run.stderr.match(/failed, retrying in \d+ ms/g)?.length).toBe(2);
+      expect(requests).toBe(3);
+    } finally {
+      server.close();
+    }
+    // No half-made mirror: the failed init left only its state record and log.
+    expect(existsSync(join(root, 'immutable/acme/flaky.git'))).toBe(false);
+    expect(readdirSync(join(root, 'immutable/acme'))).toEqual([]);
+    const state = JSON.parse(readFileSync(join(root, 'state/repos/acme/flaky.json'), 'utf8'));
+    expect(state.lastSync.ok).toBe(false);
   });
 });

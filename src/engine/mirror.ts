@@ -13,12 +13,25 @@ import { throwIfAborted, type EngineContext } from './context.ts';
 const TRANSIENT = /could not resolve host|connection (timed out|refused|reset)|early eof|rpc failed|unexpected disconnect|returned error: 5\d\d|timed out|gnutls|ssl|remote end hung up/i;
 const MAX_ATTEMPTS = 3;
 
-async function withRetry<T>(ctx: EngineContext, what: string, fn: () => Promise<T>): Promise<T> {
+// git's own words for a token that is missing, expired, revoked or without access to the repository.
+const AUTH_FAILURE = /could not read username|authentication failed|returned error: 40[13]|invalid username or password|permission denied \(publickey\)/i;
+const NOT_FOUND = /repository not found|returned error: 404|does not appear to be a git repository|not found/i;
+
+/** Say what a failed fetch means for the user, keeping git's words after it. */
+export function explainRemoteFailure(target: RepoTarget, message: string): string {
+  if (AUTH_FAILURE.test(message)) return `authentication failed for ${target.id}: the token is missing, expired, revoked or cannot read this repository (${message})`;
+  if (NOT_FOUND.test(message)) return `${target.id} was not found at ${target.url}, or the token cannot see it (${message})`;
+  return message;
+}
+
+async function withRetry<T>(ctx: EngineContext, what: string, target: RepoTarget, fn: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
     } catch (error) {
-      if (attempt >= MAX_ATTEMPTS || !TRANSIENT.test(errorMessage(error))) throw error;
+      if (attempt >= MAX_ATTEMPTS || !TRANSIENT.test(errorMessage(error))) {
+        throw new BackupError(explainRemoteFailure(target, errorMessage(error)), undefined, { cause: error });
+      }
       const delay = ctx.retryDelayMs(attempt);
       ctx.logger.log('warn', `${what} failed, retrying in ${delay} ms`, { attempt, error: errorMessage(error) });
       await new Promise((resolve) => setTimeout(resolve, delay));
@@ -55,7 +68,7 @@ export interface FetchResult {
  */
 export async function fetchMirror(ctx: EngineContext, target: RepoTarget, dir: string, allowRefLoss: boolean): Promise<FetchResult> {
   const before = await readRefs(ctx.git, dir);
-  const remote = await withRetry(ctx, `ls-remote ${target.id}`, () => lsRemote(ctx.git, dir, target.url));
+  const remote = await withRetry(ctx, `ls-remote ${target.id}`, target, () => lsRemote(ctx.git, dir, target.url));
   const upstream = backedUp(ctx, remote);
   const loss = suspiciousRefLoss(before, upstream);
   if (loss) {
@@ -68,7 +81,7 @@ export async function fetchMirror(ctx: EngineContext, target: RepoTarget, dir: s
     ctx.logger.log('warn', `accepting ref loss for ${target.id}: ${loss}`);
   }
   throwIfAborted(ctx);
-  await withRetry(ctx, `fetch ${target.id}`, () =>
+  await withRetry(ctx, `fetch ${target.id}`, target, () =>
     ctx.git.run(
       dir,
       ['fetch', '--prune', '--atomic', '--no-write-fetch-head', '--no-auto-maintenance', '--no-recurse-submodules', '--quiet', 'origin'],
