@@ -118,6 +118,19 @@ describe('interruption and concurrency', () => {
     expect(okValue(await b.engine.verify()).snapshots[0]!.ok).toBe(true);
   });
 
+  it('removes what a killed init or restore of the same repository left beside the mirror, and nothing else', async () => {
+    const u = upstream();
+    const b = createBackup([u]);
+    const owner = join(b.root, 'immutable/acme');
+    mkdirSync(join(owner, '.tmp-init-widgets-deadbeef/objects'), { recursive: true });
+    mkdirSync(join(owner, '.tmp-restore-widgets-0badf00d'), { recursive: true });
+    mkdirSync(join(owner, '.tmp-init-widgets-extra-deadbeef'), { recursive: true }); // another repository's
+    const sync = await runCli(['sync', '--root', b.root, '--repo', u.bare]);
+    expect(sync.code).toBe(0);
+    expect(sync.stderr).toMatch(/removed incomplete .*\.tmp-init-widgets-deadbeef/);
+    expect(readdirSync(owner).sort()).toEqual(['.tmp-init-widgets-extra-deadbeef', 'widgets.git']);
+  });
+
   it('a second sync while one runs fails with the lock exit code and corrupts nothing', async () => {
     const u = upstream();
     addManyBranches(u, 1500);

@@ -7,6 +7,7 @@ import { exists, removeTree } from '../fsutil.ts';
 import { headRefOf, isAncestor, lsRemote, readRefs, type RemoteRefs } from '../git/repo.ts';
 import { diffRefs, isBackedUpRef, movedRefs, suspiciousRefLoss, type RefMap } from '../refs.ts';
 import type { RefChanges, RepoTarget } from '../types.ts';
+import { removeTemporaries } from './snapshot.ts';
 import { throwIfAborted, type EngineContext } from './context.ts';
 
 // Transient failures worth another try; anything else (auth, not found) fails at once.
@@ -102,6 +103,9 @@ export async function fetchMirror(ctx: EngineContext, target: RepoTarget, dir: s
 /** Create the mirror under a temporary name and rename it into place: a failed init leaves nothing behind. */
 export async function initMirror(ctx: EngineContext, target: RepoTarget): Promise<{ created: boolean; dir: string; fetch: FetchResult | null }> {
   const dir = ctx.layout.mirror(target);
+  // An init or in-place restore of this repository killed mid-way left its temporary directory beside the mirror.
+  const ours = new RegExp(`^\\.tmp-(init|restore)-${target.name.replace(/[.]/g, '\\.')}-[0-9a-f]{8}$`);
+  await removeTemporaries(ctx, dirname(dir), (name) => ours.test(name));
   if (await exists(dir)) return { created: false, dir, fetch: null };
   await mkdir(dirname(dir), { recursive: true });
   const tmp = join(dirname(dir), `.tmp-init-${target.name}-${randomBytes(4).toString('hex')}`);

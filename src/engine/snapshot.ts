@@ -40,14 +40,14 @@ export function summarize(path: string, metadata: SnapshotMetadata): SnapshotSum
 }
 
 /** Remove what a crashed or killed run left behind. Only call with the repository lock held. */
-export async function removeTemporaries(ctx: EngineContext, parent: string): Promise<string[]> {
+export async function removeTemporaries(ctx: EngineContext, parent: string, belongs: (name: string) => boolean = (n) => n.startsWith(TMP_PREFIX)): Promise<string[]> {
   let names: string[];
   try {
     names = await readdir(parent);
   } catch {
     return [];
   }
-  const removed = names.filter((n) => n.startsWith(TMP_PREFIX));
+  const removed = names.filter(belongs);
   for (const name of removed) {
     await removeTree(join(parent, name));
     ctx.logger.log('warn', `removed incomplete ${join(parent, name)} left by an interrupted run`);
