@@ -68,6 +68,20 @@ export const DEFAULTS = {
   schedule: '0 2 * * *',
 } as const;
 
+type Issue = z.core.$ZodIssue;
+
+/**
+ * A union's own message is a bare "Invalid input". Report the issues of the branch the entry came closest to (the
+ * fewest issues among branches of the right type), with their full paths, so the error says what is wrong.
+ */
+function closestBranch(issue: Issue): Issue[] {
+  if (issue.code !== 'invalid_union') return [issue];
+  const candidates = issue.errors.filter((branch) => !branch.every((i) => i.code === 'invalid_type' && i.path.length === 0));
+  if (candidates.length === 0) return [{ ...issue, message: 'expected "owner/name", a URL or path, {repo, url} or {owner, ...}' }];
+  const best = candidates.reduce((a, b) => (b.length < a.length ? b : a));
+  return best.flatMap((i) => closestBranch({ ...i, path: [...issue.path, ...i.path] } as Issue));
+}
+
 /** Parse and validate config text; errors name the field and, for YAML, the line. */
 export function parseConfig(text: string, source: string): ConfigFile {
   const isJson = source.endsWith('.json');
@@ -101,7 +115,7 @@ export function parseConfig(text: string, source: string): ConfigFile {
   }
   const parsed = configFileSchema.safeParse(data);
   if (!parsed.success) {
-    const messages = parsed.error.issues.flatMap((issue) => {
+    const messages = parsed.error.issues.flatMap(closestBranch).flatMap((issue) => {
       // zod reports unknown keys on their parent object: point at each key itself, with its own line.
       const paths = issue.code === 'unrecognized_keys' ? issue.keys.map((key) => [...issue.path, key]) : [issue.path];
       return paths.map((path) => {
