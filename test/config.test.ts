@@ -94,8 +94,10 @@ describe('parseConfig refuses, naming the field and the line', () => {
     expect(configError('retentionDays: 1.5\n')).toMatch(/:1: retentionDays:/);
   });
 
-  it('a bad owner entry, at the entry line', () => {
-    expect(configError('root: /b\nrepositories:\n  - owner: acme\n    type: team\n')).toMatch(/:3: repositories\.0/);
+  it('a bad repository entry, saying what is wrong with the shape it came closest to', () => {
+    expect(configError('root: /b\nrepositories:\n  - owner: acme\n    type: team\n')).toMatch(/:4: repositories\.0\.type: .*"org"\|"user"\|"auto"/);
+    expect(configError('repositories:\n  - owner: acme\n    exclude: old-thing\n')).toMatch(/:3: repositories\.0\.exclude: .*expected array/);
+    expect(configError('repositories:\n  - acme/widgets\n  - 42\n')).toMatch(/:3: repositories\.1: expected "owner\/name", a URL or path/);
   });
 
   it('every problem at once, not just the first', () => {
