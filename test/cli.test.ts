@@ -122,6 +122,17 @@ describe('help and usage errors', () => {
     expect(cli(onRoot('list', '--force-snapshot')).code).toBe(2);
   });
 
+  it.each([
+    [['--concurrency', '0'], /--concurrency must be a positive integer/],
+    [['--concurrency', 'many'], /--concurrency must be a positive integer/],
+    [['--to', '/tmp/x', '--push', '/tmp/y.git'], /--to and --push cannot be combined/],
+    [['snapshot-20260101-000000', 'snapshot-20260102-000000'], /at most one snapshot name/],
+  ])('restore %j exits 2: %s', (args, message) => {
+    const run = cli(onRoot('restore', ...args));
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(message);
+  });
+
   it('a bad config file exits 2 naming the field and the line, and creates nothing', () => {
     const config = join(tmp, 'bad.config.yml');
     const fresh = join(tmp, 'never-created');
@@ -187,6 +198,7 @@ describe('names and paths from users', () => {
     const run = cli(onRoot('restore', '--to', join(link, 'x')));
     rmSync(link);
     expect(run.code).toBe(2);
+    expect(existsSync(join(root, 'snapshots', 'x'))).toBe(false);
   });
 });
 
