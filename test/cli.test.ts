@@ -314,3 +314,38 @@ describe('runs over several repositories', () => {
     expect(run.code).toBe(1);
   });
 });
+
+describe('ref names', () => {
+  it('a branch named like a temporary file (tmp_fix, tmp-two) is in the snapshot and the restore', () => {
+    const bare = makeUpstream('acme', 'tmpnames');
+    const main = git(bare, 'rev-parse', 'refs/heads/main');
+    git(bare, 'update-ref', 'refs/heads/tmp_fix', main);
+    git(bare, 'update-ref', 'refs/heads/tmp-two', main);
+    const r = join(tmp, 'tmpnames-root');
+    expect(cli(['sync', '--root', r, '--repo', bare]).code).toBe(0);
+    const target = join(tmp, 'tmpnames-restored');
+    expect(cli(['restore', '--to', target, '--root', r, '--repo', bare]).code).toBe(0);
+    const refs = git(target, 'for-each-ref', '--format=%(refname)').split('\n');
+    expect(refs).toEqual(expect.arrayContaining(['refs/heads/tmp_fix', 'refs/heads/tmp-two']));
+    // And the mirror matches the snapshot, so the next sync has nothing to snapshot.
+    expect(cli(['sync', '--root', r, '--repo', bare]).stdout).toContain('no snapshot needed');
+  });
+
+  // Known bug, reported to the lead: a loose ref file whose name is not UTF-8 makes the snapshot's file walk fail
+  // (readdir decodes the name, lstat of the decoded name is ENOENT), so sync fails for the whole repository.
+  // Packing the mirror's refs after each fetch fixes it. Drop `.fails` once it lands.
+  it.fails('a branch whose name is not UTF-8 is backed up and restored byte for byte', () => {
+    const bare = makeUpstream('acme', 'latin1');
+    // Node would encode a JS string as UTF-8: let the shell write the raw byte 0xE9.
+    const made = spawnSync('sh', ['-c', 'git -C "$1" update-ref "$(printf \'refs/heads/caf\\351\')" refs/heads/main', 'sh', bare]);
+    expect(made.status).toBe(0);
+    const r = join(tmp, 'latin1-root');
+    const sync = cli(['sync', '--root', r, '--repo', bare]);
+    expect(sync.stdout + sync.stderr).not.toContain('ENOENT');
+    expect(sync.code).toBe(0);
+    const target = join(tmp, 'latin1-restored');
+    expect(cli(['restore', '--to', target, '--root', r, '--repo', bare]).code).toBe(0);
+    const refs = spawnSync('git', ['-C', target, 'for-each-ref', '--format=%(refname)']).stdout;
+    expect(refs.includes(Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0a]))).toBe(true);
+  });
+});
