@@ -42,9 +42,18 @@ describe('snapshot names', () => {
   });
 
   it('uses UTC regardless of the local time zone', () => {
-    // 23:30 on Dec 31 in UTC is already Jan 1 in UTC+1: the name must still say Dec 31.
-    expect(snapshotName(new Date('2025-12-31T23:30:00-00:00'))).toBe('snapshot-20251231-233000');
-    expect(snapshotName(new Date('2026-01-01T00:30:00+01:00'))).toBe('snapshot-20251231-233000');
+    // Node applies a TZ change at once: a name built from local time would say Jan 1 here.
+    const saved = process.env.TZ;
+    process.env.TZ = 'Asia/Kolkata';
+    try {
+      expect(new Date('2025-12-31T23:30:00Z').getDate()).toBe(1); // the zone really is in effect
+      expect(snapshotName(new Date('2025-12-31T23:30:00Z'))).toBe('snapshot-20251231-233000');
+      expect(parseSnapshotTime('snapshot-20251231-233000')?.toISOString()).toBe('2025-12-31T23:30:00.000Z');
+      expect(logFileName(new Date('2025-12-31T23:30:00Z'))).toBe('backup-20251231.log');
+    } finally {
+      if (saved === undefined) delete process.env.TZ;
+      else process.env.TZ = saved;
+    }
   });
 
   it('sort lexically in time order', () => {
