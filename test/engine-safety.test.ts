@@ -22,11 +22,24 @@ function upstream(): Upstream {
   return u;
 }
 
-/** Many loose refs make a snapshot slow enough to interrupt: each is a copied, fsynced file. */
+/** Many refs upstream: more for fetch and the ref comparison to do. */
 function addManyBranches(u: Upstream, count: number): void {
   const head = git(u.work, 'rev-parse', 'HEAD').trim();
   const input = Array.from({ length: count }, (_, i) => `create refs/heads/bulk/branch-${String(i).padStart(5, '0')} ${head}\n`).join('');
   execFileSync('git', ['update-ref', '--stdin'], { cwd: u.bare, input });
+}
+
+/** Thousands of loose objects in the mirror make a snapshot slow enough to interrupt: each is linked and hashed. */
+function addLooseObjects(mirror: string, count: number): void {
+  const junk = makeTempDir();
+  git(junk, 'init', '--bare', '--quiet', junk);
+  const stream = Array.from({ length: count }, (_, i) => {
+    const data = `loose object ${i} ${'x'.repeat(i % 97)}\n`;
+    return `blob\nmark :${i + 1}\ndata ${Buffer.byteLength(data)}\n${data}`;
+  }).join('');
+  execFileSync('git', ['fast-import', '--quiet'], { cwd: junk, input: stream });
+  const pack = readdirSync(join(junk, 'objects/pack')).find((n) => n.endsWith('.pack'))!;
+  execFileSync('git', ['unpack-objects', '-q'], { cwd: mirror, input: readFileSync(join(junk, 'objects/pack', pack)) });
 }
 
 describe('retention', () => {
@@ -92,9 +105,9 @@ describe('retention', () => {
 describe('interruption and concurrency', () => {
   it('a snapshot killed mid-way leaves nothing visible; the next run cleans up and succeeds', async () => {
     const u = upstream();
-    addManyBranches(u, 3000);
     const b = createBackup([u]);
     okValue(await b.engine.init());
+    addLooseObjects(join(b.root, 'immutable/acme/widgets.git'), 3000);
     const parent = join(b.root, 'snapshots/acme/widgets');
     const args = ['snapshot', '--root', b.root, '--repo', u.bare];
     const { child, done } = startCli(args);
@@ -135,6 +148,8 @@ describe('interruption and concurrency', () => {
     const u = upstream();
     addManyBranches(u, 1500);
     const b = createBackup([u]);
+    okValue(await b.engine.init());
+    addLooseObjects(join(b.root, 'immutable/acme/widgets.git'), 3000);
     const args = ['sync', '--force-snapshot', '--root', b.root, '--repo', u.bare];
     // Deterministic part: a live holder of the repository lock.
     const lock = await acquireLock(new Layout(b.root).repoLock({ owner: 'acme', name: 'widgets' }), { command: 'sync (test holder)' });

@@ -52,6 +52,8 @@ async function configureMirror(ctx: EngineContext, dir: string, url: string): Pr
   await set('maintenance.auto', 'false');
   await set('fetch.writeCommitGraph', 'false');
   await set('core.logAllRefUpdates', 'false');
+  // Every fetch keeps its objects as one pack: a snapshot hard-links one file instead of recreating objects/??/.
+  await set('fetch.unpackLimit', '1');
 }
 
 function backedUp(ctx: EngineContext, remote: RemoteRefs): RefMap {
@@ -89,6 +91,9 @@ export async function fetchMirror(ctx: EngineContext, target: RepoTarget, dir: s
       { auth: true },
     ),
   );
+  // One packed-refs file instead of a file per ref: a snapshot copies one file, and ref names that are not UTF-8
+  // stay bytes inside it instead of file names Node cannot round-trip.
+  await ctx.git.run(dir, ['pack-refs', '--all', '--prune']);
   if (remote.headRef && remote.headRef in upstream && remote.headRef !== (await headRefOf(ctx.git, dir))) {
     await ctx.git.run(dir, ['symbolic-ref', 'HEAD', remote.headRef]);
   }
