@@ -331,9 +331,8 @@ describe('ref names', () => {
     expect(cli(['sync', '--root', r, '--repo', bare]).stdout).toContain('no snapshot needed');
   });
 
-  // Known bug, reported to the lead: a loose ref file whose name is not UTF-8 makes the snapshot's file walk fail
-  // (readdir decodes the name, lstat of the decoded name is ENOENT), so sync fails for the whole repository.
-  // Packing the mirror's refs after each fetch fixes it. Drop `.fails` once it lands.
+  // As a loose ref file, such a name broke the snapshot's file walk (readdir decodes it, lstat of the decoded name
+  // is ENOENT) and failed the whole sync; the mirror now packs its refs, so the name is bytes inside packed-refs.
   it('a branch whose name is not UTF-8 is backed up and restored byte for byte', () => {
     const bare = makeUpstream('acme', 'latin1');
     // Node would encode a JS string as UTF-8: let the shell write the raw byte 0xE9.
