@@ -8,16 +8,11 @@
 //     alone in-process, without Node's start-up), disk used by 30 snapshots (unique inodes, st_blocks) vs the
 //     mirror, the same for 30 tar.gz archives, and `status` time with 30 snapshots.
 //
-// Two variants run on the same generated upstream:
-//  - "as is": the engine exactly as built.
-//  - "tuned": the same, plus what the bench applies to the mirror from outside to project a proposed engine change:
-//    `fetch.unpackLimit=1` (each fetch keeps one pack instead of loose objects in fan-out directories that every
-//    snapshot must recreate) and `git pack-refs --all` after init and each sync (one packed-refs file to copy
-//    instead of hundreds of loose ref files, each copied, fsynced and taking a 4 KiB block in every snapshot).
+// The mirror keeps packed refs and one pack per fetch (src/engine/mirror.ts); docs/BENCHMARKS.md has the numbers
+// from before that change, when this bench measured both ways.
 //
 // Uses the bundled CLI (dist/backup-manager.mjs): build first (`npm run bench` does). No network, no token.
-// Options: --days N (default 30), --commits N (default 4000), --reps N (default 5), --variant as-is|tuned|both,
-// --keep, --json.
+// Options: --days N (default 30), --commits N (default 4000), --reps N (default 5), --keep, --json.
 import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -33,7 +28,6 @@ function option(name, fallback) {
 const DAYS = option('days', 30);
 const COMMITS = option('commits', 4000);
 const REPS = option('reps', 5);
-const VARIANT = process.argv.includes('--variant') ? process.argv[process.argv.indexOf('--variant') + 1] : 'both';
 const KEEP = process.argv.includes('--keep');
 const BRANCHES = 250;
 const TAGS = 100;
@@ -45,9 +39,9 @@ if (!existsSync(CLI)) {
 }
 
 const work = mkdtempSync(join(tmpdir(), 'backup-bench-'));
-const pristine = join(work, 'pristine.git'); // generated once; each variant starts from a copy
+const pristine = join(work, 'pristine.git'); // generated once; the scenario starts from a copy
 let upstream, root, mirror, snapshots, tarDir, cpDir, repoUrl, cliArgs;
-function useVariant(name) {
+function usePaths(name) {
   const dir = join(work, name);
   upstream = join(dir, 'upstream', 'bench', 'big.git');
   root = join(dir, 'root');
@@ -193,15 +187,12 @@ function upstreamDay(day) {
 // main
 
 /** Run 30 days and every measurement against a fresh copy of the generated upstream. */
-async function scenario(name, tuned) {
-  useVariant(name);
+async function scenario(name) {
+  usePaths(name);
   mkdirSync(dirname(upstream), { recursive: true });
   run('cp', ['-a', pristine, upstream]);
-  const tune = () => tuned && git(mirror, 'pack-refs', '--all');
 
   const init = cli('init');
-  if (tuned) git(mirror, 'config', 'fetch.unpackLimit', '1');
-  tune();
   const mirrorDay0 = diskUsage([mirror]);
   log(`\n== ${name}: init ${fmtMs(init.ms)}, mirror ${fmtBytes(mirrorDay0)}, ${countFiles(mirror)} files`);
 
@@ -215,7 +206,6 @@ async function scenario(name, tuned) {
     const sync = cli('sync', '--json');
     const taken = JSON.parse(sync.stdout).outcomes[0]?.value?.snapshot?.name;
     if (!taken) throw new Error(`day ${day}: sync took no snapshot although upstream changed`);
-    tune();
     syncMs.push(sync.ms);
     const tar = run('tar', ['-czf', join(tarDir, `day-${String(day).padStart(2, '0')}.tar.gz`), '-C', dirname(mirror), 'big.git']);
     tarMs.push(tar.ms);
@@ -322,22 +312,7 @@ try {
   const commitCount = Number(git(pristine, 'rev-list', '--all', '--count'));
   const refCount = git(pristine, 'for-each-ref', '--format=%(refname)').split('\n').length;
   log(`upstream: ${commitCount} commits, ${refCount} refs, ${fmtBytes(diskUsage([pristine]))} packed (generated in ${fmtMs(now() - t)})`);
-  // Both variants see byte-identical upstream days: restart the generator from here each time.
-  const generator = { seed, time, mark, files: files.map((f) => [...f]) };
-  const reset = () => {
-    ({ seed, time, mark } = generator);
-    generator.files.forEach((f, i) => (files[i] = [...f]));
-  };
-
-  const results = [];
-  if (VARIANT !== 'tuned') {
-    reset();
-    results.push(await scenario('as-is', false));
-  }
-  if (VARIANT !== 'as-is') {
-    reset();
-    results.push(await scenario('tuned', true));
-  }
+  const results = [await scenario('engine')];
   for (const r of results) table(r);
   log(`\ntotal ${fmtMs(now() - started)}`);
   if (process.argv.includes('--json')) log(JSON.stringify(results));
