@@ -48,12 +48,18 @@ export function explicitTarget(repo: string, url: string): RepoTarget {
   return target(owner, name, validateRemoteUrl(url).url);
 }
 
+/** https://github.com/acme/w and https://github.com/acme/w.git/ are the same source. */
+function sameSource(a: string, b: string): boolean {
+  const norm = (url: string) => url.replace(/\/+$/, '').replace(/\.git$/, '').replace(/^([a-z]+:\/\/[^/]+)/i, (host) => host.toLowerCase());
+  return norm(a) === norm(b);
+}
+
 /** Later duplicates of the same owner/name are an error: two sources would fight over one mirror. */
 export function dedupeTargets(targets: RepoTarget[]): RepoTarget[] {
   const byId = new Map<string, RepoTarget>();
   for (const t of targets) {
     const prev = byId.get(t.id);
-    if (prev && prev.url !== t.url) throw new UsageError(`repository ${t.id} is configured twice with different sources: ${prev.url} and ${t.url}`);
+    if (prev && !sameSource(prev.url, t.url)) throw new UsageError(`repository ${t.id} is configured twice with different sources: ${prev.url} and ${t.url}`);
     byId.set(t.id, t);
   }
   return [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));

@@ -93,6 +93,11 @@ describe('dedupeTargets', () => {
     expect(() => dedupeTargets([fromGithub, fromDisk])).toThrow(/acme\/widgets.*github\.com\/acme\/widgets\.git.*\/srv\/git\/acme\/widgets\.git/);
   });
 
+  it('treats owner/name and its URL spelled with or without .git as one source', () => {
+    const specs = ['acme/widgets', 'https://GitHub.com/acme/widgets', 'https://github.com/acme/widgets.git/'];
+    expect(dedupeTargets(specs.map((s) => parseRepoSpec(s, SERVER))).map((t) => t.id)).toEqual(['acme/widgets']);
+  });
+
   it('keeps an empty list empty', () => {
     expect(dedupeTargets([])).toEqual([]);
   });

@@ -34,6 +34,8 @@ const BASE_CONFIG = [
   '-c', 'core.hooksPath=/dev/null',
   '-c', 'core.fsmonitor=false',
   '-c', 'credential.helper=',
+  // Every fetch keeps one pack that snapshots hard-link, whatever the mirror's own config says.
+  '-c', 'fetch.unpackLimit=1',
   // Our own backup root may be owned by another UID (a restored volume, a container): we decide what is trusted.
   '-c', 'safe.directory=*',
 ];
