@@ -175,6 +175,9 @@ describe('sync', () => {
     expect(refsOf(mirror)).toEqual(before);
     const status = okValue(await b.engine.status());
     expect(status.health).toBe('failing');
+    const health = await b.engine.health();
+    expect(health.exitCode).toBe(1);
+    expect(health.failed).toEqual(['acme/widgets']);
 
     const accepted = okValue(await b.engine.sync({ allowRefLoss: true }));
     expect(accepted.changes.deleted.sort()).toEqual(Object.keys(before).sort());
@@ -211,6 +214,21 @@ describe('sync', () => {
     await b.engine.sync();
     expect(await fingerprint(first.path)).toEqual(before);
     expect(statSync(first.path).mode & 0o222).toBe(0);
+  });
+
+  it('is healthy within 26 hours of a successful sync and stale after', async () => {
+    const u = upstream();
+    const clock = fakeClock('2026-03-04T02:00:00Z', 0);
+    const b = createBackup([u], {}, clock.now);
+    expect(okValue(await b.engine.status()).health).toBe('uninitialized');
+    expect((await b.engine.health()).exitCode).toBe(1);
+    await b.engine.sync();
+    clock.set('2026-03-05T03:59:00Z'); // 25 h 59 min later
+    expect((await b.engine.health()).exitCode).toBe(0);
+    clock.set('2026-03-05T04:01:00Z'); // 26 h 1 min later
+    const stale = await b.engine.health();
+    expect(stale.exitCode).toBe(1);
+    expect(okValue(stale).health).toBe('stale');
   });
 
   it('snapshots with a fake clock name and record the same instant', async () => {

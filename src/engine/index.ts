@@ -13,7 +13,7 @@ import { createContext, type EngineContext } from './context.ts';
 import { exportRepo } from './export.ts';
 import { pruneRepo } from './prune.ts';
 import { restoreFromArchive, restoreRepo } from './restore.ts';
-import { finishRun, runPerRepo } from './run.ts';
+import { runPerRepo } from './run.ts';
 import { listRepo, statusRepo } from './status.ts';
 import { initRepo, repoLocked, snapshotRepo, syncRepo } from './sync.ts';
 import { verifyRepo } from './verify.ts';
@@ -132,5 +132,5 @@ export function createEngine(options: EngineOptions): Engine {
 function withHealthExitCode(result: RunResult<StatusRepoResult>): RunResult<StatusRepoResult> {
   const unhealthy = result.outcomes.filter((o) => !o.ok || o.value.health !== 'healthy').map((o) => o.repo);
   if (!unhealthy.length) return result;
-  return { ...finishRun(result.command, result.startedAt, result.finishedAt, result.outcomes), failed: unhealthy, exitCode: ExitCode.FAILURE };
+  return { ...result, failed: unhealthy, exitCode: ExitCode.FAILURE };
 }

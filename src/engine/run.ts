@@ -29,7 +29,7 @@ export async function runPerRepo<T>(
   return finishRun(command, startedAt, clock().toISOString(), outcomes);
 }
 
-export function finishRun<T>(command: string, startedAt: string, finishedAt: string, outcomes: RepoOutcome<T>[]): RunResult<T> {
+function finishRun<T>(command: string, startedAt: string, finishedAt: string, outcomes: RepoOutcome<T>[]): RunResult<T> {
   const failures = outcomes.filter((o): o is Extract<RepoOutcome<T>, { ok: false }> => !o.ok);
   return { command, startedAt, finishedAt, outcomes, failed: failures.map((f) => f.repo), exitCode: combinedExitCode(outcomes.length, failures.map((f) => f.exitCode)) };
 }
