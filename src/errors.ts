@@ -17,10 +17,13 @@ export const EXIT_CODE_HELP = `EXIT STATUS
 
 export class BackupError extends Error {
   readonly exitCode: ExitCodeValue;
-  constructor(message: string, exitCode: ExitCodeValue = ExitCode.FAILURE, options?: { cause?: unknown }) {
+  /** A structured report for machines (--json, action outputs), beside the message for people. */
+  readonly details?: unknown;
+  constructor(message: string, exitCode: ExitCodeValue = ExitCode.FAILURE, options?: { cause?: unknown; details?: unknown }) {
     super(message, options);
     this.name = new.target.name;
     this.exitCode = exitCode;
+    this.details = options?.details;
   }
 }
 

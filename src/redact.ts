@@ -19,6 +19,16 @@ export class Redactor {
     this.secrets.add(Buffer.from(`x-access-token:${secret}`).toString('base64'));
   }
 
+  /** Redact every string inside a JSON-like value (a report attached to an error). */
+  redactDeep<T>(value: T): T {
+    if (typeof value === 'string') return this.redact(value) as T;
+    if (Array.isArray(value)) return value.map((v) => this.redactDeep(v)) as T;
+    if (value && typeof value === 'object') {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, this.redactDeep(v)])) as T;
+    }
+    return value;
+  }
+
   redact(text: string): string {
     let out = text;
     for (const secret of this.secrets) out = out.split(secret).join(REDACTED);

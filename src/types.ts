@@ -135,7 +135,7 @@ export interface ExportRepoResult {
 
 export type RepoOutcome<T> =
   | { repo: string; ok: true; value: T }
-  | { repo: string; ok: false; error: string; exitCode: ExitCodeValue };
+  | { repo: string; ok: false; error: string; exitCode: ExitCodeValue; details?: unknown };
 
 /** What one command did across all repositories it was asked to work on. */
 export interface RunResult<T> {

@@ -200,6 +200,12 @@ describe('verify', () => {
     const message = all.outcomes[0]!.ok ? '' : all.outcomes[0]!.error;
     expect(message).toContain(`${first.name}: ${pack.rel}: checksum mismatch`);
     expect(message).toMatch(/same inode in [^)]*mirror/);
+    // Machines get the same report, structured.
+    const failure = all.outcomes[0]!;
+    const report = (failure.ok ? undefined : failure.details) as { snapshots: Array<{ snapshot: string; ok: boolean; problems: Array<{ file: string; sharedWith?: string[] }> }> };
+    const firstReport = report.snapshots.find((s) => s.snapshot === first.name)!;
+    expect(firstReport.ok).toBe(false);
+    expect(firstReport.problems.find((p) => p.file === pack.rel)?.sharedWith).toEqual(expect.arrayContaining([second.name, 'mirror']));
   });
 });
 

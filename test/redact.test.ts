@@ -93,3 +93,13 @@ describe('stripCredentials', () => {
     expect(stripCredentials('/srv/git/acme/widgets.git')).toBe('/srv/git/acme/widgets.git');
   });
 });
+
+describe('Redactor.redactDeep', () => {
+  it('redacts every string in a nested report and leaves other values and the shape alone', () => {
+    const r = new Redactor();
+    r.add(TOKEN);
+    const report = { repo: 'acme/w', count: 3, ok: false, problems: [{ file: 'config', problem: `url has ${TOKEN}`, sharedWith: [`x${TOKEN}`] }], none: null };
+    expect(r.redactDeep(report)).toEqual({ repo: 'acme/w', count: 3, ok: false, problems: [{ file: 'config', problem: 'url has ***', sharedWith: ['x***'] }], none: null });
+    expect(JSON.stringify(report)).toContain(TOKEN); // the input is not modified
+  });
+});

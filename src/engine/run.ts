@@ -1,5 +1,5 @@
 // Runs one task per repository with bounded concurrency; one repository's failure never stops the others.
-import { ExitCode, errorMessage, exitCodeOf, type ExitCodeValue } from '../errors.ts';
+import { BackupError, ExitCode, errorMessage, exitCodeOf, type ExitCodeValue } from '../errors.ts';
 import type { RepoOutcome, RepoTarget, RunResult } from '../types.ts';
 import type { Redactor } from '../redact.ts';
 
@@ -21,7 +21,14 @@ export async function runPerRepo<T>(
       try {
         outcomes[index] = { repo: target.id, ok: true, value: await task(target) };
       } catch (error) {
-        outcomes[index] = { repo: target.id, ok: false, error: redactor.redact(errorMessage(error)), exitCode: exitCodeOf(error) };
+        const details = error instanceof BackupError ? error.details : undefined;
+        outcomes[index] = {
+          repo: target.id,
+          ok: false,
+          error: redactor.redact(errorMessage(error)),
+          exitCode: exitCodeOf(error),
+          ...(details === undefined ? {} : { details: redactor.redactDeep(details) }),
+        };
       }
     }
   }

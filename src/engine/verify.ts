@@ -115,16 +115,8 @@ export async function verifyRepo(ctx: EngineContext, target: RepoTarget, options
   const bad = snapshots.filter((s) => !s.ok);
   if (bad.length) {
     const detail = bad.map((s) => `${s.snapshot}: ${s.problems.map((p) => `${p.file}: ${p.problem}${p.sharedWith?.length ? ` (same inode in ${p.sharedWith.join(', ')})` : ''}`).join('; ')}`);
-    throw new VerifyFailed(`${target.id}: ${bad.length} of ${snapshots.length} snapshot(s) failed verification: ${detail.join(' | ')}`, { repo: target.id, snapshots });
+    const report: VerifyRepoResult = { repo: target.id, snapshots };
+    throw new BackupError(`${target.id}: ${bad.length} of ${snapshots.length} snapshot(s) failed verification: ${detail.join(' | ')}`, undefined, { details: report });
   }
   return { repo: target.id, snapshots };
-}
-
-/** Verification found damage; carries the full report so renderers can show it. */
-export class VerifyFailed extends BackupError {
-  readonly report: VerifyRepoResult;
-  constructor(message: string, report: VerifyRepoResult) {
-    super(message);
-    this.report = report;
-  }
 }

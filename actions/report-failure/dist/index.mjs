@@ -24654,6 +24654,15 @@ var Redactor = class {
     this.secrets.add(secret);
     this.secrets.add(Buffer.from(`x-access-token:${secret}`).toString("base64"));
   }
+  /** Redact every string inside a JSON-like value (a report attached to an error). */
+  redactDeep(value) {
+    if (typeof value === "string") return this.redact(value);
+    if (Array.isArray(value)) return value.map((v) => this.redactDeep(v));
+    if (value && typeof value === "object") {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, this.redactDeep(v)]));
+    }
+    return value;
+  }
   redact(text) {
     let out = text;
     for (const secret of this.secrets) out = out.split(secret).join(REDACTED);
@@ -24793,10 +24802,13 @@ var ExitCode2 = {
 };
 var BackupError = class extends Error {
   exitCode;
+  /** A structured report for machines (--json, action outputs), beside the message for people. */
+  details;
   constructor(message, exitCode = ExitCode2.FAILURE, options) {
     super(message, options);
     this.name = new.target.name;
     this.exitCode = exitCode;
+    this.details = options?.details;
   }
 };
 
