@@ -1,9 +1,10 @@
 // Scenarios a backup must survive, with real git: round trip, force-push, deleted branch, gc/repack in the
 // mirror, awkward commit subjects, a wiped upstream, and a fetch that must not touch earlier snapshots.
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { MAX_PACKS } from '../src/engine/mirror.ts';
 import { walkFiles } from '../src/fsutil.ts';
 import { readMetadata } from '../src/metadata.ts';
 import { treatmentOf } from '../src/snapshot-files.ts';
@@ -214,6 +215,28 @@ describe('sync', () => {
     await b.engine.sync();
     expect(await fingerprint(first.path)).toEqual(before);
     expect(statSync(first.path).mode & 0o222).toBe(0);
+  });
+
+  it('rolls many small packs together past the limit, and older snapshots keep theirs', async () => {
+    const u = upstream();
+    const b = createBackup([u]);
+    const first = okValue(await b.engine.sync()).snapshot!;
+    const mirror = join(b.root, 'immutable/acme/widgets.git');
+    const packCount = () => readdirSync(join(mirror, 'objects/pack')).filter((n) => n.endsWith('.pack')).length;
+    // Daily fetches one by one, each keeping its own pack (the mirror's fetch.unpackLimit=1).
+    for (let i = 0; i <= MAX_PACKS; i++) {
+      u.commit(`day ${i}`);
+      u.push('main');
+      git(mirror, 'fetch', '--quiet', 'origin');
+    }
+    expect(packCount()).toBeGreaterThan(MAX_PACKS);
+    u.commit('one more');
+    u.push('main');
+    okValue(await b.engine.sync());
+    expect(packCount()).toBeLessThan(10);
+    const verify = okValue(await b.engine.verify({ all: true }));
+    expect(verify.snapshots.map((s) => s.ok)).toEqual([true, true]);
+    expect(verify.snapshots[0]!.snapshot).toBe(first.name);
   });
 
   it('is healthy within 26 hours of a successful sync and stale after', async () => {

@@ -1,6 +1,6 @@
 // The live mirror under immutable/: creating it and fetching into it.
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename } from 'node:fs/promises';
+import { mkdir, readdir, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { BackupError, errorMessage } from '../errors.ts';
 import { exists, removeTree } from '../fsutil.ts';
@@ -60,6 +60,20 @@ function backedUp(ctx: EngineContext, remote: RemoteRefs): RefMap {
   return Object.fromEntries(Object.entries(remote.refs).filter(([name]) => isBackedUpRef(name, ctx.settings.includePullRefs)));
 }
 
+/** A daily fetch adds one pack; past this many, small packs are rolled together. */
+export const MAX_PACKS = 50;
+
+/**
+ * Keep the pack count bounded with a geometric repack: it writes new packs and unlinks redundant ones, never
+ * modifying a file in place, so snapshots that hard-link the old packs keep them intact.
+ */
+async function boundPackCount(ctx: EngineContext, dir: string): Promise<void> {
+  const packs = (await readdir(join(dir, 'objects/pack')).catch(() => [] as string[])).filter((n) => n.endsWith('.pack'));
+  if (packs.length <= MAX_PACKS) return;
+  await ctx.git.run(dir, ['repack', '-d', '--geometric=2', '--quiet', '--no-write-bitmap-index']);
+  ctx.logger.log('info', `repacked ${dir}: ${packs.length} packs were more than ${MAX_PACKS}`);
+}
+
 export interface FetchResult {
   changes: RefChanges;
   refs: RefMap;
@@ -91,6 +105,7 @@ export async function fetchMirror(ctx: EngineContext, target: RepoTarget, dir: s
       { auth: true },
     ),
   );
+  await boundPackCount(ctx, dir);
   // One packed-refs file instead of a file per ref: a snapshot copies one file, and ref names that are not UTF-8
   // stay bytes inside it instead of file names Node cannot round-trip.
   await ctx.git.run(dir, ['pack-refs', '--all', '--prune']);
