@@ -35,8 +35,13 @@ export class FileLogger implements Logger {
     // Newlines inside a message (git stderr) would break "one line per event".
     const body = `${message}${extras ? ` ${extras}` : ''}`.replace(/\r?\n/g, ' \\n ');
     const line = this.redactor.redact(`${at.toISOString()} ${level.toUpperCase().padEnd(5)} ${body}`);
-    mkdirSync(this.logsDir, { recursive: true });
-    appendFileSync(join(this.logsDir, logFileName(at)), `${line}\n`, { mode: 0o640 });
     for (const sink of this.sinks) sink.write(line, level);
+    try {
+      mkdirSync(this.logsDir, { recursive: true });
+      appendFileSync(join(this.logsDir, logFileName(at)), `${line}\n`, { mode: 0o640 });
+    } catch (error) {
+      // Logging must never turn into the failure (a full disk, a read-only logs volume): say so where we still can.
+      for (const sink of this.sinks) sink.write(`(could not write the log file: ${(error as NodeJS.ErrnoException).code ?? error})`, 'warn');
+    }
   }
 }
