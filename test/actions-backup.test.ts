@@ -1,7 +1,7 @@
 // The bundled backup action, run as the runner runs it (child node, INPUT_* variables, GITHUB_OUTPUT and
 // GITHUB_STEP_SUMMARY files), against real local git repositories, uploading its logs to a stand-in artifact service.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -231,6 +231,24 @@ describe('actions/backup bundled, against real local repositories', () => {
     } finally {
       await api.close();
     }
+  });
+
+  it('verify fails the step and names the repository when a snapshot is damaged', async () => {
+    const snapshots = join(root, 'snapshots', 'acme', 'lib');
+    const newest = readdirSync(snapshots).filter((n) => n.startsWith('snapshot-')).sort().at(-1)!;
+    const config = join(snapshots, newest, 'config');
+    chmodSync(config, 0o644);
+    appendFileSync(config, '# tampered\n');
+    try {
+      const run = await backup({ action: 'verify', repositories: lib.bare });
+      expect(run.code).not.toBe(0);
+      expect(run.stdout).toMatch(/::error::.*acme\/lib.*config: checksum mismatch/);
+      expect(run.outputs['failed-repositories']).toBe('acme/lib');
+    } finally {
+      // Later tests share this root: undo the damage.
+      writeFileSync(config, readFileSync(config, 'utf8').replace('# tampered\n', ''));
+    }
+    expect((await backup({ action: 'verify', repositories: lib.bare })).code).toBe(0);
   });
 
   it('bad inputs fail the step with a clear message before anything runs', async () => {
