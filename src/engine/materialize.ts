@@ -6,8 +6,8 @@ import { BackupError } from '../errors.ts';
 import { fsyncPath, walkFiles, type WalkEntry } from '../fsutil.ts';
 import { isSkippedDir, treatmentOf } from '../snapshot-files.ts';
 
-// Directories git needs to recognise a repository, even when packed refs leave them empty.
-const SKELETON = ['objects/info', 'objects/pack', 'refs/heads', 'refs/tags'];
+// Directories git needs to recognise a repository (objects/ and refs/), even when packed refs leave refs/ empty.
+const SKELETON = ['objects/pack', 'refs'];
 
 export interface MaterializedFile extends WalkEntry {
   treatment: 'link' | 'copy';

@@ -130,8 +130,8 @@ export async function initMirror(ctx: EngineContext, target: RepoTarget): Promis
   await mkdir(dirname(dir), { recursive: true });
   const tmp = join(dirname(dir), `.tmp-init-${target.name}-${randomBytes(4).toString('hex')}`);
   try {
-    await ctx.git.run(dirname(dir), ['init', '--bare', '--quiet', '--', tmp]);
-    await removeTree(join(tmp, 'hooks'));
+    // No template: no sample hooks, description or info/exclude to carry into every snapshot.
+    await ctx.git.run(dirname(dir), ['init', '--bare', '--quiet', '--template=', '--', tmp]);
     await configureMirror(ctx, tmp, target.url);
     const fetch = await fetchMirror(ctx, target, tmp, false);
     await rename(tmp, dir);

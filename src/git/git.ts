@@ -67,8 +67,9 @@ export function createGitCommandManager(options: GitFactoryOptions): GitCommandM
     const git = simpleGit({
       baseDir: cwd,
       trimmed: false,
-      // The base config sets these to their safe values; no user input ever becomes a git option.
-      unsafe: { allowUnsafeHooksPath: true, allowUnsafeFsMonitor: true, allowUnsafeCredentialHelper: true },
+      // The base config sets these to their safe values (and init uses an empty --template=); no user input ever
+      // becomes a git option.
+      unsafe: { allowUnsafeHooksPath: true, allowUnsafeFsMonitor: true, allowUnsafeCredentialHelper: true, allowUnsafeTemplateDir: true },
       errors: (error, result) => {
         exitCode = result.exitCode;
         if (!error && result.exitCode === 0) return undefined;
