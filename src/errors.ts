@@ -41,6 +41,13 @@ export class LockHeldError extends BackupError {
   }
 }
 
+/** The run was asked to stop (SIGTERM, SIGINT) and stopped between phases, leaving nothing half-made. */
+export class AbortedError extends BackupError {
+  constructor(message = 'stopped on request before finishing; nothing half-made was left visible') {
+    super(message, ExitCode.FAILURE);
+  }
+}
+
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

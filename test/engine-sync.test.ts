@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createEngine } from '../src/engine/index.ts';
 import { MAX_PACKS } from '../src/engine/mirror.ts';
 import { walkFiles } from '../src/fsutil.ts';
 import { readMetadata } from '../src/metadata.ts';
@@ -237,6 +238,23 @@ describe('sync', () => {
     const verify = okValue(await b.engine.verify({ all: true }));
     expect(verify.snapshots.map((s) => s.ok)).toEqual([true, true]);
     expect(verify.snapshots[0]!.snapshot).toBe(first.name);
+  });
+
+  it('a sync stopped on request (a container restart) is not recorded as a failure', async () => {
+    const u = upstream();
+    const b = createBackup([u]);
+    okValue(await b.engine.sync());
+    u.commit('while the container restarts');
+    u.push('main');
+    const controller = new AbortController();
+    controller.abort();
+    const stopped = await createEngine({ settings: b.settings, signal: controller.signal }).sync();
+    expect(stopped.exitCode).toBe(1);
+    expect(stopped.outcomes[0]!.ok ? '' : stopped.outcomes[0]!.error).toMatch(/stopped on request/);
+    const status = okValue(await b.engine.status());
+    expect(status.health).toBe('healthy');
+    expect(status.lastSync?.ok).toBe(true);
+    expect(status.snapshotCount).toBe(1);
   });
 
   it('is healthy within 26 hours of a successful sync and stale after', async () => {

@@ -1,4 +1,5 @@
 // Everything an engine operation needs, built once per engine from its options.
+import { AbortedError } from '../errors.ts';
 import { createGitCommandManager, type GitCommandManager } from '../git/git.ts';
 import type { BackupSettings } from '../config.ts';
 import { Layout } from '../layout.ts';
@@ -48,5 +49,5 @@ export function createContext(options: EngineOptions): EngineContext {
 }
 
 export function throwIfAborted(ctx: EngineContext): void {
-  if (ctx.signal?.aborted) throw new Error('operation aborted');
+  if (ctx.signal?.aborted) throw new AbortedError();
 }

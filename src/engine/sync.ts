@@ -1,7 +1,7 @@
 // init, sync and snapshot for one repository, each under the repository's writer lock.
 import { join } from 'node:path';
 import { readRefs } from '../git/repo.ts';
-import { errorMessage, LockHeldError } from '../errors.ts';
+import { AbortedError, errorMessage, LockHeldError } from '../errors.ts';
 import { withLock } from '../lock.ts';
 import { readMetadata } from '../metadata.ts';
 import { changeCount, sameRefs } from '../refs.ts';
@@ -59,8 +59,10 @@ export async function syncRepo(ctx: EngineContext, target: RepoTarget, options: 
       return { repo: target.id, changes, changed: changeCount(changes) > 0, snapshot, pruned, snapshotCount };
     });
   } catch (error) {
-    // Another run holding the lock is not this repository failing: leave its recorded state alone.
-    if (!(error instanceof LockHeldError)) {
+    // Another run holding the lock, or a stop on request (a container restart), is not this repository failing:
+    // leave its recorded state, and so its health, alone.
+    if (error instanceof AbortedError) ctx.logger.log('warn', `sync ${target.id} stopped on request`);
+    else if (!(error instanceof LockHeldError)) {
       ctx.logger.log('error', `sync ${target.id} failed: ${errorMessage(error)}`);
       await recordSync(ctx, target, { ok: false, error: errorMessage(error) }).catch(() => undefined);
     }
