@@ -56,10 +56,15 @@ export class Layout {
     return join(this.stateDir, 'locks', `${repo.owner}__${repo.name}.lock`);
   }
 
-  /** Held while a snapshot is read (verify, restore, export) so prune leaves it alone. */
-  snapshotReadLock(repo: RepoRef, name: string): string {
+  /** Held briefly to register a reader of a snapshot, or by prune while it checks for readers and removes it. */
+  snapshotGate(repo: RepoRef, name: string): string {
     assertRepoId(repo.owner, repo.name);
-    return join(this.stateDir, 'locks', `${repo.owner}__${repo.name}__${assertSnapshotName(name)}.read.lock`);
+    return join(this.stateDir, 'locks', `${repo.owner}__${repo.name}__${assertSnapshotName(name)}.gate.lock`);
+  }
+  /** One lock file per process reading a snapshot (verify, restore, export): prune leaves it alone meanwhile. */
+  snapshotReaders(repo: RepoRef, name: string): string {
+    assertRepoId(repo.owner, repo.name);
+    return join(this.stateDir, 'locks', 'readers', `${repo.owner}__${repo.name}__${assertSnapshotName(name)}`);
   }
 
   /** True when `path` is the root itself or anything inside it. */

@@ -1,6 +1,7 @@
 // What must not go wrong: retention by recorded time, a killed snapshot, two runs at once, damaged snapshots,
 // restores that never destroy, and a token that never reaches disk, logs or a command line.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { hostname } from 'node:os';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
@@ -81,7 +82,7 @@ describe('retention', () => {
     expect(keepMinZero.decisions.find((d) => d.keep)?.reason).toMatch(/newest/);
   });
 
-  it('does not prune a snapshot that another process is reading', async () => {
+  it('shares a snapshot among readers, and does not prune one that is being read', async () => {
     const u = upstream();
     const clock = fakeClock('2026-01-01T02:00:00Z');
     const b = createBackup([u], { retentionDays: 1, keepMin: 0 }, clock.now);
@@ -90,15 +91,28 @@ describe('retention', () => {
     u.commit('later');
     u.push('main');
     okValue(await b.engine.sync({ noPrune: true }));
-    const reader = await acquireLock(new Layout(b.root).snapshotReadLock({ owner: 'acme', name: 'widgets' }, first.name), { command: 'verify (test reader)' });
+    // This test process registers as a live reader of the old snapshot, as a long verify or restore would.
+    const layout = new Layout(b.root);
+    const repo = { owner: 'acme', name: 'widgets' };
+    const reader = await acquireLock(join(layout.snapshotReaders(repo, first.name), 'test-reader.lock'), { command: 'verify (test reader)' });
     try {
+      // Another reader at the same time is fine: readers do not exclude each other.
+      const verify = await runCli(['verify', first.name, '--root', b.root, '--repo', u.bare], { BACKUP_LOCK_WAIT_MS: '0' });
+      expect(verify.code, verify.stderr).toBe(0);
       const pruned = okValue(await b.engine.prune());
       expect(pruned.removed).toEqual([]);
       expect(pruned.decisions.find((d) => d.name === first.name)?.reason).toMatch(/in use/);
     } finally {
       await reader.release();
     }
+    // A registration left by a reader that died (killed verify) does not keep the snapshot forever.
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    const record = { host: hostname(), pid: dead, startTime: '1', command: 'verify (killed)', acquiredAt: new Date().toISOString(), nonce: 'dead' };
+    writeFileSync(join(layout.snapshotReaders(repo, first.name), 'dead-reader.lock'), JSON.stringify(record));
     expect(okValue(await b.engine.prune()).removed).toEqual([first.name]);
+    // A reader that comes after the removal is told plainly.
+    const late = await b.engine.verify({ snapshot: first.name });
+    expect(late.outcomes[0]!.ok ? '' : late.outcomes[0]!.error).toMatch(/has no snapshot/);
   });
 });
 

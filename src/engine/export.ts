@@ -6,7 +6,8 @@ import { UsageError } from '../errors.ts';
 import type { ExportRepoResult, RepoTarget } from '../types.ts';
 import type { ExportOptions } from './api.ts';
 import type { EngineContext } from './context.ts';
-import { resolveSnapshotName, whileReading } from './verify.ts';
+import { whileReading } from './readers.ts';
+import { resolveSnapshotName } from './verify.ts';
 
 export async function exportRepo(ctx: EngineContext, target: RepoTarget, options: ExportOptions): Promise<ExportRepoResult> {
   if (options.format && options.format !== 'tar.gz') throw new UsageError(`unsupported export format ${JSON.stringify(options.format)} (supported: tar.gz)`);

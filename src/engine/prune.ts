@@ -3,14 +3,13 @@
 import { randomBytes } from 'node:crypto';
 import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LockHeldError } from '../errors.ts';
 import { removeTree } from '../fsutil.ts';
-import { acquireLock } from '../lock.ts';
 import { readMetadata } from '../metadata.ts';
 import { planRetention, type RetainedSnapshot } from '../retention.ts';
 import type { PruneDecision, PruneRepoResult, RepoTarget } from '../types.ts';
 import type { PruneOptions } from './api.ts';
 import type { EngineContext } from './context.ts';
+import { whenUnread } from './readers.ts';
 import { listSnapshotNames } from './snapshot.ts';
 
 export async function pruneRepo(ctx: EngineContext, target: RepoTarget, options: PruneOptions = {}): Promise<PruneRepoResult> {
@@ -33,20 +32,13 @@ export async function pruneRepo(ctx: EngineContext, target: RepoTarget, options:
   const removed: string[] = [];
   for (const decision of decisions) {
     if (decision.keep || options.dryRun) continue;
-    try {
-      // Holding the reader lock proves nobody is reading it, and keeps new readers out while it goes.
-      const lock = await acquireLock(ctx.layout.snapshotReadLock(target, decision.name), { command: 'prune', logger: ctx.logger, clock: ctx.clock });
-      try {
-        const doomed = join(parent, `.tmp-deleting-${decision.name}-${randomBytes(4).toString('hex')}`);
-        await rename(join(parent, decision.name), doomed);
-        await removeTree(doomed);
-      } finally {
-        await lock.release();
-      }
+    const doomed = join(parent, `.tmp-deleting-${decision.name}-${randomBytes(4).toString('hex')}`);
+    // Renamed away under the gate (invisible at once), deleted after it: readers never wait for a deletion.
+    if (await whenUnread(ctx, target, decision.name, () => rename(join(parent, decision.name), doomed))) {
+      await removeTree(doomed);
       removed.push(decision.name);
       ctx.logger.log('info', `pruned ${target.id} ${decision.name}`, { reason: decision.reason });
-    } catch (error) {
-      if (!(error instanceof LockHeldError)) throw error;
+    } else {
       decision.keep = true;
       decision.reason = 'in use: being read by another process';
     }

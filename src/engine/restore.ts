@@ -19,7 +19,8 @@ import type { RestoreOptions } from './api.ts';
 import type { EngineContext } from './context.ts';
 import { materialize } from './materialize.ts';
 import { repoLocked } from './sync.ts';
-import { resolveSnapshotName, verifySnapshotDir, whileReading } from './verify.ts';
+import { whileReading } from './readers.ts';
+import { resolveSnapshotName, verifySnapshotDir } from './verify.ts';
 
 // What a new remote gets: branches, tags and notes. GitHub refuses hidden refs such as refs/pull/*.
 const PUSH_REFSPECS = ['refs/heads/*:refs/heads/*', 'refs/tags/*:refs/tags/*', 'refs/notes/*:refs/notes/*'];

@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { assertSnapshotName } from '../naming.ts';
 import { sha256File, walkFiles } from '../fsutil.ts';
 import { fsck, readRefs } from '../git/repo.ts';
-import { withLock } from '../lock.ts';
 import { readMetadata } from '../metadata.ts';
 import { METADATA_FILE } from '../snapshot-files.ts';
 import { BackupError } from '../errors.ts';
 import type { RepoTarget, VerifyProblem, VerifyRepoResult, VerifySnapshotResult } from '../types.ts';
 import type { VerifyOptions } from './api.ts';
 import type { EngineContext } from './context.ts';
+import { whileReading } from './readers.ts';
 import { listSnapshotNames } from './snapshot.ts';
 
 /** "latest" or a validated name, resolved against what exists. */
@@ -27,12 +27,6 @@ export async function resolveSnapshotName(ctx: EngineContext, target: RepoTarget
     throw new BackupError(`${target.id} has no snapshot ${requested}${hint}`);
   }
   return requested;
-}
-
-/** Hold the snapshot's reader lock so prune leaves it alone while we read it. */
-export function whileReading<T>(ctx: EngineContext, target: RepoTarget, name: string, command: string, fn: () => Promise<T>): Promise<T> {
-  const waitMs = Number(process.env.BACKUP_LOCK_WAIT_MS ?? 30_000);
-  return withLock(ctx.layout.snapshotReadLock(target, name), { command: `${command} ${target.id} ${name}`, waitMs, logger: ctx.logger, clock: ctx.clock }, fn);
 }
 
 /** Other places (snapshots, the mirror) holding the same inode: damage there is damage here. */
