@@ -74,6 +74,20 @@ async function boundPackCount(ctx: EngineContext, dir: string): Promise<void> {
   ctx.logger.log('info', `repacked ${dir}: ${packs.length} packs were more than ${MAX_PACKS}`);
 }
 
+/**
+ * What an interrupted or failed fetch leaves inside the mirror (a partial tmp_pack, a quarantine directory): git
+ * would only clean it in gc, which never runs here. Left alone it holds the space a full disk needs back.
+ * Call with the repository lock held.
+ */
+export async function removeFetchLeftovers(ctx: EngineContext, dir: string): Promise<void> {
+  const inPack = (await readdir(join(dir, 'objects/pack')).catch(() => [] as string[])).filter((n) => n.startsWith('tmp_') || n.startsWith('.tmp-'));
+  const inObjects = (await readdir(join(dir, 'objects')).catch(() => [] as string[])).filter((n) => n.startsWith('incoming-') || n.startsWith('tmp_objdir'));
+  for (const path of [...inPack.map((n) => join(dir, 'objects/pack', n)), ...inObjects.map((n) => join(dir, 'objects', n))]) {
+    await removeTree(path);
+    ctx.logger.log('warn', `removed ${path} left by a failed or interrupted fetch`);
+  }
+}
+
 export interface FetchResult {
   changes: RefChanges;
   refs: RefMap;
@@ -98,13 +112,19 @@ export async function fetchMirror(ctx: EngineContext, target: RepoTarget, dir: s
     ctx.logger.log('warn', `accepting ref loss for ${target.id}: ${loss}`);
   }
   throwIfAborted(ctx);
-  await withRetry(ctx, `fetch ${target.id}`, target, () =>
-    ctx.git.run(
-      dir,
-      ['fetch', '--prune', '--atomic', '--no-write-fetch-head', '--no-auto-maintenance', '--no-recurse-submodules', '--quiet', 'origin'],
-      { auth: true },
-    ),
-  );
+  await removeFetchLeftovers(ctx, dir);
+  try {
+    await withRetry(ctx, `fetch ${target.id}`, target, () =>
+      ctx.git.run(
+        dir,
+        ['fetch', '--prune', '--atomic', '--no-write-fetch-head', '--no-auto-maintenance', '--no-recurse-submodules', '--quiet', 'origin'],
+        { auth: true },
+      ),
+    );
+  } catch (error) {
+    await removeFetchLeftovers(ctx, dir).catch(() => undefined);
+    throw error;
+  }
   await boundPackCount(ctx, dir);
   // One packed-refs file instead of a file per ref: a snapshot copies one file, and ref names that are not UTF-8
   // stay bytes inside it instead of file names Node cannot round-trip.

@@ -13,19 +13,29 @@ import type { RepoTarget } from '../types.ts';
 import type { EngineContext } from './context.ts';
 
 const GATE_WAIT_MS = 10_000;
+const UNWRITABLE = new Set(['EROFS', 'ENOSPC', 'EACCES', 'EPERM', 'EDQUOT']);
 
 /** Run `fn` registered as a reader of the snapshot; prune leaves it alone until `fn` ends. */
 export async function whileReading<T>(ctx: EngineContext, target: RepoTarget, name: string, command: string, fn: () => Promise<T>): Promise<T> {
   const what = `${command} ${target.id} ${name}`;
   const options = { command: what, logger: ctx.logger, clock: ctx.clock };
   let mine: Lock | undefined;
-  await withLock(ctx.layout.snapshotGate(target, name), { ...options, waitMs: GATE_WAIT_MS }, async () => {
-    if (!(await exists(join(ctx.layout.snapshotParent(target), name)))) {
-      throw new BackupError(`${target.id} has no snapshot ${name} (it was just pruned?)`);
-    }
-    const file = join(ctx.layout.snapshotReaders(target, name), `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}.lock`);
-    mine = await acquireLock(file, options);
-  });
+  try {
+    await withLock(ctx.layout.snapshotGate(target, name), { ...options, waitMs: GATE_WAIT_MS }, async () => {
+      if (!(await exists(join(ctx.layout.snapshotParent(target), name)))) {
+        throw new BackupError(`${target.id} has no snapshot ${name} (it was just pruned?)`);
+      }
+      const file = join(ctx.layout.snapshotReaders(target, name), `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}.lock`);
+      mine = await acquireLock(file, options);
+    });
+  } catch (error) {
+    // A backup root mounted read-only (restoring from old media) or a full disk must still be readable: read
+    // without registering. Prune cannot run there either, since it needs the same locks.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (!code || !UNWRITABLE.has(code)) throw error;
+    ctx.logger.log('warn', `reading ${target.id} ${name} without registering as a reader: ${code}`);
+    return fn();
+  }
   try {
     return await fn();
   } finally {
