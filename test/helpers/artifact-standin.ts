@@ -2,7 +2,7 @@
 // @actions/artifact v6 client to upload: Twirp JSON CreateArtifact / FinalizeArtifact, and the Azure blob upload
 // (Put Block + Put Block List) to the signed_upload_url it hands out, which points back here.
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listenOnLoopback } from './loopback.ts';
 import { inflateRawSync } from 'node:zlib';
 
 const SERVICE = '/twirp/github.actions.results.api.v1.ArtifactService';
@@ -116,15 +116,12 @@ export class ArtifactStandIn {
         json(404, { code: 'not_found', msg: `stand-in has no route for ${req.method} ${url.pathname}` });
       });
     });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.url = await listenOnLoopback(this.server);
     return this;
   }
 
   async close(): Promise<void> {
-    if (!this.server) return;
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+    await closeServer(this.server);
   }
 }
 
