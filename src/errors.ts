@@ -5,6 +5,12 @@ export const ExitCode = {
   USAGE: 2,
   PARTIAL: 3,
   LOCKED: 4,
+  /** The repository (upstream, or in the store) does not exist or the credentials cannot see it. */
+  NOT_FOUND: 10,
+  /** Authentication failed: a token or key that is missing, expired, revoked or lacks access. */
+  AUTH: 12,
+  /** Stopped on request (SIGINT/SIGTERM) before finishing, like restic's 130. */
+  INTERRUPTED: 130,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 

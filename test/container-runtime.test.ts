@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   descendants,
   giveToSandboxUser,
-  processName,
+  processCommandLine,
   runInSandbox,
   sandboxMode,
   SANDBOX_UID,
@@ -254,7 +254,8 @@ describe.skipIf(availability.mode === null)(`container rehearsal (bubblewrap, ${
     expect(after.length).toBeGreaterThan(before.length);
 
     // SIGTERM goes to node itself, as tini (PID 1 in the image) forwards it.
-    const node = descendants(daemon.pid!).find((pid) => processName(pid) === 'node');
+    // By command line, not name: Node 24 names its main thread "MainThread" in /proc/<pid>/comm.
+    const node = descendants(daemon.pid!).find((pid) => processCommandLine(pid)[1] === '/app/backup-manager.mjs');
     expect(node, 'the daemon process under bwrap').toBeDefined();
     process.kill(node!, 'SIGTERM');
     const { code, signal } = await Promise.race([

@@ -67,6 +67,8 @@ export function createGitCommandManager(options: GitFactoryOptions): GitCommandM
     const git = simpleGit({
       baseDir: cwd,
       trimmed: false,
+      // simple-git 4 strips or refuses GIT_* variables it was not told about: these are the ones we set ourselves.
+      allowEnvironment: ['GIT_TERMINAL_PROMPT', 'GIT_CONFIG_NOSYSTEM', AUTH_ENV],
       // The base config sets these to their safe values (and init uses an empty --template=); no user input ever
       // becomes a git option.
       unsafe: { allowUnsafeHooksPath: true, allowUnsafeFsMonitor: true, allowUnsafeCredentialHelper: true, allowUnsafeTemplateDir: true },

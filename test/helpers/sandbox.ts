@@ -177,10 +177,12 @@ export function descendants(pid: number): number[] {
 }
 
 /** The command name of a process (comm), or null once it is gone. */
-export function processName(pid: number): string | null {
+/** argv of a running process, from /proc/<pid>/cmdline ([] once it is gone). */
+export function processCommandLine(pid: number): string[] {
   try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
   } catch {
-    return null;
+    return [];
   }
 }
+
