@@ -22,6 +22,28 @@ const repoEntry = z.union([
     .strict(),
 ]);
 
+const nonNegativeInt = z.number().int().nonnegative();
+
+/** The off-site store (docs/STORE_FORMAT.md). Credentials never come from here: the AWS chain supplies them. */
+export const storeConfigSchema = z
+  .object({
+    /** s3://BUCKET/PREFIX, or file:///ABSOLUTE/DIR for a local-directory store (a NAS mount, tests). */
+    url: z.string().regex(/^(s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?|file:\/\/\/.+)$/, 'expected s3://BUCKET/PREFIX or file:///DIR'),
+    endpoint: z.url().optional(),
+    region: z.string().min(1).optional(),
+    forcePathStyle: z.boolean().optional(),
+    objectLock: z.object({ mode: z.enum(['GOVERNANCE', 'COMPLIANCE']), days: positiveInt }).strict().optional(),
+    encryption: z.object({ recipients: z.array(z.string().regex(/^age1[0-9a-z]{58}$/, 'expected an age X25519 public key (age1...)')).min(1) }).strict().optional(),
+    /** restic-style policy for the store; unset fields fall back to the local retentionDays/keepMin. */
+    retention: z
+      .object({ days: positiveInt.optional(), weekly: nonNegativeInt.optional(), monthly: nonNegativeInt.optional(), yearly: nonNegativeInt.optional() })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export type StoreConfig = z.infer<typeof storeConfigSchema>;
+
 export const configFileSchema = z
   .object({
     root: z.string().min(1).optional(),
@@ -33,6 +55,7 @@ export const configFileSchema = z
     apiUrl: z.url().optional(),
     includePullRefs: z.boolean().optional(),
     schedule: z.string().min(1).optional(),
+    store: storeConfigSchema.optional(),
   })
   .strict();
 
@@ -56,6 +79,8 @@ export interface BackupSettings {
   includePullRefs: boolean;
   /** Cron schedule for the daemon (UTC). */
   schedule: string;
+  /** The off-site store, when configured. */
+  store?: StoreConfig;
 }
 
 export const DEFAULTS = {
@@ -192,5 +217,6 @@ export function resolveSettings(overrides: SettingsOverrides, env: NodeJS.Proces
     apiUrl: env.GITHUB_API_URL || file.apiUrl || DEFAULTS.apiUrl,
     includePullRefs: file.includePullRefs ?? DEFAULTS.includePullRefs,
     schedule: env.BACKUP_SCHEDULE || file.schedule || DEFAULTS.schedule,
+    ...(file.store ? { store: file.store } : {}),
   };
 }

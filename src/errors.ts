@@ -54,6 +54,24 @@ export class AbortedError extends BackupError {
   }
 }
 
+/** A key the store does not hold. */
+export class StoreNotFoundError extends BackupError {
+  readonly key: string;
+  constructor(location: string, key: string) {
+    super(`${location}: no object ${key}`, ExitCode.NOT_FOUND);
+    this.key = key;
+  }
+}
+
+/** The store refused to delete an object because Object Lock retains it. */
+export class StoreObjectLockedError extends BackupError {
+  readonly key: string;
+  constructor(location: string, key: string) {
+    super(`${location}: ${key} is under Object Lock retention and cannot be deleted yet`);
+    this.key = key;
+  }
+}
+
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
