@@ -1,4 +1,4 @@
-// Exit codes and user-facing errors live here and nowhere else (DESIGN.md "Exit codes").
+// Exit codes and user-facing errors live here and nowhere else (docs/ARCHITECTURE.md "Exit codes").
 export const ExitCode = {
   OK: 0,
   FAILURE: 1,

@@ -1,4 +1,4 @@
-// One writer per repository (DESIGN.md invariant 6). The lock is a small JSON file naming its owner by host,
+// One writer per repository (docs/ARCHITECTURE.md invariant 6). The lock is a small JSON file naming its owner by host,
 // PID and the process start time: a PID alone is not enough inside containers, where every container's first
 // process is PID 1, so a lock whose PID is alive but started at another time belongs to a dead run.
 //

@@ -1,4 +1,4 @@
-// snapshot.json: what a snapshot says about itself (DESIGN.md invariant 3). Schema-validated both ways.
+// snapshot.json: what a snapshot says about itself (docs/ARCHITECTURE.md invariant 3). Schema-validated both ways.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';

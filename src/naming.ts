@@ -1,4 +1,4 @@
-// Snapshot and repository names: pure, validated, sortable by time (DESIGN.md "Storage layout").
+// Snapshot and repository names: pure, validated, sortable by time (docs/ARCHITECTURE.md "The backup root").
 import { UsageError } from './errors.ts';
 
 const SNAPSHOT_RE = /^snapshot-(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})$/;

@@ -1,5 +1,5 @@
 // Retention policy: a pure function from snapshots + policy to keep/remove decisions with reasons
-// (DESIGN.md invariant 5). No filesystem, no clock: the caller passes `now` and the recorded times.
+// (docs/ARCHITECTURE.md invariant 5). No filesystem, no clock: the caller passes `now` and the recorded times.
 import { UsageError } from './errors.ts';
 import type { PruneDecision } from './types.ts';
 

@@ -1,4 +1,4 @@
-// Which files of a bare mirror a snapshot shares, copies or leaves out (DESIGN.md invariant 2). Pure.
+// Which files of a bare mirror a snapshot shares, copies or leaves out (docs/ARCHITECTURE.md invariant 2). Pure.
 export type FileTreatment = 'link' | 'copy' | 'skip';
 
 // Object files are written once (to a temporary name, then renamed) and never modified in place: safe to share.

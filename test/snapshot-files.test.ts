@@ -1,4 +1,4 @@
-// Which files a snapshot may share with the live mirror (DESIGN.md invariant 2). Sharing a file that git rewrites
+// Which files a snapshot may share with the live mirror (docs/ARCHITECTURE.md invariant 2). Sharing a file that git rewrites
 // in place would let a later fetch change an old snapshot; carrying a hook would let a snapshot run code.
 import { describe, expect, it } from 'vitest';
 import { isSkippedDir, METADATA_FILE, treatmentOf } from '../src/snapshot-files.ts';

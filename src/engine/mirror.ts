@@ -47,7 +47,7 @@ async function configureMirror(ctx: EngineContext, dir: string, url: string): Pr
   await set('remote.origin.fetch', '+refs/*:refs/*');
   if (!ctx.settings.includePullRefs) await ctx.git.run(dir, ['config', '--add', 'remote.origin.fetch', '^refs/pull/*']);
   await set('remote.origin.mirror', 'true');
-  // Nothing may rewrite the mirror behind a snapshot's back (DESIGN.md invariant 2).
+  // Nothing may rewrite the mirror behind a snapshot's back (docs/ARCHITECTURE.md invariant 2).
   await set('gc.auto', '0');
   await set('maintenance.auto', 'false');
   await set('fetch.writeCommitGraph', 'false');
