@@ -87,6 +87,12 @@ describe('Dockerfile', () => {
     expect(runtimeBase).toMatch(/^alpine:3\.\d+\.\d+(@sha256:[0-9a-f]{64})?$/);
   });
 
+  it('runs the CLI on Node 24 and fails the build on any other major', () => {
+    expect(all('FROM', stages[0]!)[0]!.args).toMatch(/^node:24\./);
+    const check = all('RUN').find((run) => /process\.versions\.node/.test(run.args));
+    expect(check?.args, 'a build-time check of the runtime Node major').toMatch(/major !== 24/);
+  });
+
   it('ships only node, git, ca-certificates, tini and the bundled CLI at runtime', () => {
     const installs = all('RUN')
       .flatMap((run) => [...run.args.matchAll(/apk add((?:\s+[^&;|]+?)+)(?=\s*(?:&&|;|\||$))/g)])
