@@ -40,7 +40,8 @@ Options:
   --repo OWNER/NAME     a repository to back up (repeatable; used only when $CONFIG_FILE_NAME does not exist)
   --owner NAME          back up every repository of this user or organization (repeatable; same rule)
   --project-dir DIR     directory holding $COMPOSE_FILE_NAME (default: the repository this script is in)
-  --timeout SECONDS     how long to wait for the container to start and turn healthy (default: 300)
+  --timeout SECONDS     how long to wait for the container to start, and again for it to turn healthy
+                        after the first sync (the sync itself is not timed; default: 300)
   --no-build            start the stack without rebuilding the image
   --skip-sync           do not run the first sync (the container stays unhealthy until the scheduled one)
   -h, --help            show this help
@@ -235,6 +236,8 @@ fi
 
 # ---------------------------------------------------------------- healthy?
 if [ "$first_sync" -eq 1 ]; then
+  # A fresh clock: the first sync of a big repository may take longer than --timeout, and that is not unhealthy.
+  deadline=$((SECONDS + timeout))
   info "waiting for $CONTAINER to report healthy (checked every 30s)"
   while :; do
     health=$(container_state '{{if .State.Health}}{{.State.Health.Status}}{{end}}')

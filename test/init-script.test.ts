@@ -34,14 +34,17 @@ case "$1" in
   inspect)
     [ -f "$state/container" ] || { echo "Error: No such object" >&2; exit 1; }
     case "$3" in
-      *Health*) echo "${'$'}{FAKE_HEALTH:-healthy}" ;;
+      *Health*)
+        # FAKE_STARTING_CHECKS: answer "starting" to that many health checks first, as a fresh container does.
+        checks=$(( $(cat "$state/health-checks" 2> /dev/null || echo 0) + 1 )); echo "$checks" > "$state/health-checks"
+        if [ "$checks" -le "${'$'}{FAKE_STARTING_CHECKS:-0}" ]; then echo starting; else echo "${'$'}{FAKE_HEALTH:-healthy}"; fi ;;
       *) cat "$state/container" ;;
     esac ;;
   exec)
     [ -f "$state/container" ] || { echo "Error: No such container: $2" >&2; exit 1; }
     case "$4" in
       init) [ -z "${'$'}{FAKE_INIT_FAIL:-}" ] || { echo "init: authentication failed" >&2; exit 1; }; echo "acme/app: mirror created" ;;
-      sync) echo "acme/app: snapshot taken" ;;
+      sync) sleep "${'$'}{FAKE_SYNC_SECONDS:-0}"; echo "acme/app: snapshot taken" ;;
       status) echo "acme/app: healthy" ;;
       *) echo "fake exec: unexpected $*" >&2; exit 1 ;;
     esac ;;
@@ -277,9 +280,19 @@ describe('init-github-backup.sh', () => {
     expect(initFails.stderr).toMatch(/backup-manager init failed; check the token's scopes/);
     expect(initFails.stderr).not.toContain(TOKEN);
 
-    const unhealthy = run(['--timeout', '1'], { env: { GITHUB_TOKEN: TOKEN, FAKE_HEALTH: 'unhealthy' } });
+    const unhealthy = run(['--repo', 'acme/app', '--timeout', '1'], { env: { GITHUB_TOKEN: TOKEN, FAKE_HEALTH: 'unhealthy' } });
     expect(unhealthy.status).toBe(24);
     expect(unhealthy.stderr).toMatch(/github-private-backup is 'unhealthy', not healthy, after 1s/);
+  });
+});
+
+describe('init-github-backup.sh timing', () => {
+  it('does not count a first sync longer than --timeout against the health wait', () => {
+    // The sync outlasts --timeout; the container then reports "starting" once before "healthy" (one 3 s poll).
+    const slowSync = run(['--repo', 'acme/app', '--timeout', '4'], { env: { GITHUB_TOKEN: TOKEN, FAKE_SYNC_SECONDS: '5', FAKE_STARTING_CHECKS: '1' } });
+    expect(slowSync.stderr).not.toMatch(/not healthy/);
+    expect(slowSync.status).toBe(0);
+    expect(invocations()).toContain('exec github-private-backup backup-manager sync');
   });
 });
 
