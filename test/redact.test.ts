@@ -103,3 +103,69 @@ describe('Redactor.redactDeep', () => {
     expect(JSON.stringify(report)).toContain(TOKEN); // the input is not modified
   });
 });
+
+describe('Redactor: encoded forms of secrets with +/= characters', () => {
+  // An AWS secret key's shape: base64-ish, with "+" and "/"; a session token may end in "=".
+  const SECRET = 'wJalrXUtnFEMI/K7MDENG+bPxRfiCY/EXAMPLE+KEY==';
+  const r = redactorWith(SECRET);
+  const encoded = encodeURIComponent(SECRET);
+  const header = Buffer.from(`x-access-token:${SECRET}`).toString('base64');
+
+  it.each([
+    ['raw', SECRET],
+    ['encodeURIComponent', encoded],
+    ['lower-case %xx', encoded.replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase())],
+    ['mixed-case %xx', encoded.replace('%2F', '%2f')],
+    ['form encoding (URLSearchParams)', new URLSearchParams({ k: SECRET }).toString().slice(2)],
+    ['every character percent-encoded', [...Buffer.from(SECRET)].map((b) => `%${b.toString(16)}`).join('')],
+    ['base64 Basic header', header],
+    ['URL-encoded base64 Basic header', encodeURIComponent(header)],
+    ['base64url Basic header', Buffer.from(`x-access-token:${SECRET}`).toString('base64url')],
+    ['base64 of the bare secret', Buffer.from(SECRET).toString('base64')],
+  ])('%s', (_label, form) => {
+    expect(r.redact(`error: echo ${form} end`)).toBe('error: echo *** end');
+  });
+
+  it('a secret with a space also matches its "+" form encoding', () => {
+    expect(redactorWith('pass phrase 123').redact('p=pass+phrase%20123')).toBe('p=***');
+  });
+
+  it('does not redact text that merely resembles the secret', () => {
+    const near = SECRET.replace('K7', 'K8');
+    expect(r.redact(near)).toBe(near);
+  });
+});
+
+describe('Redactor: age identities', () => {
+  it('removes an age identity it was never told about', () => {
+    const identity = `AGE-SECRET-KEY-1${'QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L'.repeat(2).slice(0, 58)}`;
+    expect(new Redactor().redact(`key ${identity} loaded`)).toBe('key *** loaded');
+  });
+});
+
+describe('redactDebugOutput', () => {
+  it('routes the debug library (the one simple-git logs through) through every registered secret', async () => {
+    const { default: createDebug } = await import('debug');
+    const { redactDebugOutput } = await import('../src/debug-redact.ts');
+    const { redactEverySecret } = await import('../src/redact.ts');
+    const secret = 'debug+secret/value=0042';
+    redactorWith(secret); // registered with some Redactor of this process, as the engine does with the token
+    expect(redactEverySecret(`x ${secret} y`)).toBe('x *** y');
+    redactDebugOutput();
+    const written: string[] = [];
+    const original = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string) => written.push(String(chunk)) > 0) as typeof process.stderr.write;
+    try {
+      const log = createDebug('gpb-redact-test');
+      log.enabled = true;
+      log('spawn %O', { env: { GPB_GIT_AUTH_HEADER: `AUTHORIZATION: basic ${Buffer.from(`x-access-token:${secret}`).toString('base64')}`, echoed: encodeURIComponent(secret) } });
+    } finally {
+      process.stderr.write = original;
+    }
+    const text = written.join('');
+    expect(text).toContain('gpb-redact-test spawn');
+    expect(text).toContain('AUTHORIZATION: basic ***');
+    expect(text).toContain("echoed: '***'");
+    expect(text).not.toContain(encodeURIComponent(secret));
+  });
+});

@@ -3,7 +3,8 @@ import { parseArgs } from 'node:util';
 import { resolveSettings } from '../config.ts';
 import { createEngine } from '../engine/index.ts';
 import { ExitCode, EXIT_CODE_HELP, errorMessage, exitCodeOf, UsageError } from '../errors.ts';
-import { Redactor } from '../redact.ts';
+import { redactDebugOutput } from '../debug-redact.ts';
+import { Redactor, redactEverySecret } from '../redact.ts';
 import { TOOL_VERSION } from '../version.ts';
 import type { Command, OptionSpec } from './command.ts';
 import { daemonCommand } from './daemon.ts';
@@ -70,6 +71,7 @@ function allCommandOptions(): OptionSpec {
 }
 
 export async function main(argv: string[], io: Io, env: NodeJS.ProcessEnv = process.env, signal: AbortSignal = new AbortController().signal): Promise<number> {
+  redactDebugOutput();
   const redactor = new Redactor();
   redactor.add(env.GITHUB_TOKEN);
   try {
@@ -107,7 +109,7 @@ export async function main(argv: string[], io: Io, env: NodeJS.ProcessEnv = proc
       logger: { log: (level, line) => (verbose || level === 'warn' || level === 'error' ? io.stderr(`${line}\n`) : undefined) },
     });
     const result = await command.execute({ engine, settings, env, values, positionals: parsed.positionals.slice(1), signal, progress: (line) => io.stderr(`${redactor.redact(line)}\n`) });
-    io.stdout(`${values.json ? JSON.stringify(result, null, 2) : command.render(result)}\n`);
+    io.stdout(`${redactor.redact(values.json ? JSON.stringify(result, null, 2) : command.render(result))}\n`);
     return result.exitCode;
   } catch (error) {
     io.stderr(`backup-manager: ${redactor.redact(errorMessage(error))}\n`);
@@ -131,7 +133,7 @@ if (isEntryPoint) {
       process.exitCode = code;
     },
     (error: unknown) => {
-      process.stderr.write(`backup-manager: ${errorMessage(error)}\n`);
+      process.stderr.write(`backup-manager: ${redactEverySecret(errorMessage(error))}\n`);
       process.exitCode = ExitCode.FAILURE;
     },
   );

@@ -4,6 +4,7 @@ import { createGitCommandManager, type GitCommandManager } from '../git/git.ts';
 import type { BackupSettings } from '../config.ts';
 import { Layout } from '../layout.ts';
 import { FileLogger, type Logger } from '../log.ts';
+import { redactDebugOutput } from '../debug-redact.ts';
 import { Redactor } from '../redact.ts';
 import { serverUrlFromApiUrl } from '../targets.ts';
 import type { EngineOptions } from './api.ts';
@@ -24,6 +25,8 @@ export interface EngineContext {
 export function createContext(options: EngineOptions): EngineContext {
   const { settings } = options;
   const clock = options.clock ?? (() => new Date());
+  // The daemon and anything else embedding an engine get redacted debug output too.
+  redactDebugOutput();
   const redactor = new Redactor();
   redactor.add(settings.token);
   const layout = new Layout(settings.root);

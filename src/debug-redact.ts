@@ -1,0 +1,20 @@
+// With DEBUG=simple-git:* (the verbose logging people turn on when a backup fails), simple-git prints through the
+// `debug` library, and its spawn lines include the child's environment: our Authorization header among it. Every
+// entry point (CLI, actions, daemon, each engine) installs this, so debug output is redacted like the rest and is
+// safe to share (docs/OPERATIONS.md, "Debug output"). The bundles resolve one copy of `debug` for us and for
+// simple-git (scripts/build.mjs bundles both from node_modules/debug).
+import createDebug from 'debug';
+import { formatWithOptions, type InspectOptions } from 'node:util';
+import { redactEverySecret } from './redact.ts';
+
+let installed = false;
+
+/** Route every `debug` line of this process through the redactor; idempotent. */
+export function redactDebugOutput(): void {
+  if (installed) return;
+  installed = true;
+  // debug's own default, with the redaction added: instances without a `log` of their own look this up per call.
+  createDebug.log = (...args: unknown[]) => {
+    process.stderr.write(`${redactEverySecret(formatWithOptions((createDebug.inspectOpts ?? {}) as InspectOptions, ...args))}\n`);
+  };
+}
