@@ -51,7 +51,7 @@ function serveWithBackend(projectRoot: string, request: IncomingMessage, respons
       CONTENT_TYPE: request.headers['content-type'] ?? '',
       // git gzips large request bodies; git-http-backend inflates them when told.
       HTTP_CONTENT_ENCODING: request.headers['content-encoding'] ?? '',
-      HTTP_GIT_PROTOCOL: request.headers['git-protocol'] ?? '',
+      HTTP_GIT_PROTOCOL: String(request.headers['git-protocol'] ?? ''),
       REMOTE_ADDR: '127.0.0.1',
     },
     stdio: ['pipe', 'pipe', 'ignore'],
