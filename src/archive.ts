@@ -51,20 +51,41 @@ export async function writeArchive(snapshotDir: string, outFile: string): Promis
     );
     await fsyncPath(temp);
     const [sha256, { size }] = await Promise.all([sha256File(temp), stat(temp)]);
+    await publishWithSidecar(temp, outFile, `${sha256}  ${basename(outFile)}\n`);
+    return { file: outFile, sha256, sizeBytes: size };
+  } finally {
+    await unlink(temp).catch(() => undefined);
+  }
+}
+
+/**
+ * Both files or neither: the sidecar is written (synced) under a temporary name first, then the archive is linked
+ * into place, then the sidecar renamed beside it. If that last step fails, the archive we just linked is removed
+ * again, so a retry starts clean instead of meeting "refusing to overwrite".
+ */
+async function publishWithSidecar(tempArchive: string, outFile: string, sidecarText: string): Promise<void> {
+  const sidecar = `${outFile}.sha256`;
+  const tempSidecar = `${sidecar}${tempSuffix()}`;
+  try {
+    await writeSynced(tempSidecar, sidecarText);
     // link() instead of rename(): it fails if another export created the archive meanwhile, rename would replace it.
     try {
-      await link(temp, outFile);
+      await link(tempArchive, outFile);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
         throw new UsageError(`refusing to overwrite existing archive ${outFile}`);
       }
       throw error;
     }
-    await writeFileAtomic(`${outFile}.sha256`, `${sha256}  ${basename(outFile)}\n`);
+    try {
+      await rename(tempSidecar, sidecar);
+    } catch (error) {
+      await unlink(outFile).catch(() => undefined);
+      throw new BackupError(`cannot write checksum file ${sidecar} (${errorMessage(error)}); the archive was not kept, nothing was exported`, undefined, { cause: error });
+    }
     await fsyncPath(dirname(outFile));
-    return { file: outFile, sha256, sizeBytes: size };
   } finally {
-    await unlink(temp).catch(() => undefined);
+    await unlink(tempSidecar).catch(() => undefined);
   }
 }
 
@@ -135,20 +156,13 @@ async function* tarEntries(parent: string, top: string): AsyncGenerator<Buffer> 
   yield Buffer.alloc(1024); // end-of-archive marker: two zero blocks
 }
 
-async function writeFileAtomic(path: string, content: string): Promise<void> {
-  const temp = `${path}${tempSuffix()}`;
+async function writeSynced(path: string, content: string): Promise<void> {
+  const handle = await open(path, 'wx', 0o644);
   try {
-    const handle = await open(temp, 'wx', 0o644);
-    try {
-      await handle.writeFile(content);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path);
-  } catch (error) {
-    await unlink(temp).catch(() => undefined);
-    throw error;
+    await handle.writeFile(content);
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
 

@@ -132,6 +132,25 @@ describe('writeArchive + extractArchive', () => {
     expect(readdirSync(dirname(out)).sort()).toEqual(['a.tar.gz', 'a.tar.gz.sha256']);
   });
 
+  it('writes both files or neither: a sidecar that cannot be written leaves no archive, and a retry succeeds', async () => {
+    const out = join(fresh('archives'), 'b.tar.gz');
+    mkdirSync(`${out}.sha256`, { recursive: true }); // a directory where the sidecar must go: rename(2) fails for real
+    const error = (await writeArchive(snapshotDir, out).catch((e: unknown) => e)) as BackupError;
+    expect(error).toBeInstanceOf(BackupError);
+    expect(error).not.toBeInstanceOf(UsageError);
+    expect(error.message).toContain(`cannot write checksum file ${out}.sha256`);
+    expect(error.message).toContain('the archive was not kept');
+    // Neither the archive under its final name nor any temporary file.
+    expect(readdirSync(dirname(out))).toEqual(['b.tar.gz.sha256']);
+    expect(statSync(`${out}.sha256`).isDirectory()).toBe(true);
+
+    rmSync(`${out}.sha256`, { recursive: true });
+    const written = await writeArchive(snapshotDir, out);
+    expect(readdirSync(dirname(out)).sort()).toEqual(['b.tar.gz', 'b.tar.gz.sha256']);
+    execFileSync('sha256sum', ['-c', 'b.tar.gz.sha256'], { cwd: dirname(out), stdio: 'pipe' });
+    expect(written.sha256).toBe(await sha256File(out));
+  });
+
   it('refuses to export something that is not a directory', async () => {
     await expect(writeArchive(join(work, 'nope'), join(fresh('archives'), 'x.tar.gz'))).rejects.toThrow(UsageError);
   });
