@@ -1,0 +1,99 @@
+// pull: lay a manifest's files out as a bare repository identical to the snapshot it was pushed from
+// (docs/STORE_FORMAT.md "Pull"). Every path is checked before use and every file's size and sha256 before it
+// counts; the destination is new and only ever holds files this pull created.
+import { createWriteStream } from 'node:fs';
+import { chmod, mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { AbortedError, BackupError } from '../errors.ts';
+import { METADATA_FILE, treatmentOf } from '../snapshot-files.ts';
+import { fsyncPath, removeTree } from '../fsutil.ts';
+import { assertManifestSound, type Manifest, type ManifestFile } from './manifest.ts';
+import type { Store } from './store.ts';
+import { forEachLimit, Sha256Check } from './transfer.ts';
+
+// Directories git needs to recognise a repository (objects/ and refs/), even when packed refs leave refs/ empty.
+const SKELETON = ['objects/pack', 'refs'];
+
+export interface PullOptions {
+  /**
+   * 'snapshot': read-only like a local snapshot (files 0444, directories 0555), snapshot.json kept.
+   * 'repository': a working bare repository (object files 0444, others 0644), snapshot.json left out.
+   */
+  layout: 'snapshot' | 'repository';
+  /** Downloads in flight at once (default 4). */
+  concurrency?: number;
+  /** fsync every file (a snapshot must be durable before it is renamed into place). */
+  fsync?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface PullResult {
+  dir: string;
+  files: number;
+  bytes: number;
+}
+
+async function assertFreshDestination(destDir: string): Promise<boolean> {
+  try {
+    const entries = await readdir(destDir);
+    if (entries.length) throw new BackupError(`${destDir} is not empty: pull only writes into a new or empty directory`);
+    return false;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true;
+    if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') throw new BackupError(`${destDir} exists and is not a directory`);
+    throw error;
+  }
+}
+
+/** Download one object into `target` (created exclusively: never through an existing file or symlink), checked on the way. */
+async function downloadFile(store: Store, file: ManifestFile, target: string, mode: number, fsync: boolean, where: string): Promise<void> {
+  const partial = `${target}.pull-partial`;
+  try {
+    const source = await store.getStream(file.key);
+    await pipeline(source, new Sha256Check(file, `${where}: ${file.path} (${file.key})`), createWriteStream(partial, { flags: 'wx', mode: 0o600 }));
+    if (fsync) await fsyncPath(partial);
+  } catch (error) {
+    await rm(partial, { force: true });
+    throw error;
+  }
+  await chmod(partial, mode);
+  await rename(partial, target);
+}
+
+async function makeReadOnly(dir: string): Promise<void> {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (entry.isDirectory()) await makeReadOnly(join(dir, entry.name));
+  }
+  await chmod(dir, 0o555);
+}
+
+/**
+ * Download every file of `manifest` into `destDir` (which must not exist, or be empty). On any failure the
+ * destination is removed again when this pull created it, so a half-pulled repository is never left looking whole.
+ */
+export async function pullSnapshot(store: Store, manifest: Manifest, destDir: string, options: PullOptions): Promise<PullResult> {
+  const where = `${store.location} ${manifest.repository} ${manifest.name}`;
+  // Re-checked here: a caller may hand us a manifest from anywhere.
+  assertManifestSound(manifest, where);
+  const dest = resolve(destDir);
+  const created = await assertFreshDestination(dest);
+  const files = manifest.files.filter((f) => options.layout === 'snapshot' || f.path !== METADATA_FILE);
+  try {
+    await mkdir(dest, { recursive: true });
+    for (const dir of SKELETON) await mkdir(join(dest, dir), { recursive: true });
+    // Directories first, one by one from paths already proven free of "..", absolute parts and odd characters.
+    for (const dir of new Set(files.map((f) => dirname(f.path)).filter((d) => d !== '.'))) await mkdir(join(dest, dir), { recursive: true });
+    await forEachLimit(files, options.concurrency ?? 4, async (file) => {
+      if (options.signal?.aborted) throw new AbortedError('pull stopped on request');
+      const readOnly = options.layout === 'snapshot' || treatmentOf(file.path) === 'link' || file.path === METADATA_FILE;
+      await downloadFile(store, file, join(dest, file.path), readOnly ? 0o444 : 0o644, options.fsync ?? false, where);
+    });
+    if (options.layout === 'snapshot') await makeReadOnly(dest);
+    if (options.fsync) await fsyncPath(dest);
+  } catch (error) {
+    if (created) await removeTree(dest).catch(() => undefined);
+    throw error;
+  }
+  return { dir: dest, files: files.length, bytes: files.reduce((n, f) => n + f.size, 0) };
+}

@@ -1,0 +1,254 @@
+// push: copy local snapshots into the store (docs/STORE_FORMAT.md "Push"). Objects first, each written once under
+// its content key and skipped when the store already holds it; the manifest last, as the commit point. A push
+// killed at any moment leaves no manifest, and the next one uploads only what is still missing.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream';
+import { AbortedError, BackupError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { readMetadata, type SnapshotMetadata } from '../metadata.ts';
+import { stripCredentials } from '../redact.ts';
+import { METADATA_FILE } from '../snapshot-files.ts';
+import { TOOL_VERSION } from '../version.ts';
+import { listStoredSnapshots } from './catalog.ts';
+import { ensureStoreFormat, manifestKey, objectKey, OBJECTS_PREFIX } from './format.ts';
+import { MANIFEST_FORMAT, MANIFEST_VERSION, serializeManifest, type Manifest, type ManifestFile } from './manifest.ts';
+import type { ObjectRetention, PutBody, Store } from './store.ts';
+import { forEachLimit, Sha256Check } from './transfer.ts';
+
+const DAY_MS = 86_400_000;
+
+export interface ObjectLockSettings {
+  mode: 'GOVERNANCE' | 'COMPLIANCE';
+  days: number;
+}
+
+export interface PushOptions {
+  /** Object Lock: every object and manifest written gets retention until now + days. */
+  objectLock?: ObjectLockSettings;
+  clock?: () => Date;
+  logger?: Logger;
+  signal?: AbortSignal;
+  /** Uploads in flight at once (default 4). */
+  concurrency?: number;
+}
+
+export interface PushSnapshotResult {
+  repository: string;
+  snapshot: string;
+  manifestKey: string;
+  /** The manifest was already there: nothing was uploaded. */
+  alreadyInStore: boolean;
+  /** Objects this push wrote, and their bytes as stored. */
+  uploadedObjects: number;
+  uploadedBytes: number;
+  /** Objects the store already held (earlier snapshots, other repositories, an interrupted push). */
+  reusedObjects: number;
+  reusedBytes: number;
+  /** Size of the snapshot's files (plaintext). */
+  totalBytes: number;
+}
+
+/** One file of a local snapshot as it will be pushed. */
+interface LocalFile {
+  path: string;
+  abs: string;
+  size: number;
+  sha256: string;
+}
+
+/**
+ * The files a snapshot consists of: exactly those snapshot.json lists (with the checksums it recorded, so linked
+ * packs are not hashed again), plus snapshot.json itself. A missing or resized file fails the push: run verify.
+ */
+async function snapshotFiles(snapshotDir: string, metadata: SnapshotMetadata): Promise<LocalFile[]> {
+  const files: LocalFile[] = [];
+  for (const [path, recorded] of Object.entries(metadata.files)) {
+    const abs = join(snapshotDir, path);
+    let size: number;
+    try {
+      const st = await stat(abs);
+      if (!st.isFile()) throw new Error('not a regular file');
+      size = st.size;
+    } catch (error) {
+      throw new BackupError(`${snapshotDir}: ${path} is listed in ${METADATA_FILE} but cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); run "backup-manager verify"`);
+    }
+    if (size !== recorded.size) {
+      throw new BackupError(`${snapshotDir}: ${path} is ${size} bytes, ${METADATA_FILE} recorded ${recorded.size}; run "backup-manager verify"`);
+    }
+    files.push({ path, abs, size, sha256: recorded.sha256 });
+  }
+  const metadataAbs = join(snapshotDir, METADATA_FILE);
+  const metadataBytes = await readFile(metadataAbs);
+  files.push({ path: METADATA_FILE, abs: metadataAbs, size: metadataBytes.length, sha256: createHash('sha256').update(metadataBytes).digest('hex') });
+  return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** A file read from disk whose bytes must still hash to what the snapshot recorded when the store consumes them. */
+function checkedBody(file: LocalFile, where: string): PutBody {
+  return {
+    size: file.size,
+    open: () => pipeline(createReadStream(file.abs), new Sha256Check(file, `${where}/${file.path}`), () => undefined),
+  };
+}
+
+/**
+ * One push run against one store: checks the format marker once, lists the store's objects at most once, and
+ * remembers what it wrote, so pushing many snapshots and repositories costs few requests (docs/STORE_FORMAT.md).
+ */
+export class PushSession {
+  private formatChecked = false;
+  /** key -> bytes as stored, for every object known to be in the store. Filled by one listing, then by our writes. */
+  private present: Map<string, number> | null = null;
+  private readonly clock: () => Date;
+  private readonly concurrency: number;
+
+  constructor(
+    readonly store: Store,
+    private readonly options: PushOptions = {},
+  ) {
+    this.clock = options.clock ?? (() => new Date());
+    this.concurrency = options.concurrency ?? 4;
+  }
+
+  private retention(): ObjectRetention | undefined {
+    const lock = this.options.objectLock;
+    return lock ? { mode: lock.mode, until: new Date(this.clock().getTime() + lock.days * DAY_MS) } : undefined;
+  }
+
+  private throwIfAborted(): void {
+    if (this.options.signal?.aborted) throw new AbortedError('push stopped on request; no manifest was written, the next push resumes');
+  }
+
+  private async ensureFormat(): Promise<void> {
+    if (this.formatChecked) return;
+    await ensureStoreFormat(this.store, { create: true, now: this.clock() });
+    this.formatChecked = true;
+  }
+
+  /** Everything under objects/, listed once per session: cheaper than one request per file as soon as a snapshot has a few. */
+  private async presentObjects(): Promise<Map<string, number>> {
+    if (this.present) return this.present;
+    const present = new Map<string, number>();
+    for await (const object of this.store.list(OBJECTS_PREFIX)) present.set(object.key, object.size);
+    this.present = present;
+    return present;
+  }
+
+  /** Names of `repository`'s snapshots the store holds (one listing). */
+  async storedNames(repository: string): Promise<Set<string>> {
+    await this.ensureFormat();
+    return new Set((await listStoredSnapshots(this.store, repository)).map((s) => s.snapshot));
+  }
+
+  /**
+   * Push every snapshot directory given that the store does not hold yet, oldest first. On a day with nothing new
+   * this is one listing of the repository's manifests (plus the session's one format check).
+   */
+  async pushRepository(repository: string, snapshotDirs: readonly string[]): Promise<PushSnapshotResult[]> {
+    const stored = await this.storedNames(repository);
+    const results: PushSnapshotResult[] = [];
+    for (const dir of [...snapshotDirs].sort()) {
+      const name = dir.replace(/\/+$/, '').split('/').at(-1)!;
+      if (stored.has(name)) continue;
+      results.push(await this.pushSnapshot(dir, { expectRepository: repository }));
+    }
+    return results;
+  }
+
+  /** Push one snapshot directory (idempotent: a snapshot already in the store costs one HEAD of its manifest). */
+  async pushSnapshot(snapshotDir: string, check: { expectRepository?: string } = {}): Promise<PushSnapshotResult> {
+    this.throwIfAborted();
+    await this.ensureFormat();
+    const metadata = await readMetadata(snapshotDir);
+    if (check.expectRepository && metadata.repository !== check.expectRepository) {
+      throw new BackupError(`${snapshotDir} is a snapshot of ${metadata.repository}, not ${check.expectRepository}`);
+    }
+    const key = manifestKey(metadata.repository, metadata.name);
+    const result: PushSnapshotResult = {
+      repository: metadata.repository,
+      snapshot: metadata.name,
+      manifestKey: key,
+      alreadyInStore: false,
+      uploadedObjects: 0,
+      uploadedBytes: 0,
+      reusedObjects: 0,
+      reusedBytes: 0,
+      totalBytes: 0,
+    };
+    if (await this.store.head(key)) return { ...result, alreadyInStore: true };
+
+    const files = await snapshotFiles(snapshotDir, metadata);
+    const present = await this.presentObjects();
+    const where = `${metadata.repository} ${metadata.name}`;
+    const entries: ManifestFile[] = [];
+    const missing: LocalFile[] = [];
+    // Two files with the same content (an empty file, say) are one object: upload it once.
+    const queued = new Set<string>();
+    for (const file of files) {
+      result.totalBytes += file.size;
+      const k = objectKey(file.sha256);
+      if (present.has(k)) {
+        result.reusedObjects++;
+        result.reusedBytes += present.get(k)!;
+      } else if (!queued.has(k)) {
+        queued.add(k);
+        missing.push(file);
+      }
+    }
+    await forEachLimit(missing, this.concurrency, async (file) => {
+      this.throwIfAborted();
+      const k = objectKey(file.sha256);
+      const put = await this.store.putOnce(k, checkedBody(file, where), { retention: this.retention() });
+      present.set(k, put.storedSize);
+      if (put.created) {
+        result.uploadedObjects++;
+        result.uploadedBytes += put.storedSize;
+      } else {
+        result.reusedObjects++;
+        result.reusedBytes += put.storedSize;
+      }
+    });
+    for (const file of files) {
+      const k = objectKey(file.sha256);
+      entries.push({ path: file.path, size: file.size, sha256: file.sha256, key: k, storedSize: present.get(k)! });
+    }
+    this.throwIfAborted();
+
+    const manifest: Manifest = {
+      format: MANIFEST_FORMAT,
+      version: MANIFEST_VERSION,
+      tool: { name: 'github-private-backup', version: TOOL_VERSION },
+      repository: metadata.repository,
+      name: metadata.name,
+      createdAt: metadata.createdAt,
+      pushedAt: this.clock().toISOString(),
+      sourceUrl: stripCredentials(metadata.sourceUrl),
+      head: metadata.head,
+      headRef: metadata.headRef,
+      refs: metadata.refs,
+      files: entries,
+      totals: {
+        files: entries.length,
+        bytes: entries.reduce((n, f) => n + f.size, 0),
+        storedBytes: entries.reduce((n, f) => n + f.storedSize, 0),
+      },
+    };
+    // The commit point: only now is the snapshot in the store.
+    const put = await this.store.putOnce(key, serializeManifest(manifest), { retention: this.retention() });
+    if (!put.created) return { ...result, alreadyInStore: true };
+    result.uploadedBytes += put.storedSize;
+    this.options.logger?.log('info', `store push ${where}: ${result.uploadedObjects} object(s) uploaded, ${result.reusedObjects} already in the store`, {
+      uploadedBytes: result.uploadedBytes,
+      store: this.store.location,
+    });
+    return result;
+  }
+}
+
+/** Push one snapshot directory in a session of its own. */
+export async function pushSnapshot(store: Store, snapshotDir: string, options: PushOptions = {}): Promise<PushSnapshotResult> {
+  return new PushSession(store, options).pushSnapshot(snapshotDir);
+}

@@ -1,0 +1,52 @@
+// Shared set-up for the store format tests: a real upstream, a real backup root with snapshots taken by the engine,
+// and a directory store in a temp dir.
+import { createHash } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { walkFiles } from '../../src/fsutil.ts';
+import { createBackup, createUpstream, fakeClock, makeTempDir, okValue, type TestBackup, type Upstream } from './git-fixtures.ts';
+import { TestDirStore } from './dir-store.ts';
+
+export interface StoreScenario {
+  upstream: Upstream;
+  backup: TestBackup;
+  store: TestDirStore;
+  clock: ReturnType<typeof fakeClock>;
+  /** Sync and return the new snapshot's directory (a commit first when `commit` names one). */
+  syncSnapshot(commit?: string): Promise<string>;
+  cleanup(): void;
+}
+
+export function storeScenario(options: { owner?: string; name?: string } = {}): StoreScenario {
+  const upstream = createUpstream(options);
+  const clock = fakeClock();
+  const backup = createBackup([upstream], {}, clock.now);
+  const storeDir = makeTempDir('gpb-store-');
+  const store = new TestDirStore(storeDir);
+  return {
+    upstream,
+    backup,
+    store,
+    clock,
+    async syncSnapshot(commit) {
+      if (commit) {
+        upstream.commit(commit, `${commit.replace(/\W+/g, '-')}.txt`);
+        upstream.push('main');
+      }
+      const sync = okValue(await backup.engineWith({}, clock.now).sync());
+      if (!sync.snapshot) throw new Error('sync took no snapshot');
+      return sync.snapshot.path;
+    },
+    cleanup() {
+      upstream.cleanup();
+      rmSync(join(backup.root, '..'), { recursive: true, force: true });
+      rmSync(storeDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Every file of a directory with its sha256 and size (modes left out: a pulled repository is writable). */
+export async function contentFingerprint(dir: string): Promise<Record<string, string>> {
+  const files = await walkFiles(dir);
+  return Object.fromEntries(files.map((f) => [f.rel, `${createHash('sha256').update(readFileSync(f.abs)).digest('hex')} ${f.size}`]));
+}
