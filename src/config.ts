@@ -1,16 +1,37 @@
 // Configuration: the file (YAML or JSON, validated with zod), environment overrides, and command-line picks,
 // resolved into one BackupSettings. Pure apart from reading the file.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseDocument, LineCounter, isMap, isSeq, type Node as YamlNode } from 'yaml';
 import { z } from 'zod';
 import { UsageError } from './errors.ts';
+import { isValidOwner, isValidRepoName } from './naming.ts';
 
 const positiveInt = z.number().int().positive();
 
+/** A URL (https, ssh, scp-like, file) or an explicit local path: anything else must be owner/name. */
+const URL_OR_PATH = /^([a-z][a-z0-9+.-]*:\/\/|[^/\s]+@[^:\s]+:|\/|\.{1,2}\/|~\/)/i;
+
+/** What a string entry must be; a bare word such as "acme" would otherwise become a local path by accident. */
+function checkRepoString(value: string, ctx: z.RefinementCtx): void {
+  const spec = value.trim();
+  if (URL_OR_PATH.test(spec)) return;
+  const parts = spec.replace(/\.git$/, '').split('/');
+  if (parts.length !== 2) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `${JSON.stringify(spec)} is not owner/name, a URL or a path (write a local path as ./${spec} or /abs/path; a whole owner as { owner: ${spec} })`,
+    });
+    return;
+  }
+  const [owner = '', name = ''] = parts;
+  if (!isValidOwner(owner)) ctx.addIssue({ code: 'custom', message: `invalid repository owner ${JSON.stringify(owner)} in ${JSON.stringify(spec)}` });
+  else if (!isValidRepoName(name)) ctx.addIssue({ code: 'custom', message: `invalid repository name ${JSON.stringify(name)} in ${JSON.stringify(spec)}` });
+}
+
 const repoEntry = z.union([
-  z.string().min(1),
-  z.object({ repo: z.string().min(1), url: z.string().min(1).optional() }).strict(),
+  z.string().min(1).superRefine(checkRepoString),
+  z.object({ repo: z.string().min(1).superRefine(checkRepoString), url: z.string().min(1).optional() }).strict(),
   z
     .object({
       owner: z.string().min(1),
@@ -81,6 +102,8 @@ export interface BackupSettings {
   schedule: string;
   /** The off-site store, when configured. */
   store?: StoreConfig;
+  /** The config file that was read (absolute), or null when none was. */
+  configFile?: string | null;
 }
 
 export const DEFAULTS = {
@@ -113,6 +136,7 @@ export function parseConfig(text: string, source: string): ConfigFile {
   let data: unknown;
   let lineOf: (path: PropertyKey[]) => number | undefined = () => undefined;
   if (isJson) {
+    if (text.trim() === '') throw new UsageError(`${source}: the configuration file is empty (see backup.config.yml in the README for an example)`);
     try {
       data = JSON.parse(text);
     } catch (error) {
@@ -124,7 +148,8 @@ export function parseConfig(text: string, source: string): ConfigFile {
     if (doc.errors.length > 0) {
       throw new UsageError(`${source}: invalid YAML: ${doc.errors[0]!.message}`);
     }
-    data = doc.toJS() ?? {};
+    data = doc.toJS();
+    if (data === null || data === undefined) throw new UsageError(`${source}: the configuration file is empty (see backup.config.yml in the README for an example)`);
     lineOf = (path) => {
       let node: unknown = doc.contents;
       let found: YamlNode | undefined;
@@ -163,6 +188,17 @@ export function loadConfigFile(path: string): ConfigFile {
     throw new UsageError(`cannot read config file ${path}: ${(error as NodeJS.ErrnoException).code ?? error}`);
   }
   return parseConfig(text, path);
+}
+
+/** Found in the working directory when neither --config nor BACKUP_CONFIG names a file. */
+export const DEFAULT_CONFIG_FILE = 'backup.config.yml';
+
+/** The config file a run reads: the flag, then BACKUP_CONFIG, then ./backup.config.yml if it exists; or none. */
+export function configFileFor(overridePath: string | undefined, env: NodeJS.ProcessEnv, cwd: string = process.cwd()): string | undefined {
+  const named = overridePath ?? (env.BACKUP_CONFIG || undefined);
+  if (named) return resolve(named);
+  const discovered = resolve(cwd, DEFAULT_CONFIG_FILE);
+  return existsSync(discovered) ? discovered : undefined;
 }
 
 export interface SettingsOverrides {
@@ -204,7 +240,7 @@ function envToken(env: NodeJS.ProcessEnv): string | undefined {
  * `--repo` picks replace the configured list: they say which repositories this run works on.
  */
 export function resolveSettings(overrides: SettingsOverrides, env: NodeJS.ProcessEnv = process.env): BackupSettings {
-  const configPath = overrides.configPath ?? env.BACKUP_CONFIG;
+  const configPath = configFileFor(overrides.configPath, env);
   const file: ConfigFile = configPath ? loadConfigFile(configPath) : { repositories: [] };
   const repositories = overrides.repositories?.length ? overrides.repositories : file.repositories;
   return {
@@ -218,5 +254,6 @@ export function resolveSettings(overrides: SettingsOverrides, env: NodeJS.Proces
     includePullRefs: file.includePullRefs ?? DEFAULTS.includePullRefs,
     schedule: env.BACKUP_SCHEDULE || file.schedule || DEFAULTS.schedule,
     ...(file.store ? { store: file.store } : {}),
+    configFile: configPath ?? null,
   };
 }

@@ -26,8 +26,9 @@ interface Run {
 
 // The environment is built from scratch so a developer's BACKUP_ROOT or GITHUB_TOKEN never leaks into a test;
 // BACKUP_RETRY_BASE_MS keeps retries of a failing fetch short.
-function cli(args: string[], env: Record<string, string> = {}): Run {
+function cli(args: string[], env: Record<string, string> = {}, cwd?: string): Run {
   const result = spawnSync(process.execPath, [CLI, ...args], {
+    cwd,
     encoding: 'utf8',
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmp, BACKUP_RETRY_BASE_MS: '10', ...env },
     timeout: 60_000,
@@ -161,6 +162,21 @@ describe('help and usage errors', () => {
     const run = cli(onRoot('status'), { BACKUP_RETENTION_DAYS: 'forever' });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('BACKUP_RETENTION_DAYS');
+  });
+});
+
+describe('config discovery', () => {
+  it('a command run next to backup.config.yml reads it, and -v and --json say which file', () => {
+    const dir = join(tmp, 'discovered');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'backup.config.yml'), `root: ${root}\nrepositories:\n  - ${upstream}\n`);
+    const status = cli(['status', '-v'], {}, dir);
+    expect(status.stderr).toContain(`config: ${join(dir, 'backup.config.yml')}`);
+    expect(status.stdout).toMatch(/widgets/);
+    expect(status.code).toBe(0);
+    const json = JSON.parse(cli(['status', '--json'], {}, dir).stdout) as { config: string; outcomes: Array<{ repo: string }> };
+    expect(json.config).toBe(join(dir, 'backup.config.yml'));
+    expect(json.outcomes.map((o) => o.repo)).toEqual(['acme/widgets']);
   });
 });
 

@@ -1,6 +1,6 @@
 // A config error must say which field is wrong and on which line, and exit 2; a valid file, the environment and
 // the flags must combine in one documented order (flags > env > file > defaults).
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -67,9 +67,8 @@ describe('parseConfig accepts', () => {
     expect(parseConfig('{"repositories": ["acme/widgets"], "keepMin": 0}', 'c.json')).toEqual({ repositories: ['acme/widgets'], keepMin: 0 });
   });
 
-  it('an empty YAML file as an empty configuration', () => {
-    expect(parseConfig('', 'c.yml')).toEqual({ repositories: [] });
-    expect(parseConfig('# nothing yet\n', 'c.yml')).toEqual({ repositories: [] });
+  it('a file with only the repositories it needs', () => {
+    expect(parseConfig('repositories: []\n', 'c.yml')).toEqual({ repositories: [] });
   });
 });
 
@@ -98,6 +97,24 @@ describe('parseConfig refuses, naming the field and the line', () => {
     expect(configError('root: /b\nrepositories:\n  - owner: acme\n    type: team\n')).toMatch(/:4: repositories\.0\.type: .*"org"\|"user"\|"auto"/);
     expect(configError('repositories:\n  - owner: acme\n    exclude: old-thing\n')).toMatch(/:3: repositories\.0\.exclude: .*expected array/);
     expect(configError('repositories:\n  - acme/widgets\n  - 42\n')).toMatch(/:3: repositories\.1: expected "owner\/name", a URL or path/);
+  });
+
+  it('an empty file, YAML or JSON, saying so', () => {
+    expect(configError('')).toMatch(/backup\.config\.yml: the configuration file is empty/);
+    expect(configError('# nothing yet\n')).toMatch(/the configuration file is empty/);
+    expect(configError('  \n', 'c.json')).toMatch(/c\.json: the configuration file is empty/);
+  });
+
+  it('a bare word, which would otherwise become a local path, at its line', () => {
+    const message = configError('repositories:\n  - acme/widgets\n  - acme\n');
+    expect(message).toMatch(/:3: repositories\.1: "acme" is not owner\/name, a URL or a path .*\{ owner: acme \}/);
+    // Explicit paths and URLs stay accepted.
+    expect(parseConfig('repositories: [./acme, /srv/acme.git, "git@github.com:acme/x.git", "https://h/acme/x"]\n', 'c.yml').repositories).toHaveLength(4);
+  });
+
+  it('invalid owner or repository names, at their line', () => {
+    expect(configError('repositories:\n  - acme/widgets\n  - "ac me/x"\n')).toMatch(/:3: repositories\.1: invalid repository owner "ac me"/);
+    expect(configError('repositories:\n  - repo: acme/..\n    url: /srv/x.git\n')).toMatch(/:2: repositories\.0\.repo: invalid repository name "\.\."/);
   });
 
   it('every problem at once, not just the first', () => {
@@ -133,7 +150,26 @@ describe('resolveSettings', () => {
       apiUrl: 'https://api.github.com',
       includePullRefs: false,
       schedule: '0 2 * * *',
+      configFile: null,
     });
+  });
+
+  it('reads ./backup.config.yml when neither --config nor BACKUP_CONFIG names a file, and says which it read', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gpb-config-cwd-'));
+    writeFileSync(join(dir, 'backup.config.yml'), 'repositories: [acme/found]\n');
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      const settings = resolveSettings({}, {});
+      expect(settings.repositories).toEqual(['acme/found']);
+      expect(settings.configFile).toBe(join(realpathSync(dir), 'backup.config.yml'));
+      // An explicit choice wins over the discovered file.
+      const other = writeConfig('other.yml', 'repositories: [acme/other]\n');
+      expect(resolveSettings({}, { BACKUP_CONFIG: other }).repositories).toEqual(['acme/other']);
+      expect(resolveSettings({ configPath: other }, {}).configFile).toBe(other);
+    } finally {
+      process.chdir(cwd);
+    }
   });
 
   it('ranks flags over environment over file over defaults', () => {

@@ -103,13 +103,15 @@ export async function main(argv: string[], io: Io, env: NodeJS.ProcessEnv = proc
     const settings = resolveSettings(overridesFrom(values), env);
     redactor.add(settings.token);
     const verbose = Boolean(values.verbose);
+    if (verbose) io.stderr(`config: ${settings.configFile ?? 'none (no --config, BACKUP_CONFIG or ./backup.config.yml)'}\n`);
     const engine = createEngine({
       settings,
       signal,
       logger: { log: (level, line) => (verbose || level === 'warn' || level === 'error' ? io.stderr(`${line}\n`) : undefined) },
     });
     const result = await command.execute({ engine, settings, env, values, positionals: parsed.positionals.slice(1), signal, progress: (line) => io.stderr(`${redactor.redact(line)}\n`) });
-    io.stdout(`${redactor.redact(values.json ? JSON.stringify(result, null, 2) : command.render(result))}\n`);
+    io.stdout(`${redactor.redact(values.json ? JSON.stringify({ ...result, config: settings.configFile ?? null }, null, 2) : command.render(result))}
+`);
     return result.exitCode;
   } catch (error) {
     io.stderr(`backup-manager: ${redactor.redact(errorMessage(error))}\n`);

@@ -17,7 +17,7 @@ export const GLOBAL_OPTIONS: OptionSpec = {
 
 export const GLOBAL_HELP = `GLOBAL OPTIONS
   --root DIR         backup root (default $BACKUP_ROOT, the config's root, or /backup)
-  --config FILE      configuration file, YAML or JSON (default $BACKUP_CONFIG)
+  --config FILE      configuration file, YAML or JSON (default $BACKUP_CONFIG, else ./backup.config.yml if present)
   --repo R           work on this repository only: OWNER/NAME, an https/ssh/file URL or a local path
                      (repeatable; replaces the configured list)
   --concurrency N    repositories processed at once (default 4)
