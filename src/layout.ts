@@ -1,6 +1,7 @@
 // Where everything lives under the backup root. The only module that joins paths inside the root.
 import { join, resolve, relative, isAbsolute, sep } from 'node:path';
-import { assertRepoId, assertSnapshotName } from './naming.ts';
+import { UsageError } from './errors.ts';
+import { assertRepoId, assertSnapshotName, isValidOwner } from './naming.ts';
 
 export interface RepoRef {
   owner: string;
@@ -50,6 +51,11 @@ export class Layout {
   repoState(repo: RepoRef): string {
     assertRepoId(repo.owner, repo.name);
     return join(this.stateDir, 'repos', repo.owner, `${repo.name}.json`);
+  }
+  /** What an owner entry expanded to at the last sync (read-only commands use it instead of the API). */
+  ownerListing(owner: string): string {
+    if (!isValidOwner(owner)) throw new UsageError(`invalid repository owner ${JSON.stringify(owner)}`);
+    return join(this.stateDir, 'owners', `${owner}.json`);
   }
   repoLock(repo: RepoRef): string {
     assertRepoId(repo.owner, repo.name);

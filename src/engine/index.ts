@@ -7,9 +7,11 @@ import { listOwnerRepositories } from '../github/owners.ts';
 import { readMetadata } from '../metadata.ts';
 import { dedupeTargets, explicitTarget, parseRepoSpec } from '../targets.ts';
 import { isSnapshotName, isValidOwner, isValidRepoName } from '../naming.ts';
+import type { BackupSettings } from '../config.ts';
 import type { RepoTarget, RunResult, StatusRepoResult } from '../types.ts';
 import type { Engine, EngineOptions } from './api.ts';
 import { createContext, type EngineContext } from './context.ts';
+import { readOwnerListing, recordOwnerListing, selectionKey } from './owner-cache.ts';
 import { exportRepo } from './export.ts';
 import { pruneRepo } from './prune.ts';
 import { restoreFromArchive, restoreRepo } from './restore.ts';
@@ -52,16 +54,36 @@ async function discoverTargets(ctx: EngineContext): Promise<RepoTarget[]> {
   return [...found.values()];
 }
 
-async function configuredTargets(ctx: EngineContext): Promise<RepoTarget[]> {
+type OwnerEntry = Extract<BackupSettings['repositories'][number], { owner: string }>;
+
+/** sync and init ask the API and record the answer; every other command reads what the last one recorded. */
+async function ownerTargets(ctx: EngineContext, entry: OwnerEntry, refresh: boolean): Promise<RepoTarget[]> {
+  const selection = selectionKey(entry);
+  if (refresh) {
+    const repos = await listOwnerRepositories({ ...entry, apiUrl: ctx.settings.apiUrl, token: ctx.settings.token });
+    ctx.logger.log('info', `owner ${entry.owner}: ${repos.length} repositories selected`);
+    await recordOwnerListing(ctx, entry.owner, selection, repos);
+    return repos.map((r) => explicitTarget(`${r.owner}/${r.name}`, r.cloneUrl));
+  }
+  const listing = await readOwnerListing(ctx, entry.owner);
+  if (!listing) {
+    // Never listed here: what is already backed up under the root for this owner is all there is to read.
+    const onDisk = (await discoverTargets(ctx)).filter((t) => t.owner.toLowerCase() === entry.owner.toLowerCase());
+    ctx.logger.log('warn', `owner ${entry.owner} has not been listed by a sync yet: using the ${onDisk.length} repositories found under the root`);
+    return onDisk;
+  }
+  if (listing.selection !== selection) {
+    ctx.logger.log('warn', `owner ${entry.owner}: the selection changed since the last sync listed it (${listing.listedAt}); run sync to refresh`);
+  }
+  return listing.repositories.map((r) => explicitTarget(`${r.owner}/${r.name}`, r.cloneUrl));
+}
+
+async function configuredTargets(ctx: EngineContext, refreshOwners: boolean): Promise<RepoTarget[]> {
   const targets: RepoTarget[] = [];
   for (const entry of ctx.settings.repositories) {
     if (typeof entry === 'string') targets.push(parseRepoSpec(entry, ctx.serverUrl));
     else if ('repo' in entry) targets.push(entry.url ? explicitTarget(entry.repo, entry.url) : parseRepoSpec(entry.repo, ctx.serverUrl));
-    else {
-      const repos = await listOwnerRepositories({ ...entry, apiUrl: ctx.settings.apiUrl, token: ctx.settings.token });
-      ctx.logger.log('info', `owner ${entry.owner}: ${repos.length} repositories selected`);
-      for (const r of repos) targets.push(explicitTarget(`${r.owner}/${r.name}`, r.cloneUrl));
-    }
+    else targets.push(...(await ownerTargets(ctx, entry, refreshOwners)));
   }
   return dedupeTargets(targets);
 }
@@ -69,16 +91,17 @@ async function configuredTargets(ctx: EngineContext): Promise<RepoTarget[]> {
 export function createEngine(options: EngineOptions): Engine {
   const ctx = createContext(options);
   let cached: Promise<RepoTarget[]> | undefined;
+  let refreshed: Promise<RepoTarget[]> | undefined;
 
   const resolveTargets = (): Promise<RepoTarget[]> =>
-    (cached ??= ctx.settings.repositories.length ? configuredTargets(ctx) : discoverTargets(ctx).then(dedupeTargets));
+    (cached ??= ctx.settings.repositories.length ? configuredTargets(ctx, false) : discoverTargets(ctx).then(dedupeTargets));
 
-  /** Commands that write need an explicit list: nothing is fetched from a guess. */
+  /** Commands that write need an explicit list: nothing is fetched from a guess. They refresh owner listings. */
   async function writableTargets(command: string): Promise<RepoTarget[]> {
     if (!ctx.settings.repositories.length) {
       throw new UsageError(`${command}: no repositories configured: pass --repo OWNER/NAME|URL|PATH or --config FILE with a repositories list`);
     }
-    return resolveTargets();
+    return (refreshed ??= configuredTargets(ctx, true));
   }
 
   async function readableTargets(command: string): Promise<RepoTarget[]> {
