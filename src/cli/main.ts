@@ -110,8 +110,7 @@ export async function main(argv: string[], io: Io, env: NodeJS.ProcessEnv = proc
       logger: { log: (level, line) => (verbose || level === 'warn' || level === 'error' ? io.stderr(`${line}\n`) : undefined) },
     });
     const result = await command.execute({ engine, settings, env, values, positionals: parsed.positionals.slice(1), signal, progress: (line) => io.stderr(`${redactor.redact(line)}\n`) });
-    io.stdout(`${redactor.redact(values.json ? JSON.stringify({ ...result, config: settings.configFile ?? null }, null, 2) : command.render(result))}
-`);
+    io.stdout(`${redactor.redact(values.json ? JSON.stringify({ ...result, config: settings.configFile ?? null }, null, 2) : command.render(result))}\n`);
     return result.exitCode;
   } catch (error) {
     io.stderr(`backup-manager: ${redactor.redact(errorMessage(error))}\n`);
