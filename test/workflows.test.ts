@@ -171,7 +171,7 @@ describe('action metadata', () => {
     const backup = meta('backup');
     expect(Object.keys(backup.inputs)).toEqual(['action', 'repositories', 'config', 'backup-root', 'token', 'retention-days', 'snapshot', 'upload-logs']);
     expect(backup.inputs.token!.default).toBe('${{ github.token }}');
-    expect(backup.inputs['retention-days']!.default).toBe('30');
+    expect(backup.inputs['retention-days']!.default, 'empty: the config file decides').toBeUndefined();
     expect(backup.inputs['upload-logs']!.default).toBe('true');
     expect(Object.keys(backup.outputs)).toEqual(['updated', 'snapshot', 'failed-repositories', 'status-json']);
   });
