@@ -1,13 +1,17 @@
 // One writer per repository (docs/ARCHITECTURE.md invariant 6). The lock is a small JSON file naming its owner by host,
-// PID and the process start time: a PID alone is not enough inside containers, where every container's first
-// process is PID 1, so a lock whose PID is alive but started at another time belongs to a dead run.
+// PID namespace, PID and the process start time: a PID alone is not enough inside containers, where every
+// container's first process is PID 1, so a lock whose PID is alive but started at another time belongs to a dead run.
+//
+// The lock is also a lease (docs/OPERATIONS.md "Locks"): while it is held, a timer renews the file's mtime (the
+// heartbeat). A holder whose processes we cannot see (another host, or another PID namespace: a recreated
+// container) is judged by its heartbeat alone and taken over once it has not been renewed for its lease.
 //
 // Acquisition is atomic without O_EXCL subtleties: the owner record is written and fsynced to a unique temp file
 // in the same directory, then hard-linked to the lock path; link(2) fails with EEXIST when the lock is held, and a
 // reader never sees a half-written record.
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { link, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { readFileSync, readlinkSync } from 'node:fs';
+import { link, mkdir, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -22,6 +26,10 @@ export interface LockOwner {
   startTime: string | null;
   command: string;
   acquiredAt: string;
+  /** /proc/self/ns/pid of the holder ("pid:[4026531836]"): PIDs only mean something inside the same namespace. */
+  pidNamespace?: string | null;
+  /** How long the holder's heartbeat may go unrenewed before anyone may take the lock over. */
+  leaseMs?: number;
 }
 
 export interface Lock {
@@ -37,8 +45,10 @@ export interface AcquireLockOptions {
   /** How long to wait for a live holder to release, polling. Default 0: fail at once. */
   waitMs?: number;
   logger?: Logger;
-  /** Only stamps `acquiredAt`; waiting uses the real monotonic clock. */
+  /** Only stamps `acquiredAt`; waiting uses the real monotonic clock, the lease the real wall clock. */
   clock?: () => Date;
+  /** The lease this holder promises to renew; default $BACKUP_LOCK_LEASE_MS or 120 s. */
+  leaseMs?: number;
 }
 
 const OwnerFile = z.object({
@@ -47,6 +57,8 @@ const OwnerFile = z.object({
   startTime: z.string().nullable(),
   command: z.string(),
   acquiredAt: z.string(),
+  pidNamespace: z.string().nullable().optional(),
+  leaseMs: z.number().int().positive().optional(),
   // Distinguishes two records that are otherwise equal (same process, same fake clock).
   nonce: z.string().optional(),
 });
@@ -56,6 +68,29 @@ const POLL_MIN_MS = 25;
 const POLL_MAX_MS = 250;
 // A takeover guard older than this was left by a process that died mid-takeover (which takes microseconds).
 const GUARD_STALE_MS = 10_000;
+// Long enough that a busy event loop or a clock a little off between hosts never loses a live lock; short enough
+// that a repository whose container was recreated mid-run is backed up again within minutes.
+export const DEFAULT_LEASE_MS = 120_000;
+// A heartbeat every quarter lease: three renewals may be missed before the lease runs out.
+const RENEWALS_PER_LEASE = 4;
+
+/** The lease a new holder promises: $BACKUP_LOCK_LEASE_MS (milliseconds) or the default. */
+export function defaultLeaseMs(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.BACKUP_LOCK_LEASE_MS;
+  if (raw === undefined || raw === '') return DEFAULT_LEASE_MS;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 100) throw new UsageError(`invalid BACKUP_LOCK_LEASE_MS ${JSON.stringify(raw)}: expected whole milliseconds >= 100`);
+  return value;
+}
+
+/** The PID namespace of this process, or null where /proc is absent. */
+export function pidNamespace(): string | null {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return null;
+  }
+}
 
 /** Start time of a process from /proc/<pid>/stat, or null when /proc is absent or the process is gone. */
 export function processStartTime(pid: number): string | null {
@@ -78,7 +113,32 @@ function readProcStat(pid: number): { state: string; startTime: string } | null 
   return { state, startTime };
 }
 
-type Liveness = { stale: false } | { stale: true; why: string };
+type Liveness = { stale: false; why?: string } | { stale: true; why: string };
+
+/** A holder we can see (same host, same PID namespace) is judged by its process; any other by its lease. */
+function judge(held: { owner: OwnerRecord; mtimeMs: number }, host: string, namespace: string | null): Liveness {
+  const { owner } = held;
+  // A record without a namespace comes from before leases: on the same host it was judged by PID, as it still is.
+  const sameView = owner.host === host && (owner.pidNamespace ?? namespace) === namespace;
+  if (sameView) return holderLiveness(owner);
+  return leaseLiveness(held);
+}
+
+function leaseLiveness({ owner, mtimeMs }: { owner: OwnerRecord; mtimeMs: number }): Liveness {
+  const leaseMs = owner.leaseMs ?? DEFAULT_LEASE_MS;
+  const age = Date.now() - mtimeMs;
+  const where = owner.host === hostname() ? 'in another PID namespace on this host (a recreated container?)' : `on another host`;
+  if (age > leaseMs) {
+    return { stale: true, why: `its lease was last renewed ${seconds(age)} ago, longer than its ${seconds(leaseMs)} lease (holder ${where})` };
+  }
+  if (age < -leaseMs) {
+    // The holder's clock is ahead of ours by more than a lease: its heartbeat cannot be judged, so it is kept.
+    return { stale: false, why: `its heartbeat is ${seconds(-age)} in the future (clock skew between hosts?): remove the lock file if that run is gone` };
+  }
+  return { stale: false, why: `it runs ${where} and renewed its lease ${seconds(Math.max(0, age))} ago; it is taken over once not renewed for ${seconds(leaseMs)}` };
+}
+
+const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
 
 /** Whether a same-host holder is certainly gone. Anything uncertain counts as alive. */
 function holderLiveness(owner: OwnerRecord): Liveness {
@@ -104,16 +164,29 @@ function describe(owner: OwnerRecord): string {
   return `${owner.command} (pid ${owner.pid} on ${owner.host}, since ${owner.acquiredAt})`;
 }
 
-async function writeTemp(dir: string, base: string, record: OwnerRecord): Promise<string> {
-  const temp = join(dir, `.${base}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
-  const handle = await open(temp, 'wx', 0o644);
+interface Temp {
+  path: string;
+  /** Open on the record's inode: once linked into place, the holder renews the heartbeat through it. */
+  handle: FileHandle;
+}
+
+async function writeTemp(dir: string, base: string, record: OwnerRecord): Promise<Temp> {
+  const path = join(dir, `.${base}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+  const handle = await open(path, 'wx', 0o644);
   try {
     await handle.writeFile(`${JSON.stringify(record)}\n`);
     await handle.sync();
-  } finally {
+  } catch (error) {
     await handle.close();
+    await unlinkQuiet(path);
+    throw error;
   }
-  return temp;
+  return { path, handle };
+}
+
+async function discard(temp: Temp): Promise<void> {
+  await temp.handle.close().catch(() => undefined);
+  await unlinkQuiet(temp.path);
 }
 
 async function unlinkQuiet(path: string): Promise<void> {
@@ -122,7 +195,7 @@ async function unlinkQuiet(path: string): Promise<void> {
 
 type Observed =
   | { kind: 'absent' }
-  | { kind: 'owner'; ino: number; owner: OwnerRecord }
+  | { kind: 'owner'; ino: number; mtimeMs: number; owner: OwnerRecord }
   | { kind: 'unreadable'; ino: number; reason: string };
 
 /** The lock file's inode and content, read through one descriptor so the two belong together. */
@@ -135,10 +208,10 @@ async function observe(path: string): Promise<Observed> {
     throw error;
   }
   try {
-    const { ino } = await handle.stat();
+    const { ino, mtimeMs } = await handle.stat();
     const text = await handle.readFile('utf8');
     try {
-      return { kind: 'owner', ino, owner: OwnerFile.parse(JSON.parse(text)) };
+      return { kind: 'owner', ino, mtimeMs, owner: OwnerFile.parse(JSON.parse(text)) };
     } catch (error) {
       return { kind: 'unreadable', ino, reason: errorMessage(error) };
     }
@@ -150,35 +223,42 @@ async function observe(path: string): Promise<Observed> {
 /**
  * Replace a stale lock with ours. A short-lived guard file (itself taken with link) serialises takeovers, and the
  * lock is re-checked under the guard, so two processes that both judged the same lock stale cannot both win.
+ * Returns our record's handle, open on the lock's inode, when we won.
  */
-async function takeOver(path: string, stale: { ino: number; owner: OwnerRecord }, record: OwnerRecord): Promise<'acquired' | 'retry'> {
+async function takeOver(path: string, stale: { ino: number; mtimeMs: number; owner: OwnerRecord }, record: OwnerRecord): Promise<FileHandle | 'retry'> {
   const dir = dirname(path);
   const guard = `${path}.takeover`;
   const guardTemp = await writeTemp(dir, basename(guard), record);
   try {
-    await link(guardTemp, guard);
+    await link(guardTemp.path, guard);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     const guardStat = await stat(guard).catch(() => undefined);
     if (guardStat && Date.now() - guardStat.mtimeMs > GUARD_STALE_MS) await unlinkQuiet(guard);
     return 'retry';
   } finally {
-    await unlinkQuiet(guardTemp);
+    await discard(guardTemp);
   }
   try {
     const now = await observe(path);
-    // Same inode and same record: nobody replaced the stale lock since we judged it (inode numbers get reused).
-    if (now.kind !== 'owner' || now.ino !== stale.ino || JSON.stringify(now.owner) !== JSON.stringify(stale.owner)) {
+    // Same inode, same record, same heartbeat: nobody replaced or renewed the stale lock since we judged it (inode
+    // numbers get reused).
+    if (
+      now.kind !== 'owner' ||
+      now.ino !== stale.ino ||
+      now.mtimeMs !== stale.mtimeMs ||
+      JSON.stringify(now.owner) !== JSON.stringify(stale.owner)
+    ) {
       return 'retry';
     }
     const temp = await writeTemp(dir, basename(path), record);
     try {
-      await rename(temp, path);
+      await rename(temp.path, path);
     } catch (error) {
-      await unlinkQuiet(temp);
+      await discard(temp);
       throw error;
     }
-    return 'acquired';
+    return temp.handle;
   } finally {
     await unlinkQuiet(guard);
   }
@@ -190,17 +270,22 @@ export async function acquireLock(path: string, options: AcquireLockOptions): Pr
   if (typeof waitMs !== 'number' || Number.isNaN(waitMs) || waitMs < 0) {
     throw new UsageError(`invalid lock wait ${String(waitMs)}: expected milliseconds >= 0`);
   }
+  const leaseMs = options.leaseMs ?? defaultLeaseMs();
+  if (!Number.isInteger(leaseMs) || leaseMs < 1) throw new UsageError(`invalid lock lease ${String(leaseMs)}: expected whole milliseconds > 0`);
   const clock = options.clock ?? (() => new Date());
   const dir = dirname(path);
   await mkdir(dir, { recursive: true });
 
   const host = hostname();
+  const namespace = pidNamespace();
   const owner: LockOwner = {
     host,
     pid: process.pid,
     startTime: processStartTime(process.pid),
     command,
     acquiredAt: clock().toISOString(),
+    pidNamespace: namespace,
+    leaseMs,
   };
   const record: OwnerRecord = { ...owner, nonce: randomBytes(8).toString('hex') };
   const deadline = performance.now() + Math.max(0, waitMs);
@@ -209,12 +294,12 @@ export async function acquireLock(path: string, options: AcquireLockOptions): Pr
   for (;;) {
     const temp = await writeTemp(dir, basename(path), record);
     try {
-      await link(temp, path);
-      return makeLock(path, owner, record, logger);
+      await link(temp.path, path);
+      await unlinkQuiet(temp.path);
+      return makeLock(path, owner, record, temp.handle, logger);
     } catch (error) {
+      await discard(temp);
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    } finally {
-      await unlinkQuiet(temp);
     }
 
     const held = await observe(path);
@@ -225,28 +310,23 @@ export async function acquireLock(path: string, options: AcquireLockOptions): Pr
       blocker =
         `lock ${path} is held but its owner record is unreadable (${held.reason}); ` +
         `remove the file if no backup run is active`;
-    } else if (held.owner.host !== host) {
-      // We cannot see another host's processes: its lock is never taken over automatically.
-      blocker =
-        `lock ${path} is held by ${describe(held.owner)}; it belongs to another host, so it is never taken over ` +
-        `automatically: remove the lock file if that host's run is gone`;
     } else {
-      const liveness = holderLiveness(held.owner);
+      const liveness = judge(held, host, namespace);
       if (liveness.stale) {
         const outcome = await takeOver(path, held, record);
-        if (outcome === 'acquired') {
+        if (outcome !== 'retry') {
           logger?.log('warn', `took over stale lock from ${held.owner.host}/${held.owner.pid}: ${liveness.why}`, {
             lock: path,
             previousCommand: held.owner.command,
             previousSince: held.owner.acquiredAt,
           });
-          return makeLock(path, owner, record, logger);
+          return makeLock(path, owner, record, outcome, logger);
         }
         // Another process is taking it over (or just did): look again shortly, even past the deadline.
         await sleep(POLL_MIN_MS);
         continue;
       }
-      blocker = `lock ${path} is held by ${describe(held.owner)}`;
+      blocker = `lock ${path} is held by ${describe(held.owner)}${liveness.why ? `; ${liveness.why}` : ''}`;
     }
 
     const remaining = deadline - performance.now();
@@ -258,14 +338,47 @@ export async function acquireLock(path: string, options: AcquireLockOptions): Pr
   }
 }
 
-function makeLock(path: string, owner: LockOwner, record: OwnerRecord, logger: Logger | undefined): Lock {
+/**
+ * Renew the heartbeat (the lock file's mtime) through our own descriptor, so a renewal can never touch a record
+ * that replaced ours. Finding the path on another inode means someone took the lock over: said once, loudly.
+ */
+function startHeartbeat(path: string, leaseMs: number, handle: FileHandle, logger: Logger | undefined): () => Promise<void> {
+  let lost = false;
+  let pending: Promise<void> = Promise.resolve();
+  const beat = async () => {
+    const now = new Date();
+    try {
+      await handle.utimes(now, now);
+      const [ours, onDisk] = await Promise.all([handle.stat(), stat(path)]);
+      if (ours.ino !== onDisk.ino) throw Object.assign(new Error('the lock file is another process\'s now'), { code: 'ELOST' });
+    } catch (error) {
+      if (lost) return;
+      lost = true;
+      logger?.log('error', `lock ${path} could not be renewed: ${errorMessage(error)}; another run may take it over`);
+    }
+  };
+  const timer = setInterval(() => {
+    pending = pending.then(beat);
+  }, Math.max(20, Math.floor(leaseMs / RENEWALS_PER_LEASE)));
+  // The heartbeat alone never keeps the process alive.
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await pending;
+    await handle.close().catch(() => undefined);
+  };
+}
+
+function makeLock(path: string, owner: LockOwner, record: OwnerRecord, handle: FileHandle, logger: Logger | undefined): Lock {
   let released = false;
+  const stopHeartbeat = startHeartbeat(path, record.leaseMs ?? DEFAULT_LEASE_MS, handle, logger);
   return {
     path,
     owner,
     async release() {
       if (released) return;
       released = true;
+      await stopHeartbeat();
       const now = await observe(path);
       // Only our own record (same nonce) is removed: after a manual removal someone else may hold it now.
       if (now.kind === 'owner' && now.owner.nonce === record.nonce && now.owner.pid === record.pid) {

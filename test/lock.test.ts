@@ -1,14 +1,15 @@
 // The lock with real processes: children run the real module (bundled with esbuild, since Node 20 cannot import
 // .ts files), get killed with SIGKILL, and race each other.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { once } from 'node:events';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LockHeldError, UsageError } from '../src/errors.ts';
-import { acquireLock, processStartTime, withLock, type LockOwner } from '../src/lock.ts';
+import { acquireLock, DEFAULT_LEASE_MS, processStartTime, withLock, type LockOwner } from '../src/lock.ts';
 import type { Logger, LogLevel } from '../src/log.ts';
 
 let work: string;
@@ -57,8 +58,9 @@ const children: ChildProcess[] = [];
 let counter = 0;
 const lockPath = () => join(work, `case-${++counter}`, 'state', 'locks', 'repo.lock');
 
-function runChild(path: string, hold: string, waitMs = 0) {
-  const child = spawn(process.execPath, [childScript, path, hold, String(waitMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+function runChild(path: string, hold: string, waitMs = 0, env: NodeJS.ProcessEnv = {}, wrapper: string[] = []) {
+  const argv = [...wrapper, process.execPath, childScript, path, hold, String(waitMs)];
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
   children.push(child);
   let out = '';
   const waiters: { text: string; resolve: () => void }[] = [];
@@ -78,6 +80,10 @@ function runChild(path: string, hold: string, waitMs = 0) {
         void exited.then(() => (out.includes(text) ? res() : rej(new Error(`child exited without "${text}": ${out}`))));
       }),
   };
+}
+
+function bwrapWorks(): boolean {
+  return spawnSync('bwrap', ['--unshare-pid', '--dev-bind', '/', '/', 'true']).status === 0;
 }
 
 function recordingLogger() {
@@ -179,14 +185,86 @@ describe('acquireLock', () => {
     await lock.release();
   });
 
-  it('never takes over another host\'s lock, and says how to clear it', async () => {
+  it('another host\'s lock is held while its lease is fresh and taken over once it ran out', async () => {
     const path = lockPath();
-    writeLockByHand(path, { host: 'other-host', pid: 999_999_999, startTime: '1', command: 'sync', acquiredAt: 'x' });
+    writeLockByHand(path, { host: 'other-host', pid: 999_999_999, startTime: '1', command: 'sync', acquiredAt: 'x', leaseMs: 60_000 });
     const error = (await acquireLock(path, { command: 'sync' }).catch((e: unknown) => e)) as Error;
     expect(error).toBeInstanceOf(LockHeldError);
     expect(error.message).toContain('on other-host');
-    expect(error.message).toContain('remove the lock file if that host');
+    expect(error.message).toMatch(/renewed its lease \d+(\.\d)? s ago; it is taken over once not renewed for 60 s/);
     expect(JSON.parse(readFileSync(path, 'utf8')).host).toBe('other-host');
+
+    // The same record, last renewed 61 s ago: its holder is gone, whatever host it ran on.
+    const past = new Date(Date.now() - 61_000);
+    utimesSync(path, past, past);
+    const { logger, lines } = recordingLogger();
+    const lock = await acquireLock(path, { command: 'sync', logger });
+    expect(JSON.parse(readFileSync(path, 'utf8'))).toMatchObject({ host: hostname(), pid: process.pid });
+    expect(lines[0]!.message).toMatch(/took over stale lock from other-host\/999999999: its lease was last renewed 61(\.\d)? s ago, longer than its 60 s lease/);
+    await lock.release();
+  });
+
+  it('a record from before leases (no lease recorded) from another host expires after the default lease', async () => {
+    const path = lockPath();
+    writeLockByHand(path, { host: 'other-host', pid: 4242, startTime: '1', command: 'sync', acquiredAt: 'x' });
+    await expect(acquireLock(path, { command: 'sync' })).rejects.toThrow(/taken over once not renewed for 120 s/);
+    const past = new Date(Date.now() - DEFAULT_LEASE_MS - 1_000);
+    utimesSync(path, past, past);
+    await (await acquireLock(path, { command: 'sync' })).release();
+  });
+
+  it('a heartbeat far in the future (clock skew) is never taken over', async () => {
+    const path = lockPath();
+    writeLockByHand(path, { host: 'other-host', pid: 4242, startTime: '1', command: 'sync', acquiredAt: 'x', leaseMs: 1_000 });
+    const future = new Date(Date.now() + 3_600_000);
+    utimesSync(path, future, future);
+    await expect(acquireLock(path, { command: 'sync' })).rejects.toThrow(/in the future \(clock skew/);
+  });
+
+  it('a live holder renews its heartbeat, so a run longer than the lease keeps its lock; once killed, it is taken over', async () => {
+    const path = lockPath();
+    const holder = runChild(path, 'forever', 0, { BACKUP_LOCK_LEASE_MS: '400' });
+    await holder.waitFor('acquired');
+    const record = JSON.parse(readFileSync(path, 'utf8')) as LockOwner;
+    expect(record.leaseMs).toBe(400);
+    expect(record.pidNamespace).toBe(readlinkSync('/proc/self/ns/pid'));
+    // Pretend it runs on another host, where its PID means nothing to us: rewritten in place (the same inode, which
+    // the holder keeps renewing), only the heartbeat can keep it.
+    writeFileSync(path, JSON.stringify({ ...record, host: 'other-host' }));
+    const firstBeat = statSync(path).mtimeMs;
+    await sleep(1_000); // 2.5 leases
+    expect(statSync(path).mtimeMs).toBeGreaterThan(firstBeat);
+    await expect(acquireLock(path, { command: 'sync' })).rejects.toThrow(/on other-host.*renewed its lease/);
+
+    holder.child.kill('SIGKILL');
+    await holder.exited;
+    await sleep(600);
+    const { logger, lines } = recordingLogger();
+    const lock = await acquireLock(path, { command: 'sync', logger });
+    expect(lines[0]!.message).toContain('its lease was last renewed');
+    await lock.release();
+  });
+
+  it.skipIf(!bwrapWorks())('a holder in another PID namespace (a recreated container, same hostname) is judged by its lease, not by its PID', async () => {
+    const path = lockPath();
+    mkdirSync(dirname(path), { recursive: true });
+    // bwrap --unshare-pid gives the holder its own PID namespace, as a new container gets: the PID it records
+    // (2 or so) names some unrelated process out here, or none.
+    const holder = runChild(path, 'forever', 0, { BACKUP_LOCK_LEASE_MS: '500' }, ['bwrap', '--unshare-pid', '--die-with-parent', '--dev-bind', '/', '/']);
+    await holder.waitFor('acquired');
+    const record = JSON.parse(readFileSync(path, 'utf8')) as LockOwner;
+    expect(record.host).toBe(hostname());
+    expect(record.pidNamespace).not.toBe(readlinkSync('/proc/self/ns/pid'));
+    expect(record.pid).not.toBe(holder.child.pid);
+    await sleep(1_200);
+    await expect(acquireLock(path, { command: 'sync' })).rejects.toThrow(/in another PID namespace on this host/);
+
+    holder.child.kill('SIGKILL'); // bwrap is PID 1's parent: the whole namespace goes with it
+    await holder.exited;
+    await sleep(700);
+    const lock = await acquireLock(path, { command: 'sync' });
+    expect(JSON.parse(readFileSync(path, 'utf8')).pid).toBe(process.pid);
+    await lock.release();
   });
 
   it('refuses an unreadable lock file instead of guessing', async () => {
