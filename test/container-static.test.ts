@@ -199,6 +199,8 @@ describe('docker-compose.github-backup.yml', () => {
   it('defines the github-private-backup service built from the container Dockerfile', () => {
     expect(service).toBeDefined();
     expect(service.container_name).toBe('github-private-backup');
+    // Locks name their holder by host: a recreated container must keep the name (docs/OPERATIONS.md "Locks").
+    expect(service.hostname).toBe('github-private-backup');
     expect(service.build.context).toBe('.');
     expect(existsSync(join(repoRoot, service.build.dockerfile))).toBe(true);
     expect(service.restart).toBe('unless-stopped');
