@@ -57,6 +57,11 @@ export class Layout {
     if (!isValidOwner(owner)) throw new UsageError(`invalid repository owner ${JSON.stringify(owner)}`);
     return join(this.stateDir, 'owners', `${owner}.json`);
   }
+  /** Journal of an in-place restore's swap of the live mirror while it is under way (docs/OPERATIONS.md). */
+  swapJournal(repo: RepoRef): string {
+    assertRepoId(repo.owner, repo.name);
+    return join(this.stateDir, 'swaps', `${repo.owner}__${repo.name}.json`);
+  }
   repoLock(repo: RepoRef): string {
     assertRepoId(repo.owner, repo.name);
     return join(this.stateDir, 'locks', `${repo.owner}__${repo.name}.lock`);

@@ -7,7 +7,6 @@ import { exists, removeTree } from '../fsutil.ts';
 import { headRefOf, isAncestor, lsRemote, readRefs, type RemoteRefs } from '../git/repo.ts';
 import { diffRefs, isBackedUpRef, movedRefs, suspiciousRefLoss, type RefMap } from '../refs.ts';
 import type { RefChanges, RepoTarget } from '../types.ts';
-import { removeTemporaries } from './snapshot.ts';
 import { throwIfAborted, type EngineContext } from './context.ts';
 
 // Transient failures worth another try; anything else (auth, not found) fails at once.
@@ -30,6 +29,7 @@ async function withRetry<T>(ctx: EngineContext, what: string, target: RepoTarget
     try {
       return await fn();
     } catch (error) {
+      throwIfAborted(ctx); // a stop on request is not the network failing
       if (attempt >= MAX_ATTEMPTS || !TRANSIENT.test(errorMessage(error))) {
         throw new BackupError(explainRemoteFailure(target, errorMessage(error)), undefined, { cause: error });
       }
@@ -143,9 +143,8 @@ export async function fetchMirror(ctx: EngineContext, target: RepoTarget, dir: s
 /** Create the mirror under a temporary name and rename it into place: a failed init leaves nothing behind. */
 export async function initMirror(ctx: EngineContext, target: RepoTarget): Promise<{ created: boolean; dir: string; fetch: FetchResult | null }> {
   const dir = ctx.layout.mirror(target);
-  // An init or in-place restore of this repository killed mid-way left its temporary directory beside the mirror.
-  const ours = new RegExp(`^\\.tmp-(init|restore)-${target.name.replace(/[.]/g, '\\.')}-[0-9a-f]{8}$`);
-  await removeTemporaries(ctx, dirname(dir), (name) => ours.test(name));
+  // An init or in-place restore killed mid-way left a temporary directory beside the mirror: the caller's
+  // repoLocked has removed it (recover.ts).
   if (await exists(dir)) return { created: false, dir, fetch: null };
   await mkdir(dirname(dir), { recursive: true });
   const tmp = join(dirname(dir), `.tmp-init-${target.name}-${randomBytes(4).toString('hex')}`);

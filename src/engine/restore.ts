@@ -19,6 +19,7 @@ import type { RestoreOptions } from './api.ts';
 import type { EngineContext } from './context.ts';
 import { materialize } from './materialize.ts';
 import { repoLocked } from './sync.ts';
+import { journaledSwap } from './swap-journal.ts';
 import { whileReading } from './readers.ts';
 import { resolveSnapshotName, verifySnapshotDir } from './verify.ts';
 
@@ -141,7 +142,8 @@ async function restoreFromSource(ctx: EngineContext, target: RepoTarget, source:
     try {
       // Object files never change in place, so the restored mirror may share them with the snapshot.
       await buildRepository(ctx, source.dir, source.metadata, tmp, { checkout: false, linkObjects: true });
-      const kept = await swapIn(ctx, tmp, mirror);
+      // Journaled: a crash between moving the mirror aside and moving this one in is finished by the next run.
+      const kept = await journaledSwap(ctx, target, tmp, `${mirror}.replaced-${stamp(ctx)}-${nonce()}`);
       ctx.logger.log('info', `restored ${target.id} ${source.name} in place`, { kept });
       return { ...base, mode: 'in-place', target: mirror, keptPrevious: kept, refsRestored: refCount };
     } catch (error) {

@@ -105,13 +105,12 @@ async function makeReadOnly(dir: string): Promise<void> {
   await chmod(dir, 0o555);
 }
 
-/** Take a snapshot of the mirror now. Caller holds the repository lock. */
+/** Take a snapshot of the mirror now. Caller holds the repository lock (repoLocked, which removed leftovers). */
 export async function takeSnapshot(ctx: EngineContext, target: RepoTarget): Promise<SnapshotSummary> {
   const mirror = ctx.layout.mirror(target);
   if (!(await exists(mirror))) throw new BackupError(`${target.id} is not initialized: run init (or sync) first`);
   const parent = ctx.layout.snapshotParent(target);
   await mkdir(parent, { recursive: true });
-  await removeTemporaries(ctx, parent);
   const { name, at: createdAt } = await chooseName(ctx, parent);
   const tmp = join(parent, `${TMP_PREFIX}${name}-${randomBytes(4).toString('hex')}`);
   const previous = await newestMetadata(ctx, target);

@@ -7,15 +7,21 @@ import { readMetadata } from '../metadata.ts';
 import { changeCount, sameRefs } from '../refs.ts';
 import type { InitRepoResult, RepoTarget, SnapshotRepoResult, SyncRepoResult } from '../types.ts';
 import type { SyncOptions } from './api.ts';
-import type { EngineContext } from './context.ts';
+import { throwIfAborted, type EngineContext } from './context.ts';
 import { fetchMirror, initMirror } from './mirror.ts';
 import { pruneRepo } from './prune.ts';
+import { recoverRepository } from './recover.ts';
 import { listSnapshotNames, takeSnapshot } from './snapshot.ts';
 import { recordSync } from './state.ts';
 
-export function repoLocked<T>(ctx: EngineContext, target: RepoTarget, command: string, fn: () => Promise<T>): Promise<T> {
+/** Run a writer of the repository holding its lock, after clearing what an interrupted run left (recover.ts). */
+export async function repoLocked<T>(ctx: EngineContext, target: RepoTarget, command: string, fn: () => Promise<T>): Promise<T> {
   const waitMs = Number(process.env.BACKUP_LOCK_WAIT_MS ?? 0);
-  return withLock(ctx.layout.repoLock(target), { command: `${command} ${target.id}`, waitMs, logger: ctx.logger, clock: ctx.clock }, fn);
+  throwIfAborted(ctx);
+  return withLock(ctx.layout.repoLock(target), { command: `${command} ${target.id}`, waitMs, logger: ctx.logger, clock: ctx.clock }, async () => {
+    await recoverRepository(ctx, target);
+    return fn();
+  });
 }
 
 export async function initRepo(ctx: EngineContext, target: RepoTarget): Promise<InitRepoResult> {

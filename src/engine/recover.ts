@@ -1,0 +1,113 @@
+// What a killed or stopped run of a repository leaves behind, cleared by the next writer before it touches anything
+// (docs/OPERATIONS.md "Stopping and crashes"). Every writer (init, sync, snapshot, prune, in-place restore) calls
+// recoverRepository through repoLocked, with the repository lock held.
+import { readdir, unlink } from 'node:fs/promises';
+import { basename, dirname, join, relative, sep } from 'node:path';
+import { BackupError } from '../errors.ts';
+import { exists } from '../fsutil.ts';
+import { descendantsOf, inspectProcess, isGitProcess, listProcesses, runAlive, stopProcesses, waitGone } from '../process-tree.ts';
+import type { RepoTarget } from '../types.ts';
+import type { EngineContext } from './context.ts';
+import { removeFetchLeftovers } from './mirror.ts';
+import { removeTemporaries } from './snapshot.ts';
+import { finishInterruptedSwap } from './swap-journal.ts';
+
+/** How long a previous run's git gets to exit on SIGTERM, and then on SIGKILL. */
+const ORPHAN_GRACE_MS = 5_000;
+
+/** The directories beside the mirror that belong to this repository: the mirror and its init/restore temporaries. */
+function ownsName(target: RepoTarget): (name: string) => boolean {
+  const temporary = new RegExp(`^\\.tmp-(init|restore)-${target.name.replace(/[.]/g, '\\.')}-[0-9a-f]{8}$`);
+  return (name) => name === `${target.name}.git` || temporary.test(name);
+}
+
+export interface GitOnRepo {
+  pid: number;
+  comm: string;
+  dir: string;
+  /** Started by a backup run that has since died (killed with SIGKILL, a container's grace period). */
+  orphaned: boolean;
+}
+
+/** git processes, not ours, whose working directory (or GIT_DIR) is inside this repository's directories. */
+export function gitProcessesOn(ctx: EngineContext, target: RepoTarget): GitOnRepo[] {
+  const parent = dirname(ctx.layout.mirror(target));
+  const owns = ownsName(target);
+  const processes = listProcesses();
+  const ours = new Set([process.pid, ...descendantsOf(process.pid, processes).map((p) => p.pid)]);
+  const found: GitOnRepo[] = [];
+  for (const p of processes) {
+    if (ours.has(p.pid) || p.state === 'Z' || !isGitProcess(p)) continue;
+    const view = inspectProcess(p.pid);
+    const dir = view.dirs.find((d) => {
+      const rel = relative(parent, d);
+      return rel !== '' && !rel.startsWith('..') && owns(rel.split(sep)[0]!);
+    });
+    if (dir) found.push({ pid: p.pid, comm: p.comm, dir, orphaned: view.run !== null && !runAlive(view.run) });
+  }
+  return found;
+}
+
+/**
+ * A previous run killed with SIGKILL leaves its git children running (a fetch still writing its pack). They are
+ * stopped, and gone, before anything of the repository is touched. Any other git on the repository (a reader's,
+ * a person's) is waited for, bounded: git's lock files may be its own.
+ */
+async function settleGit(ctx: EngineContext, target: RepoTarget): Promise<{ othersBusy: boolean }> {
+  const found = gitProcessesOn(ctx, target);
+  const orphans = found.filter((g) => g.orphaned);
+  for (const o of orphans) ctx.logger.log('warn', `stopping ${o.comm} (pid ${o.pid}) left working on ${o.dir} by a previous run`);
+  const survivors = await stopProcesses(orphans.map((o) => o.pid), ORPHAN_GRACE_MS);
+  if (survivors.length) {
+    throw new BackupError(`git process(es) ${survivors.join(', ')} of a previous run are still working on ${target.id} and did not stop; nothing was touched`);
+  }
+  const others = found.filter((g) => !g.orphaned).map((g) => g.pid);
+  return { othersBusy: (await waitGone(others, ORPHAN_GRACE_MS)).length > 0 };
+}
+
+// git's own lock files: a killed git leaves them, and every later command then fails with "cannot lock ref" or
+// "Unable to create '…/packed-refs.lock': File exists".
+const LOCK_DIRS = ['refs', 'logs', 'objects/info', 'objects/pack'];
+
+async function lockFilesIn(dir: string, recursive: boolean): Promise<string[]> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory() && recursive) out.push(...(await lockFilesIn(path, true)));
+    else if (entry.isFile() && entry.name.endsWith('.lock')) out.push(path);
+  }
+  return out;
+}
+
+/** Remove git's *.lock files from the mirror. Only once no git process can still be holding them. */
+export async function removeStaleGitLocks(ctx: EngineContext, mirror: string): Promise<string[]> {
+  const found = [...(await lockFilesIn(mirror, false))];
+  for (const sub of LOCK_DIRS) found.push(...(await lockFilesIn(join(mirror, sub), true)));
+  for (const path of found) {
+    await unlink(path).catch(() => undefined);
+    ctx.logger.log('warn', `removed stale git lock ${relative(dirname(mirror), path)} left by an interrupted run`);
+  }
+  return found;
+}
+
+/** Make the repository whole again after a crash or stop. Call with the repository lock held. */
+export async function recoverRepository(ctx: EngineContext, target: RepoTarget): Promise<void> {
+  const mirror = ctx.layout.mirror(target);
+  const { othersBusy } = await settleGit(ctx, target);
+  await finishInterruptedSwap(ctx, target);
+  const owns = ownsName(target);
+  await removeTemporaries(ctx, dirname(mirror), (name) => name !== basename(mirror) && owns(name));
+  if (othersBusy) ctx.logger.log('warn', `another git process is working on ${mirror}: its lock and temporary files are left alone`);
+  else if (await exists(mirror)) {
+    await removeStaleGitLocks(ctx, mirror);
+    await removeFetchLeftovers(ctx, mirror);
+  }
+  // Snapshots being built (.tmp-<name>-…) and being deleted by prune (.tmp-deleting-…).
+  await removeTemporaries(ctx, ctx.layout.snapshotParent(target));
+}
