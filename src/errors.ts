@@ -19,7 +19,8 @@ export const EXIT_CODE_HELP = `EXIT STATUS
   1  the operation failed (fetch, snapshot, restore, verify or health found a problem)
   2  usage error: bad arguments, bad configuration, an invalid name
   3  partial failure: some repositories failed, the others succeeded
-  4  another run holds the lock for a repository or the backup root`;
+  4  another run holds the lock for a repository or the backup root
+  130  stopped on request (SIGINT, SIGTERM) before finishing; the next run cleans up`;
 
 export class BackupError extends Error {
   readonly exitCode: ExitCodeValue;
@@ -50,7 +51,7 @@ export class LockHeldError extends BackupError {
 /** The run was asked to stop (SIGTERM, SIGINT) and stopped between phases, leaving nothing half-made. */
 export class AbortedError extends BackupError {
   constructor(message = 'stopped on request before finishing; nothing half-made was left visible') {
-    super(message, ExitCode.FAILURE);
+    super(message, ExitCode.INTERRUPTED);
   }
 }
 

@@ -193,7 +193,7 @@ describe('runDaemon', () => {
       log: (line) => lines.push(line),
     });
     setTimeout(() => controller.abort(), 100);
-    await done;
+    expect(await done).toEqual({ runs: 0, stoppedMidRun: false });
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(syncs).toBe(0);
     expect(lines.at(-1)).toBe('daemon: stopped after 0 run(s)');
@@ -204,7 +204,7 @@ describe('runDaemon', () => {
     const lines: string[] = [];
     const events: string[] = [];
     let engineSignal: AbortSignal | undefined;
-    await runDaemon({
+    const outcome = await runDaemon({
       // Six-field form: every second, so the real sleep fires within a second.
       settings: settings('* * * * * *'),
       engineFactory: (signal) => {
@@ -232,7 +232,9 @@ describe('runDaemon', () => {
     });
     expect(engineSignal).toBe(controller.signal);
     expect(events.indexOf('sync cleaned up')).toBeGreaterThan(events.indexOf('sync started'));
-    expect(events.indexOf('sync cleaned up')).toBeLessThan(events.indexOf('daemon: stopped after 1 run(s)'));
+    expect(events.indexOf('sync cleaned up')).toBeLessThan(events.indexOf('daemon: stopped after 1 run(s), the last one before it finished'));
+    // Stopped mid-run: the daemon command exits 130 for it.
+    expect(outcome).toEqual({ runs: 1, stoppedMidRun: true });
     expect(lines).toContain('daemon: shutdown requested during run 1; anything it left unfinished is cleaned up by the next run');
     expect(lines.filter((line) => line.startsWith('daemon: run ') && line.includes('starting'))).toHaveLength(1);
   });

@@ -5,6 +5,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEngine } from '../src/engine/index.ts';
+import { ExitCode } from '../src/errors.ts';
 import { MAX_PACKS } from '../src/engine/mirror.ts';
 import { walkFiles } from '../src/fsutil.ts';
 import { readMetadata } from '../src/metadata.ts';
@@ -249,7 +250,7 @@ describe('sync', () => {
     const controller = new AbortController();
     controller.abort();
     const stopped = await createEngine({ settings: b.settings, signal: controller.signal }).sync();
-    expect(stopped.exitCode).toBe(1);
+    expect(stopped.exitCode).toBe(ExitCode.INTERRUPTED);
     expect(stopped.outcomes[0]!.ok ? '' : stopped.outcomes[0]!.error).toMatch(/stopped on request/);
     const status = okValue(await b.engine.status());
     expect(status.health).toBe('healthy');

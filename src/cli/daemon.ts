@@ -1,6 +1,6 @@
 // `backup-manager daemon`: the container's entry point. Syncs on the cron schedule ($BACKUP_SCHEDULE or the config's
-// `schedule`, UTC) until SIGTERM/SIGINT, which main.ts turns into an abort: the current run stops between phases,
-// leaving nothing half-made, and the process exits 0.
+// `schedule`, UTC) until SIGTERM/SIGINT, which main.ts turns into an abort: the current run stops its git and
+// unwinds, leaving nothing half-made. Exit 0 when stopped while idle, 130 when stopped mid-run.
 import { resolveSettings } from '../config.ts';
 import { runDaemon } from '../daemon/daemon.ts';
 import { createEngine } from '../engine/index.ts';
@@ -23,7 +23,7 @@ export const daemonCommand: Command<never> = {
   async execute({ settings, env, signal, progress, values }) {
     const startedAt = new Date().toISOString();
     const log = (line: string) => progress(`${new Date().toISOString()} ${line}`);
-    await runDaemon({
+    const { stoppedMidRun } = await runDaemon({
       settings,
       // A fresh engine per run from freshly resolved settings: a config edit takes effect at the next run, and a
       // broken config fails that run (logged) instead of the daemon.
@@ -37,7 +37,8 @@ export const daemonCommand: Command<never> = {
       runOnStart: Boolean(values['run-now']),
       log,
     });
-    return { command: 'daemon', startedAt, finishedAt: new Date().toISOString(), outcomes: [], failed: [], exitCode: ExitCode.OK };
+    const exitCode = stoppedMidRun ? ExitCode.INTERRUPTED : ExitCode.OK;
+    return { command: 'daemon', startedAt, finishedAt: new Date().toISOString(), outcomes: [], failed: [], exitCode };
   },
   render: (result) => `daemon: stopped (ran from ${result.startedAt} to ${result.finishedAt})`,
 };

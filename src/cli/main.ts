@@ -5,6 +5,8 @@ import { createEngine } from '../engine/index.ts';
 import { ExitCode, EXIT_CODE_HELP, errorMessage, exitCodeOf, UsageError } from '../errors.ts';
 import { redactDebugOutput } from '../debug-redact.ts';
 import { Redactor, redactEverySecret } from '../redact.ts';
+import { describeCurrentSteps } from '../activity.ts';
+import { descendantsOf, signalAll } from '../process-tree.ts';
 import { TOOL_VERSION } from '../version.ts';
 import type { Command, OptionSpec } from './command.ts';
 import { daemonCommand } from './daemon.ts';
@@ -124,18 +126,26 @@ if (isEntryPoint) {
   let signals = 0;
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.on(sig, () => {
-      // First signal: stop between steps, leaving nothing half-made. Second: leave now.
-      if (++signals > 1) process.exit(ExitCode.FAILURE);
+      // Second signal: kill our git children and leave now; the next run cleans up (docs/OPERATIONS.md).
+      if (++signals > 1) {
+        signalAll(descendantsOf(process.pid).map((p) => p.pid), 'SIGKILL');
+        process.stderr.write(`backup-manager: stopped at once on a second ${sig}; the next run finishes the cleanup\n`);
+        process.exit(ExitCode.INTERRUPTED);
+      }
+      // First: say so at once, stop git (simple-git interrupts each git it started; their helpers get SIGTERM
+      // here), let the engine unwind between steps, leaving nothing half-made, and exit 130.
+      process.stderr.write(`backup-manager: ${sig}: stopping after ${redactEverySecret(describeCurrentSteps())}… (again to stop at once)\n`);
       controller.abort();
+      signalAll(descendantsOf(process.pid).map((p) => p.pid), 'SIGTERM');
     });
   }
   main(process.argv.slice(2), { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) }, process.env, controller.signal).then(
     (code) => {
-      process.exitCode = code;
+      process.exitCode = controller.signal.aborted && code !== ExitCode.OK ? ExitCode.INTERRUPTED : code;
     },
     (error: unknown) => {
       process.stderr.write(`backup-manager: ${redactEverySecret(errorMessage(error))}\n`);
-      process.exitCode = ExitCode.FAILURE;
+      process.exitCode = controller.signal.aborted ? ExitCode.INTERRUPTED : ExitCode.FAILURE;
     },
   );
 }

@@ -3,8 +3,8 @@
 // Phases of one turn: compute the next fire time -> sleep (abortable) -> build a fresh engine -> sync (which also
 // applies retention) -> log the outcome. A run that throws or reports failed repositories is logged and the loop
 // goes on; only an abort (SIGTERM/SIGINT in the CLI) ends it. On abort during a run, the same signal reaches the
-// engine, which stops between phases and leaves at most a temporary snapshot directory (removed by the next run);
-// the daemon waits for it to return and then returns itself, so the process exits cleanly.
+// engine, which stops its git at once and unwinds between phases, leaving only leftovers the next run removes;
+// the daemon waits for it to return and then returns itself: exit 130 when stopped mid-run, 0 when idle.
 import type { BackupSettings } from '../config.ts';
 import type { Engine } from '../engine/api.ts';
 import { errorMessage } from '../errors.ts';
@@ -86,7 +86,13 @@ export function describeRun(run: number, result: RunResult<SyncRepoResult>): str
   return lines;
 }
 
-export async function runDaemon(options: DaemonOptions): Promise<void> {
+export interface DaemonOutcome {
+  runs: number;
+  /** Stopped during a run (exit 130) rather than while waiting for the next one (exit 0). */
+  stoppedMidRun: boolean;
+}
+
+export async function runDaemon(options: DaemonOptions): Promise<DaemonOutcome> {
   const { settings, engineFactory, signal, log } = options;
   const clock = options.clock ?? (() => new Date());
   const sleep = options.sleep ?? abortableSleep;
@@ -96,6 +102,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   log(`daemon: started; schedule ${JSON.stringify(schedule.expression)} (UTC), root ${settings.root}`);
   let run = 0;
   let first = true;
+  let stoppedMidRun = false;
   while (!signal.aborted) {
     if (!(first && options.runOnStart)) {
       const next = nextFireTime(schedule, clock());
@@ -115,9 +122,11 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       log(`daemon: run ${run} FAILED: ${errorMessage(error)}`);
     }
     if (signal.aborted) {
+      stoppedMidRun = true;
       log(`daemon: shutdown requested during run ${run}; anything it left unfinished is cleaned up by the next run`);
     }
     if (options.maxRuns !== undefined && run >= options.maxRuns) break;
   }
-  log(`daemon: stopped after ${run} run(s)`);
+  log(`daemon: stopped after ${run} run(s)${stoppedMidRun ? ', the last one before it finished' : ''}`);
+  return { runs: run, stoppedMidRun };
 }

@@ -41,7 +41,7 @@ export function createContext(options: EngineOptions): EngineContext {
   return {
     settings,
     layout,
-    git: createGitCommandManager({ token: settings.token, redactor, authScope: `${serverUrl}/` }),
+    git: createGitCommandManager({ token: settings.token, redactor, authScope: `${serverUrl}/`, signal: options.signal }),
     logger,
     redactor,
     clock,

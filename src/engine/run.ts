@@ -2,6 +2,7 @@
 import { BackupError, ExitCode, errorMessage, exitCodeOf, type ExitCodeValue } from '../errors.ts';
 import type { RepoOutcome, RepoTarget, RunResult } from '../types.ts';
 import type { Redactor } from '../redact.ts';
+import { beginStep } from '../activity.ts';
 
 export async function runPerRepo<T>(
   command: string,
@@ -18,6 +19,7 @@ export async function runPerRepo<T>(
     while (next < targets.length) {
       const index = next++;
       const target = targets[index]!;
+      const endStep = beginStep(`${command} ${target.id}`);
       try {
         outcomes[index] = { repo: target.id, ok: true, value: await task(target) };
       } catch (error) {
@@ -29,6 +31,8 @@ export async function runPerRepo<T>(
           exitCode: exitCodeOf(error),
           ...(details === undefined ? {} : { details: redactor.redactDeep(details) }),
         };
+      } finally {
+        endStep();
       }
     }
   }
@@ -41,9 +45,10 @@ function finishRun<T>(command: string, startedAt: string, finishedAt: string, ou
   return { command, startedAt, finishedAt, outcomes, failed: failures.map((f) => f.repo), exitCode: combinedExitCode(outcomes.length, failures.map((f) => f.exitCode)) };
 }
 
-/** All failed alike -> that code; some failed -> partial (3); none -> 0. */
+/** Stopped on request -> 130 (the run did not finish); all failed alike -> that code; some failed -> partial (3). */
 export function combinedExitCode(total: number, failureCodes: ExitCodeValue[]): ExitCodeValue {
   if (failureCodes.length === 0) return ExitCode.OK;
+  if (failureCodes.includes(ExitCode.INTERRUPTED)) return ExitCode.INTERRUPTED;
   if (failureCodes.length < total) return ExitCode.PARTIAL;
   const first = failureCodes[0]!;
   return failureCodes.every((c) => c === first) ? first : ExitCode.FAILURE;

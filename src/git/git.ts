@@ -2,7 +2,9 @@
 // token per invocation: through an environment variable named by --config-env, so it is never on a command line,
 // never in .git/config and never in a log.
 import { simpleGit } from 'simple-git';
-import { BackupError } from '../errors.ts';
+import { AbortedError, BackupError } from '../errors.ts';
+import { beginStep } from '../activity.ts';
+import { RUN_MARKER_ENV, runMarker } from '../process-tree.ts';
 import type { Redactor } from '../redact.ts';
 
 const AUTH_ENV = 'GPB_GIT_AUTH_HEADER';
@@ -25,6 +27,8 @@ export interface GitFactoryOptions {
   redactor: Redactor;
   /** Host whose https URLs get the token, e.g. https://github.com/ (the header is scoped to it). */
   authScope?: string;
+  /** Stops every running git at once (simple-git sends it SIGINT) and fails later calls: the run was stopped. */
+  signal?: AbortSignal;
 }
 
 // Settings that keep git from rewriting anything behind a snapshot's back and from running anything it finds.
@@ -54,6 +58,8 @@ export function createGitCommandManager(options: GitFactoryOptions): GitCommandM
     GIT_TERMINAL_PROMPT: '0',
     GIT_CONFIG_NOSYSTEM: '1',
     LC_ALL: 'C',
+    // Names this run in every git it starts and their helpers: the next run can tell a dead run's git (recover.ts).
+    [RUN_MARKER_ENV]: runMarker(),
   });
   const authEnv = token
     ? { ...baseEnv, [AUTH_ENV]: `AUTHORIZATION: basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}` }
@@ -67,6 +73,7 @@ export function createGitCommandManager(options: GitFactoryOptions): GitCommandM
     const git = simpleGit({
       baseDir: cwd,
       trimmed: false,
+      abort: options.signal,
       // simple-git 4 strips or refuses GIT_* variables it was not told about: these are the ones we set ourselves.
       allowEnvironment: ['GIT_TERMINAL_PROMPT', 'GIT_CONFIG_NOSYSTEM', AUTH_ENV],
       // The base config sets these to their safe values (and init uses an empty --template=); no user input ever
@@ -79,12 +86,16 @@ export function createGitCommandManager(options: GitFactoryOptions): GitCommandM
         return Buffer.from(stderr || (error ? String(error) : `exit code ${result.exitCode}`));
       },
     }).env(useAuth ? authEnv : baseEnv);
+    const endStep = beginStep(`git ${args[0]}`);
     try {
       return { code: 0, out: await git.raw(full) };
     } catch (error) {
+      if (options.signal?.aborted) throw new AbortedError(`stopped on request during git ${args[0]}`);
       if (exitCode !== 0 && runOptions.okExitCodes?.includes(exitCode)) return { code: exitCode, out: '' };
       const message = error instanceof Error ? error.message : String(error);
       throw new BackupError(redactor.redact(`git ${args[0]} failed in ${cwd}: ${message.trim()}`));
+    } finally {
+      endStep();
     }
   }
 
