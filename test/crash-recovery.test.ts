@@ -1,6 +1,6 @@
 // What a killed run leaves behind is finished or removed by the next writer of the repository (docs/OPERATIONS.md
 // "Stopping and crashes"): git's stale lock files, a half-done prune, an in-place restore killed mid-swap.
-import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createBackup, createUpstream, okValue, refsOf, type Upstream } from './helpers/git-fixtures.ts';
@@ -133,5 +133,25 @@ describe('an in-place restore killed mid-swap', () => {
     expect(existsSync(s.built)).toBe(true);
     expect(existsSync(s.mirror)).toBe(false);
     expect(existsSync(s.journal)).toBe(true);
+  });
+});
+
+describe('a repository lock left by a container that was recreated (another host)', () => {
+  it('blocks a sync while its lease is fresh (exit 4), and is taken over once it ran out', async () => {
+    const u = upstream();
+    const b = createBackup([u]);
+    okValue(await b.engine.sync());
+    const lock = join(b.root, 'state/locks/acme__widgets.lock');
+    writeFileSync(lock, JSON.stringify({ host: 'old-container', pid: 7, startTime: '1', command: 'sync acme/widgets', acquiredAt: new Date().toISOString(), pidNamespace: 'pid:[1]', leaseMs: 30_000 }));
+    const blocked = await runCli(['sync', '--root', b.root, '--repo', u.bare]);
+    expect(blocked.code).toBe(4);
+    expect(blocked.stdout + blocked.stderr).toMatch(/held by sync acme\/widgets \(pid 7 on old-container.*taken over once not renewed for 30 s/);
+
+    const lastRenewed = new Date(Date.now() - 31_000);
+    utimesSync(lock, lastRenewed, lastRenewed);
+    const next = await runCli(['sync', '--root', b.root, '--repo', u.bare]);
+    expect(next.code).toBe(0);
+    expect(next.stderr).toMatch(/took over stale lock from old-container\/7: its lease was last renewed 31(\.\d)? s ago/);
+    expect(existsSync(lock)).toBe(false);
   });
 });

@@ -13,14 +13,23 @@ export interface SlowGitServer {
   requests: string[];
   /** Bytes of response body sent so far. */
   bytesSent(): number;
+  /** The pace of requests that start from now on (those under way keep theirs). */
+  setTrickle(trickle: Trickle): void;
   close(): Promise<void>;
 }
 
-export async function startSlowGitServer(projectRoot: string, trickle: { chunkBytes: number; intervalMs: number }): Promise<SlowGitServer> {
+export interface Trickle {
+  chunkBytes: number;
+  intervalMs: number;
+}
+
+export async function startSlowGitServer(projectRoot: string, initial: Trickle): Promise<SlowGitServer> {
+  let pace = initial;
   const requests: string[] = [];
   let sent = 0;
   const timers = new Set<NodeJS.Timeout>();
   const server: Server = createServer((req, res) => {
+    const trickle = pace;
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     requests.push(`${req.method} ${url.pathname}`);
     const cgi = spawn(BACKEND, [], {
@@ -77,6 +86,9 @@ export async function startSlowGitServer(projectRoot: string, trickle: { chunkBy
     url,
     requests,
     bytesSent: () => sent,
+    setTrickle(next) {
+      pace = next;
+    },
     async close() {
       for (const timer of timers) clearTimeout(timer);
       await closeServer(server);
