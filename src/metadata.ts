@@ -3,15 +3,45 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { BackupError } from './errors.ts';
+import { refMapSchema } from './refs.ts';
 import { METADATA_FILE } from './snapshot-files.ts';
 
-export const METADATA_FORMAT = 1;
+/**
+ * Format 2 keeps ref names losslessly (src/refs.ts `RefKey`) and records where the snapshot came from
+ * (`upstream`). Format 1 files are still read: their ref names were decoded lossily, and they have no `upstream`.
+ */
+export const METADATA_FORMAT = 2;
+
+/** Most repositories have one root commit; a hostile one may have thousands. The identity check needs a few. */
+export const MAX_RECORDED_ROOTS = 100;
 
 const headSchema = z.object({ hash: z.string(), date: z.string(), subject: z.string() });
 
+/** Who the upstream was when the snapshot was taken (docs/OPERATIONS.md "Upstream identity"). */
+export const upstreamIdentitySchema = z
+  .object({
+    /** The URL actually fetched, without credentials. */
+    url: z.string(),
+    /** GitHub's own id and current name for the repository, when its API answered. */
+    github: z
+      .object({
+        id: z.number().int().positive(),
+        fullName: z.string(),
+        /** The owner/name fetched, when GitHub answered it under another name (the repository was renamed). */
+        renamedFrom: z.string().optional(),
+      })
+      .strict()
+      .optional(),
+    /** Root commits of the history (sorted, at most MAX_RECORDED_ROOTS): an unrelated history shares none. */
+    rootCommits: z.array(z.string().regex(/^[0-9a-f]{40,64}$/)).max(MAX_RECORDED_ROOTS),
+  })
+  .strict();
+
+export type UpstreamIdentity = z.infer<typeof upstreamIdentitySchema>;
+
 export const snapshotMetadataSchema = z
   .object({
-    format: z.literal(METADATA_FORMAT),
+    format: z.union([z.literal(1), z.literal(METADATA_FORMAT)]),
     tool: z.object({ name: z.literal('github-private-backup'), version: z.string() }),
     repository: z.string(),
     sourceUrl: z.string(),
@@ -19,7 +49,8 @@ export const snapshotMetadataSchema = z
     createdAt: z.iso.datetime(),
     head: headSchema.nullable(),
     headRef: z.string().nullable(),
-    refs: z.record(z.string(), z.string()),
+    refs: refMapSchema,
+    upstream: upstreamIdentitySchema.optional(),
     counts: z.object({
       refs: z.number().int(),
       branches: z.number().int(),

@@ -1,7 +1,7 @@
 // What sync reports (added / updated / force-updated / deleted) and when it refuses (a wiped upstream) are decided
 // by these pure functions over ref maps.
 import { describe, expect, it } from 'vitest';
-import { changeCount, diffRefs, isBackedUpRef, movedRefs, sameRefs, suspiciousRefLoss, type RefMap } from '../src/refs.ts';
+import { changeCount, diffRefs, isBackedUpRef, movedRefs, refKeyFromBytes, refKeyToBytes, sameRefs, STAGING_PREFIX, suspiciousRefLoss, type RefMap } from '../src/refs.ts';
 
 const A = 'a'.repeat(40);
 const B = 'b'.repeat(40);
@@ -118,5 +118,40 @@ describe('suspiciousRefLoss', () => {
     const mirror = refs(20);
     const moved = Object.fromEntries(Object.keys(mirror).map((k) => [k, B]));
     expect(suspiciousRefLoss(mirror, moved)).toBeNull();
+  });
+});
+
+describe('ref keys: ref names kept losslessly', () => {
+  const bytes = (...parts: Array<string | number[]>) => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : Buffer.from(p))));
+
+  it.each([
+    ['plain ASCII', bytes('refs/heads/main'), 'refs/heads/main'],
+    ['valid UTF-8 stays text', bytes('refs/heads/café-☕-😀'), 'refs/heads/café-☕-😀'],
+    ['invalid bytes are escaped one by one', bytes('refs/heads/bad-', [0xff, 0xfe]), 'refs/heads/bad-\\xff\\xfe'],
+    ['a truncated sequence before valid text', bytes('refs/heads/x', [0xe2, 0x82], 'A'), 'refs/heads/x\\xe2\\x82A'],
+    ['an overlong encoding is not UTF-8', bytes('refs/heads/', [0xc0, 0xaf]), 'refs/heads/\\xc0\\xaf'],
+    ['an encoded surrogate is not UTF-8', bytes('refs/heads/', [0xed, 0xa0, 0x80]), 'refs/heads/\\xed\\xa0\\x80'],
+    ['a backslash (never in a git ref) is escaped too', bytes('refs/heads/a\\b', [0xff]), 'refs/heads/a\\x5cb\\xff'],
+  ])('%s', (_what, raw, key) => {
+    expect(refKeyFromBytes(raw)).toBe(key);
+    expect(refKeyToBytes(key).equals(raw)).toBe(true);
+  });
+
+  it('round-trips any bytes, and different names never share a key', () => {
+    const seen = new Map<string, string>();
+    for (let i = 0; i < 2000; i++) {
+      const raw = Buffer.from(Array.from({ length: 1 + (i % 9) }, (_, j) => (i * 131 + j * 977) % 256));
+      const key = refKeyFromBytes(raw);
+      expect(refKeyToBytes(key).equals(raw)).toBe(true);
+      const hex = raw.toString('hex');
+      expect(seen.get(key) ?? hex).toBe(hex);
+      seen.set(key, hex);
+    }
+    expect(refKeyFromBytes(bytes('refs/heads/bad-', [0xff, 0xfe]))).not.toBe(refKeyFromBytes(bytes('refs/heads/bad-', [0xff, 0xfd])));
+  });
+
+  it('the staging namespace is never a backed-up ref', () => {
+    expect(isBackedUpRef(`${STAGING_PREFIX}0123abcd/refs/heads/main`, true)).toBe(false);
+    expect(suspiciousRefLoss(refs(12), {}, 'snapshot snapshot-20260101-000000')).toBe('upstream has no refs at all (snapshot snapshot-20260101-000000 has 12)');
   });
 });

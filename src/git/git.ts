@@ -14,10 +14,14 @@ export interface GitRunOptions {
   auth?: boolean;
   /** Accept these exit codes as answers rather than errors (e.g. merge-base --is-ancestor answers 1). */
   okExitCodes?: number[];
+  /** Bytes for git's stdin (update-ref --stdin -z: ref names that are not UTF-8 cannot go through argv). */
+  input?: Buffer;
 }
 
 export interface GitCommandManager {
   run(cwd: string, args: string[], options?: GitRunOptions): Promise<string>;
+  /** Like run, with stdout as raw bytes: ref names are bytes, not necessarily UTF-8 (docs/OPERATIONS.md). */
+  runBytes(cwd: string, args: string[], options?: GitRunOptions): Promise<Buffer>;
   /** Exit code of a question-style command (0/1), other failures throw. */
   test(cwd: string, args: string[]): Promise<boolean>;
 }
@@ -66,10 +70,12 @@ export function createGitCommandManager(options: GitFactoryOptions): GitCommandM
     : baseEnv;
   const scope = options.authScope ? `http.${options.authScope}.extraheader` : 'http.extraheader';
 
-  async function exec(cwd: string, args: string[], runOptions: GitRunOptions = {}): Promise<{ code: number; out: string }> {
+  async function exec(cwd: string, args: string[], runOptions: GitRunOptions = {}): Promise<{ code: number; out: string; bytes: Buffer }> {
     const useAuth = Boolean(runOptions.auth && token);
     const full = [...BASE_CONFIG, ...(useAuth ? [`--config-env=${scope}=${AUTH_ENV}`] : []), ...args];
     let exitCode = 0;
+    // simple-git decodes stdout as UTF-8, replacing invalid bytes; its errors hook sees the bytes themselves.
+    let bytes = Buffer.alloc(0);
     const git = simpleGit({
       baseDir: cwd,
       trimmed: false,
@@ -79,8 +85,10 @@ export function createGitCommandManager(options: GitFactoryOptions): GitCommandM
       // The base config sets these to their safe values (and init uses an empty --template=); no user input ever
       // becomes a git option.
       unsafe: { allowUnsafeHooksPath: true, allowUnsafeFsMonitor: true, allowUnsafeCredentialHelper: true, allowUnsafeTemplateDir: true },
+      ...(runOptions.input ? { input: () => runOptions.input } : {}),
       errors: (error, result) => {
         exitCode = result.exitCode;
+        bytes = Buffer.concat(result.stdOut);
         if (!error && result.exitCode === 0) return undefined;
         const stderr = Buffer.concat(result.stdErr).toString('utf8').trim();
         return Buffer.from(stderr || (error ? String(error) : `exit code ${result.exitCode}`));
@@ -88,10 +96,11 @@ export function createGitCommandManager(options: GitFactoryOptions): GitCommandM
     }).env(useAuth ? authEnv : baseEnv);
     const endStep = beginStep(`git ${args[0]}`);
     try {
-      return { code: 0, out: await git.raw(full) };
+      const out = await git.raw(full);
+      return { code: 0, out, bytes };
     } catch (error) {
       if (options.signal?.aborted) throw new AbortedError(`stopped on request during git ${args[0]}`);
-      if (exitCode !== 0 && runOptions.okExitCodes?.includes(exitCode)) return { code: exitCode, out: '' };
+      if (exitCode !== 0 && runOptions.okExitCodes?.includes(exitCode)) return { code: exitCode, out: '', bytes: Buffer.alloc(0) };
       const message = error instanceof Error ? error.message : String(error);
       throw new BackupError(redactor.redact(`git ${args[0]} failed in ${cwd}: ${message.trim()}`));
     } finally {
@@ -102,6 +111,9 @@ export function createGitCommandManager(options: GitFactoryOptions): GitCommandM
   return {
     async run(cwd, args, runOptions) {
       return (await exec(cwd, args, runOptions)).out;
+    },
+    async runBytes(cwd, args, runOptions) {
+      return (await exec(cwd, args, runOptions)).bytes;
     },
     async test(cwd, args) {
       return (await exec(cwd, args, { okExitCodes: [1] })).code === 0;

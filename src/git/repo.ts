@@ -1,19 +1,23 @@
 // Repository-level git operations used by the engine. Ref names are always read through git, never the filesystem.
 import type { GitCommandManager } from './git.ts';
 import type { HeadCommit } from '../types.ts';
-import type { RefMap } from '../refs.ts';
+import { refKeyFromBytes, refKeyToBytes, type RefKey, type RefMap } from '../refs.ts';
 
-export async function readRefs(git: GitCommandManager, dir: string): Promise<RefMap> {
-  const out = await git.run(dir, ['for-each-ref', '--format=%(objectname) %(refname)']);
+/** Refs under `dir` (all of them, or those under the given prefixes), keyed losslessly by their bytes. */
+export async function readRefs(git: GitCommandManager, dir: string, prefixes: string[] = []): Promise<RefMap> {
+  const out = await git.runBytes(dir, ['for-each-ref', '--format=%(objectname) %(refname)', ...prefixes]);
   return parseRefLines(out);
 }
 
-function parseRefLines(out: string): RefMap {
+/** "<oid> <name>" lines; a name is any bytes up to the newline git never allows in one. */
+function parseRefLines(out: Buffer): RefMap {
   const refs: RefMap = {};
-  for (const line of out.split('\n')) {
-    if (!line) continue;
-    const space = line.indexOf(' ');
-    refs[line.slice(space + 1)] = line.slice(0, space);
+  for (let start = 0; start < out.length; ) {
+    let end = out.indexOf(0x0a, start);
+    if (end < 0) end = out.length;
+    const space = out.indexOf(0x20, start);
+    if (space > start && space < end) refs[refKeyFromBytes(out.subarray(space + 1, end))] = out.toString('latin1', start, space);
+    start = end + 1;
   }
   return refs;
 }
@@ -21,30 +25,77 @@ function parseRefLines(out: string): RefMap {
 export interface RemoteRefs {
   refs: RefMap;
   /** The branch the remote's HEAD points to, when it says. */
-  headRef: string | null;
+  headRef: RefKey | null;
 }
 
-export async function lsRemote(git: GitCommandManager, cwd: string, url: string): Promise<RemoteRefs> {
-  const out = await git.run(cwd, ['ls-remote', '--symref', '--', url], { auth: true });
+/** `git ls-remote --symref`, optionally limited to some patterns (e.g. HEAD). */
+export async function lsRemote(git: GitCommandManager, cwd: string, url: string, patterns: string[] = []): Promise<RemoteRefs> {
+  const out = await git.runBytes(cwd, ['ls-remote', '--symref', '--', url, ...patterns], { auth: true });
   const refs: RefMap = {};
-  let headRef: string | null = null;
-  for (const line of out.split('\n')) {
-    if (!line) continue;
-    const symref = /^ref: (\S+)\tHEAD$/.exec(line);
-    if (symref) {
-      headRef = symref[1]!;
+  let headRef: RefKey | null = null;
+  for (let start = 0; start < out.length; ) {
+    let end = out.indexOf(0x0a, start);
+    if (end < 0) end = out.length;
+    const line = out.subarray(start, end);
+    start = end + 1;
+    const tab = line.indexOf(0x09);
+    if (tab < 0) continue;
+    const left = line.toString('latin1', 0, tab);
+    const name = line.subarray(tab + 1);
+    if (left.startsWith('ref: ')) {
+      if (name.toString('latin1') === 'HEAD') headRef = refKeyFromBytes(Buffer.from(left.slice(5), 'latin1'));
       continue;
     }
-    const [oid, name] = line.split('\t') as [string, string];
+    const key = refKeyFromBytes(name);
     // Peeled tag lines (^{}) and HEAD are not refs we store.
-    if (name && name.startsWith('refs/') && !name.endsWith('^{}')) refs[name] = oid;
+    if (key.startsWith('refs/') && !key.endsWith('^{}')) refs[key] = left;
   }
   return { refs, headRef };
 }
 
-export async function headRefOf(git: GitCommandManager, dir: string): Promise<string | null> {
-  const out = await git.run(dir, ['symbolic-ref', '-q', 'HEAD'], { okExitCodes: [1] });
-  return out.trim() || null;
+export async function headRefOf(git: GitCommandManager, dir: string): Promise<RefKey | null> {
+  const out = await git.runBytes(dir, ['symbolic-ref', '-q', 'HEAD'], { okExitCodes: [1] });
+  const name = out.subarray(0, out.at(-1) === 0x0a ? -1 : undefined);
+  return name.length ? refKeyFromBytes(name) : null;
+}
+
+export type RefUpdate =
+  | { op: 'create'; ref: RefKey; to: string }
+  | { op: 'update'; ref: RefKey; from: string; to: string }
+  | { op: 'delete'; ref: RefKey; from: string };
+
+/**
+ * Apply every update as ONE transaction (`update-ref --stdin -z`): all of them or none. Each carries the value it
+ * expects to replace, so a ref that changed meanwhile fails the whole transaction instead of being overwritten.
+ */
+export async function updateRefs(git: GitCommandManager, dir: string, updates: readonly RefUpdate[]): Promise<void> {
+  if (!updates.length) return;
+  const parts: Buffer[] = [];
+  const field = (text: string) => parts.push(Buffer.from(`${text}\0`, 'latin1'));
+  for (const u of updates) {
+    parts.push(Buffer.from(`${u.op} `), refKeyToBytes(u.ref), Buffer.from([0]));
+    if (u.op !== 'delete') field(u.to);
+    if (u.op !== 'create') field(u.from);
+  }
+  await git.run(dir, ['update-ref', '--stdin', '-z'], { input: Buffer.concat(parts) });
+}
+
+/**
+ * What the refs under `staged` (a glob) bring that the other refs do not have: their root commits, and whether
+ * any of it descends from a commit already here. One walk over the new commits only.
+ */
+export async function newHistory(git: GitCommandManager, dir: string, staged: string, stagingGlob: string): Promise<{ commits: number; roots: string[]; connected: boolean }> {
+  const range = [`--glob=${staged}`, '--not', `--exclude=${stagingGlob}`, '--all'];
+  const walked = (await git.run(dir, ['rev-list', '--boundary', ...range])).split('\n').filter(Boolean);
+  const boundary = walked.filter((line) => line.startsWith('-')).length;
+  const commits = walked.length - boundary;
+  const roots = commits ? (await git.run(dir, ['rev-list', '--max-parents=0', ...range])).split('\n').filter(Boolean) : [];
+  return { commits, roots, connected: boundary > 0 };
+}
+
+/** Root commits of everything in the repository (a full walk: for a mirror with no recorded roots). */
+export async function rootCommits(git: GitCommandManager, dir: string, exclude: string): Promise<string[]> {
+  return (await git.run(dir, ['rev-list', '--max-parents=0', `--exclude=${exclude}`, '--all'])).split('\n').filter(Boolean);
 }
 
 export async function headCommit(git: GitCommandManager, dir: string): Promise<HeadCommit | null> {
