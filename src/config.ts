@@ -6,6 +6,7 @@ import { parseDocument, LineCounter, isMap, isSeq, type Node as YamlNode } from 
 import { z } from 'zod';
 import { UsageError } from './errors.ts';
 import { isValidOwner, isValidRepoName } from './naming.ts';
+import { pickConfigured } from './targets.ts';
 
 const positiveInt = z.number().int().positive();
 
@@ -237,12 +238,13 @@ function envToken(env: NodeJS.ProcessEnv): string | undefined {
 
 /**
  * Precedence, highest first: explicit overrides (flags, action inputs), environment, config file, defaults.
- * `--repo` picks replace the configured list: they say which repositories this run works on.
+ * `--repo` picks replace the configured list: they say which repositories this run works on; a pick naming a
+ * configured entry is that entry, with its `url:`.
  */
 export function resolveSettings(overrides: SettingsOverrides, env: NodeJS.ProcessEnv = process.env): BackupSettings {
   const configPath = configFileFor(overrides.configPath, env);
   const file: ConfigFile = configPath ? loadConfigFile(configPath) : { repositories: [] };
-  const repositories = overrides.repositories?.length ? overrides.repositories : file.repositories;
+  const repositories = overrides.repositories?.length ? pickConfigured(overrides.repositories, file.repositories) : file.repositories;
   return {
     root: resolve(overrides.root ?? env.BACKUP_ROOT ?? file.root ?? DEFAULTS.root),
     repositories,

@@ -64,3 +64,48 @@ export function dedupeTargets(targets: RepoTarget[]): RepoTarget[] {
   }
   return [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
+
+/**
+ * The GitHub owner/name a remote URL names on this server (https://github.com/o/r.git, git@github.com:o/r.git,
+ * ssh://git@github.com/o/r), or null for any other remote: its identity comes from its history alone.
+ */
+export function githubRepoOf(url: string, serverUrl: string): { owner: string; name: string } | null {
+  const server = new URL(serverUrl);
+  let host: string;
+  let path: string;
+  const scp = /^[A-Za-z0-9._-]+@([A-Za-z0-9.-]+):(.*)$/.exec(url);
+  if (scp && !url.includes('://')) [host, path] = [scp[1]!, scp[2]!];
+  else {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      return null;
+    }
+    const sameWeb = (parsed.protocol === 'https:' || parsed.protocol === 'http:') && parsed.host.toLowerCase() === server.host.toLowerCase();
+    if (!sameWeb && parsed.protocol !== 'ssh:') return null;
+    [host, path] = [parsed.hostname, decodeURIComponent(parsed.pathname)];
+  }
+  if (host.toLowerCase() !== server.hostname.toLowerCase()) return null;
+  const match = /^\/?([^/]+)\/([^/]+?)(?:\.git)?\/?$/.exec(path);
+  if (!match || !isValidOwner(match[1]!) || !isValidRepoName(match[2]!)) return null;
+  return { owner: match[1]!, name: match[2]! };
+}
+
+type ConfiguredEntry = string | { repo: string; url?: string } | { owner: string };
+
+/**
+ * `--repo OWNER/NAME` naming a configured entry picks that entry, with its `url:` (a mirror of another server, a
+ * path): the configured source is the truth. Other picks stay as given.
+ */
+export function pickConfigured<E extends ConfiguredEntry>(picks: string[], configured: readonly E[]): Array<string | E> {
+  const idOf = (entry: ConfiguredEntry): string | null => {
+    if (typeof entry !== 'string') return 'repo' in entry ? entry.repo.toLowerCase() : null;
+    try {
+      return parseRepoSpec(entry, 'https://github.invalid').id.toLowerCase();
+    } catch {
+      return null;
+    }
+  };
+  return picks.map((pick) => (/^[^/:\s]+\/[^/:\s]+$/.test(pick.trim()) ? configured.find((e) => idOf(e) === pick.trim().toLowerCase()) : undefined) ?? pick);
+}
