@@ -13,21 +13,26 @@ function listRefs(label: string, refs: string[]): string[] {
 
 export const syncCommand: Command<SyncRepoResult> = {
   name: 'sync',
-  summary: 'fetch every ref with prune, snapshot when refs changed, then apply retention',
-  usage: 'sync [--force-snapshot] [--allow-ref-loss] [--no-prune]',
+  summary: 'fetch every ref, judge what changed, snapshot when refs changed, then apply retention',
+  usage: 'sync [--force-snapshot] [--allow-ref-loss] [--accept-new-identity] [--no-prune]',
   help: `  --force-snapshot   take a snapshot even when no ref changed
   --allow-ref-loss   accept an upstream that lost all or most of its refs (otherwise the run fails
                      and the mirror keeps them)
+  --accept-new-identity
+                     accept an upstream that is another repository (another GitHub id, or a history
+                     unrelated to the mirror's); otherwise the run fails and the mirror is left alone
   --no-prune         do not apply retention after the sync`,
   options: {
     'force-snapshot': { type: 'boolean' },
     'allow-ref-loss': { type: 'boolean' },
+    'accept-new-identity': { type: 'boolean' },
     'no-prune': { type: 'boolean' },
   },
   execute: ({ engine, values }) =>
     engine.sync({
       forceSnapshot: Boolean(values['force-snapshot']),
       allowRefLoss: Boolean(values['allow-ref-loss']),
+      acceptNewIdentity: Boolean(values['accept-new-identity']),
       noPrune: Boolean(values['no-prune']),
     }),
   render: (result) =>

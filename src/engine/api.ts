@@ -30,6 +30,8 @@ export interface SyncOptions {
   forceSnapshot?: boolean;
   /** Accept an upstream that lost all or most of its refs (otherwise the run fails and the mirror keeps them). */
   allowRefLoss?: boolean;
+  /** Accept an upstream that is another repository: another GitHub id, or a history unrelated to the mirror's. */
+  acceptNewIdentity?: boolean;
   /** Skip retention after the sync. */
   noPrune?: boolean;
 }

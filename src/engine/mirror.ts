@@ -4,9 +4,12 @@ import { mkdir, readdir, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { BackupError, errorMessage } from '../errors.ts';
 import { exists, removeTree } from '../fsutil.ts';
-import { headRefOf, isAncestor, lsRemote, readRefs, type RemoteRefs } from '../git/repo.ts';
-import { diffRefs, isBackedUpRef, movedRefs, suspiciousRefLoss, type RefMap } from '../refs.ts';
+import { headRefOf, isAncestor, lsRemote, readRefs, updateRefs, type RefUpdate } from '../git/repo.ts';
+import type { SnapshotMetadata } from '../metadata.ts';
+import { stripCredentials } from '../redact.ts';
+import { diffRefs, isBackedUpRef, isPlainRefKey, isStagingRef, movedRefs, STAGING_PREFIX, suspiciousRefLoss, type RefMap } from '../refs.ts';
 import type { RefChanges, RepoTarget } from '../types.ts';
+import { judgeIdentity, lookUpGitHubIdentity, type GitHubIdentity } from './identity.ts';
 import { throwIfAborted, type EngineContext } from './context.ts';
 
 // Transient failures worth another try; anything else (auth, not found) fails at once.
@@ -56,10 +59,6 @@ async function configureMirror(ctx: EngineContext, dir: string, url: string): Pr
   await set('fetch.unpackLimit', '1');
 }
 
-function backedUp(ctx: EngineContext, remote: RemoteRefs): RefMap {
-  return Object.fromEntries(Object.entries(remote.refs).filter(([name]) => isBackedUpRef(name, ctx.settings.includePullRefs)));
-}
-
 /** A daily fetch adds one pack; past this many, small packs are rolled together. */
 export const MAX_PACKS = 50;
 
@@ -91,33 +90,87 @@ export async function removeFetchLeftovers(ctx: EngineContext, dir: string): Pro
 export interface FetchResult {
   changes: RefChanges;
   refs: RefMap;
+  /** Where the refs came from, for snapshot.json (its root commits are completed by the snapshot). */
+  source: FetchedSource;
+}
+
+export interface FetchedSource {
+  url: string;
+  github: GitHubIdentity | null;
+  /** Root commits among the commits this fetch brought. */
+  newRoots: string[];
+  /** A new identity was accepted: earlier root commits no longer describe the upstream. */
+  identityReset: boolean;
+}
+
+export interface FetchOptions {
+  /** Accept an upstream that lost all or most of its refs. */
+  allowRefLoss?: boolean;
+  /** Accept an upstream that is another repository (another GitHub id, or an unrelated history). */
+  acceptNewIdentity?: boolean;
+  /** The newest snapshot's record: a baseline for both guards, also when the mirror itself is empty. */
+  previous?: SnapshotMetadata | null;
+}
+
+const backedUp = (ctx: EngineContext, refs: RefMap): RefMap =>
+  Object.fromEntries(Object.entries(refs).filter(([name]) => isBackedUpRef(name, ctx.settings.includePullRefs)));
+
+async function packFiles(dir: string): Promise<Set<string>> {
+  return new Set(await readdir(join(dir, 'objects/pack')).catch(() => [] as string[]));
+}
+
+/** A refused fetch's pack holds only objects no ref points to (an impostor's history): give the space back. */
+async function discardNewPacks(ctx: EngineContext, dir: string, before: Set<string>): Promise<void> {
+  for (const name of await packFiles(dir)) {
+    if (!before.has(name) && name.startsWith('pack-')) await removeTree(join(dir, 'objects/pack', name));
+  }
+  ctx.logger.log('info', `discarded what the refused fetch brought into ${dir}`);
+}
+
+/** Refs under our staging namespace: this run's, and any a killed run left. */
+function splitStaged(all: RefMap, stage: string): { before: RefMap; staged: RefMap; stagedHead: string | null; stagingRefs: RefMap } {
+  const before: RefMap = {};
+  const staged: RefMap = {};
+  const stagingRefs: RefMap = {};
+  let stagedHead: string | null = null;
+  for (const [key, oid] of Object.entries(all)) {
+    if (!isStagingRef(key)) before[key] = oid;
+    else {
+      stagingRefs[key] = oid;
+      if (!key.startsWith(stage)) continue;
+      const name = key.slice(stage.length);
+      if (name === 'HEAD') stagedHead = oid;
+      else staged[name] = oid;
+    }
+  }
+  return { before, staged, stagedHead, stagingRefs };
 }
 
 /**
- * Fetch every ref with prune. Refuses (and changes nothing) when upstream lost all or most refs, unless allowed.
- * `--atomic` makes a failed fetch leave every ref as it was.
+ * Fetch every ref without touching the mirror's own refs: into a staging namespace unique to this run
+ * (docs/OPERATIONS.md "Sync"). The guards judge exactly what this fetch brought, against the mirror and the newest
+ * snapshot: an upstream that lost all or most refs, or that is another repository, changes nothing unless
+ * allowed. Then adds, updates and deletes reach the real refs in ONE transaction, which also drops the staging refs.
  */
-export async function fetchMirror(ctx: EngineContext, target: RepoTarget, dir: string, allowRefLoss: boolean): Promise<FetchResult> {
-  const before = await readRefs(ctx.git, dir);
-  const remote = await withRetry(ctx, `ls-remote ${target.id}`, target, () => lsRemote(ctx.git, dir, target.url));
-  const upstream = backedUp(ctx, remote);
-  const loss = suspiciousRefLoss(before, upstream);
-  if (loss) {
-    if (!allowRefLoss) {
-      throw new BackupError(
-        `refusing to sync ${target.id}: ${loss}. The mirror and every snapshot keep their refs. ` +
-          'If the deletion is intended, run sync again with --allow-ref-loss.',
-      );
-    }
-    ctx.logger.log('warn', `accepting ref loss for ${target.id}: ${loss}`);
-  }
-  throwIfAborted(ctx);
+export async function fetchMirror(ctx: EngineContext, target: RepoTarget, dir: string, options: FetchOptions = {}): Promise<FetchResult> {
+  const previous = options.previous ?? null;
+  const stage = `${STAGING_PREFIX}${randomBytes(4).toString('hex')}/`;
   await removeFetchLeftovers(ctx, dir);
+  const packsBefore = await packFiles(dir);
+  const github = lookUpGitHubIdentity(ctx, target);
+  const refspecs = [
+    `+refs/*:${stage}refs/*`,
+    `^${STAGING_PREFIX}*`,
+    ...(ctx.settings.includePullRefs ? [] : ['^refs/pull/*']),
+    // HEAD's commit, when upstream has one: a glob, so an empty or unborn HEAD is no error.
+    `+HEAD*:${stage}HEAD*`,
+  ];
   try {
+    // By URL, not by remote name: the configured URL is the truth, and no remote.origin.* setting applies.
     await withRetry(ctx, `fetch ${target.id}`, target, () =>
       ctx.git.run(
         dir,
-        ['fetch', '--prune', '--atomic', '--no-write-fetch-head', '--no-auto-maintenance', '--no-recurse-submodules', '--quiet', 'origin'],
+        ['fetch', '--no-prune', '--no-tags', '--atomic', '--no-write-fetch-head', '--no-auto-maintenance', '--no-recurse-submodules', '--no-show-forced-updates', '--quiet', '--', target.url, ...refspecs],
         { auth: true },
       ),
     );
@@ -125,23 +178,82 @@ export async function fetchMirror(ctx: EngineContext, target: RepoTarget, dir: s
     await removeFetchLeftovers(ctx, dir).catch(() => undefined);
     throw error;
   }
+  const { before, staged, stagedHead, stagingRefs } = splitStaged(await readRefs(ctx.git, dir), stage);
+  const dropStaging: RefUpdate[] = Object.entries(stagingRefs).map(([ref, from]) => ({ op: 'delete', ref, from }));
+  const refuse = async (message: string): Promise<never> => {
+    await updateRefs(ctx.git, dir, dropStaging);
+    await discardNewPacks(ctx, dir, packsBefore);
+    throw new BackupError(message);
+  };
+
+  const upstream = backedUp(ctx, staged);
+  const loss =
+    suspiciousRefLoss(before, upstream) ?? (previous ? suspiciousRefLoss(backedUp(ctx, previous.refs), upstream, `snapshot ${previous.name}`) : null);
+  if (loss && !options.allowRefLoss) {
+    await refuse(`refusing to sync ${target.id}: ${loss}. The mirror and every snapshot keep their refs. If the deletion is intended, run sync again with --allow-ref-loss.`);
+  }
+  if (loss) ctx.logger.log('warn', `accepting ref loss for ${target.id}: ${loss}`);
+
+  const identity = await judgeIdentity(ctx, dir, { before, upstream, staged: stage, stagingGlob: `${STAGING_PREFIX}*`, previous, github: await github });
+  if (identity.problems.length && !options.acceptNewIdentity) {
+    await refuse(
+      `refusing to sync ${target.id}: ${target.url} looks like another repository: ${identity.problems.join('; ')}. ` +
+        'The mirror and every snapshot keep their refs. If upstream was replaced on purpose, run sync again with --accept-new-identity.',
+    );
+  }
+  if (identity.problems.length) ctx.logger.log('warn', `accepting a new identity for ${target.id}: ${identity.problems.join('; ')}`);
+  throwIfAborted(ctx);
+
+  const fastForwarded = new Set<string>();
+  for (const { ref, from, to } of movedRefs(before, upstream)) {
+    if (await isAncestor(ctx.git, dir, from, to)) fastForwarded.add(ref);
+  }
+  const changes = diffRefs(before, upstream, fastForwarded);
+  const updates: RefUpdate[] = [
+    ...changes.added.map((ref): RefUpdate => ({ op: 'create', ref, to: upstream[ref]! })),
+    ...[...changes.updated, ...changes.forceUpdated].map((ref): RefUpdate => ({ op: 'update', ref, from: before[ref]!, to: upstream[ref]! })),
+    ...changes.deleted.map((ref): RefUpdate => ({ op: 'delete', ref, from: before[ref]! })),
+  ];
+  await updateRefs(ctx.git, dir, [...updates, ...dropStaging]);
   await boundPackCount(ctx, dir);
   // One packed-refs file instead of a file per ref: a snapshot copies one file, and ref names that are not UTF-8
   // stay bytes inside it instead of file names Node cannot round-trip.
-  await ctx.git.run(dir, ['pack-refs', '--all', '--prune']);
-  if (remote.headRef && remote.headRef in upstream && remote.headRef !== (await headRefOf(ctx.git, dir))) {
-    await ctx.git.run(dir, ['symbolic-ref', 'HEAD', remote.headRef]);
+  if (updates.length) await ctx.git.run(dir, ['pack-refs', '--all', '--prune']);
+  await followUpstreamHead(ctx, target, dir, upstream, stagedHead);
+  const url = stripCredentials(target.url);
+  if (previous?.upstream?.url !== url) {
+    const was = previous?.upstream?.url ?? previous?.sourceUrl;
+    if (was !== undefined && was !== url) ctx.logger.log('warn', `${target.id}: source changed from ${was} to ${url}`);
+    // What restore and discovery read; the fetch itself never uses it.
+    await ctx.git.run(dir, ['config', 'remote.origin.url', target.url]);
   }
-  const after = await readRefs(ctx.git, dir);
-  const fastForwarded = new Set<string>();
-  for (const { ref, from, to } of movedRefs(before, after)) {
-    if (await isAncestor(ctx.git, dir, from, to)) fastForwarded.add(ref);
+  return {
+    changes,
+    refs: upstream,
+    source: { url, github: await github, newRoots: identity.newRoots, identityReset: identity.problems.length > 0 },
+  };
+}
+
+/**
+ * Point HEAD where upstream's does. The fetch brought HEAD's commit: while our HEAD branch still has it, nothing
+ * moved and no question is asked; otherwise one `ls-remote --symref HEAD` says which branch it is.
+ */
+async function followUpstreamHead(ctx: EngineContext, target: RepoTarget, dir: string, upstream: RefMap, stagedHead: string | null): Promise<void> {
+  if (stagedHead === null) return;
+  const current = await headRefOf(ctx.git, dir);
+  if (current && upstream[current] === stagedHead) return;
+  let headRef: string | null;
+  try {
+    headRef = (await withRetry(ctx, `ls-remote ${target.id}`, target, () => lsRemote(ctx.git, dir, target.url, ['HEAD']))).headRef;
+  } catch (error) {
+    ctx.logger.log('warn', `${target.id}: could not ask upstream which branch HEAD is; HEAD stays ${current ?? 'unset'}`, { error: errorMessage(error) });
+    return;
   }
-  return { changes: diffRefs(before, after, fastForwarded), refs: after };
+  if (headRef && headRef !== current && headRef in upstream && isPlainRefKey(headRef)) await ctx.git.run(dir, ['symbolic-ref', 'HEAD', headRef]);
 }
 
 /** Create the mirror under a temporary name and rename it into place: a failed init leaves nothing behind. */
-export async function initMirror(ctx: EngineContext, target: RepoTarget): Promise<{ created: boolean; dir: string; fetch: FetchResult | null }> {
+export async function initMirror(ctx: EngineContext, target: RepoTarget, options: FetchOptions = {}): Promise<{ created: boolean; dir: string; fetch: FetchResult | null }> {
   const dir = ctx.layout.mirror(target);
   // An init or in-place restore killed mid-way left a temporary directory beside the mirror: the caller's
   // repoLocked has removed it (recover.ts).
@@ -152,7 +264,7 @@ export async function initMirror(ctx: EngineContext, target: RepoTarget): Promis
     // No template: no sample hooks, description or info/exclude to carry into every snapshot.
     await ctx.git.run(dirname(dir), ['init', '--bare', '--quiet', '--template=', '--', tmp]);
     await configureMirror(ctx, tmp, target.url);
-    const fetch = await fetchMirror(ctx, target, tmp, false);
+    const fetch = await fetchMirror(ctx, target, tmp, options);
     await rename(tmp, dir);
     return { created: true, dir, fetch };
   } catch (error) {

@@ -4,8 +4,9 @@ import { chmod, mkdir, readdir, rename, stat, writeFile } from 'node:fs/promises
 import { join } from 'node:path';
 import { BackupError } from '../errors.ts';
 import { exists, fsyncPath, removeTree, sha256File } from '../fsutil.ts';
-import { headCommit, headRefOf, readRefs } from '../git/repo.ts';
-import { countRefs, METADATA_FORMAT, readMetadata, serializeMetadata, type SnapshotMetadata } from '../metadata.ts';
+import { headCommit, headRefOf, readRefs, rootCommits } from '../git/repo.ts';
+import { countRefs, MAX_RECORDED_ROOTS, METADATA_FORMAT, readMetadata, serializeMetadata, type SnapshotMetadata, type UpstreamIdentity } from '../metadata.ts';
+import { STAGING_PREFIX } from '../refs.ts';
 import { isSnapshotName, snapshotName } from '../naming.ts';
 import { stripCredentials } from '../redact.ts';
 import { METADATA_FILE } from '../snapshot-files.ts';
@@ -13,6 +14,7 @@ import { materialize } from './materialize.ts';
 import type { RepoTarget, SnapshotSummary } from '../types.ts';
 import { TOOL_VERSION } from '../version.ts';
 import { throwIfAborted, type EngineContext } from './context.ts';
+import type { FetchedSource } from './mirror.ts';
 
 const TMP_PREFIX = '.tmp-';
 
@@ -58,6 +60,7 @@ export async function removeTemporaries(ctx: EngineContext, parent: string, belo
 interface PreviousFiles {
   dir: string;
   files: SnapshotMetadata['files'];
+  upstream: UpstreamIdentity | undefined;
 }
 
 async function newestMetadata(ctx: EngineContext, target: RepoTarget): Promise<PreviousFiles | null> {
@@ -66,10 +69,26 @@ async function newestMetadata(ctx: EngineContext, target: RepoTarget): Promise<P
   if (!newest) return null;
   const dir = join(ctx.layout.snapshotParent(target), newest);
   try {
-    return { dir, files: (await readMetadata(dir)).files };
+    const metadata = await readMetadata(dir);
+    return { dir, files: metadata.files, upstream: metadata.upstream };
   } catch {
     return null;
   }
+}
+
+/**
+ * Who the snapshot is of. Root commits carry over from the newest snapshot plus what the fetch brought; with no
+ * record to build on (the first format-2 snapshot, a snapshot without a fetch) they are walked once in full.
+ */
+async function upstreamOf(ctx: EngineContext, target: RepoTarget, dir: string, previous: PreviousFiles | null, source?: FetchedSource): Promise<UpstreamIdentity> {
+  const carried = source?.identityReset ? [] : previous?.upstream?.rootCommits;
+  const roots = carried && source ? [...carried, ...source.newRoots] : await rootCommits(ctx.git, dir, `${STAGING_PREFIX}*`);
+  const github = source ? source.github : previous?.upstream?.github;
+  return {
+    url: source?.url ?? stripCredentials(target.url),
+    ...(github ? { github } : {}),
+    rootCommits: [...new Set(roots)].sort().slice(0, MAX_RECORDED_ROOTS),
+  };
 }
 
 /**
@@ -106,7 +125,7 @@ async function makeReadOnly(dir: string): Promise<void> {
 }
 
 /** Take a snapshot of the mirror now. Caller holds the repository lock (repoLocked, which removed leftovers). */
-export async function takeSnapshot(ctx: EngineContext, target: RepoTarget): Promise<SnapshotSummary> {
+export async function takeSnapshot(ctx: EngineContext, target: RepoTarget, source?: FetchedSource): Promise<SnapshotSummary> {
   const mirror = ctx.layout.mirror(target);
   if (!(await exists(mirror))) throw new BackupError(`${target.id} is not initialized: run init (or sync) first`);
   const parent = ctx.layout.snapshotParent(target);
@@ -147,6 +166,7 @@ export async function takeSnapshot(ctx: EngineContext, target: RepoTarget): Prom
       head: await headCommit(ctx.git, tmp),
       headRef: await headRefOf(ctx.git, tmp),
       refs,
+      upstream: await upstreamOf(ctx, target, tmp, previous, source),
       counts: { ...countRefs(refs), ...counts },
       sizes,
       files: checksums,

@@ -3,12 +3,12 @@ import { join } from 'node:path';
 import { readRefs } from '../git/repo.ts';
 import { AbortedError, errorMessage, LockHeldError } from '../errors.ts';
 import { withLock } from '../lock.ts';
-import { readMetadata } from '../metadata.ts';
+import { readMetadata, type SnapshotMetadata } from '../metadata.ts';
 import { changeCount, sameRefs } from '../refs.ts';
 import type { InitRepoResult, RepoTarget, SnapshotRepoResult, SyncRepoResult } from '../types.ts';
 import type { SyncOptions } from './api.ts';
 import { throwIfAborted, type EngineContext } from './context.ts';
-import { fetchMirror, initMirror } from './mirror.ts';
+import { fetchMirror, initMirror, type FetchResult } from './mirror.ts';
 import { pruneRepo } from './prune.ts';
 import { recoverRepository } from './recover.ts';
 import { listSnapshotNames, takeSnapshot } from './snapshot.ts';
@@ -26,35 +26,43 @@ export async function repoLocked<T>(ctx: EngineContext, target: RepoTarget, comm
 
 export async function initRepo(ctx: EngineContext, target: RepoTarget): Promise<InitRepoResult> {
   return repoLocked(ctx, target, 'init', async () => {
-    const { created, dir, fetch } = await initMirror(ctx, target);
+    const { created, dir, fetch } = await initMirror(ctx, target, { previous: await newestRecord(ctx, target) });
     const refCount = Object.keys(fetch?.refs ?? (await readRefs(ctx.git, dir))).length;
     ctx.logger.log('info', created ? `initialized ${target.id}` : `${target.id} already initialized, nothing to do`, { refs: refCount });
     return { repo: target.id, created, mirror: dir, refCount };
   });
 }
 
+/** The newest snapshot's record, or null when there is none or it cannot be read (then it is no baseline). */
+async function newestRecord(ctx: EngineContext, target: RepoTarget): Promise<SnapshotMetadata | null> {
+  const newest = (await listSnapshotNames(ctx, target)).at(-1);
+  return newest ? readMetadata(join(ctx.layout.snapshotParent(target), newest)).catch(() => null) : null;
+}
+
+/** A snapshot is due when the refs, or where they come from (another URL, a rename), differ from the newest one. */
+function differsFrom(previous: SnapshotMetadata | null, fetched: FetchResult): boolean {
+  if (!previous || !previous.upstream || !sameRefs(previous.refs, fetched.refs)) return true;
+  const { url, github } = fetched.source;
+  return previous.upstream.url !== url || (github !== null && previous.upstream.github?.fullName !== github.fullName);
+}
+
 export async function syncRepo(ctx: EngineContext, target: RepoTarget, options: SyncOptions = {}): Promise<SyncRepoResult> {
   try {
     return await repoLocked(ctx, target, 'sync', async () => {
       ctx.logger.log('info', `sync ${target.id} started`, { source: target.url });
-      const init = await initMirror(ctx, target);
-      const fetched = init.fetch ?? (await fetchMirror(ctx, target, init.dir, Boolean(options.allowRefLoss)));
+      const previous = await newestRecord(ctx, target);
+      const fetchOptions = { allowRefLoss: options.allowRefLoss, acceptNewIdentity: options.acceptNewIdentity, previous };
+      const init = await initMirror(ctx, target, fetchOptions);
+      const fetched = init.fetch ?? (await fetchMirror(ctx, target, init.dir, fetchOptions));
       const { changes } = fetched;
-      const names = await listSnapshotNames(ctx, target);
-      const newest = names.at(-1);
-      let differsFromNewest = true;
-      if (newest) {
-        try {
-          differsFromNewest = !sameRefs((await readMetadata(join(ctx.layout.snapshotParent(target), newest))).refs, fetched.refs);
-        } catch {
-          differsFromNewest = true; // an unreadable newest snapshot is no baseline: take a fresh one
-        }
-      }
-      const snapshot = differsFromNewest || options.forceSnapshot ? await takeSnapshot(ctx, target) : null;
+      const newest = previous?.name;
+      const differsFromNewest = differsFrom(previous, fetched);
+      const snapshot = differsFromNewest || options.forceSnapshot ? await takeSnapshot(ctx, target, fetched.source) : null;
       const pruned = options.noPrune ? [] : (await pruneRepo(ctx, target)).removed;
       const snapshotCount = (await listSnapshotNames(ctx, target)).length;
       await recordSync(ctx, target, { ok: true, changed: changeCount(changes), snapshot: snapshot?.name ?? newest ?? null });
       ctx.logger.log('info', `sync ${target.id} finished`, {
+        source: fetched.source.url,
         added: changes.added.length,
         updated: changes.updated.length,
         forceUpdated: changes.forceUpdated.length,

@@ -35,7 +35,14 @@ export class GitHubStandIn {
   readonly requests: RecordedRequest[] = [];
   private readonly routes: Route[] = [];
   private server: Server | undefined;
+  private raw: ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined;
   url = '';
+
+  /** Answer some requests outside the JSON routes (git's smart HTTP beside the API, as github.com does). */
+  serveRaw(handler: (req: IncomingMessage, res: ServerResponse) => boolean): this {
+    this.raw = handler;
+    return this;
+  }
 
   /** `pattern` matches the whole path; capture groups are passed to the handler. Later routes win. */
   on(method: string, pattern: string | RegExp, handler: Handler): this {
@@ -63,6 +70,11 @@ export class GitHubStandIn {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (this.raw?.(req, res)) {
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      this.requests.push({ method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), headers: req.headers, body: undefined });
+      return;
+    }
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const raw = Buffer.concat(chunks).toString('utf8');

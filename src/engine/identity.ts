@@ -1,0 +1,63 @@
+// Is the upstream still the repository we have been backing up? GitHub's repository id where its API answers,
+// the history otherwise (docs/OPERATIONS.md "Upstream identity"). A rename is recorded, not refused.
+import { errorMessage } from '../errors.ts';
+import { newHistory } from '../git/repo.ts';
+import { lookupRepositoryIdentity } from '../github/repository.ts';
+import type { SnapshotMetadata, UpstreamIdentity } from '../metadata.ts';
+import type { RefMap } from '../refs.ts';
+import { githubRepoOf } from '../targets.ts';
+import type { RepoTarget } from '../types.ts';
+import type { EngineContext } from './context.ts';
+
+export type GitHubIdentity = NonNullable<UpstreamIdentity['github']>;
+
+/** Ask GitHub who the target is. Never rejects: an API that cannot answer leaves the history check alone. */
+export function lookUpGitHubIdentity(ctx: EngineContext, target: RepoTarget): Promise<GitHubIdentity | null> {
+  const named = githubRepoOf(target.url, ctx.serverUrl);
+  if (!named) return Promise.resolve(null);
+  return lookupRepositoryIdentity({ apiUrl: ctx.settings.apiUrl, token: ctx.settings.token, ...named }).then(
+    ({ id, fullName }) => {
+      const asked = `${named.owner}/${named.name}`;
+      return { id, fullName, ...(fullName.toLowerCase() === asked.toLowerCase() ? {} : { renamedFrom: asked }) };
+    },
+    (error: unknown) => {
+      ctx.logger.log('warn', `${target.id}: GitHub did not say which repository this is; judging by history only`, { error: errorMessage(error) });
+      return null;
+    },
+  );
+}
+
+export interface IdentityVerdict {
+  /** Why the fetched refs look like another repository; empty when they do not. */
+  problems: string[];
+  /** Root commits among the commits this fetch brought. */
+  newRoots: string[];
+}
+
+/**
+ * Judge the staged refs against the mirror's refs and the newest snapshot's record. Cheap when something is
+ * unchanged (a shared object id proves a shared history); otherwise one walk over the new commits.
+ */
+export async function judgeIdentity(
+  ctx: EngineContext,
+  dir: string,
+  evidence: { before: RefMap; upstream: RefMap; staged: string; stagingGlob: string; previous: SnapshotMetadata | null; github: GitHubIdentity | null },
+): Promise<IdentityVerdict> {
+  const { before, upstream, previous, github } = evidence;
+  const problems: string[] = [];
+  const recorded = previous?.upstream;
+  if (github && recorded?.github && github.id !== recorded.github.id) {
+    problems.push(`GitHub answers with another repository (id ${github.id}, ${github.fullName}); snapshot ${previous!.name} is of id ${recorded.github.id} (${recorded.github.fullName})`);
+  }
+  const had = new Set(Object.values(before));
+  const brought = Object.values(upstream);
+  if (!brought.some((oid) => !had.has(oid))) return { problems, newRoots: [] };
+  const history = await newHistory(ctx.git, dir, evidence.staged, evidence.stagingGlob);
+  const sharesTip = brought.some((oid) => had.has(oid));
+  if (had.size && history.commits && !sharesTip && !history.connected) {
+    problems.push(`none of the ${brought.length} refs upstream has now shares any history with the mirror`);
+  } else if (!had.size && recorded?.rootCommits.length && history.roots.length && !history.roots.some((r) => recorded.rootCommits.includes(r))) {
+    problems.push(`its history has none of the root commits recorded in snapshot ${previous!.name}`);
+  }
+  return { problems, newRoots: history.roots };
+}

@@ -1,0 +1,37 @@
+// One repository's identity as GitHub knows it: its permanent id and its current full name. A renamed
+// repository answers its old name with a redirect to /repositories/{id}, which is followed.
+import { Octokit } from '@octokit/rest';
+import { describeApiError } from './api-errors.ts';
+import { Redactor } from '../redact.ts';
+
+export interface GitHubRepositoryIdentity {
+  id: number;
+  fullName: string;
+}
+
+export interface LookupOptions {
+  apiUrl: string;
+  token?: string;
+  owner: string;
+  name: string;
+  /** Injected for tests and proxies; defaults to the global fetch. */
+  fetch?: typeof fetch;
+}
+
+export async function lookupRepositoryIdentity(options: LookupOptions): Promise<GitHubRepositoryIdentity> {
+  const redactor = new Redactor();
+  redactor.add(options.token);
+  const octokit = new Octokit({
+    baseUrl: options.apiUrl.replace(/\/+$/, ''),
+    ...(options.token ? { auth: options.token } : {}),
+    userAgent: 'github-private-backup',
+    log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
+    request: options.fetch ? { fetch: options.fetch } : {},
+  });
+  try {
+    const { data } = await octokit.rest.repos.get({ owner: options.owner, repo: options.name });
+    return { id: data.id, fullName: data.full_name };
+  } catch (error) {
+    throw describeApiError(error, `looking up repository ${options.owner}/${options.name}`, redactor);
+  }
+}
