@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { BackupError } from './errors.ts';
-import { refMapSchema } from './refs.ts';
+import { isPlainRefKey, refKeyToBytes, refMapSchema, type RefMap } from './refs.ts';
 import { METADATA_FILE } from './snapshot-files.ts';
 
 /**
@@ -99,4 +99,15 @@ export function countRefs(refs: Record<string, string>): { refs: number; branche
     branches: names.filter((n) => n.startsWith('refs/heads/')).length,
     tags: names.filter((n) => n.startsWith('refs/tags/')).length,
   };
+}
+
+const lossyUtf8 = new TextDecoder('utf-8');
+
+/**
+ * A repository's refs in the form a snapshot.json of that format recorded them, for comparing the two. Format 1
+ * decoded names lossily (each invalid byte sequence became U+FFFD); format 2 keeps ref keys as they are.
+ */
+export function refsAsRecorded(refs: RefMap, format: SnapshotMetadata['format']): RefMap {
+  if (format !== 1) return refs;
+  return Object.fromEntries(Object.entries(refs).map(([key, oid]) => [isPlainRefKey(key) ? key : lossyUtf8.decode(refKeyToBytes(key)), oid]));
 }

@@ -398,13 +398,18 @@ describe('ref names that are not UTF-8', () => {
 });
 
 describe('snapshot.json format 1 (before lossless names and upstream identity)', () => {
-  it('is still read; the next sync records the identity in a format-2 snapshot, walking the roots once', async () => {
+  it('is still read, verified and restored (its lossy names included); the next sync records the identity in format 2', async () => {
     const u = upstream();
+    const bad = Buffer.concat([Buffer.from('refs/heads/bad-'), Buffer.from([0xff])]);
+    execFileSync('git', ['update-ref', '--stdin', '-z'], { cwd: u.bare, input: Buffer.concat([Buffer.from('create '), bad, Buffer.from(`\0${git(u.bare, 'rev-parse', 'main').trim()}\0`)]) });
     const b = createBackup([u]);
     const first = okValue(await b.engine.sync());
     const file = join(first.snapshot!.path, 'snapshot.json');
     const current = JSON.parse(readFileSync(file, 'utf8'));
     delete current.upstream;
+    // What a format-1 writer recorded: the name decoded as UTF-8, the invalid byte replaced.
+    current.refs = Object.fromEntries(Object.entries(current.refs).map(([k, v]) => [k.replace('\\xff', '\uFFFD'), v]));
+    expect(Object.keys(current.refs)).toContain('refs/heads/bad-\uFFFD');
     chmodSync(first.snapshot!.path, 0o755);
     chmodSync(file, 0o644);
     writeFileSync(file, `${JSON.stringify({ ...current, format: 1 }, null, 2)}\n`);
@@ -414,9 +419,13 @@ describe('snapshot.json format 1 (before lossless names and upstream identity)',
     expect(old.format).toBe(1);
     expect(old.upstream).toBeUndefined();
     expect(okValue(await b.engine.verify()).snapshots[0]!.ok).toBe(true);
+    const to = join(u.tmp, 'from-format-1.git');
+    okValue(await b.engine.restore({ to }));
+    expect(rawRefs(to)).toEqual(rawRefs(u.bare));
 
     const next = okValue(await b.engine.sync());
     expect(next.changed).toBe(false);
+    expect(Object.keys((await readMetadata(next.snapshot!.path)).refs)).toContain('refs/heads/bad-\\xff');
     const meta = await readMetadata(next.snapshot!.path);
     expect(meta.format).toBe(2);
     expect(meta.upstream!.rootCommits).toEqual([git(u.bare, 'rev-list', '--max-parents=0', 'main').trim()]);

@@ -10,7 +10,7 @@ import { exists, isEmptyDir, removeTree } from '../fsutil.ts';
 import { Layout } from '../layout.ts';
 import { fsck, lsRemote, readRefs } from '../git/repo.ts';
 import { validateRemoteUrl } from '../git/url.ts';
-import { readMetadata, type SnapshotMetadata } from '../metadata.ts';
+import { readMetadata, refsAsRecorded, type SnapshotMetadata } from '../metadata.ts';
 import { snapshotName } from '../naming.ts';
 import { stripCredentials } from '../redact.ts';
 import { sameRefs } from '../refs.ts';
@@ -42,7 +42,7 @@ async function buildRepository(ctx: EngineContext, source: string, metadata: Sna
   await materialize(source, tmp, { linkObjects: options.linkObjects, copyMode: 0o644, fsync: false });
   const problems = await fsck(ctx.git, tmp);
   if (problems.length) throw new BackupError(`restored repository failed git fsck: ${problems.join('; ')}`);
-  if (!sameRefs(await readRefs(ctx.git, tmp), metadata.refs)) throw new BackupError('restored repository refs differ from the snapshot\'s recorded refs');
+  if (!sameRefs(refsAsRecorded(await readRefs(ctx.git, tmp), metadata.format), metadata.refs)) throw new BackupError('restored repository refs differ from the snapshot\'s recorded refs');
 }
 
 /** Move `built` into `target`; an existing target is renamed aside and reported, never deleted. */

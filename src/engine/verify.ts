@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { assertSnapshotName } from '../naming.ts';
 import { sha256File, walkFiles } from '../fsutil.ts';
 import { fsck, readRefs } from '../git/repo.ts';
-import { readMetadata } from '../metadata.ts';
+import { readMetadata, refsAsRecorded } from '../metadata.ts';
 import { METADATA_FILE } from '../snapshot-files.ts';
 import { BackupError } from '../errors.ts';
 import type { RepoTarget, VerifyProblem, VerifyRepoResult, VerifySnapshotResult } from '../types.ts';
@@ -77,7 +77,7 @@ export async function verifySnapshotDir(ctx: EngineContext, dir: string): Promis
   for (const rel of Object.keys(metadata.files)) if (!seen.has(rel)) problems.push({ file: rel, problem: 'missing file' });
   for (const line of await fsck(ctx.git, dir)) problems.push({ file: 'git fsck', problem: line });
   try {
-    const refs = await readRefs(ctx.git, dir);
+    const refs = refsAsRecorded(await readRefs(ctx.git, dir), metadata.format);
     const recorded = metadata.refs;
     for (const [ref, oid] of Object.entries(recorded)) {
       if (refs[ref] !== oid) problems.push({ file: 'refs', problem: `${ref}: recorded ${oid}, found ${refs[ref] ?? 'nothing'}` });
