@@ -12,19 +12,17 @@ import type { EngineContext } from './context.ts';
 export type GitHubIdentity = NonNullable<UpstreamIdentity['github']>;
 
 /** Ask GitHub who the target is. Never rejects: an API that cannot answer leaves the history check alone. */
-export function lookUpGitHubIdentity(ctx: EngineContext, target: RepoTarget): Promise<GitHubIdentity | null> {
+export async function lookUpGitHubIdentity(ctx: EngineContext, target: RepoTarget): Promise<GitHubIdentity | null> {
   const named = githubRepoOf(target.url, ctx.serverUrl);
-  if (!named) return Promise.resolve(null);
-  return lookupRepositoryIdentity({ apiUrl: ctx.settings.apiUrl, token: ctx.settings.token, ...named }).then(
-    ({ id, fullName }) => {
-      const asked = `${named.owner}/${named.name}`;
-      return { id, fullName, ...(fullName.toLowerCase() === asked.toLowerCase() ? {} : { renamedFrom: asked }) };
-    },
-    (error: unknown) => {
-      ctx.logger.log('warn', `${target.id}: GitHub did not say which repository this is; judging by history only`, { error: errorMessage(error) });
-      return null;
-    },
-  );
+  if (!named) return null;
+  try {
+    const { id, fullName } = await lookupRepositoryIdentity({ apiUrl: ctx.settings.apiUrl, token: ctx.settings.token, ...named });
+    const asked = `${named.owner}/${named.name}`;
+    return { id, fullName, ...(fullName.toLowerCase() === asked.toLowerCase() ? {} : { renamedFrom: asked }) };
+  } catch (error) {
+    ctx.logger.log('warn', `${target.id}: GitHub did not say which repository this is; judging by history only`, { error: errorMessage(error) });
+    return null;
+  }
 }
 
 export interface IdentityVerdict {

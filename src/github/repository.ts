@@ -1,6 +1,7 @@
 // One repository's identity as GitHub knows it: its permanent id and its current full name. A renamed
 // repository answers its old name with a redirect to /repositories/{id}, which is followed.
 import { Octokit } from '@octokit/rest';
+import { BackupError } from '../errors.ts';
 import { describeApiError } from './api-errors.ts';
 import { Redactor } from '../redact.ts';
 
@@ -28,10 +29,15 @@ export async function lookupRepositoryIdentity(options: LookupOptions): Promise<
     log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
     request: options.fetch ? { fetch: options.fetch } : {},
   });
+  let data: unknown;
   try {
-    const { data } = await octokit.rest.repos.get({ owner: options.owner, repo: options.name });
-    return { id: data.id, fullName: data.full_name };
+    data = (await octokit.rest.repos.get({ owner: options.owner, repo: options.name })).data;
   } catch (error) {
     throw describeApiError(error, `looking up repository ${options.owner}/${options.name}`, redactor);
   }
+  const { id, full_name: fullName } = (data ?? {}) as { id?: unknown; full_name?: unknown };
+  if (typeof id !== 'number' || !Number.isInteger(id) || id <= 0 || typeof fullName !== 'string' || !fullName.includes('/')) {
+    throw new BackupError(`GitHub API answered the lookup of ${options.owner}/${options.name} without a repository id and full name`);
+  }
+  return { id, fullName };
 }
