@@ -9,8 +9,10 @@ import {
   isValidOwner,
   isValidRepoName,
   logFileName,
+  MAX_SNAPSHOTS_PER_SECOND,
   parseSnapshotTime,
   snapshotName,
+  snapshotNameInSecond,
 } from '../src/naming.ts';
 
 function usageErrorOf(fn: () => unknown): UsageError {
@@ -64,7 +66,30 @@ describe('snapshot names', () => {
     expect(byName).toEqual(byTime);
   });
 
+  it('name a second and later snapshot within one second with a fixed-width suffix that sorts after its base', () => {
+    const at = new Date('2026-01-02T03:04:05.678Z');
+    expect(snapshotNameInSecond(at, 0)).toBe('snapshot-20260102-030405');
+    expect(snapshotNameInSecond(at, 1)).toBe('snapshot-20260102-030405-001');
+    expect(snapshotNameInSecond(at, 999)).toBe('snapshot-20260102-030405-999');
+    expect(() => snapshotNameInSecond(at, MAX_SNAPSHOTS_PER_SECOND)).toThrow(RangeError);
+    expect(parseSnapshotTime('snapshot-20260102-030405-012')?.toISOString()).toBe('2026-01-02T03:04:05.000Z');
+    const names = [
+      snapshotNameInSecond(new Date('2026-01-02T03:04:06Z'), 0),
+      snapshotNameInSecond(at, 10),
+      snapshotNameInSecond(at, 2),
+      snapshotNameInSecond(at, 0),
+      snapshotNameInSecond(new Date('2026-01-02T03:04:04Z'), 5),
+    ];
+    expect([...names].sort()).toEqual([names[4], names[3], names[2], names[1], names[0]]);
+    expect(assertSnapshotName('snapshot-20260102-030405-001')).toBe('snapshot-20260102-030405-001');
+  });
+
   it.each([
+    'snapshot-20260101-000000-000', // the first of a second is the base name
+    'snapshot-20260101-000000-01',
+    'snapshot-20260101-000000-0001',
+    'snapshot-20260101-000000-abc',
+    'snapshot-20260101-000000-',
     'snapshot-20261332-000000', // month 13, day 32
     'snapshot-20260230-000000', // Feb 30 would silently roll to March
     'snapshot-20250229-000000', // not a leap year

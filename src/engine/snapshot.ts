@@ -7,7 +7,7 @@ import { exists, fsyncPath, removeTree, sha256File } from '../fsutil.ts';
 import { headCommit, headRefOf, readRefs, rootCommits } from '../git/repo.ts';
 import { countRefs, MAX_RECORDED_ROOTS, METADATA_FORMAT, readMetadata, serializeMetadata, type SnapshotMetadata, type UpstreamIdentity } from '../metadata.ts';
 import { STAGING_PREFIX } from '../refs.ts';
-import { isSnapshotName, snapshotName } from '../naming.ts';
+import { isSnapshotName, MAX_SNAPSHOTS_PER_SECOND, snapshotName, snapshotNameInSecond } from '../naming.ts';
 import { stripCredentials } from '../redact.ts';
 import { METADATA_FILE } from '../snapshot-files.ts';
 import { materialize } from './materialize.ts';
@@ -19,10 +19,14 @@ import type { FetchedSource } from './mirror.ts';
 const TMP_PREFIX = '.tmp-';
 
 /** Snapshot names of a repository, oldest first. Temporary directories are never listed. */
-export async function listSnapshotNames(ctx: EngineContext, target: RepoTarget): Promise<string[]> {
+export function listSnapshotNames(ctx: EngineContext, target: RepoTarget): Promise<string[]> {
+  return listSnapshotNamesIn(ctx.layout.snapshotParent(target));
+}
+
+async function listSnapshotNamesIn(parent: string): Promise<string[]> {
   let entries;
   try {
-    entries = await readdir(ctx.layout.snapshotParent(target), { withFileTypes: true });
+    entries = await readdir(parent, { withFileTypes: true });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
@@ -105,16 +109,18 @@ async function reusableChecksum(previous: PreviousFiles | null, rel: string, ino
   }
 }
 
-/** The snapshot's time and the name made from it: one clock reading, so they always agree. */
+/**
+ * The snapshot's time and the name made from it: one clock reading, so they always agree. A second snapshot within
+ * the same second gets the next -NNN suffix after the ones already there, so names stay in time order and no run
+ * waits for the clock (docs/OPERATIONS.md "The backup root").
+ */
 async function chooseName(ctx: EngineContext, parent: string): Promise<{ name: string; at: Date }> {
-  // Two snapshots in the same second would share a name: wait for the next second (bounded).
-  for (let i = 0; i < 3; i++) {
-    const at = ctx.clock();
-    const name = snapshotName(at);
-    if (!(await exists(join(parent, name)))) return { name, at };
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-  }
-  throw new BackupError(`a snapshot named ${snapshotName(ctx.clock())} already exists in ${parent}`);
+  const at = ctx.clock();
+  const base = snapshotName(at);
+  const sameSecond = (await listSnapshotNamesIn(parent)).filter((n) => n === base || n.startsWith(`${base}-`));
+  const next = sameSecond.length ? Number(sameSecond.at(-1)!.slice(base.length + 1) || 0) + 1 : 0;
+  if (next >= MAX_SNAPSHOTS_PER_SECOND) throw new BackupError(`${MAX_SNAPSHOTS_PER_SECOND} snapshots named ${base} already exist in ${parent}`);
+  return { name: snapshotNameInSecond(at, next), at };
 }
 
 async function makeReadOnly(dir: string): Promise<void> {
