@@ -4,7 +4,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../src/errors.ts';
-import { planRetention, type RetainedSnapshot, type RetentionPolicy } from '../src/retention.ts';
+import { planRetention, retentionWarnings, type RetainedSnapshot, type RetentionPolicy } from '../src/retention.ts';
 import { snapshotName } from '../src/naming.ts';
 
 const DAY = 86_400_000;
@@ -33,20 +33,22 @@ describe('planRetention golden files', () => {
         policy: { retentionDays: number; keepMin: number; now: string; inUse?: string[] };
         snapshots: { name: string; createdAt: string }[];
         expected: unknown[];
+        expectedWarnings?: string[];
       };
-      const decisions = planRetention(
-        fixture.snapshots.map((s) => ({ name: s.name, createdAt: new Date(s.createdAt) })),
-        {
-          retentionDays: fixture.policy.retentionDays,
-          keepMin: fixture.policy.keepMin,
-          now: new Date(fixture.policy.now),
-          inUse: new Set(fixture.policy.inUse ?? []),
-        },
-      );
+      const snapshots = fixture.snapshots.map((s) => ({ name: s.name, createdAt: new Date(s.createdAt) }));
+      const policy: RetentionPolicy = {
+        retentionDays: fixture.policy.retentionDays,
+        keepMin: fixture.policy.keepMin,
+        now: new Date(fixture.policy.now),
+        inUse: new Set(fixture.policy.inUse ?? []),
+      };
+      const decisions = planRetention(snapshots, policy);
+      const warnings = retentionWarnings(snapshots, policy);
       if (process.env.UPDATE_GOLDEN === '1') {
-        writeFileSync(join(dir, file), `${JSON.stringify({ ...fixture, expected: decisions }, null, 2)}\n`);
+        writeFileSync(join(dir, file), `${JSON.stringify({ ...fixture, expected: decisions, expectedWarnings: warnings }, null, 2)}\n`);
       }
       expect(decisions).toEqual(fixture.expected);
+      expect(warnings).toEqual(fixture.expectedWarnings ?? []);
     });
   }
 });
@@ -85,16 +87,38 @@ describe('planRetention', () => {
     expect(removed(decisions)).toEqual([snap(91 * DAY).name]);
   });
 
-  it('sorts unsorted input newest first and decides by recorded time, not by name', () => {
-    // A snapshot whose name says "old" but whose recorded time is recent is kept: the recorded time wins.
+  it('sorts unsorted input newest first and decides by the name, keeping one whose createdAt disagrees', () => {
+    // An old name with a recent createdAt: one of the two was edited. It is kept, never counted toward keep-min.
     const renamed: RetainedSnapshot = { name: 'snapshot-20000101-000000', createdAt: new Date(NOW.getTime() - DAY) };
     const snaps = [snap(50 * DAY), renamed, snap(0), snap(10 * DAY)];
     const decisions = planRetention(snaps, policy());
-    expect(decisions.map((d) => d.createdAt)).toEqual(
-      [...decisions.map((d) => d.createdAt)].sort().reverse(),
-    );
-    expect(decisions.find((d) => d.name === renamed.name)?.keep).toBe(true);
+    expect(decisions.map((d) => d.name)).toEqual([...decisions.map((d) => d.name)].sort().reverse());
+    expect(decisions.find((d) => d.name === renamed.name)).toMatchObject({ keep: true, reason: expect.stringMatching(/disagrees with the name/) });
     expect(removed(decisions)).toEqual([snap(50 * DAY).name]);
+  });
+
+  it('a 2099 snapshot neither becomes the newest nor pushes a genuine one out of keep-min', () => {
+    const genuine = [snap(40 * DAY), snap(41 * DAY), snap(42 * DAY)];
+    const planted: RetainedSnapshot = { name: 'snapshot-20990101-000000', createdAt: new Date('2099-01-01T00:00:00Z') };
+    const decisions = planRetention([planted, ...genuine], policy({ keepMin: 2 }));
+    expect(decisions[0]).toMatchObject({ name: planted.name, keep: true, reason: expect.stringMatching(/named in the future/) });
+    expect(decisions[1]).toMatchObject({ name: genuine[0]!.name, keep: true, reason: 'newest snapshot' });
+    expect(decisions[2]).toMatchObject({ name: genuine[1]!.name, keep: true, reason: 'keep-min: 2 newest kept' });
+    expect(removed(decisions)).toEqual([genuine[2]!.name]);
+  });
+
+  it('a newest snapshot whose createdAt was set to 1970 is not deleted', () => {
+    const newest = snap(0);
+    const decisions = planRetention([{ ...newest, createdAt: new Date(0) }, snap(40 * DAY)], policy());
+    expect(decisions.find((d) => d.name === newest.name)).toMatchObject({ keep: true, createdAt: '1970-01-01T00:00:00.000Z' });
+    // The older one is the newest trusted snapshot now, so it stays too: nothing is lost to a tampered time.
+    expect(removed(decisions)).toEqual([]);
+  });
+
+  it('warns when every snapshot is older than the window, and not otherwise', () => {
+    expect(retentionWarnings([snap(31 * DAY), snap(40 * DAY)], policy())).toEqual([expect.stringMatching(/^every snapshot is older than 30 days \(the newest, snapshot-\S+, is 31 days old\)/)]);
+    expect(retentionWarnings([snap(29 * DAY), snap(40 * DAY)], policy())).toEqual([]);
+    expect(retentionWarnings([], policy())).toEqual([]);
   });
 
   it('returns nothing for no snapshots', () => {

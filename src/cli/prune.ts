@@ -5,7 +5,7 @@ import type { PruneRepoResult } from '../types.ts';
 
 export const pruneCommand: Command<PruneRepoResult> = {
   name: 'prune',
-  summary: 'remove snapshots older than the retention (by recorded time), never the newest or below --keep-min',
+  summary: 'remove snapshots older than the retention (by the time in their name), never the newest or below --keep-min',
   usage: 'prune [--retention-days N] [--keep-min N] [--dry-run]',
   help: `  --retention-days N keep snapshots younger than N days (default 30, or BACKUP_RETENTION_DAYS)
   --keep-min N       never keep fewer than N snapshots (default 7)
@@ -20,6 +20,7 @@ export const pruneCommand: Command<PruneRepoResult> = {
   render: (result) =>
     renderOutcomes(result, (v) => [
       v.dryRun ? `would remove ${v.decisions.filter((d) => !d.keep).length} snapshot(s) (dry run)` : `removed ${v.removed.length} snapshot(s)`,
+      ...v.warnings.map((w) => `⚠ ${w}`),
       ...v.decisions.map((d) => `${d.keep ? 'keep  ' : v.dryRun ? 'would remove' : 'remove'} ${d.name}: ${d.reason}`),
     ]),
 };

@@ -1,11 +1,11 @@
-// Retention by the time recorded in snapshot.json (invariant 5). Removal is rename-then-delete: a snapshot is
+// Retention by the time in each snapshot's name, checked against snapshot.json (docs/OPERATIONS.md "Retention"). Removal is rename-then-delete: a snapshot is
 // either whole or invisible, never half deleted.
 import { randomBytes } from 'node:crypto';
 import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { removeTree } from '../fsutil.ts';
 import { readMetadata } from '../metadata.ts';
-import { planRetention, type RetainedSnapshot } from '../retention.ts';
+import { planRetention, retentionWarnings, type RetainedSnapshot, type RetentionPolicy } from '../retention.ts';
 import type { PruneDecision, PruneRepoResult, RepoTarget } from '../types.ts';
 import type { PruneOptions } from './api.ts';
 import type { EngineContext } from './context.ts';
@@ -24,11 +24,14 @@ export async function pruneRepo(ctx: EngineContext, target: RepoTarget, options:
       unreadable.push({ name, createdAt: '', keep: true, reason: `kept: metadata unreadable (${(error as Error).message})` });
     }
   }
-  const decisions = planRetention(dated, {
+  const policy: RetentionPolicy = {
     retentionDays: options.retentionDays ?? ctx.settings.retentionDays,
     keepMin: options.keepMin ?? ctx.settings.keepMin,
     now: ctx.clock(),
-  });
+  };
+  const decisions = planRetention(dated, policy);
+  const warnings = retentionWarnings(dated, policy);
+  for (const warning of warnings) ctx.logger.log('warn', `prune ${target.id}: ${warning}`);
   const removed: string[] = [];
   for (const decision of decisions) {
     if (decision.keep || options.dryRun) continue;
@@ -43,5 +46,5 @@ export async function pruneRepo(ctx: EngineContext, target: RepoTarget, options:
       decision.reason = 'in use: being read by another process';
     }
   }
-  return { repo: target.id, dryRun: Boolean(options.dryRun), decisions: [...decisions, ...unreadable], removed };
+  return { repo: target.id, dryRun: Boolean(options.dryRun), decisions: [...decisions, ...unreadable], removed, warnings };
 }

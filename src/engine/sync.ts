@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import { readRefs } from '../git/repo.ts';
 import { AbortedError, errorMessage, LockHeldError } from '../errors.ts';
+import { repoTimeoutSecondsFromEnv, withDeadline } from '../git/deadline.ts';
 import { withLock } from '../lock.ts';
 import { readMetadata, type SnapshotMetadata } from '../metadata.ts';
 import { changeCount, sameRefs } from '../refs.ts';
@@ -10,6 +11,7 @@ import type { SyncOptions } from './api.ts';
 import { throwIfAborted, type EngineContext } from './context.ts';
 import { fetchMirror, initMirror, type FetchResult } from './mirror.ts';
 import { pruneRepo } from './prune.ts';
+import { findLatest } from './latest.ts';
 import { recoverRepository } from './recover.ts';
 import { listSnapshotNames, takeSnapshot } from './snapshot.ts';
 import { recordSync } from './state.ts';
@@ -18,10 +20,14 @@ import { recordSync } from './state.ts';
 export async function repoLocked<T>(ctx: EngineContext, target: RepoTarget, command: string, fn: () => Promise<T>): Promise<T> {
   const waitMs = Number(process.env.BACKUP_LOCK_WAIT_MS ?? 0);
   throwIfAborted(ctx);
-  return withLock(ctx.layout.repoLock(target), { command: `${command} ${target.id}`, waitMs, logger: ctx.logger, clock: ctx.clock }, async () => {
-    await recoverRepository(ctx, target);
-    return fn();
-  });
+  const what = `${command} ${target.id}`;
+  // The deadline runs inside the lock, so a git it kills has ended before the lock is released.
+  return withLock(ctx.layout.repoLock(target), { command: what, waitMs, logger: ctx.logger, clock: ctx.clock }, () =>
+    withDeadline(repoTimeoutSecondsFromEnv(), what, async () => {
+      await recoverRepository(ctx, target);
+      return fn();
+    }),
+  );
 }
 
 export async function initRepo(ctx: EngineContext, target: RepoTarget): Promise<InitRepoResult> {
@@ -33,9 +39,12 @@ export async function initRepo(ctx: EngineContext, target: RepoTarget): Promise<
   });
 }
 
-/** The newest snapshot's record, or null when there is none or it cannot be read (then it is no baseline). */
+/**
+ * The newest trusted snapshot's record (latest.ts: one named in the future, or whose createdAt disagrees with its
+ * name, must not hide a change), or null when there is none or it cannot be read (then it is no baseline).
+ */
 async function newestRecord(ctx: EngineContext, target: RepoTarget): Promise<SnapshotMetadata | null> {
-  const newest = (await listSnapshotNames(ctx, target)).at(-1);
+  const newest = (await findLatest(ctx, target)).name;
   return newest ? readMetadata(join(ctx.layout.snapshotParent(target), newest)).catch(() => null) : null;
 }
 

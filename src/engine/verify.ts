@@ -7,19 +7,29 @@ import { fsck, readRefs } from '../git/repo.ts';
 import { readMetadata, refsAsRecorded } from '../metadata.ts';
 import { METADATA_FILE } from '../snapshot-files.ts';
 import { BackupError } from '../errors.ts';
+import { timeAgreesWithName } from '../snapshot-time.ts';
 import type { RepoTarget, VerifyProblem, VerifyRepoResult, VerifySnapshotResult } from '../types.ts';
 import type { VerifyOptions } from './api.ts';
 import type { EngineContext } from './context.ts';
 import { whileReading } from './readers.ts';
+import { describeSkipped, findLatest } from './latest.ts';
 import { listSnapshotNames } from './snapshot.ts';
 
 /** "latest" or a validated name, resolved against what exists. */
 export async function resolveSnapshotName(ctx: EngineContext, target: RepoTarget, requested: string | undefined): Promise<string> {
   const names = await listSnapshotNames(ctx, target);
   if (!requested || requested === 'latest') {
-    const newest = names.at(-1);
-    if (!newest) throw new BackupError(`${target.id} has no snapshots yet`);
-    return newest;
+    if (!names.length) throw new BackupError(`${target.id} has no snapshots yet`);
+    const latest = await findLatest(ctx, target, names);
+    if (latest.skipped.length) {
+      ctx.logger.log('warn', `${target.id}: "latest" passes over ${describeSkipped(latest.skipped)}`);
+    }
+    if (!latest.name) {
+      throw new BackupError(
+        `${target.id}: no snapshot can be trusted as "latest" (${describeSkipped(latest.skipped)}); check the clock, run verify, or name a snapshot explicitly`,
+      );
+    }
+    return latest.name;
   }
   assertSnapshotName(requested);
   if (!names.includes(requested)) {
@@ -56,6 +66,10 @@ export async function verifySnapshotDir(ctx: EngineContext, dir: string): Promis
     metadata = await readMetadata(dir);
   } catch (error) {
     return { problems: [{ file: METADATA_FILE, problem: (error as Error).message }], filesChecked: 0 };
+  }
+  if (!timeAgreesWithName(metadata.name, new Date(metadata.createdAt))) {
+    // Retention and "latest" go by the name; a createdAt that says otherwise was edited or damaged.
+    problems.push({ file: METADATA_FILE, problem: `createdAt ${metadata.createdAt} disagrees with the snapshot's name ${metadata.name}` });
   }
   const others: string[] = [];
   const present = await walkFiles(dir, { onOther: (rel) => others.push(rel) });
