@@ -58,6 +58,8 @@ export interface SnapshotRepoResult {
 export interface ListRepoResult {
   repo: string;
   snapshots: SnapshotSummary[];
+  /** Set when nothing of the repository exists under the root (an unknown repository, a wrong root). */
+  warning?: string;
 }
 
 export interface VerifyProblem {
@@ -92,6 +94,8 @@ export interface PruneRepoResult {
   dryRun: boolean;
   decisions: PruneDecision[];
   removed: string[];
+  /** Clock skew, tampered times, every snapshot past the window (docs/OPERATIONS.md "Time and clock skew"). */
+  warnings: string[];
 }
 
 export type Health = 'healthy' | 'stale' | 'failing' | 'uninitialized';
@@ -104,6 +108,7 @@ export interface StatusRepoResult {
   branches: number;
   tags: number;
   snapshotCount: number;
+  /** The newest snapshot not named in the future: what "latest" resolves to unless its metadata disagrees. */
   newestSnapshot: string | null;
   oldestSnapshot: string | null;
   /** Bytes on disk with every inode counted once (mirror + snapshots). */
@@ -112,6 +117,13 @@ export interface StatusRepoResult {
   apparentBytes: number;
   health: Health;
   healthReason: string;
+  lastSuccess: string | null;
+  /** Seconds since the last successful sync (null: none, or dated in the future). */
+  lastSuccessAgeSeconds: number | null;
+  /** Seconds since the newest snapshot was taken, by its name. */
+  newestSnapshotAgeSeconds: number | null;
+  /** Clock skew, a missing root: true, but not a verdict by themselves. */
+  warnings: string[];
 }
 
 export interface RestoreRepoResult {

@@ -270,7 +270,9 @@ describe('sync', () => {
     clock.set('2026-03-05T04:01:00Z'); // 26 h 1 min later
     const stale = await b.engine.health();
     expect(stale.exitCode).toBe(1);
-    expect(okValue(stale).health).toBe('stale');
+    // Not healthy is a failed outcome, so outcomes agree with `failed`; the status stays in details.
+    expect(stale.failed).toEqual(['acme/widgets']);
+    expect(stale.outcomes[0]).toMatchObject({ ok: false, error: expect.stringMatching(/^stale: no successful sync for 26 h/), details: { health: 'stale' } });
   });
 
   it('snapshots with a fake clock name and record the same instant', async () => {

@@ -9,8 +9,12 @@ export const listCommand: Command<ListRepoResult> = {
   usage: 'list [--repo R]...',
   execute: ({ engine }) => engine.list(),
   render: (result) =>
-    renderOutcomes(result, (v) => [
-      `${v.snapshots.length} snapshot(s)`,
-      ...[...v.snapshots].reverse().map((s) => `${s.name}  ${s.createdAt || '(metadata unreadable)'}  ${formatBytes(s.sizeBytes).padStart(9)}  ${describeHead(s.head)}`),
-    ]),
+    renderOutcomes(
+      result,
+      (v) => [
+        `${v.snapshots.length} snapshot(s)${v.warning ? `: ${v.warning}` : ''}`,
+        ...[...v.snapshots].reverse().map((s) => `${s.name}  ${s.createdAt || '(metadata unreadable)'}  ${formatBytes(s.sizeBytes).padStart(9)}  ${describeHead(s.head)}`),
+      ],
+      (v) => (v.warning ? '⚠' : '✓'),
+    ),
 };

@@ -2,12 +2,13 @@
 import { EXIT_CODE_HELP } from '../errors.ts';
 import type { HeadCommit, RunResult } from '../types.ts';
 
-export function renderOutcomes<T>(result: RunResult<T>, describe: (value: T) => string[]): string {
+/** `mark` replaces ✓ for a success that still deserves attention (⚠). */
+export function renderOutcomes<T>(result: RunResult<T>, describe: (value: T) => string[], mark: (value: T) => string = () => '✓'): string {
   const lines: string[] = [];
   for (const outcome of result.outcomes) {
     if (outcome.ok) {
       const [first = 'ok', ...rest] = describe(outcome.value);
-      lines.push(`✓ ${outcome.repo}: ${first}`, ...rest.map((l) => `    ${l}`));
+      lines.push(`${mark(outcome.value)} ${outcome.repo}: ${first}`, ...rest.map((l) => `    ${l}`));
     } else {
       lines.push(`✗ ${outcome.repo}: ${outcome.error}`);
     }

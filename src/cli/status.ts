@@ -1,22 +1,51 @@
 import type { Command } from './command.ts';
-import { describeHead, renderOutcomes } from './render.ts';
+import { describeHead } from './render.ts';
 import { formatBytes } from '../format.ts';
-import type { RunResult, StatusRepoResult } from '../types.ts';
+import type { Health, RunResult, StatusRepoResult } from '../types.ts';
 
-export function renderStatus(result: RunResult<StatusRepoResult>): string {
-  return renderOutcomes(result, (v) => [
-    `${v.health.toUpperCase()}: ${v.healthReason}`,
+// ✓ only for healthy; ⚠ for what is not failing yet but is no backup to count on; ✗ for failures.
+const MARK: Record<Health, string> = { healthy: '✓', stale: '⚠', uninitialized: '⚠', failing: '✗' };
+const ORDER: Health[] = ['healthy', 'stale', 'failing', 'uninitialized'];
+
+/** health reports an unhealthy repository as a failed outcome with its status in `details`. */
+function statusOf(outcome: RunResult<StatusRepoResult>['outcomes'][number]): StatusRepoResult | undefined {
+  if (outcome.ok) return outcome.value;
+  const details = outcome.details as Partial<StatusRepoResult> | undefined;
+  return details && typeof details.health === 'string' && typeof details.healthReason === 'string' ? (details as StatusRepoResult) : undefined;
+}
+
+function describe(v: StatusRepoResult): string[] {
+  return [
     `mirror:    ${v.initialized ? `${v.branches} branches, ${v.tags} tags` : 'not initialized'}`,
     `HEAD:      ${describeHead(v.head)}`,
     `last sync: ${v.lastSync ? `${v.lastSync.at} ${v.lastSync.ok ? 'ok' : `FAILED: ${v.lastSync.error ?? ''}`}` : 'never'}`,
-    `snapshots: ${v.snapshotCount}${v.snapshotCount ? ` (newest ${v.newestSnapshot}, oldest ${v.oldestSnapshot})` : ''}`,
+    `snapshots: ${v.snapshotCount}${v.snapshotCount ? ` (newest ${v.newestSnapshot ?? 'none trusted'}, oldest ${v.oldestSnapshot})` : ''}`,
     `disk used: ${formatBytes(v.diskUsedBytes)} (apparent ${formatBytes(v.apparentBytes)}: hard links counted once)`,
-  ]);
+    ...v.warnings.map((w) => `⚠ ${w}`),
+  ];
+}
+
+export function renderStatus(result: RunResult<StatusRepoResult>): string {
+  const lines: string[] = [];
+  const counts = new Map<string, number>();
+  for (const outcome of result.outcomes) {
+    const v = statusOf(outcome);
+    const verdict = v?.health ?? 'unreadable';
+    counts.set(verdict, (counts.get(verdict) ?? 0) + 1);
+    if (!v) {
+      lines.push(`✗ ${outcome.repo}: ${outcome.ok ? '' : outcome.error}`);
+      continue;
+    }
+    lines.push(`${MARK[v.health]} ${outcome.repo}: ${v.health.toUpperCase()}: ${v.healthReason}`, ...describe(v).map((l) => `    ${l}`));
+  }
+  const byVerdict = [...ORDER, 'unreadable'].filter((h) => counts.has(h)).map((h) => `${counts.get(h)} ${h}`);
+  lines.push('', `${result.command}: ${byVerdict.join(', ') || 'no repositories'}${result.exitCode ? ` (exit ${result.exitCode})` : ''}`);
+  return lines.join('\n');
 }
 
 export const statusCommand: Command<StatusRepoResult> = {
   name: 'status',
-  summary: 'per repository: last sync, HEAD, branches and tags, snapshots, disk used, health verdict',
+  summary: 'per repository: health verdict, last sync, HEAD, branches and tags, snapshots, disk used (a report: see health to check)',
   usage: 'status [--repo R]... [--json]',
   execute: ({ engine }) => engine.status(),
   render: renderStatus,
@@ -25,7 +54,7 @@ export const statusCommand: Command<StatusRepoResult> = {
 export const healthCommand: Command<StatusRepoResult> = {
   name: 'health',
   summary: 'exit 0 when every repository synced successfully within the last 26 hours, 1 otherwise',
-  usage: 'health [--repo R]...',
+  usage: 'health [--repo R]... [--json]',
   execute: ({ engine }) => engine.health(),
   render: renderStatus,
 };

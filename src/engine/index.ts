@@ -8,7 +8,7 @@ import { readMetadata } from '../metadata.ts';
 import { dedupeTargets, explicitTarget, parseRepoSpec } from '../targets.ts';
 import { isSnapshotName, isValidOwner, isValidRepoName } from '../naming.ts';
 import type { BackupSettings } from '../config.ts';
-import type { RepoTarget, RunResult, StatusRepoResult } from '../types.ts';
+import type { RepoOutcome, RepoTarget, RunResult, StatusRepoResult } from '../types.ts';
 import type { Engine, EngineOptions } from './api.ts';
 import { createContext, type EngineContext } from './context.ts';
 import { readOwnerListing, recordOwnerListing, selectionKey } from './owner-cache.ts';
@@ -151,9 +151,15 @@ export function createEngine(options: EngineOptions): Engine {
   return engine;
 }
 
-/** Health fails (exit 1) unless every repository is healthy, whatever else succeeded. */
+/**
+ * Health fails (exit 1, never 3) unless every repository is healthy: the strict check (docs/OPERATIONS.md "Status
+ * and health"). A repository that is not healthy is a failed outcome, its status kept in `details`, so `outcomes`
+ * and `failed` say the same thing.
+ */
 function withHealthExitCode(result: RunResult<StatusRepoResult>): RunResult<StatusRepoResult> {
-  const unhealthy = result.outcomes.filter((o) => !o.ok || o.value.health !== 'healthy').map((o) => o.repo);
-  if (!unhealthy.length) return result;
-  return { ...result, failed: unhealthy, exitCode: ExitCode.FAILURE };
+  const outcomes: RepoOutcome<StatusRepoResult>[] = result.outcomes.map((o) =>
+    !o.ok || o.value.health === 'healthy' ? o : { repo: o.repo, ok: false, error: `${o.value.health}: ${o.value.healthReason}`, exitCode: ExitCode.FAILURE, details: o.value },
+  );
+  const failed = outcomes.filter((o) => !o.ok).map((o) => o.repo);
+  return { ...result, outcomes, failed, exitCode: failed.length ? ExitCode.FAILURE : ExitCode.OK };
 }

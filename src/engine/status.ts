@@ -3,23 +3,21 @@ import { join } from 'node:path';
 import { diskUsage, exists, walkFiles } from '../fsutil.ts';
 import { headCommit, readRefs } from '../git/repo.ts';
 import { countRefs, readMetadata } from '../metadata.ts';
-import type { Health, ListRepoResult, RepoTarget, SnapshotSummary, StatusRepoResult } from '../types.ts';
+import { healthOf } from '../health.ts';
+import { isFutureDated, newestTrusted } from '../snapshot-time.ts';
+import type { ListRepoResult, RepoTarget, SnapshotSummary, StatusRepoResult } from '../types.ts';
 import type { EngineContext } from './context.ts';
 import { listSnapshotNames, summarize } from './snapshot.ts';
-import { readRepoState, type RepoState } from './state.ts';
+import { readRepoState } from './state.ts';
 
-/** A daily backup that has not succeeded for this long is stale (a day plus slack for a slow run). */
-export const HEALTHY_WITHIN_MS = 26 * 3600 * 1000;
+export { HEALTHY_WITHIN_MS } from '../health.ts';
 
-/** Pure verdict from what is recorded. */
-export function healthOf(initialized: boolean, state: RepoState | null, now: Date): { health: Health; reason: string } {
-  if (!initialized) return { health: 'uninitialized', reason: 'no mirror yet: run init or sync' };
-  const last = state?.lastSync;
-  if (!last) return { health: 'stale', reason: 'never synced by this tool' };
-  if (!last.ok) return { health: 'failing', reason: `last sync at ${last.at} failed: ${last.error ?? 'unknown error'}` };
-  const age = now.getTime() - new Date(state.lastSuccess ?? last.at).getTime();
-  if (age > HEALTHY_WITHIN_MS) return { health: 'stale', reason: `last successful sync ${Math.round(age / 3600000)} h ago (more than 26 h)` };
-  return { health: 'healthy', reason: `last sync ${last.at} succeeded` };
+/** Nothing under the root for this repository: say so rather than list nothing (a typo in --repo, a wrong --root). */
+async function nothingBackedUp(ctx: EngineContext, target: RepoTarget): Promise<string | undefined> {
+  if (!(await exists(ctx.layout.root))) return `the backup root ${ctx.layout.root} does not exist`;
+  if (await exists(ctx.layout.mirror(target))) return undefined;
+  if (await exists(ctx.layout.snapshotParent(target))) return undefined;
+  return `nothing of ${target.id} is backed up under ${ctx.layout.root} (no mirror, no snapshots)`;
 }
 
 export async function listRepo(ctx: EngineContext, target: RepoTarget): Promise<ListRepoResult> {
@@ -33,7 +31,9 @@ export async function listRepo(ctx: EngineContext, target: RepoTarget): Promise<
       snapshots.push({ name, path: dir, createdAt: '', head: null, refCount: 0, sizeBytes: 0 });
     }
   }
-  return { repo: target.id, snapshots };
+  const warning = snapshots.length ? undefined : await nothingBackedUp(ctx, target);
+  if (warning) ctx.logger.log('warn', `list ${target.id}: ${warning}`);
+  return { repo: target.id, snapshots, ...(warning ? { warning } : {}) };
 }
 
 export async function statusRepo(ctx: EngineContext, target: RepoTarget): Promise<StatusRepoResult> {
@@ -52,7 +52,11 @@ export async function statusRepo(ctx: EngineContext, target: RepoTarget): Promis
     disk += usage.disk;
     apparent += usage.apparent;
   }
-  const verdict = healthOf(initialized, state, ctx.clock());
+  const now = ctx.clock();
+  const newest = newestTrusted(names, now) ?? null;
+  const verdict = healthOf({ initialized, state, newestSnapshot: newest, futureSnapshots: names.filter((n) => isFutureDated(n, now)), now });
+  const missing = initialized ? undefined : await nothingBackedUp(ctx, target);
+  const warnings = [...(missing ? [missing] : []), ...verdict.warnings];
   return {
     repo: target.id,
     initialized,
@@ -61,11 +65,15 @@ export async function statusRepo(ctx: EngineContext, target: RepoTarget): Promis
     branches: counts.branches,
     tags: counts.tags,
     snapshotCount: names.length,
-    newestSnapshot: names.at(-1) ?? null,
+    newestSnapshot: newest,
     oldestSnapshot: names[0] ?? null,
     diskUsedBytes: disk,
     apparentBytes: apparent,
     health: verdict.health,
     healthReason: verdict.reason,
+    lastSuccess: verdict.lastSuccess,
+    lastSuccessAgeSeconds: verdict.lastSuccessAgeSeconds,
+    newestSnapshotAgeSeconds: verdict.newestSnapshotAgeSeconds,
+    warnings,
   };
 }
