@@ -15,12 +15,15 @@ export const ExitCode = {
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
 export const EXIT_CODE_HELP = `EXIT STATUS
-  0  success
-  1  the operation failed (fetch, snapshot, restore, verify or health found a problem)
-  2  usage error: bad arguments, bad configuration, an invalid name
-  3  partial failure: some repositories failed, the others succeeded
-  4  another run holds the lock for a repository or the backup root
-  130  stopped on request (SIGINT, SIGTERM) before finishing; the next run cleans up`;
+  0    success
+  1    the operation failed (fetch, snapshot, restore, verify or health found a problem)
+  2    usage error: bad arguments, bad configuration, an invalid name
+  3    partial failure: some repositories failed, the others succeeded
+  4    another run holds the lock for a repository or the backup root
+  10   not found: the repository or owner does not exist, or the token cannot see it
+  12   authentication failed: the token is missing, expired, revoked, lacks access, or was not sent
+  130  stopped on request (SIGINT, SIGTERM) before finishing; the next run cleans up
+  A run where every repository failed for the same reason exits with that reason's code.`;
 
 export class BackupError extends Error {
   readonly exitCode: ExitCodeValue;
@@ -38,6 +41,20 @@ export class BackupError extends Error {
 export class UsageError extends BackupError {
   constructor(message: string) {
     super(message, ExitCode.USAGE);
+  }
+}
+
+/** Authentication failed (exit 12): a token that is missing, expired, revoked, lacks access or was not sent. */
+export class AuthError extends BackupError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, ExitCode.AUTH, options);
+  }
+}
+
+/** The repository or owner does not exist, or the credentials cannot see it (exit 10). */
+export class NotFoundError extends BackupError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, ExitCode.NOT_FOUND, options);
   }
 }
 

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ExitCode } from '../src/errors.ts';
 
 const CLI = join(import.meta.dirname, '..', 'dist', 'backup-manager.mjs');
 
@@ -325,9 +326,10 @@ describe('runs over several repositories', () => {
     expect(existsSync(join(r, 'immutable', 'acme', 'does-not-exist.git'))).toBe(false);
   });
 
-  it('a failed fetch of the only repository exits 1', () => {
+  it('a failed fetch of the only repository exits with its reason: 10 for a repository that is not there', () => {
     const run = cli(['sync', '--root', join(tmp, 'all-fail'), '--repo', join(tmp, 'upstream', 'acme', 'nothing-here.git')]);
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(ExitCode.NOT_FOUND);
+    expect(run.stdout).toMatch(/acme\/nothing-here was not found at /);
   });
 });
 

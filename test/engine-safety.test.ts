@@ -317,9 +317,9 @@ describe('secrets', () => {
       const local = await runCli(['sync', '--root', b.root, '--repo', u.bare, '--verbose'], env);
       expect(local.code).toBe(0);
       const remote = await runCli(['sync', '--root', b.root, '--repo', `http://127.0.0.1:${port}/acme/gadgets.git`, '--verbose'], env);
-      expect(remote.code).toBe(ExitCode.FAILURE);
+      expect(remote.code).toBe(ExitCode.AUTH);
       // A revoked token gets a plain explanation, not just git's words.
-      expect(remote.stdout).toMatch(/authentication failed for acme\/gadgets: the token is missing, expired, revoked/);
+      expect(remote.stdout).toMatch(/authentication failed for acme\/gadgets at http:\/\/127\.0\.0\.1:\d+\/acme\/gadgets\.git: the token is missing, expired, revoked/);
       expect(seen).toContain(`basic ${BASIC}`);
       for (const output of [local.stdout, local.stderr, remote.stdout, remote.stderr, readFileSync(argvLog, 'utf8')]) {
         expect(output).not.toContain(TOKEN);

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ExitCode, exitCodeOf } from '../src/errors.ts';
 import { listOwnerRepositories, selectRepositories, type OwnerRepository } from '../src/github/owners.ts';
 import { GitHubStandIn, badCredentials, paginate, rateLimited } from './helpers/github-standin.ts';
 
@@ -112,8 +113,12 @@ describe('listOwnerRepositories against a stand-in GitHub API', () => {
         () => {
           throw new Error('expected a failure');
         },
-        (error: Error) => error.message,
+        (error: Error) => {
+          codes[owner] = exitCodeOf(error);
+          return error.message;
+        },
       );
+    const codes: Record<string, number> = {};
 
     const messages = {
       badCreds: await run('bad-creds'),
@@ -121,6 +126,8 @@ describe('listOwnerRepositories against a stand-in GitHub API', () => {
       secret: await run('secret'),
       missing: await run('missing'),
     };
+    // A refused token is exit 12, a missing owner 10, a rate limit an ordinary failure (src/errors.ts).
+    expect(codes).toEqual({ 'bad-creds': ExitCode.AUTH, limited: ExitCode.FAILURE, secret: ExitCode.AUTH, missing: ExitCode.NOT_FOUND });
     expect(messages.badCreds).toMatch(/rejected the token .*401/);
     expect(messages.limited).toMatch(/rate limit exceeded while listing repositories of organization limited.*2030-01-01T00:00:00\.000Z/);
     expect(messages.secret).toMatch(/403 Forbidden.*SAML/);

@@ -1,5 +1,5 @@
 // GitHub API errors turned into messages a person can act on (rate limit, bad token, missing permission, not found).
-import { BackupError, ExitCode } from '../errors.ts';
+import { AuthError, BackupError, ExitCode, NotFoundError } from '../errors.ts';
 import { Redactor } from '../redact.ts';
 
 export interface HttpError {
@@ -30,6 +30,8 @@ export function describeApiError(error: unknown, what: string, redactor = new Re
   const reset = Number(headers['x-ratelimit-reset']);
   const apiMessage = error.message ? ` (GitHub said: ${error.message.split(' - ')[0]})` : '';
   let message: string;
+  // A refused token exits 12 and a missing owner 10 (src/errors.ts), so a script can tell them from an outage.
+  let make = (text: string): BackupError => new BackupError(text, ExitCode.FAILURE);
   if ((error.status === 403 || error.status === 429) && (String(remaining) === '0' || error.status === 429)) {
     const when = Number.isFinite(reset) && reset > 0 ? ` until ${new Date(reset * 1000).toISOString()}` : '';
     message = `GitHub API rate limit exceeded while ${what}; requests are refused${when}. Retry later or use a token with a higher limit.`;
@@ -37,13 +39,15 @@ export function describeApiError(error: unknown, what: string, redactor = new Re
     message = `GitHub API secondary rate limit hit while ${what}; retry after ${headers['retry-after']} seconds.`;
   } else if (error.status === 401) {
     message = `GitHub API rejected the token while ${what} (401 Bad credentials): the token is missing, expired or revoked.`;
+    make = (text) => new AuthError(text);
   } else if (error.status === 403) {
     message = `GitHub API refused access while ${what} (403 Forbidden)${apiMessage}: the token lacks the permission needed (repository metadata read, or organization access for SSO-protected orgs).`;
+    make = (text) => new AuthError(text);
   } else if (error.status === 404) {
     message = `GitHub API found nothing while ${what} (404 Not Found): the owner does not exist or is not visible with this token.`;
+    make = (text) => new NotFoundError(text);
   } else {
     message = `GitHub API request failed while ${what}: HTTP ${error.status}${apiMessage}.`;
   }
-  return new BackupError(redactor.redact(message), ExitCode.FAILURE);
+  return make(redactor.redact(message));
 }
-
