@@ -1,5 +1,6 @@
 // Everything an engine operation needs, built once per engine from its options.
 import { AbortedError } from '../errors.ts';
+import { stallSecondsFromEnv } from '../git/deadline.ts';
 import { createGitCommandManager, type GitCommandManager } from '../git/git.ts';
 import type { BackupSettings } from '../config.ts';
 import { Layout } from '../layout.ts';
@@ -41,7 +42,7 @@ export function createContext(options: EngineOptions): EngineContext {
   return {
     settings,
     layout,
-    git: createGitCommandManager({ token: settings.token, redactor, authScope: `${serverUrl}/`, signal: options.signal }),
+    git: createGitCommandManager({ token: settings.token, redactor, authScope: `${serverUrl}/`, signal: options.signal, stallSeconds: stallSecondsFromEnv() }),
     logger,
     redactor,
     clock,

@@ -4,6 +4,7 @@ import { mkdir, readdir, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { AuthError, BackupError, errorMessage, NotFoundError } from '../errors.ts';
 import { exists, removeTree } from '../fsutil.ts';
+import { stallSecondsFromEnv } from '../git/deadline.ts';
 import { headRefOf, isAncestor, lsRemote, readRefs, updateRefs, type RefUpdate } from '../git/repo.ts';
 import type { SnapshotMetadata } from '../metadata.ts';
 import { stripCredentials } from '../redact.ts';
@@ -19,6 +20,8 @@ const MAX_ATTEMPTS = 3;
 // git's own words for a token that is missing, expired, revoked or without access to the repository.
 const AUTH_FAILURE = /could not read username|could not read password|authentication failed|returned error: 40[13]|invalid username or password|permission denied \(publickey\)|terminal prompts disabled/i;
 const NOT_FOUND = /repository not found|repository '[^']*' not found|returned error: 404|does not appear to be a git repository/i;
+// curl's words when http.lowSpeedTime passes (src/git/deadline.ts).
+const STALLED = /operation too slow/i;
 const SSH_URL = /^(ssh:\/\/|[\w.-]+@[\w.-]+:)/;
 
 /**
@@ -44,6 +47,13 @@ export function explainRemoteFailure(ctx: EngineContext, target: RepoTarget, err
   if (NOT_FOUND.test(message)) {
     const why = tokenNotSent(ctx, target.url);
     return new NotFoundError(`${target.id} was not found at ${target.url}, or the credentials cannot see it${why ? ` (${why})` : ''} (${message})`, { cause: error });
+  }
+  if (STALLED.test(message)) {
+    return new BackupError(
+      `${target.url} stopped answering while syncing ${target.id}: less than a byte a second for ${stallSecondsFromEnv()} s, ${MAX_ATTEMPTS} times (BACKUP_STALL_SECONDS sets the bound) (${message})`,
+      undefined,
+      { cause: error },
+    );
   }
   return error instanceof BackupError ? error : new BackupError(message, undefined, { cause: error });
 }

@@ -23,10 +23,15 @@ export async function repoLocked<T>(ctx: EngineContext, target: RepoTarget, comm
   const what = `${command} ${target.id}`;
   // The deadline runs inside the lock, so a git it kills has ended before the lock is released.
   return withLock(ctx.layout.repoLock(target), { command: what, waitMs, logger: ctx.logger, clock: ctx.clock }, () =>
-    withDeadline(repoTimeoutSecondsFromEnv(), what, async () => {
-      await recoverRepository(ctx, target);
-      return fn();
-    }),
+    withDeadline(
+      repoTimeoutSecondsFromEnv(),
+      what,
+      async () => {
+        await recoverRepository(ctx, target);
+        return fn();
+      },
+      ctx.signal,
+    ),
   );
 }
 

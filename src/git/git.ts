@@ -5,6 +5,7 @@ import { simpleGit } from 'simple-git';
 import { AbortedError, BackupError } from '../errors.ts';
 import { beginStep } from '../activity.ts';
 import { RUN_MARKER_ENV, runMarker } from '../process-tree.ts';
+import { currentDeadline, DEADLINE_MARKER_ENV, deadlineMessage, stallConfig } from './deadline.ts';
 import type { Redactor } from '../redact.ts';
 
 const AUTH_ENV = 'GPB_GIT_AUTH_HEADER';
@@ -33,6 +34,8 @@ export interface GitFactoryOptions {
   authScope?: string;
   /** Stops every running git at once (simple-git sends it SIGINT) and fails later calls: the run was stopped. */
   signal?: AbortSignal;
+  /** Abandon an http(s) transfer that moves less than a byte a second for this long (0: never). */
+  stallSeconds?: number;
 }
 
 // Settings that keep git from rewriting anything behind a snapshot's back and from running anything it finds.
@@ -69,17 +72,20 @@ export function createGitCommandManager(options: GitFactoryOptions): GitCommandM
     ? { ...baseEnv, [AUTH_ENV]: `AUTHORIZATION: basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}` }
     : baseEnv;
   const scope = options.authScope ? `http.${options.authScope}.extraheader` : 'http.extraheader';
+  const stall = stallConfig(options.stallSeconds ?? 0);
 
   async function exec(cwd: string, args: string[], runOptions: GitRunOptions = {}): Promise<{ code: number; out: string; bytes: Buffer }> {
     const useAuth = Boolean(runOptions.auth && token);
-    const full = [...BASE_CONFIG, ...(useAuth ? [`--config-env=${scope}=${AUTH_ENV}`] : []), ...args];
+    const full = [...BASE_CONFIG, ...stall, ...(useAuth ? [`--config-env=${scope}=${AUTH_ENV}`] : []), ...args];
     let exitCode = 0;
     // simple-git decodes stdout as UTF-8, replacing invalid bytes; its errors hook sees the bytes themselves.
     let bytes = Buffer.alloc(0);
+    // The repository's deadline (deadline.ts) also fires when the run is stopped: either way simple-git stops git.
+    const deadline = currentDeadline();
     const git = simpleGit({
       baseDir: cwd,
       trimmed: false,
-      abort: options.signal,
+      abort: deadline?.signal ?? options.signal,
       // simple-git 4 strips or refuses GIT_* variables it was not told about: these are the ones we set ourselves.
       allowEnvironment: ['GIT_TERMINAL_PROMPT', 'GIT_CONFIG_NOSYSTEM', AUTH_ENV],
       // The base config sets these to their safe values (and init uses an empty --template=); no user input ever
@@ -93,13 +99,14 @@ export function createGitCommandManager(options: GitFactoryOptions): GitCommandM
         const stderr = Buffer.concat(result.stdErr).toString('utf8').trim();
         return Buffer.from(stderr || (error ? String(error) : `exit code ${result.exitCode}`));
       },
-    }).env(useAuth ? authEnv : baseEnv);
+    }).env({ ...(useAuth ? authEnv : baseEnv), ...(deadline ? { [DEADLINE_MARKER_ENV]: deadline.marker } : {}) });
     const endStep = beginStep(`git ${args[0]}`);
     try {
       const out = await git.raw(full);
       return { code: 0, out, bytes };
     } catch (error) {
       if (options.signal?.aborted) throw new AbortedError(`stopped on request during git ${args[0]}`);
+      if (deadline?.signal.aborted) throw new BackupError(deadlineMessage(deadline, `git ${args[0]}`));
       if (exitCode !== 0 && runOptions.okExitCodes?.includes(exitCode)) return { code: exitCode, out: '', bytes: Buffer.alloc(0) };
       const message = error instanceof Error ? error.message : String(error);
       throw new BackupError(redactor.redact(`git ${args[0]} failed in ${cwd}: ${message.trim()}`));
