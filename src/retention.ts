@@ -1,5 +1,6 @@
 // Retention policy: a pure function from snapshots + policy to keep/remove decisions with reasons
-// (docs/ARCHITECTURE.md invariant 5, docs/OPERATIONS.md "Retention"). No filesystem, no clock: the caller passes `now` and the recorded times.
+// (docs/ARCHITECTURE.md invariant 5, docs/OPERATIONS.md "Retention"). No filesystem, no clock: the caller passes
+// `now` and the recorded times.
 //
 // Snapshots are ordered and aged by their name, which the engine made from its clock when it took them; the
 // createdAt recorded in snapshot.json is a claim to check against it, never the key (a tampered createdAt once
