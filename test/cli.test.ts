@@ -91,8 +91,10 @@ describe('help and usage errors', () => {
       expect(run.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
     }
     expect(run.stdout).toContain('EXIT STATUS');
-    expect(run.stdout).toMatch(/^ {2}3 {2}partial failure/m);
-    expect(run.stdout).toMatch(/^ {2}4 {2}another run holds the lock/m);
+    expect(run.stdout).toMatch(/^ {2}3 +partial failure/m);
+    expect(run.stdout).toMatch(/^ {2}4 +another run holds the lock/m);
+    expect(run.stdout).toMatch(/^ {2}10 +not found/m);
+    expect(run.stdout).toMatch(/^ {2}12 +authentication failed/m);
   });
 
   it('a command\'s --help shows its own options and the exit codes', () => {
