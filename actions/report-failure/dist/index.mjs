@@ -25627,6 +25627,16 @@ var BackupError = class extends Error {
     this.details = options?.details;
   }
 };
+var AuthError = class extends BackupError {
+  constructor(message, options) {
+    super(message, ExitCode2.AUTH, options);
+  }
+};
+var NotFoundError = class extends BackupError {
+  constructor(message, options) {
+    super(message, ExitCode2.NOT_FOUND, options);
+  }
+};
 
 // src/github/api-errors.ts
 function isHttpError(error2) {
@@ -25645,6 +25655,7 @@ function describeApiError(error2, what, redactor = new Redactor()) {
   const reset = Number(headers["x-ratelimit-reset"]);
   const apiMessage = error2.message ? ` (GitHub said: ${error2.message.split(" - ")[0]})` : "";
   let message;
+  let make = (text) => new BackupError(text, ExitCode2.FAILURE);
   if ((error2.status === 403 || error2.status === 429) && (String(remaining) === "0" || error2.status === 429)) {
     const when = Number.isFinite(reset) && reset > 0 ? ` until ${new Date(reset * 1e3).toISOString()}` : "";
     message = `GitHub API rate limit exceeded while ${what}; requests are refused${when}. Retry later or use a token with a higher limit.`;
@@ -25652,14 +25663,17 @@ function describeApiError(error2, what, redactor = new Redactor()) {
     message = `GitHub API secondary rate limit hit while ${what}; retry after ${headers["retry-after"]} seconds.`;
   } else if (error2.status === 401) {
     message = `GitHub API rejected the token while ${what} (401 Bad credentials): the token is missing, expired or revoked.`;
+    make = (text) => new AuthError(text);
   } else if (error2.status === 403) {
     message = `GitHub API refused access while ${what} (403 Forbidden)${apiMessage}: the token lacks the permission needed (repository metadata read, or organization access for SSO-protected orgs).`;
+    make = (text) => new AuthError(text);
   } else if (error2.status === 404) {
     message = `GitHub API found nothing while ${what} (404 Not Found): the owner does not exist or is not visible with this token.`;
+    make = (text) => new NotFoundError(text);
   } else {
     message = `GitHub API request failed while ${what}: HTTP ${error2.status}${apiMessage}.`;
   }
-  return new BackupError(redactor.redact(message), ExitCode2.FAILURE);
+  return make(redactor.redact(message));
 }
 
 // actions/report-failure/src/issues.ts
