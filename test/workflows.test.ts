@@ -169,11 +169,13 @@ describe('action metadata', () => {
 
   it('backup declares the inputs and outputs of issue 3', () => {
     const backup = meta('backup');
-    expect(Object.keys(backup.inputs)).toEqual(['action', 'repositories', 'config', 'backup-root', 'token', 'retention-days', 'snapshot', 'upload-logs']);
+    expect(Object.keys(backup.inputs)).toEqual(['action', 'repositories', 'config', 'backup-root', 'token', 'retention-days', 'snapshot', 'upload-logs', 'cache', 'cache-key', 'ephemeral']);
     expect(backup.inputs.token!.default).toBe('${{ github.token }}');
     expect(backup.inputs['retention-days']!.default, 'empty: the config file decides').toBeUndefined();
     expect(backup.inputs['upload-logs']!.default).toBe('true');
-    expect(Object.keys(backup.outputs)).toEqual(['updated', 'snapshot', 'failed-repositories', 'status-json']);
+    expect(backup.inputs.cache!.default).toBe('auto');
+    expect(backup.inputs.ephemeral!.default).toBe('false');
+    expect(Object.keys(backup.outputs)).toEqual(['updated', 'snapshot', 'failed-repositories', 'status-json', 'cache-restored-key']);
   });
 
   it('report-failure defaults to the workflow token, name and repository', () => {

@@ -2,6 +2,7 @@
 // @actions/artifact v6 client to upload: Twirp JSON CreateArtifact / FinalizeArtifact, and the Azure blob upload
 // (Put Block + Put Block List) to the signed_upload_url it hands out, which points back here.
 import { createServer, type Server } from 'node:http';
+import { BlobBlocks } from './azure-blob.ts';
 import { closeServer, listenOnLoopback } from './loopback.ts';
 import { inflateRawSync } from 'node:zlib';
 
@@ -30,7 +31,7 @@ export class ArtifactStandIn {
   readonly calls: string[] = [];
   /** Authorization headers seen on Twirp calls. */
   readonly authorizations: string[] = [];
-  private readonly blocks = new Map<string, Buffer>();
+  private readonly blocks = new BlobBlocks();
   private server: Server | undefined;
   url = '';
 
@@ -84,33 +85,9 @@ export class ArtifactStandIn {
         }
         const blob = /^\/blobs\/artifact-(\d+)\.zip$/.exec(url.pathname);
         if (req.method === 'PUT' && blob) {
-          const azureHeaders = {
-            'x-ms-request-id': `req-${this.calls.length}`,
-            'x-ms-version': '2025-01-05',
-            etag: '"0x1"',
-            'last-modified': new Date().toUTCString(),
-            'x-ms-request-server-encrypted': 'true',
-          };
-          const comp = url.searchParams.get('comp');
-          if (comp === 'block') {
-            this.blocks.set(`${blob[1]}:${url.searchParams.get('blockid')}`, body);
-            res.writeHead(201, azureHeaders);
-            res.end();
-            return;
-          }
-          if (comp === 'blocklist') {
-            const ids = [...body.toString('utf8').matchAll(/<(?:Latest|Uncommitted|Committed)>([^<]+)<\//g)].map((m) => m[1]!);
-            const artifact = this.artifacts[Number(blob[1]) - 1];
-            if (artifact) artifact.blob = Buffer.concat(ids.map((id) => this.blocks.get(`${blob[1]}:${id}`) ?? Buffer.alloc(0)));
-            res.writeHead(201, azureHeaders);
-            res.end();
-            return;
-          }
-          // A single-shot Put Blob (small uploads in some client versions).
+          const committed = this.blocks.put(blob[1]!, url, body, res, this.calls.length);
           const artifact = this.artifacts[Number(blob[1]) - 1];
-          if (artifact) artifact.blob = body;
-          res.writeHead(201, azureHeaders);
-          res.end();
+          if (artifact && committed) artifact.blob = committed;
           return;
         }
         json(404, { code: 'not_found', msg: `stand-in has no route for ${req.method} ${url.pathname}` });

@@ -19,7 +19,30 @@ export interface BackupActionSettings {
   /** Artifact naming: backup-logs-<runId>-<runAttempt>. */
   runId: string;
   runAttempt: string;
+  /** Keep the working root warm in the Actions cache between runs (root-cache.ts). */
+  rootCache: { enabled: boolean; keyPrefix: string };
 }
+
+/** The runner throws its disk away after the job (docs/GITHUB_ACTIONS.md "Which runner"). */
+export function isGitHubHosted(env: NodeJS.ProcessEnv): boolean {
+  return env.RUNNER_ENVIRONMENT === 'github-hosted';
+}
+
+function booleanInput(name: string, fallback: string): boolean {
+  const raw = (core.getInput(name) || fallback).toLowerCase();
+  if (!['true', 'false'].includes(raw)) throw new UsageError(`input "${name}" must be true or false, got ${JSON.stringify(raw)}`);
+  return raw === 'true';
+}
+
+/** `cache: auto` (the default) caches on GitHub-hosted runners only: a self-hosted root is already persistent. */
+function cacheEnabled(env: NodeJS.ProcessEnv): boolean {
+  const raw = (core.getInput('cache') || 'auto').toLowerCase();
+  if (raw === 'auto') return isGitHubHosted(env);
+  if (!['true', 'false'].includes(raw)) throw new UsageError(`input "cache" must be auto, true or false, got ${JSON.stringify(raw)}`);
+  return raw === 'true';
+}
+
+const CACHE_KEY_PREFIX = /^[A-Za-z0-9._-]{1,200}$/;
 
 function positiveInt(name: string, raw: string): number | undefined {
   if (raw === '') return undefined;
@@ -45,8 +68,10 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): BackupActionSet
   const snapshot = core.getInput('snapshot') || 'latest';
   if (snapshot === 'all' && action !== 'verify') throw new UsageError('input "snapshot: all" is only valid with "action: verify"');
 
-  const uploadRaw = (core.getInput('upload-logs') || 'true').toLowerCase();
-  if (!['true', 'false'].includes(uploadRaw)) throw new UsageError(`input "upload-logs" must be true or false, got ${JSON.stringify(uploadRaw)}`);
+  const uploadLogs = booleanInput('upload-logs', 'true');
+  const ephemeral = booleanInput('ephemeral', 'false');
+  const keyPrefix = core.getInput('cache-key') || 'github-private-backup-root';
+  if (!CACHE_KEY_PREFIX.test(keyPrefix)) throw new UsageError(`input "cache-key" must be 1-200 letters, digits, '.', '_' or '-', got ${JSON.stringify(keyPrefix)}`);
 
   const settings = resolveSettings(
     {
@@ -62,12 +87,20 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): BackupActionSet
   if (settings.repositories.length === 0 && action === 'init') {
     throw new UsageError('no repositories to init: set the "repositories" input or a "config" file that lists some');
   }
+  if (isGitHubHosted(env) && !settings.store && !ephemeral) {
+    throw new UsageError(
+      'this is a GitHub-hosted runner, whose disk is thrown away when the job ends, and no store is configured: the backup ' +
+        'would keep nothing (the Actions cache is evicted after 7 days unused and is no backup). Add a "store:" section to ' +
+        'the config (docs/GITHUB_ACTIONS.md), or set "ephemeral: true" to run anyway and keep nothing',
+    );
+  }
   return {
     action: action as BackupAction,
     settings,
     snapshot,
-    uploadLogs: uploadRaw === 'true',
+    uploadLogs,
     runId: env.GITHUB_RUN_ID || 'local',
     runAttempt: env.GITHUB_RUN_ATTEMPT || '1',
+    rootCache: { enabled: cacheEnabled(env), keyPrefix },
   };
 }

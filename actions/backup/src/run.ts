@@ -1,5 +1,6 @@
-// The backup action as a script of named phases: read inputs, run the engine command, read status, write the
-// summary and outputs, upload the logs (whatever happened), then report success or fail the step.
+// The backup action as a script of named phases: read inputs, restore the root from the Actions cache (GitHub-hosted
+// runners), run the engine command, read status, save the root to the cache, write the summary and outputs, upload
+// the logs (whatever happened), then report success or fail the step.
 import * as core from '@actions/core';
 import { createEngine } from '../../../src/engine/index.ts';
 import type { Engine } from '../../../src/engine/api.ts';
@@ -8,7 +9,8 @@ import { Layout } from '../../../src/layout.ts';
 import type { Logger } from '../../../src/log.ts';
 import { Redactor } from '../../../src/redact.ts';
 import type { RunResult, StatusRepoResult } from '../../../src/types.ts';
-import { getInputs, type BackupActionSettings } from './input-helper.ts';
+import { getInputs, type BackupAction, type BackupActionSettings } from './input-helper.ts';
+import { describeRootCache, logRootCache, restoreRoot, rootCacheKeys, saveRoot, type RestoreOutcome, type SaveOutcome } from './root-cache.ts';
 import { computeOutputs, failureMessage, renderSummary, type AnyRepoResult } from './summary.ts';
 import { runLogFiles, uploadLogs } from './upload-logs.ts';
 
@@ -21,6 +23,9 @@ const actionLogger: Logger = {
     else core.info(message);
   },
 };
+
+/** Commands after which the root differs and is worth saving to the cache. */
+const WRITES_ROOT: ReadonlySet<BackupAction> = new Set(['init', 'sync', 'snapshot', 'prune', 'restore']);
 
 function runCommand(engine: Engine, input: BackupActionSettings): Promise<RunResult<AnyRepoResult>> {
   const snapshot = input.snapshot;
@@ -56,6 +61,14 @@ export async function run(): Promise<void> {
   const layout = new Layout(input.settings.root);
   core.info(`backup ${input.action}: root ${layout.root}, ${input.settings.repositories.length} configured repository entries`);
 
+  const cacheKeys = rootCacheKeys(input.rootCache.keyPrefix, input.runId, input.runAttempt);
+  let restored: RestoreOutcome | undefined;
+  let saved: SaveOutcome | undefined;
+  if (input.rootCache.enabled) {
+    restored = await core.group('Restore the root from the Actions cache', () => restoreRoot(layout.root, cacheKeys));
+    logRootCache(restored, undefined);
+  }
+
   let result: RunResult<AnyRepoResult> | undefined;
   let status: RunResult<StatusRepoResult> | undefined;
   let crash: string | undefined;
@@ -75,11 +88,18 @@ export async function run(): Promise<void> {
     crash = redactor.redact(errorMessage(error));
   }
 
+  if (input.rootCache.enabled && result && WRITES_ROOT.has(input.action)) {
+    saved = await core.group('Save the root to the Actions cache', () => saveRoot(layout.root, cacheKeys));
+    logRootCache(undefined, saved);
+  }
+
+  core.setOutput('cache-restored-key', restored?.kind === 'restored' ? restored.key : '');
   if (result) {
     await core.group('Write summary and outputs', async () => {
       const outputs = computeOutputs(result, status);
       for (const [name, value] of Object.entries(outputs)) core.setOutput(name, value);
-      if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(renderSummary(result, status), true).write();
+      const cacheLine = input.rootCache.enabled ? `${describeRootCache(restored, saved)}\n` : '';
+      if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(renderSummary(result, status) + cacheLine, true).write();
     });
   } else {
     core.setOutput('updated', 'false');
