@@ -82,8 +82,17 @@ describe('actions/backup on a GitHub-hosted runner', () => {
   it('the same run on a self-hosted runner goes ahead without a store and without the cache (auto)', async () => {
     const root = join(base, 'self-hosted-root');
     const before = service.calls.length;
-    const run = await hosted({ action: 'sync', repositories: upstream.bare, 'backup-root': root }, { ...service.env(), RUNNER_ENVIRONMENT: 'self-hosted' });
+    const secret = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRETKEY01';
+    const run = await hosted(
+      { action: 'sync', repositories: upstream.bare, 'backup-root': root },
+      { ...service.env(), RUNNER_ENVIRONMENT: 'self-hosted', AWS_SECRET_ACCESS_KEY: secret },
+    );
     expect(run.code, run.stdout).toBe(0);
+    // The store's secret key is masked before anything is printed, and appears nowhere else.
+    expect(run.stdout.split('\n')[0]).toBe(`::add-mask::${TOKEN}`);
+    expect(run.stdout).toContain(`::add-mask::${secret}`);
+    expect(run.stdout.split('\n').filter((l) => l.includes(secret))).toEqual([`::add-mask::${secret}`]);
+    expect(run.summary + JSON.stringify(run.outputs)).not.toContain(secret);
     expect(existsSync(join(root, 'immutable', 'acme', 'app.git'))).toBe(true);
     expect(service.calls.length).toBe(before);
     expect(run.outputs['cache-restored-key']).toBe('');

@@ -56,6 +56,8 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): BackupActionSet
   const token = core.getInput('token');
   if (token) core.setSecret(token);
   if (env.GITHUB_TOKEN) core.setSecret(env.GITHUB_TOKEN);
+  // Store credentials come from the AWS environment (docs/GITHUB_ACTIONS.md): hide them from the log as well.
+  for (const name of ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'] as const) if (env[name]) core.setSecret(env[name]);
 
   const action = (core.getInput('action') || 'sync').toLowerCase();
   if (!(BACKUP_ACTIONS as readonly string[]).includes(action)) {
