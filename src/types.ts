@@ -40,6 +40,28 @@ export interface InitRepoResult {
   refCount: number;
 }
 
+/** What pushing one repository's snapshots to the off-site store did (docs/STORE_FORMAT.md "Push"). */
+export interface StorePushSummary {
+  /** The store's location (s3://bucket/prefix or a directory); never a credential. */
+  store: string;
+  /** Snapshots whose manifests this push wrote, oldest first (empty: the store already held them all). */
+  snapshots: string[];
+  uploadedObjects: number;
+  /** Bytes as stored, manifests included. */
+  uploadedBytes: number;
+  /** Objects the new manifests reference that the store already held. */
+  reusedObjects: number;
+}
+
+/** A mirror laid down from the store's newest manifest instead of cloned. */
+export interface HydrateSummary {
+  store: string;
+  snapshot: string;
+  /** Files and bytes downloaded (0 when that snapshot was already on disk). */
+  files: number;
+  bytes: number;
+}
+
 export interface SyncRepoResult {
   repo: string;
   changes: RefChanges;
@@ -48,11 +70,28 @@ export interface SyncRepoResult {
   /** Snapshots removed by retention after this sync. */
   pruned: string[];
   snapshotCount: number;
+  /** With a store configured: the mirror came from it (null: it existed, or was cloned). */
+  hydrated?: HydrateSummary | null;
+  /** With a store configured: what was pushed after the sync. */
+  pushed?: StorePushSummary | null;
 }
 
 export interface SnapshotRepoResult {
   repo: string;
   snapshot: SnapshotSummary;
+  /** With a store configured: what was pushed after the snapshot. */
+  pushed?: StorePushSummary | null;
+}
+
+export interface StorePushRepoResult extends StorePushSummary {
+  repo: string;
+}
+
+export interface StoreListRepoResult {
+  repo: string;
+  store: string;
+  /** Oldest first. */
+  snapshots: Array<{ name: string; createdAt: string; storedSize: number }>;
 }
 
 export interface ListRepoResult {
@@ -135,6 +174,8 @@ export interface RestoreRepoResult {
   /** Where the replaced mirror or directory was moved, when something was replaced. */
   keptPrevious: string | null;
   refsRestored: number;
+  /** restore --from-store: the store the snapshot came from. */
+  fromStore?: string;
 }
 
 export interface ExportRepoResult {

@@ -109,6 +109,25 @@ describe('actions/backup on a GitHub-hosted runner', () => {
     expect(existsSync(root)).toBe(false);
   });
 
+  it('with a store configured it runs, pushes each new snapshot, and a cold start hydrates from the store', async () => {
+    const storeDir = join(base, 'store');
+    const root = join(base, 'stored-runner', 'backup');
+    const config = join(base, 'stored.config.yml');
+    writeFileSync(config, `repositories:\n  - ${upstream.bare}\nstore:\n  url: file://${storeDir}\n`);
+    const first = await hosted({ action: 'sync', config, 'backup-root': root, cache: 'false' });
+    expect(first.code, first.stdout + first.stderr).toBe(0);
+    const name = first.outputs.snapshot!;
+    expect(existsSync(join(storeDir, 'snapshots', 'acme', 'app', `${name}.json`))).toBe(true);
+
+    removeTree(join(base, 'stored-runner')); // the next runner has nothing, and no cache
+    const second = await hosted({ action: 'sync', config, 'backup-root': root, cache: 'false' });
+    expect(second.code, second.stdout + second.stderr).toBe(0);
+    expect(second.stdout).toContain(`hydrated acme/app from file://${storeDir} ${name}`);
+    // Nothing new upstream: the hydrated snapshot is the newest, so no snapshot was needed.
+    expect(second.outputs.snapshot).toBe(name);
+    expect(second.outputs.updated).toBe('false');
+  });
+
   describe('warm start from the Actions cache (ephemeral: true, so no store is needed here)', () => {
     const root = () => join(base, 'runner', 'backup');
     const inputs = () => ({ action: 'sync', repositories: upstream.bare, 'backup-root': root(), ephemeral: 'true', 'cache-key': 'gpb-test' });

@@ -57,6 +57,8 @@ function scriptedEngine(sync: () => Promise<RunResult<SyncRepoResult>>): Engine 
     prune: unexpected,
     restore: unexpected,
     exportArchive: unexpected,
+    storePush: unexpected,
+    storeList: unexpected,
   };
 }
 

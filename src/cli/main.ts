@@ -16,6 +16,7 @@ import { listCommand } from './list.ts';
 import { GLOBAL_HELP, GLOBAL_OPTIONS, overridesFrom } from './options.ts';
 import { pruneCommand } from './prune.ts';
 import { restoreCommand } from './restore.ts';
+import { storeCommand } from './store.ts';
 import { snapshotCommand } from './snapshot.ts';
 import { healthCommand, statusCommand } from './status.ts';
 import { syncCommand } from './sync.ts';
@@ -32,6 +33,7 @@ export const COMMANDS: Command<never>[] = [
   pruneCommand,
   restoreCommand,
   exportCommand,
+  storeCommand,
   daemonCommand,
 ] as unknown as Command<never>[];
 

@@ -6,12 +6,14 @@ import type { RestoreRepoResult } from '../types.ts';
 export const restoreCommand: Command<RestoreRepoResult> = {
   name: 'restore',
   summary: 'restore a snapshot: in place (the replaced mirror is kept), to a directory, or pushed to a new remote',
-  usage: 'restore [latest|NAME] [--to DIR [--checkout]] [--push URL] [--from-archive FILE] [--force] [--dry-run]',
+  usage: 'restore [latest|NAME] [--to DIR [--checkout]] [--push URL] [--from-archive FILE | --from-store] [--force] [--dry-run]',
   help: `  (no target)        replace the live mirror atomically; the old one is kept as <repo>.git.replaced-<time>
   --to DIR           restore into DIR as a bare mirror (must be empty or absent unless --force)
   --checkout         with --to: a working clone with HEAD checked out
   --push URL         push every branch, tag and note to a new, empty remote (token from GITHUB_TOKEN)
   --from-archive F   restore from an archive written by "export" (checksum and contents verified first)
+  --from-store       restore from the configured off-site store (NAME as it is in the store; every file's
+                     sha256 checked, then verified like a local snapshot); works on an empty root with --repo
   --force            replace a non-empty --to directory (kept as DIR.replaced-<time>) or push to a non-empty remote
   --dry-run          say what would be restored, change nothing`,
   options: {
@@ -19,6 +21,7 @@ export const restoreCommand: Command<RestoreRepoResult> = {
     checkout: { type: 'boolean' },
     push: { type: 'string' },
     'from-archive': { type: 'string' },
+    'from-store': { type: 'boolean' },
     force: { type: 'boolean' },
     'dry-run': { type: 'boolean' },
   },
@@ -32,13 +35,14 @@ export const restoreCommand: Command<RestoreRepoResult> = {
       checkout: Boolean(values.checkout),
       push: values.push as string | undefined,
       fromArchive: values['from-archive'] as string | undefined,
+      fromStore: Boolean(values['from-store']),
       force: Boolean(values.force),
       dryRun: Boolean(values['dry-run']),
     });
   },
   render: (result) =>
     renderOutcomes(result, (v) => [
-      `${v.dryRun ? 'would restore' : 'restored'} ${v.snapshot} ${v.mode === 'push' ? 'by push to' : 'to'} ${v.target} (${v.refsRestored} refs)`,
+      `${v.dryRun ? 'would restore' : 'restored'} ${v.snapshot}${v.fromStore ? ` from ${v.fromStore}` : ''} ${v.mode === 'push' ? 'by push to' : 'to'} ${v.target} (${v.refsRestored} refs)`,
       ...(v.keptPrevious ? [`previous content kept at ${v.keptPrevious}`] : []),
     ]),
 };

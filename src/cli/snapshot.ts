@@ -2,6 +2,7 @@ import type { Command } from './command.ts';
 import { describeHead, renderOutcomes } from './render.ts';
 import { formatBytes } from '../format.ts';
 import type { SnapshotRepoResult } from '../types.ts';
+import { describeStorePush } from './store.ts';
 
 export const snapshotCommand: Command<SnapshotRepoResult> = {
   name: 'snapshot',
@@ -9,5 +10,5 @@ export const snapshotCommand: Command<SnapshotRepoResult> = {
   usage: 'snapshot [--repo R]...',
   execute: ({ engine }) => engine.snapshot(),
   render: (result) =>
-    renderOutcomes(result, (v) => [`${v.snapshot.name} (${v.snapshot.refCount} refs, ${formatBytes(v.snapshot.sizeBytes)})`, `HEAD ${describeHead(v.snapshot.head)}`]),
+    renderOutcomes(result, (v) => [`${v.snapshot.name} (${v.snapshot.refCount} refs, ${formatBytes(v.snapshot.sizeBytes)})`, `HEAD ${describeHead(v.snapshot.head)}`, ...(v.pushed ? [describeStorePush(v.pushed)] : [])]),
 };

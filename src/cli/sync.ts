@@ -2,6 +2,7 @@ import type { Command } from './command.ts';
 import { renderOutcomes } from './render.ts';
 import { describeChanges } from '../format.ts';
 import type { SyncRepoResult } from '../types.ts';
+import { describeStorePush } from './store.ts';
 
 const MAX_LISTED = 10;
 
@@ -42,5 +43,7 @@ export const syncCommand: Command<SyncRepoResult> = {
       ...listRefs('updated', v.changes.updated),
       ...listRefs('force-updated', v.changes.forceUpdated),
       ...listRefs('deleted', v.changes.deleted),
+      ...(v.hydrated ? [`hydrated from ${v.hydrated.store} ${v.hydrated.snapshot} instead of cloning`] : []),
+      ...(v.pushed ? [describeStorePush(v.pushed)] : []),
     ]),
 };

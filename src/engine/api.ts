@@ -9,6 +9,8 @@ import type {
   RepoTarget,
   RestoreRepoResult,
   RunResult,
+  StoreListRepoResult,
+  StorePushRepoResult,
   SnapshotRepoResult,
   StatusRepoResult,
   SyncRepoResult,
@@ -59,6 +61,8 @@ export interface RestoreOptions {
   push?: string;
   /** Restore from an archive written by `export`. */
   fromArchive?: string;
+  /** Restore from the configured off-site store (the snapshot named as in the store). */
+  fromStore?: boolean;
   force?: boolean;
   dryRun?: boolean;
 }
@@ -84,4 +88,8 @@ export interface Engine {
   prune(options?: PruneOptions): Promise<RunResult<PruneRepoResult>>;
   restore(options?: RestoreOptions): Promise<RunResult<RestoreRepoResult>>;
   exportArchive(options?: ExportOptions): Promise<RunResult<ExportRepoResult>>;
+  /** Push every local snapshot the configured store lacks. */
+  storePush(): Promise<RunResult<StorePushRepoResult>>;
+  /** Snapshots the store holds: of the configured repositories, or of every repository it holds. */
+  storeList(): Promise<RunResult<StoreListRepoResult>>;
 }

@@ -19,6 +19,9 @@ import { runPerRepo } from './run.ts';
 import { listRepo, statusRepo } from './status.ts';
 import { initRepo, repoLocked, snapshotRepo, syncRepo } from './sync.ts';
 import { verifyRepo } from './verify.ts';
+import { requireStore, storeListRepo, storePushRepo, storedTargets } from './store-commands.ts';
+import { restoreFromStore } from './store-restore.ts';
+import { openStoreRun } from './store-sync.ts';
 
 export type { Engine, EngineOptions } from './api.ts';
 
@@ -116,8 +119,16 @@ export function createEngine(options: EngineOptions): Engine {
   const engine: Engine = {
     resolveTargets,
     init: async () => each('init', await writableTargets('init'), (t) => initRepo(ctx, t)),
-    sync: async (o = {}) => each('sync', await writableTargets('sync'), (t) => syncRepo(ctx, t, o)),
-    snapshot: async () => each('snapshot', await readableTargets('snapshot'), (t) => snapshotRepo(ctx, t)),
+    sync: async (o = {}) => {
+      const targets = await writableTargets('sync');
+      const store = await openStoreRun(ctx);
+      return each('sync', targets, (t) => syncRepo(ctx, t, o, store));
+    },
+    snapshot: async () => {
+      const targets = await readableTargets('snapshot');
+      const store = await openStoreRun(ctx);
+      return each('snapshot', targets, (t) => snapshotRepo(ctx, t, store));
+    },
     list: async () => each('list', await readableTargets('list'), (t) => listRepo(ctx, t)),
     status: async () => each('status', await readableTargets('status'), (t) => statusRepo(ctx, t)),
     health: async () => {
@@ -127,6 +138,7 @@ export function createEngine(options: EngineOptions): Engine {
     verify: async (o = {}) => each('verify', await readableTargets('verify'), (t) => verifyRepo(ctx, t, o)),
     prune: async (o = {}) => each('prune', await readableTargets('prune'), (t) => (o.dryRun ? pruneRepo(ctx, t, o) : repoLocked(ctx, t, 'prune', () => pruneRepo(ctx, t, o)))),
     restore: async (o = {}) => {
+      if (o.fromStore && o.fromArchive) throw new UsageError('restore: --from-store and --from-archive cannot be combined');
       if (o.fromArchive) {
         const archive = o.fromArchive;
         const configured = ctx.settings.repositories.length ? await resolveTargets() : [];
@@ -140,7 +152,21 @@ export function createEngine(options: EngineOptions): Engine {
       if (targets.length > 1 && (o.to || o.push)) {
         throw new UsageError(`restore --to/--push works on one repository; ${targets.length} are selected: pick one with --repo`);
       }
+      if (o.fromStore) {
+        const store = await requireStore(ctx, 'restore --from-store');
+        return each('restore', targets, (t) => restoreFromStore(ctx, store, t, o));
+      }
       return each('restore', targets, (t) => restoreRepo(ctx, t, o));
+    },
+    storePush: async () => {
+      const targets = await readableTargets('store push');
+      const store = await requireStore(ctx, 'store push');
+      return each('store push', targets, (t) => storePushRepo(ctx, store, t));
+    },
+    storeList: async () => {
+      const store = await requireStore(ctx, 'store list');
+      const targets = ctx.settings.repositories.length ? await resolveTargets() : await storedTargets(store);
+      return each('store list', targets, (t) => storeListRepo(store, t));
     },
     exportArchive: async (o = {}) => {
       const targets = await readableTargets('export');

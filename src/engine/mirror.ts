@@ -73,7 +73,7 @@ async function withRetry<T>(ctx: EngineContext, what: string, target: RepoTarget
   }
 }
 
-async function configureMirror(ctx: EngineContext, dir: string, url: string): Promise<void> {
+export async function configureMirror(ctx: EngineContext, dir: string, url: string): Promise<void> {
   const set = (key: string, value: string) => ctx.git.run(dir, ['config', key, value]);
   await set('remote.origin.url', url);
   await set('remote.origin.fetch', '+refs/*:refs/*');

@@ -75,7 +75,7 @@ function realPathOf(path: string): string {
   }
 }
 
-function assertSafeTarget(ctx: EngineContext, to: string): string {
+export function assertSafeTarget(ctx: EngineContext, to: string): string {
   const dir = resolve(to);
   // Compare real paths: a symlink outside the root must not lead a restore into it.
   const real = realPathOf(dir);
@@ -89,13 +89,13 @@ function assertSafeTarget(ctx: EngineContext, to: string): string {
   return dir;
 }
 
-interface Source {
+export interface Source {
   dir: string;
   name: string;
   metadata: SnapshotMetadata;
 }
 
-async function restoreFromSource(ctx: EngineContext, target: RepoTarget, source: Source, options: RestoreOptions): Promise<RestoreRepoResult> {
+export async function restoreFromSource(ctx: EngineContext, target: RepoTarget, source: Source, options: RestoreOptions): Promise<RestoreRepoResult> {
   const base = { repo: target.id, snapshot: source.name, dryRun: Boolean(options.dryRun) };
   const refCount = Object.keys(source.metadata.refs).length;
 

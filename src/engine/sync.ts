@@ -15,6 +15,7 @@ import { findLatest } from './latest.ts';
 import { recoverRepository } from './recover.ts';
 import { listSnapshotNames, takeSnapshot } from './snapshot.ts';
 import { recordSync } from './state.ts';
+import { hydrateMirror, pushRepoSnapshots, type StoreRun } from './store-sync.ts';
 
 /** Run a writer of the repository holding its lock, after clearing what an interrupted run left (recover.ts). */
 export async function repoLocked<T>(ctx: EngineContext, target: RepoTarget, command: string, fn: () => Promise<T>): Promise<T> {
@@ -60,10 +61,13 @@ function differsFrom(previous: SnapshotMetadata | null, fetched: FetchResult): b
   return previous.upstream.url !== url || (github !== null && previous.upstream.github?.fullName !== github.fullName);
 }
 
-export async function syncRepo(ctx: EngineContext, target: RepoTarget, options: SyncOptions = {}): Promise<SyncRepoResult> {
+/** `store`: the command's view of the configured store (store-sync.ts), or null without one. */
+export async function syncRepo(ctx: EngineContext, target: RepoTarget, options: SyncOptions = {}, store: StoreRun | null = null): Promise<SyncRepoResult> {
   try {
     return await repoLocked(ctx, target, 'sync', async () => {
       ctx.logger.log('info', `sync ${target.id} started`, { source: target.url });
+      // A root with no mirror starts from the store's newest snapshot: the fetch then brings only what is new.
+      const hydrated = store ? await hydrateMirror(ctx, store, target) : null;
       const previous = await newestRecord(ctx, target);
       const fetchOptions = { allowRefLoss: options.allowRefLoss, acceptNewIdentity: options.acceptNewIdentity, previous };
       const init = await initMirror(ctx, target, fetchOptions);
@@ -72,6 +76,8 @@ export async function syncRepo(ctx: EngineContext, target: RepoTarget, options: 
       const newest = previous?.name;
       const differsFromNewest = differsFrom(previous, fetched);
       const snapshot = differsFromNewest || options.forceSnapshot ? await takeSnapshot(ctx, target, fetched.source) : null;
+      // Pushed before retention runs, so a snapshot an earlier push missed is uploaded before it can be pruned.
+      const pushed = store ? await pushRepoSnapshots(ctx, store, target) : null;
       const pruned = options.noPrune ? [] : (await pruneRepo(ctx, target)).removed;
       const snapshotCount = (await listSnapshotNames(ctx, target)).length;
       await recordSync(ctx, target, { ok: true, changed: changeCount(changes), snapshot: snapshot?.name ?? newest ?? null });
@@ -84,7 +90,7 @@ export async function syncRepo(ctx: EngineContext, target: RepoTarget, options: 
         snapshot: snapshot?.name ?? null,
         pruned: pruned.length,
       });
-      return { repo: target.id, changes, changed: changeCount(changes) > 0, snapshot, pruned, snapshotCount };
+      return { repo: target.id, changes, changed: changeCount(changes) > 0, snapshot, pruned, snapshotCount, ...(store ? { hydrated, pushed } : {}) };
     });
   } catch (error) {
     // Another run holding the lock, or a stop on request (a container restart), is not this repository failing:
@@ -98,6 +104,9 @@ export async function syncRepo(ctx: EngineContext, target: RepoTarget, options: 
   }
 }
 
-export async function snapshotRepo(ctx: EngineContext, target: RepoTarget): Promise<SnapshotRepoResult> {
-  return repoLocked(ctx, target, 'snapshot', async () => ({ repo: target.id, snapshot: await takeSnapshot(ctx, target) }));
+export async function snapshotRepo(ctx: EngineContext, target: RepoTarget, store: StoreRun | null = null): Promise<SnapshotRepoResult> {
+  return repoLocked(ctx, target, 'snapshot', async () => {
+    const snapshot = await takeSnapshot(ctx, target);
+    return { repo: target.id, snapshot, ...(store ? { pushed: await pushRepoSnapshots(ctx, store, target) } : {}) };
+  });
 }

@@ -1,0 +1,39 @@
+// restore --from-store: the snapshot is pulled from the off-site store into a scratch directory, verified like a
+// local snapshot, then restored by restore's own build, verify and swap path (in place, --to or --push), so a
+// machine that has nothing can get a repository back (docs/RESTORE_RUNBOOK.md, docs/STORE_FORMAT.md).
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { BackupError } from '../errors.ts';
+import { removeTree } from '../fsutil.ts';
+import { readMetadata } from '../metadata.ts';
+import { readManifest, resolveStoredSnapshot } from '../store/catalog.ts';
+import { pullSnapshot } from '../store/pull.ts';
+import type { RepoTarget, RestoreRepoResult } from '../types.ts';
+import type { RestoreOptions } from './api.ts';
+import type { EngineContext } from './context.ts';
+import { assertSafeTarget, restoreFromSource } from './restore.ts';
+import type { StoreRun } from './store-sync.ts';
+import { verifySnapshotDir } from './verify.ts';
+
+export async function restoreFromStore(ctx: EngineContext, run: StoreRun, target: RepoTarget, options: RestoreOptions): Promise<RestoreRepoResult> {
+  const stored = await resolveStoredSnapshot(run.store, target.id, options.snapshot ?? 'latest');
+  const manifest = await readManifest(run.store, target.id, stored.snapshot);
+  // Beside where the result goes: the in-place restore hard-links the pulled object files into the new mirror.
+  const scratchParent = options.to ? dirname(assertSafeTarget(ctx, options.to)) : ctx.layout.immutableDir;
+  await mkdir(scratchParent, { recursive: true });
+  const scratch = join(scratchParent, `.tmp-store-${target.name}-${randomBytes(4).toString('hex')}`);
+  try {
+    await pullSnapshot(run.store, manifest, scratch, { layout: 'snapshot', signal: ctx.signal });
+    const { problems } = await verifySnapshotDir(ctx, scratch);
+    if (problems.length) {
+      throw new BackupError(`${run.store.location} ${target.id} ${manifest.name} failed verification: ${problems.slice(0, 5).map((p) => `${p.file}: ${p.problem}`).join('; ')}`);
+    }
+    const metadata = await readMetadata(scratch);
+    const result = await restoreFromSource(ctx, target, { dir: scratch, name: metadata.name, metadata }, options);
+    ctx.logger.log('info', `restored ${target.id} ${metadata.name} from ${run.store.location}`, { mode: result.mode });
+    return { ...result, fromStore: run.store.location };
+  } finally {
+    await removeTree(scratch).catch(() => undefined);
+  }
+}

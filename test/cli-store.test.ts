@@ -1,0 +1,235 @@
+// The store wired into the engine and the CLI, end to end: the built backup-manager against s3rver on 127.0.0.1
+// (behind the recording proxy of test/helpers/s3-standin.ts) and real git repositories. Assertions are on the
+// objects s3rver holds and the requests it received.
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunResult, StoreListRepoResult, StorePushRepoResult, SyncRepoResult, RestoreRepoResult } from '../src/types.ts';
+import { runCli, startCli, type CliResult } from './helpers/cli.ts';
+import { createUpstream, git, makeTempDir, refsOf, type Upstream } from './helpers/git-fixtures.ts';
+import { S3RVER_ACCESS_KEY_ID, S3StandIn } from './helpers/s3-standin.ts';
+import { descendants, processCommandLine } from './helpers/sandbox.ts';
+
+const TOKEN = 'ghp_STOREe2eTOKENstoreE2Etoken0123456789';
+const AWS_SECRET = 'aws-secret-STOREe2e/Unique+Secret0123456789';
+const PREFIX = 'gpb';
+
+let s3: S3StandIn;
+let upstream: Upstream;
+let base: string;
+
+const env = (more: Record<string, string> = {}) => ({
+  AWS_ACCESS_KEY_ID: S3RVER_ACCESS_KEY_ID,
+  AWS_SECRET_ACCESS_KEY: AWS_SECRET,
+  GITHUB_TOKEN: TOKEN,
+  GIT_CONFIG_NOSYSTEM: '1',
+  ...more,
+});
+
+/** A config for a fresh root, backing up the upstream into the shared store. */
+function config(name: string, store: Record<string, unknown> = {}): { file: string; root: string } {
+  const root = join(base, name, 'root');
+  const file = join(base, `${name}.config.json`);
+  const section = { url: `s3://backups/${PREFIX}`, endpoint: s3.url, region: 'us-east-1', forcePathStyle: true, ...store };
+  writeFileSync(file, JSON.stringify({ root, repositories: [upstream.bare], store: section }));
+  return { file, root };
+}
+
+function json<T>(run: CliResult): RunResult<T> {
+  return JSON.parse(run.stdout) as RunResult<T>;
+}
+
+function value<T>(run: CliResult): T {
+  const outcome = json<T>(run).outcomes[0]!;
+  if (!outcome.ok) throw new Error(`failed: ${outcome.error}`);
+  return outcome.value;
+}
+
+/** Keys s3rver holds under the store's prefix. */
+function bucketKeys(): string[] {
+  const dir = join(s3.directory, 'backups');
+  const out: string[] = [];
+  const visit = (rel: string): void => {
+    for (const entry of readdirSync(join(dir, rel), { withFileTypes: true })) {
+      const path = rel ? `${rel}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) visit(path);
+      else if (entry.name.endsWith('._S3rver_object')) out.push(path.slice(0, -'._S3rver_object'.length));
+    }
+  };
+  if (existsSync(dir)) visit('');
+  return out.filter((k) => k.startsWith(`${PREFIX}/`)).map((k) => k.slice(PREFIX.length + 1)).sort();
+}
+
+interface ManifestFile {
+  path: string;
+  key: string;
+  size: number;
+}
+function manifest(snapshot: string): { files: ManifestFile[]; name: string } {
+  return JSON.parse(s3.objectBytes(`${PREFIX}/snapshots/acme/widgets/${snapshot}.json`)!.toString('utf8')) as { files: ManifestFile[]; name: string };
+}
+
+/** Everything a run printed, and every log file under the root, must be free of the secrets. */
+function expectNoSecrets(run: CliResult, root: string): void {
+  for (const secret of [TOKEN, AWS_SECRET]) {
+    expect(run.stdout).not.toContain(secret);
+    expect(run.stderr).not.toContain(secret);
+    const logs = join(root, 'logs');
+    for (const name of existsSync(logs) ? readdirSync(logs) : []) expect(readFileSync(join(logs, name), 'utf8')).not.toContain(secret);
+  }
+}
+
+beforeAll(async () => {
+  base = makeTempDir('gpb-cli-store-');
+  upstream = createUpstream({ owner: 'acme', name: 'widgets' });
+  s3 = await new S3StandIn().start();
+});
+afterAll(async () => {
+  await s3.close();
+  upstream.cleanup();
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('backup-manager with a store (s3rver)', () => {
+  let first: string;
+
+  it('sync pushes the snapshot it took: every file of it is an object, the manifest names them all', async () => {
+    const { file, root } = config('first');
+    // Watch the process list while it runs: neither secret may appear in any argv.
+    const { child, done } = startCli(['sync', '--config', file, '--json'], env());
+    const argvs: string[] = [];
+    const poll = setInterval(() => {
+      for (const pid of [child.pid!, ...descendants(child.pid!)]) argvs.push(processCommandLine(pid).join(' '));
+    }, 20);
+    const run = await done;
+    clearInterval(poll);
+    expect(run.code, run.stderr).toBe(0);
+    const synced = value<SyncRepoResult>(run);
+    first = synced.snapshot!.name;
+    expect(synced.pushed).toMatchObject({ store: `s3://backups/${PREFIX}`, snapshots: [first] });
+    expect(synced.pushed!.uploadedObjects).toBeGreaterThan(3);
+
+    const keys = bucketKeys();
+    expect(keys).toContain('store-format-v1.json');
+    expect(keys).toContain(`snapshots/acme/widgets/${first}.json`);
+    const m = manifest(first);
+    expect(m.files.some((f) => /^objects\/pack\/pack-[0-9a-f]+\.pack$/.test(f.path))).toBe(true);
+    for (const f of m.files) expect(keys, f.path).toContain(f.key);
+    expect(keys.filter((k) => k.startsWith('objects/'))).toHaveLength(new Set(m.files.map((f) => f.key)).size);
+
+    expect(argvs.length).toBeGreaterThan(0);
+    expect(argvs.join('\n')).not.toContain(AWS_SECRET);
+    expect(argvs.join('\n')).not.toContain(TOKEN);
+    expectNoSecrets(run, root);
+  });
+
+  it('store list shows it; store push then has nothing to upload and writes nothing', async () => {
+    const { file } = config('first');
+    const list = await runCli(['store', 'list', '--config', file, '--json'], env());
+    expect(list.code, list.stderr).toBe(0);
+    expect(value<StoreListRepoResult>(list).snapshots.map((s) => s.name)).toEqual([first]);
+    const text = await runCli(['store', 'list', '--config', file], env());
+    expect(text.stdout).toContain("✓ acme/widgets: 1 snapshot(s) in the store");
+
+    const writes = s3.writes.length;
+    const push = await runCli(['store', 'push', '--config', file, '--json'], env());
+    expect(push.code, push.stderr).toBe(0);
+    expect(value<StorePushRepoResult>(push)).toMatchObject({ snapshots: [], uploadedObjects: 0 });
+    expect(s3.writes.length).toBe(writes);
+  });
+
+  it('restore --from-store onto an empty root: --to DIR, --push to a new remote, and in place', async () => {
+    const { file, root } = config('empty');
+    const to = join(base, 'restored.git');
+    const run = await runCli(['restore', 'latest', '--from-store', '--config', file, '--repo', 'acme/widgets', '--to', to, '--json'], env());
+    expect(run.code, run.stderr).toBe(0);
+    expect(value<RestoreRepoResult>(run)).toMatchObject({ snapshot: first, mode: 'to-dir', fromStore: `s3://backups/${PREFIX}` });
+    expect(refsOf(to)).toEqual(refsOf(upstream.bare));
+    git(to, 'fsck', '--full');
+
+    const remote = join(base, 'new-remote.git');
+    git(base, 'init', '--bare', '--quiet', remote);
+    const pushed = await runCli(['restore', first, '--from-store', '--config', file, '--repo', 'acme/widgets', '--push', remote], env());
+    expect(pushed.code, pushed.stderr).toBe(0);
+    expect(refsOf(remote)).toEqual(refsOf(upstream.bare));
+
+    const inPlace = await runCli(['restore', 'latest', '--from-store', '--config', file, '--repo', 'acme/widgets', '--json'], env());
+    expect(inPlace.code, inPlace.stderr).toBe(0);
+    expect(value<RestoreRepoResult>(inPlace).mode).toBe('in-place');
+    expect(refsOf(join(root, 'immutable', 'acme', 'widgets.git'))).toEqual(refsOf(upstream.bare));
+    // Nothing of the pull is left behind.
+    expect(readdirSync(join(root, 'immutable', 'acme')).filter((n) => n.startsWith('.tmp'))).toEqual([]);
+  });
+
+  it('a fresh root hydrates from the newest manifest, then the fetch brings only the new pack and the push uploads only that', async () => {
+    const { file, root } = config('hydrate');
+    await sleep(1100); // snapshot names have one-second resolution
+    upstream.commit('after the first backup', 'new.txt');
+    upstream.push('main');
+    const before = new Set(bucketKeys());
+    const requestsBefore = s3.requests.length;
+
+    const run = await runCli(['sync', '--config', file, '--json'], env());
+    expect(run.code, run.stderr).toBe(0);
+    const synced = value<SyncRepoResult>(run);
+    expect(synced.hydrated).toMatchObject({ snapshot: first });
+    expect(synced.changes.updated).toEqual(['refs/heads/main']);
+    expect(synced.changes.added).toEqual([]);
+    const second = synced.snapshot!.name;
+    expect(synced.pushed!.snapshots).toEqual([second]);
+
+    // The hydrated snapshot is local now, and the mirror was fetched into, not cloned: old packs plus one.
+    expect(readdirSync(join(root, 'snapshots', 'acme', 'widgets')).sort()).toEqual([first, second]);
+    const packsOf = (m: { files: ManifestFile[] }) => m.files.filter((f) => f.path.endsWith('.pack'));
+    const oldPacks = packsOf(manifest(first));
+    const newPacks = packsOf(manifest(second));
+    expect(newPacks).toHaveLength(oldPacks.length + 1);
+
+    // What the push added to the bucket: the new pack (with its index), the small files that changed, the manifest.
+    const added = bucketKeys().filter((k) => !before.has(k));
+    const addedPaths = manifest(second).files.filter((f) => added.includes(f.key)).map((f) => f.path);
+    expect(addedPaths.filter((p) => p.endsWith('.pack'))).toHaveLength(1);
+    expect(addedPaths.every((p) => /^(objects\/pack\/pack-[0-9a-f]+\.(pack|idx|rev)|packed-refs|snapshot\.json|config|HEAD)$/.test(p)), addedPaths.join(', ')).toBe(true);
+    expect(added).toContain(`snapshots/acme/widgets/${second}.json`);
+    // No pack the store already had was uploaded again.
+    const putKeys = s3.requests.slice(requestsBefore).filter((r) => r.method === 'PUT').map((r) => r.path.replace(`/backups/${PREFIX}/`, ''));
+    for (const p of oldPacks) expect(putKeys).not.toContain(p.key);
+    expectNoSecrets(run, root);
+  });
+
+  it('on a day with nothing new, a sync costs the store at most 3 requests', async () => {
+    const { file } = config('hydrate');
+    const before = s3.requests.length;
+    const run = await runCli(['sync', '--config', file, '--json'], env());
+    expect(run.code, run.stderr).toBe(0);
+    expect(value<SyncRepoResult>(run).snapshot).toBeNull();
+    expect(s3.requests.length - before).toBeLessThanOrEqual(3);
+  });
+
+  it('no token and no AWS secret anywhere in the bucket', () => {
+    for (const { path, bytes } of s3.storedFiles()) {
+      expect(bytes.includes(TOKEN), path).toBe(false);
+      expect(bytes.includes(AWS_SECRET), path).toBe(false);
+    }
+  });
+
+  it('a push that fails fails the repository\'s run, and the local snapshot stays', async () => {
+    const { file, root } = config('broken', { url: 's3://no-such-bucket/gpb' });
+    const run = await runCli(['sync', '--config', file], env());
+    expect(run.code, run.stdout).toBe(10); // the store's "no such bucket" keeps its own exit code (not found)
+    expect(run.stdout).toMatch(/✗ acme\/widgets: push to the store s3:\/\/no-such-bucket\/gpb failed: .*The local snapshots stay/);
+    expect(readdirSync(join(root, 'snapshots', 'acme', 'widgets')).filter((n) => n.startsWith('snapshot-'))).toHaveLength(1);
+    expectNoSecrets(run, root);
+  });
+
+  it('restore --from-store without a store configured, or with --from-archive, is a usage error', async () => {
+    const plain = join(base, 'plain.config.json');
+    writeFileSync(plain, JSON.stringify({ root: join(base, 'plain-root'), repositories: [upstream.bare] }));
+    const none = await runCli(['restore', '--from-store', '--config', plain, '--to', join(base, 'x')], env());
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('no store is configured');
+    const both = await runCli(['restore', '--from-store', '--from-archive', 'a.tar.gz', '--config', config('first').file, '--to', join(base, 'y')], env());
+    expect(both.code).toBe(2);
+  });
+});
