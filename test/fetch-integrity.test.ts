@@ -106,13 +106,21 @@ describe('the mass-deletion guard judges what the fetch itself brought', () => {
     expect(snapshotsOf(b.root)).toEqual([first.snapshot!.name]);
   });
 
-  it('removes staging refs a killed run left, and never snapshots them', async () => {
+  it('removes staging refs a killed run left (loose or packed), and never snapshots them', async () => {
     const u = upstream();
     const b = createBackup([u]);
     okValue(await b.engine.sync());
     const mirror = mirrorOf(b.root);
     const main = refsOf(mirror)['refs/heads/main']!;
-    git(mirror, 'update-ref', `${STAGING_PREFIX}dead0000/refs/heads/ghost`, main);
+    // One a killed run left loose, one that something packed since.
+    git(mirror, 'update-ref', `${STAGING_PREFIX}dead0000/refs/heads/packed`, main);
+    git(mirror, 'pack-refs', '--all');
+    git(mirror, 'update-ref', `${STAGING_PREFIX}dead0000/refs/heads/loose`, main);
+    const snapshot = okValue(await b.engine.snapshot());
+    expect(Object.keys((await readMetadata(snapshot.snapshot.path)).refs).some((r) => r.startsWith(STAGING_PREFIX))).toBe(false);
+    expect(Object.keys(refsOf(snapshot.snapshot.path)).some((r) => r.startsWith(STAGING_PREFIX))).toBe(false);
+
+    git(mirror, 'update-ref', `${STAGING_PREFIX}dead0001/refs/heads/ghost`, main);
     u.commit('more');
     u.push('main');
     const sync = okValue(await b.engine.sync());
@@ -121,7 +129,7 @@ describe('the mass-deletion guard judges what the fetch itself brought', () => {
     expect(Object.keys((await readMetadata(sync.snapshot!.path)).refs).some((r) => r.startsWith(STAGING_PREFIX))).toBe(false);
   });
 
-  it('a sync with nothing new runs one fetch, no ls-remote and no pack-refs', async () => {
+  it('a sync with nothing new runs one fetch, no ls-remote, no ref writes', async () => {
     const u = upstream();
     const b = createBackup([u]);
     okValue(await b.engine.sync());
@@ -144,7 +152,8 @@ describe('the mass-deletion guard judges what the fetch itself brought', () => {
     expect(commands.filter((c) => c === 'fetch')).toHaveLength(1);
     expect(commands).not.toContain('ls-remote');
     expect(commands).not.toContain('pack-refs');
-    expect(calls.length).toBeLessThanOrEqual(5);
+    expect(commands).not.toContain('update-ref');
+    expect(calls.length).toBeLessThanOrEqual(4);
   });
 });
 
@@ -282,10 +291,18 @@ describe('GitHub identity: the repository id, renames, and an impostor at the ol
       void serveThroughBackend(gitRoot, req, res);
       return true;
     });
-    standIn.on('GET', '/api/v3/repos/acme/widgets', () => ({ status: 500, body: { message: 'Server Error' } }));
+    let answer: 'error' | 'garbage' = 'error';
+    standIn.on('GET', '/api/v3/repos/acme/widgets', () => (answer === 'error' ? { status: 500, body: { message: 'Server Error' } } : { status: 200, body: { name: 'widgets' } }));
     const b = createBackup([], { repositories: [`${standIn.url}/acme/widgets.git`], apiUrl: `${standIn.url}/api/v3` });
     const first = okValue(await b.engine.sync());
     expect((await readMetadata(first.snapshot!.path)).upstream!.github).toBeUndefined();
+    // An answer without an id and full name is no answer either.
+    answer = 'garbage';
+    u.commit('next');
+    u.push('main');
+    const second = okValue(await b.engine.sync());
+    expect((await readMetadata(second.snapshot!.path)).upstream!.github).toBeUndefined();
+    expect(standIn.calls.filter((c) => c === 'GET /api/v3/repos/acme/widgets')).toHaveLength(2);
     replaceWithUnrelated(u);
     expect(errorOf(await b.engine.sync())).toMatch(/shares any history/);
   });

@@ -1,6 +1,6 @@
 // The live mirror under immutable/: creating it and fetching into it.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rename } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { AuthError, BackupError, errorMessage, NotFoundError } from '../errors.ts';
 import { exists, removeTree } from '../fsutil.ts';
@@ -156,30 +156,42 @@ async function discardNewPacks(ctx: EngineContext, dir: string, before: Set<stri
   ctx.logger.log('info', `discarded what the refused fetch brought into ${dir}`);
 }
 
-/** Refs under our staging namespace: this run's, and any a killed run left. */
-function splitStaged(all: RefMap, stage: string): { before: RefMap; staged: RefMap; stagedHead: string | null; stagingRefs: RefMap } {
+/**
+ * Drop every staging ref (this run's and any a killed run left). They are loose files under
+ * refs/backup-manager-staging/, written by a fetch and never packed by us: removing the directory is what git would
+ * do ref by ref, minus a lock file each (2 s for 20,000 refs). Any that something else packed go through git.
+ * Call with the repository lock held.
+ */
+export async function dropStagingRefs(ctx: EngineContext, dir: string): Promise<void> {
+  await rm(join(dir, STAGING_PREFIX), { recursive: true, force: true });
+  await rm(join(dir, 'logs', STAGING_PREFIX), { recursive: true, force: true });
+  const packed = await readFile(join(dir, 'packed-refs')).catch(() => Buffer.alloc(0));
+  if (!packed.includes(STAGING_PREFIX)) return;
+  const left = await readRefs(ctx.git, dir, [STAGING_PREFIX]);
+  await updateRefs(ctx.git, dir, Object.entries(left).map(([ref, from]): RefUpdate => ({ op: 'delete', ref, from })));
+}
+
+/** The mirror's own refs, and this run's staged ones (other staging refs are a killed run's: dropped with ours). */
+function splitStaged(all: RefMap, stage: string): { before: RefMap; staged: RefMap; stagedHead: string | null } {
   const before: RefMap = {};
   const staged: RefMap = {};
-  const stagingRefs: RefMap = {};
   let stagedHead: string | null = null;
   for (const [key, oid] of Object.entries(all)) {
     if (!isStagingRef(key)) before[key] = oid;
-    else {
-      stagingRefs[key] = oid;
-      if (!key.startsWith(stage)) continue;
+    else if (key.startsWith(stage)) {
       const name = key.slice(stage.length);
       if (name === 'HEAD') stagedHead = oid;
       else staged[name] = oid;
     }
   }
-  return { before, staged, stagedHead, stagingRefs };
+  return { before, staged, stagedHead };
 }
 
 /**
  * Fetch every ref without touching the mirror's own refs: into a staging namespace unique to this run
  * (docs/OPERATIONS.md "Sync"). The guards judge exactly what this fetch brought, against the mirror and the newest
  * snapshot: an upstream that lost all or most refs, or that is another repository, changes nothing unless
- * allowed. Then adds, updates and deletes reach the real refs in ONE transaction, which also drops the staging refs.
+ * allowed. Then adds, updates and deletes reach the real refs in ONE transaction, and the staging refs are dropped.
  */
 export async function fetchMirror(ctx: EngineContext, target: RepoTarget, dir: string, options: FetchOptions = {}): Promise<FetchResult> {
   const previous = options.previous ?? null;
@@ -199,18 +211,18 @@ export async function fetchMirror(ctx: EngineContext, target: RepoTarget, dir: s
     await withRetry(ctx, `fetch ${target.id}`, target, () =>
       ctx.git.run(
         dir,
-        ['fetch', '--no-prune', '--no-tags', '--atomic', '--no-write-fetch-head', '--no-auto-maintenance', '--no-recurse-submodules', '--no-show-forced-updates', '--quiet', '--', target.url, ...refspecs],
+        ['fetch', '--no-prune', '--no-tags', '--no-write-fetch-head', '--no-auto-maintenance', '--no-recurse-submodules', '--no-show-forced-updates', '--quiet', '--', target.url, ...refspecs],
         { auth: true },
       ),
     );
   } catch (error) {
     await removeFetchLeftovers(ctx, dir).catch(() => undefined);
+    await dropStagingRefs(ctx, dir).catch(() => undefined);
     throw error;
   }
-  const { before, staged, stagedHead, stagingRefs } = splitStaged(await readRefs(ctx.git, dir), stage);
-  const dropStaging: RefUpdate[] = Object.entries(stagingRefs).map(([ref, from]) => ({ op: 'delete', ref, from }));
+  const { before, staged, stagedHead } = splitStaged(await readRefs(ctx.git, dir), stage);
   const refuse = async (message: string): Promise<never> => {
-    await updateRefs(ctx.git, dir, dropStaging);
+    await dropStagingRefs(ctx, dir);
     await discardNewPacks(ctx, dir, packsBefore);
     throw new BackupError(message);
   };
@@ -243,7 +255,8 @@ export async function fetchMirror(ctx: EngineContext, target: RepoTarget, dir: s
     ...[...changes.updated, ...changes.forceUpdated].map((ref): RefUpdate => ({ op: 'update', ref, from: before[ref]!, to: upstream[ref]! })),
     ...changes.deleted.map((ref): RefUpdate => ({ op: 'delete', ref, from: before[ref]! })),
   ];
-  await updateRefs(ctx.git, dir, [...updates, ...dropStaging]);
+  await updateRefs(ctx.git, dir, updates);
+  await dropStagingRefs(ctx, dir);
   await boundPackCount(ctx, dir);
   // One packed-refs file instead of a file per ref: a snapshot copies one file, and ref names that are not UTF-8
   // stay bytes inside it instead of file names Node cannot round-trip.

@@ -14,7 +14,7 @@ import { materialize } from './materialize.ts';
 import type { RepoTarget, SnapshotSummary } from '../types.ts';
 import { TOOL_VERSION } from '../version.ts';
 import { throwIfAborted, type EngineContext } from './context.ts';
-import type { FetchedSource } from './mirror.ts';
+import { dropStagingRefs, type FetchedSource } from './mirror.ts';
 
 const TMP_PREFIX = '.tmp-';
 
@@ -139,6 +139,8 @@ export async function takeSnapshot(ctx: EngineContext, target: RepoTarget, sourc
   const { name, at: createdAt } = await chooseName(ctx, parent);
   const tmp = join(parent, `${TMP_PREFIX}${name}-${randomBytes(4).toString('hex')}`);
   const previous = await newestMetadata(ctx, target);
+  // A fetch killed before it dropped its staging refs must not put them into a snapshot.
+  await dropStagingRefs(ctx, mirror);
 
   try {
     const files = await materialize(mirror, tmp, { linkObjects: true, copyMode: 0o444, fsync: true, checkpoint: () => throwIfAborted(ctx) });
