@@ -176,6 +176,10 @@ export interface RestoreRepoResult {
   refsRestored: number;
   /** restore --from-store: the store the snapshot came from. */
   fromStore?: string;
+  /** Where the snapshot was taken from (credentials stripped). */
+  sourceUrl: string;
+  /** The remote a plain `git push` from the result reaches: the mirror's origin in place, none for a copy or a push. */
+  remote: string | null;
 }
 
 export interface ExportRepoResult {

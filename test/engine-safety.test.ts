@@ -250,7 +250,9 @@ describe('restore', () => {
     const forced = okValue(await b.engine.restore({ to: dir, force: true, checkout: true }));
     expect(readFileSync(join(forced.keptPrevious!, 'precious.txt'), 'utf8')).toBe('keep me');
     expect(git(dir, 'log', '-1', '--format=%s').trim()).toBe('Merge feature');
-    expect(git(dir, 'remote', 'get-url', 'origin').trim()).toBe(u.bare);
+    // A restored copy has no remote: nothing pushed from it reaches the original by accident.
+    expect(git(dir, 'remote').trim()).toBe('');
+    expect(forced.remote).toBeNull();
 
     const inside = await b.engine.restore({ to: join(b.root, 'elsewhere') });
     expect(inside.exitCode).toBe(ExitCode.USAGE);

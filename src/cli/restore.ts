@@ -8,8 +8,9 @@ export const restoreCommand: Command<RestoreRepoResult> = {
   summary: 'restore a snapshot: in place (the replaced mirror is kept), to a directory, or pushed to a new remote',
   usage: 'restore [latest|NAME] [--to DIR [--checkout]] [--push URL] [--from-archive FILE | --from-store] [--force] [--dry-run]',
   help: `  (no target)        replace the live mirror atomically; the old one is kept as <repo>.git.replaced-<time>
-  --to DIR           restore into DIR as a bare mirror (must be empty or absent unless --force)
-  --checkout         with --to: a working clone with HEAD checked out
+  --to DIR           restore into DIR as a bare repository with every ref and no remote (must be empty or
+                     absent unless --force)
+  --checkout         with --to: a work tree with HEAD checked out, every ref (notes included), no remote
   --push URL         push every branch, tag and note to a new, empty remote (token from GITHUB_TOKEN)
   --from-archive F   restore from an archive written by "export" (checksum and contents verified first)
   --from-store       restore from the configured off-site store (NAME as it is in the store; every file's
@@ -44,5 +45,7 @@ export const restoreCommand: Command<RestoreRepoResult> = {
     renderOutcomes(result, (v) => [
       `${v.dryRun ? 'would restore' : 'restored'} ${v.snapshot}${v.fromStore ? ` from ${v.fromStore}` : ''} ${v.mode === 'push' ? 'by push to' : 'to'} ${v.target} (${v.refsRestored} refs)`,
       ...(v.keptPrevious ? [`previous content kept at ${v.keptPrevious}`] : []),
+      // A restored copy has no remote, so no push from it reaches the original by accident (docs/RESTORE_RUNBOOK.md).
+      ...(v.mode !== 'push' && v.remote === null ? [`no remote is configured in it, so git push goes nowhere; to push on purpose: git remote add origin ${v.sourceUrl}`] : []),
     ]),
 };

@@ -7,6 +7,7 @@ import type { ExportRepoResult, RepoTarget } from '../types.ts';
 import type { ExportOptions } from './api.ts';
 import type { EngineContext } from './context.ts';
 import { whileReading } from './readers.ts';
+import { assertSafeStructure, checkSnapshotStructure, describeForeignConfig } from './structure.ts';
 import { resolveSnapshotName } from './verify.ts';
 
 export async function exportRepo(ctx: EngineContext, target: RepoTarget, options: ExportOptions): Promise<ExportRepoResult> {
@@ -15,7 +16,13 @@ export async function exportRepo(ctx: EngineContext, target: RepoTarget, options
   const out = options.output ? resolve(options.output) : ctx.layout.archive(target, name);
   await mkdir(dirname(out), { recursive: true });
   return whileReading(ctx, target, name, 'export', async () => {
-    const written = await writeArchive(join(ctx.layout.snapshotParent(target), name), out);
+    const dir = join(ctx.layout.snapshotParent(target), name);
+    const what = `export ${target.id} ${name}`;
+    const structure = await checkSnapshotStructure(dir);
+    assertSafeStructure(structure, what);
+    // Archived as it is (the archive must match its snapshot.json); restore never lets git read it.
+    if (structure.foreignConfig.length) ctx.logger.log('warn', `${what}: the snapshot's config is not one this tool writes: ${describeForeignConfig(structure)}`);
+    const written = await writeArchive(dir, out);
     ctx.logger.log('info', `exported ${target.id} ${name} to ${written.file}`, { sha256: written.sha256, bytes: written.sizeBytes });
     return { repo: target.id, snapshot: name, archive: written.file, sha256: written.sha256, sizeBytes: written.sizeBytes };
   });

@@ -1,6 +1,8 @@
-// Lays a repository's files into a new directory: object files hard-linked (or copied), everything else copied,
-// unsafe or transient files left out. Shared by snapshot (mirror -> snapshot) and restore (snapshot -> repository).
-import { chmod, copyFile, link, mkdir } from 'node:fs/promises';
+// Lays a repository's files into a new directory: object files hard-linked, copied or borrowed, everything else
+// copied, unsafe or transient files left out, and a config of ours instead of the source's (docs/OPERATIONS.md,
+// "What git is allowed to read"). Shared by snapshot (mirror -> snapshot) and restore (snapshot -> repository).
+import { realpathSync } from 'node:fs';
+import { chmod, copyFile, link, lstat, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { BackupError } from '../errors.ts';
 import { fsyncPath, walkFiles, type WalkEntry } from '../fsutil.ts';
@@ -15,8 +17,13 @@ export interface MaterializedFile extends WalkEntry {
 }
 
 export interface MaterializeOptions {
-  /** Share object files by hard link (safe: git never changes them in place); otherwise copy them too. */
-  linkObjects: boolean;
+  /**
+   * Object files: shared by hard link (safe: git never changes them in place), copied, or borrowed (left where they
+   * are and reached through objects/info/alternates: a scratch repository for git to read a snapshot through).
+   */
+  objects: 'link' | 'copy' | 'borrow';
+  /** The text of the new repository's `config`: the source's own is never copied. */
+  config: string;
   /** Mode for copied files: 0o444 in snapshots, 0o644 in restored repositories. */
   copyMode: number;
   /** fsync each copied file (snapshots must be durable before they are renamed into place). */
@@ -35,13 +42,23 @@ export async function materialize(source: string, dest: string, options: Materia
   };
   for (const d of SKELETON) await ensureDir(join(dest, d));
   const out: MaterializedFile[] = [];
+  const configFile = join(dest, 'config');
+  await writeFile(configFile, options.config, { mode: options.copyMode });
+  if (options.fsync) await fsyncPath(configFile);
+  const written = await lstat(configFile);
+  out.push({ rel: 'config', abs: configFile, dest: configFile, treatment: 'copy', size: written.size, ino: written.ino, dev: written.dev, blocks: written.blocks, mode: written.mode });
+  if (options.objects === 'borrow') {
+    await ensureDir(join(dest, 'objects/info'));
+    await writeFile(join(dest, 'objects/info/alternates'), `${realpathSync(join(source, 'objects'))}\n`);
+  }
   for (const [index, file] of files.entries()) {
     if (index % 256 === 0) options.checkpoint?.();
     const treatment = treatmentOf(file.rel);
-    if (treatment === 'skip') continue;
+    if (treatment === 'skip' || file.rel === 'config') continue;
+    if (treatment === 'link' && options.objects === 'borrow') continue;
     const target = join(dest, file.rel);
     await ensureDir(dirname(target));
-    if (treatment === 'link' && options.linkObjects) {
+    if (treatment === 'link' && options.objects === 'link') {
       await link(file.abs, target).catch((error: NodeJS.ErrnoException) => {
         if (error.code !== 'EXDEV' && error.code !== 'EPERM' && error.code !== 'EMLINK') throw error;
         throw new BackupError(

@@ -1,9 +1,10 @@
 // The live mirror under immutable/: creating it and fetching into it.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { AuthError, BackupError, errorMessage, NotFoundError } from '../errors.ts';
 import { exists, removeTree } from '../fsutil.ts';
+import { mirrorConfig, renderConfig } from '../git/config-template.ts';
 import { stallSecondsFromEnv } from '../git/deadline.ts';
 import { headRefOf, isAncestor, lsRemote, readRefs, updateRefs, type RefUpdate } from '../git/repo.ts';
 import type { SnapshotMetadata } from '../metadata.ts';
@@ -73,19 +74,9 @@ async function withRetry<T>(ctx: EngineContext, what: string, target: RepoTarget
   }
 }
 
+/** The mirror's whole config, written from our template in one go (nothing of git init's is kept). */
 export async function configureMirror(ctx: EngineContext, dir: string, url: string): Promise<void> {
-  const set = (key: string, value: string) => ctx.git.run(dir, ['config', key, value]);
-  await set('remote.origin.url', url);
-  await set('remote.origin.fetch', '+refs/*:refs/*');
-  if (!ctx.settings.includePullRefs) await ctx.git.run(dir, ['config', '--add', 'remote.origin.fetch', '^refs/pull/*']);
-  await set('remote.origin.mirror', 'true');
-  // Nothing may rewrite the mirror behind a snapshot's back (docs/ARCHITECTURE.md invariant 2).
-  await set('gc.auto', '0');
-  await set('maintenance.auto', 'false');
-  await set('fetch.writeCommitGraph', 'false');
-  await set('core.logAllRefUpdates', 'false');
-  // Every fetch keeps its objects as one pack: a snapshot hard-links one file instead of recreating objects/??/.
-  await set('fetch.unpackLimit', '1');
+  await writeFile(join(dir, 'config'), renderConfig(mirrorConfig({ url, includePullRefs: ctx.settings.includePullRefs })));
 }
 
 /** A daily fetch adds one pack; past this many, small packs are rolled together. */

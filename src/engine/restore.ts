@@ -2,15 +2,17 @@
 // The result is built beside its target, verified, then swapped in; whatever it replaces is kept (invariant 7).
 import { randomBytes } from 'node:crypto';
 import { realpathSync } from 'node:fs';
-import { mkdir, rename, rmdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rmdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { extractArchive } from '../archive.ts';
 import { BackupError, UsageError } from '../errors.ts';
 import { exists, isEmptyDir, removeTree } from '../fsutil.ts';
 import { Layout } from '../layout.ts';
-import { fsck, lsRemote, readRefs } from '../git/repo.ts';
+import { mirrorConfig, renderConfig, restoredConfig, snapshotConfig } from '../git/config-template.ts';
+import { fsck, headCommit, lsRemote, readRefs } from '../git/repo.ts';
 import { validateRemoteUrl } from '../git/url.ts';
-import { readMetadata, refsAsRecorded, type SnapshotMetadata } from '../metadata.ts';
+import { refsAsRecorded, type SnapshotMetadata } from '../metadata.ts';
 import { snapshotName } from '../naming.ts';
 import { stripCredentials } from '../redact.ts';
 import { sameRefs } from '../refs.ts';
@@ -21,7 +23,8 @@ import { materialize } from './materialize.ts';
 import { repoLocked } from './sync.ts';
 import { journaledSwap } from './swap-journal.ts';
 import { whileReading } from './readers.ts';
-import { resolveSnapshotName, verifySnapshotDir } from './verify.ts';
+import { assertSafeStructure, checkSnapshotStructure, describeForeignConfig, type SnapshotStructure } from './structure.ts';
+import { checkRecordedFiles, resolveSnapshotName } from './verify.ts';
 
 // What a new remote gets: branches, tags and notes. GitHub refuses hidden refs such as refs/pull/*.
 const PUSH_REFSPECS = ['refs/heads/*:refs/heads/*', 'refs/tags/*:refs/tags/*', 'refs/notes/*:refs/notes/*'];
@@ -30,19 +33,75 @@ const PUSHED = /^refs\/(heads|tags|notes)\//;
 const stamp = (ctx: EngineContext) => snapshotName(ctx.clock()).slice('snapshot-'.length);
 const nonce = () => randomBytes(4).toString('hex');
 
-/** A repository built from the snapshot beside `target`, not yet in place. */
-async function buildRepository(ctx: EngineContext, source: string, metadata: SnapshotMetadata, tmp: string, options: { checkout: boolean; linkObjects: boolean }): Promise<void> {
-  if (options.checkout) {
-    await ctx.git.run(dirname(tmp), ['clone', '--no-hardlinks', '--quiet', '--', source, tmp]);
-    await ctx.git.run(tmp, ['remote', 'set-url', 'origin', metadata.sourceUrl]);
-    const problems = await fsck(ctx.git, tmp);
-    if (problems.length) throw new BackupError(`restored clone failed git fsck: ${problems.join('; ')}`);
-    return;
-  }
-  await materialize(source, tmp, { linkObjects: options.linkObjects, copyMode: 0o644, fsync: false });
+/**
+ * What a snapshot is rebuilt as. Each gets a config of ours; the snapshot's own never reaches git
+ * (docs/OPERATIONS.md, "What git is allowed to read").
+ * - mirror: the live mirror (restore in place), object files shared with the snapshot;
+ * - copy: restore --to, bare or with a work tree, sharing nothing with the backup and with no remote;
+ * - scratch: a throwaway repository borrowing the snapshot's objects, for git to read the snapshot through.
+ */
+type Build = { as: 'mirror'; url: string } | { as: 'copy'; checkout: boolean } | { as: 'scratch' };
+
+function configFor(ctx: EngineContext, build: Build): string {
+  if (build.as === 'mirror') return renderConfig(mirrorConfig({ url: build.url, includePullRefs: ctx.settings.includePullRefs }));
+  if (build.as === 'copy') return renderConfig(restoredConfig({ bare: !build.checkout }));
+  return renderConfig(snapshotConfig());
+}
+
+/** A repository built from the snapshot at `tmp`, checked with git fsck and against the recorded refs. */
+async function buildRepository(ctx: EngineContext, source: Source, tmp: string, build: Build): Promise<void> {
+  const checkout = build.as === 'copy' && build.checkout;
+  const objects = build.as === 'mirror' ? 'link' : build.as === 'copy' ? 'copy' : 'borrow';
+  await materialize(source.dir, checkout ? join(tmp, '.git') : tmp, { objects, config: configFor(ctx, build), copyMode: 0o644, fsync: false });
   const problems = await fsck(ctx.git, tmp);
   if (problems.length) throw new BackupError(`restored repository failed git fsck: ${problems.join('; ')}`);
-  if (!sameRefs(refsAsRecorded(await readRefs(ctx.git, tmp), metadata.format), metadata.refs)) throw new BackupError('restored repository refs differ from the snapshot\'s recorded refs');
+  if (!sameRefs(refsAsRecorded(await readRefs(ctx.git, tmp), source.metadata.format), source.metadata.refs)) throw new BackupError('restored repository refs differ from the snapshot\'s recorded refs');
+  // Every ref (notes included) is already there; the work tree is written from the checked objects.
+  if (checkout && (await headCommit(ctx.git, tmp))) await ctx.git.run(tmp, ['reset', '--hard', '--quiet']);
+}
+
+/**
+ * Rules in the user's git config that would send a push or ls-remote of `remote` somewhere else
+ * (url.<base>.insteadOf / pushInsteadOf). Read in a repository whose own config is ours.
+ */
+async function urlRewritesOf(ctx: EngineContext, repo: string, remote: string): Promise<string[]> {
+  const out = await ctx.git.run(repo, ['config', '--null', '--get-regexp', '^url\\..*\\.(push)?insteadof$'], { okExitCodes: [1] });
+  const rules: string[] = [];
+  for (const entry of out.split('\0')) {
+    const newline = entry.indexOf('\n');
+    if (newline < 0) continue;
+    const [key, prefix] = [entry.slice(0, newline), entry.slice(newline + 1)];
+    if (prefix !== '' && remote.startsWith(prefix)) rules.push(`${key} = ${prefix}`);
+  }
+  return rules;
+}
+
+/** Push the snapshot's branches, tags and notes to `remote`, through a scratch repository so git reads our config. */
+async function pushSnapshot(ctx: EngineContext, target: RepoTarget, source: Source, remote: string, options: RestoreOptions): Promise<number> {
+  const scratch = await mkdtemp(join(tmpdir(), 'gpb-push-'));
+  try {
+    const repo = join(scratch, 'repo.git');
+    await buildRepository(ctx, source, repo, { as: 'scratch' });
+    const rewrites = await urlRewritesOf(ctx, repo, remote);
+    if (rewrites.length) {
+      throw new UsageError(
+        `refusing to push to ${stripCredentials(remote)}: your git config sends it elsewhere (${rewrites.join('; ')}). ` +
+          'Name the URL you mean to push to, or remove that rule.',
+      );
+    }
+    const existing = Object.keys((await lsRemote(ctx.git, repo, remote)).refs).length;
+    if (existing > 0 && !options.force) {
+      throw new UsageError(`refusing to push to ${stripCredentials(remote)}: it already has ${existing} ref(s). Push to a new, empty repository, or pass --force to overwrite.`);
+    }
+    const pushed = Object.keys(source.metadata.refs).filter((r) => PUSHED.test(r)).length;
+    if (!options.dryRun) {
+      await ctx.git.run(repo, ['push', '--porcelain', ...(options.force ? ['--force'] : []), '--', remote, ...PUSH_REFSPECS], { auth: true });
+      ctx.logger.log('info', `pushed ${target.id} ${source.name} to ${stripCredentials(remote)}`, { refs: pushed });
+    }
+    return pushed;
+  } finally {
+    await removeTree(scratch).catch(() => undefined);
+  }
 }
 
 /** Move `built` into `target`; an existing target is renamed aside and reported, never deleted. */
@@ -95,22 +154,24 @@ export interface Source {
   metadata: SnapshotMetadata;
 }
 
+/** The snapshot at `dir` as a restore source: refused unless it passes its structural checks. */
+async function checkedSource(ctx: EngineContext, dir: string, name: string | null, what: string): Promise<{ source: Source; structure: SnapshotStructure }> {
+  const structure = await checkSnapshotStructure(dir);
+  const metadata = assertSafeStructure(structure, what);
+  if (structure.foreignConfig.length) {
+    ctx.logger.log('warn', `${what}: the snapshot's config is not one this tool writes and is not used: ${describeForeignConfig(structure)}`);
+  }
+  return { source: { dir, name: name ?? metadata.name, metadata }, structure };
+}
+
 export async function restoreFromSource(ctx: EngineContext, target: RepoTarget, source: Source, options: RestoreOptions): Promise<RestoreRepoResult> {
-  const base = { repo: target.id, snapshot: source.name, dryRun: Boolean(options.dryRun) };
+  const base = { repo: target.id, snapshot: source.name, dryRun: Boolean(options.dryRun), sourceUrl: stripCredentials(source.metadata.sourceUrl) };
   const refCount = Object.keys(source.metadata.refs).length;
 
   if (options.push) {
     const remote = validateRemoteUrl(options.push).url;
-    const pushed = Object.keys(source.metadata.refs).filter((r) => PUSHED.test(r)).length;
-    const existing = Object.keys((await lsRemote(ctx.git, source.dir, remote)).refs).length;
-    if (existing > 0 && !options.force) {
-      throw new UsageError(`refusing to push to ${stripCredentials(remote)}: it already has ${existing} ref(s). Push to a new, empty repository, or pass --force to overwrite.`);
-    }
-    if (!options.dryRun) {
-      await ctx.git.run(source.dir, ['push', '--porcelain', ...(options.force ? ['--force'] : []), '--', remote, ...PUSH_REFSPECS], { auth: true });
-      ctx.logger.log('info', `pushed ${target.id} ${source.name} to ${stripCredentials(remote)}`, { refs: pushed });
-    }
-    return { ...base, mode: 'push', target: stripCredentials(remote), keptPrevious: null, refsRestored: pushed };
+    const pushed = await pushSnapshot(ctx, target, source, remote, options);
+    return { ...base, mode: 'push', target: stripCredentials(remote), keptPrevious: null, refsRestored: pushed, remote: null };
   }
 
   if (options.to) {
@@ -118,15 +179,15 @@ export async function restoreFromSource(ctx: EngineContext, target: RepoTarget, 
     if (!(await isEmptyDir(dir)) && !options.force) {
       throw new UsageError(`refusing to restore into ${dir}: it is not empty (pass --force to replace it; the old content is kept beside it)`);
     }
-    if (options.dryRun) return { ...base, mode: 'to-dir', target: dir, keptPrevious: null, refsRestored: refCount };
+    if (options.dryRun) return { ...base, mode: 'to-dir', target: dir, keptPrevious: null, refsRestored: refCount, remote: null };
     await mkdir(dirname(dir), { recursive: true });
     const tmp = join(dirname(dir), `.${basename(dir)}.restore-${nonce()}`);
     try {
       // A restored repository is the user's to change: copy everything, share nothing with the backup.
-      await buildRepository(ctx, source.dir, source.metadata, tmp, { checkout: Boolean(options.checkout), linkObjects: false });
+      await buildRepository(ctx, source, tmp, { as: 'copy', checkout: Boolean(options.checkout) });
       const kept = await swapIn(ctx, tmp, dir);
-      ctx.logger.log('info', `restored ${target.id} ${source.name} to ${dir}`, { kept });
-      return { ...base, mode: 'to-dir', target: dir, keptPrevious: kept, refsRestored: refCount };
+      ctx.logger.log('info', `restored ${target.id} ${source.name} to ${dir} (no remote configured)`, { kept });
+      return { ...base, mode: 'to-dir', target: dir, keptPrevious: kept, refsRestored: refCount, remote: null };
     } catch (error) {
       await removeTree(tmp).catch(() => undefined);
       throw error;
@@ -135,17 +196,19 @@ export async function restoreFromSource(ctx: EngineContext, target: RepoTarget, 
 
   if (options.checkout) throw new UsageError('--checkout needs --to DIR (the live mirror is always bare)');
   const mirror = ctx.layout.mirror(target);
-  if (options.dryRun) return { ...base, mode: 'in-place', target: mirror, keptPrevious: null, refsRestored: refCount };
+  const url = stripCredentials(target.url);
+  if (options.dryRun) return { ...base, mode: 'in-place', target: mirror, keptPrevious: null, refsRestored: refCount, remote: url };
   return repoLocked(ctx, target, 'restore', async () => {
     await mkdir(dirname(mirror), { recursive: true });
     const tmp = join(dirname(mirror), `.tmp-restore-${target.name}-${nonce()}`);
     try {
-      // Object files never change in place, so the restored mirror may share them with the snapshot.
-      await buildRepository(ctx, source.dir, source.metadata, tmp, { checkout: false, linkObjects: true });
+      // Object files never change in place, so the restored mirror may share them with the snapshot. Its config is
+      // the one a new mirror of the configured source gets.
+      await buildRepository(ctx, source, tmp, { as: 'mirror', url: target.url });
       // Journaled: a crash between moving the mirror aside and moving this one in is finished by the next run.
       const kept = await journaledSwap(ctx, target, tmp, `${mirror}.replaced-${stamp(ctx)}-${nonce()}`);
       ctx.logger.log('info', `restored ${target.id} ${source.name} in place`, { kept });
-      return { ...base, mode: 'in-place', target: mirror, keptPrevious: kept, refsRestored: refCount };
+      return { ...base, mode: 'in-place', target: mirror, keptPrevious: kept, refsRestored: refCount, remote: url };
     } catch (error) {
       await removeTree(tmp).catch(() => undefined);
       throw error;
@@ -157,13 +220,15 @@ export async function restoreRepo(ctx: EngineContext, target: RepoTarget, option
   const name = await resolveSnapshotName(ctx, target, options.snapshot);
   return whileReading(ctx, target, name, 'restore', async () => {
     const dir = join(ctx.layout.snapshotParent(target), name);
-    return restoreFromSource(ctx, target, { dir, name, metadata: await readMetadata(dir) }, options);
+    const { source } = await checkedSource(ctx, dir, name, `restore ${target.id} ${name}`);
+    return restoreFromSource(ctx, target, source, options);
   });
 }
 
 /**
- * Restore from an archive written by export: extract beside where it is going, verify it like a snapshot, then
- * restore it as one. The repository comes from the archive's own snapshot.json.
+ * Restore from an archive written by export: extract beside where it is going, check it like a snapshot (structure
+ * and every checksum; git checks run on what is built from it), then restore it as one. The repository comes from
+ * the archive's own snapshot.json.
  */
 export async function restoreFromArchive(ctx: EngineContext, archive: string, options: RestoreOptions, targetFor: (metadata: SnapshotMetadata) => RepoTarget): Promise<RestoreRepoResult> {
   const scratchParent = options.to ? dirname(assertSafeTarget(ctx, options.to)) : ctx.layout.immutableDir;
@@ -171,13 +236,12 @@ export async function restoreFromArchive(ctx: EngineContext, archive: string, op
   const scratch = join(scratchParent, `.tmp-archive-${nonce()}`);
   try {
     const { topDir } = await extractArchive(resolve(archive), scratch);
-    const { problems } = await verifySnapshotDir(ctx, topDir);
+    const { source, structure } = await checkedSource(ctx, topDir, null, `restore from ${archive}`);
+    const { problems } = await checkRecordedFiles(structure.files, source.metadata);
     if (problems.length) {
       throw new BackupError(`archive ${archive} failed verification: ${problems.slice(0, 5).map((p) => `${p.file}: ${p.problem}`).join('; ')}`);
     }
-    const metadata = await readMetadata(topDir);
-    const target = targetFor(metadata);
-    const result = await restoreFromSource(ctx, target, { dir: topDir, name: metadata.name, metadata }, options);
+    const result = await restoreFromSource(ctx, targetFor(source.metadata), source, options);
     return { ...result, mode: result.mode === 'push' ? 'push' : 'archive' };
   } finally {
     await removeTree(scratch).catch(() => undefined);

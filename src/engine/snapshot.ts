@@ -4,6 +4,7 @@ import { chmod, mkdir, readdir, rename, stat, writeFile } from 'node:fs/promises
 import { join } from 'node:path';
 import { BackupError } from '../errors.ts';
 import { exists, fsyncPath, removeTree, sha256File } from '../fsutil.ts';
+import { renderConfig, snapshotConfig } from '../git/config-template.ts';
 import { headCommit, headRefOf, readRefs, rootCommits } from '../git/repo.ts';
 import { countRefs, MAX_RECORDED_ROOTS, METADATA_FORMAT, readMetadata, serializeMetadata, type SnapshotMetadata, type UpstreamIdentity } from '../metadata.ts';
 import { STAGING_PREFIX } from '../refs.ts';
@@ -143,7 +144,13 @@ export async function takeSnapshot(ctx: EngineContext, target: RepoTarget, sourc
   await dropStagingRefs(ctx, mirror);
 
   try {
-    const files = await materialize(mirror, tmp, { linkObjects: true, copyMode: 0o444, fsync: true, checkpoint: () => throwIfAborted(ctx) });
+    const files = await materialize(mirror, tmp, {
+      objects: 'link',
+      config: renderConfig(snapshotConfig()),
+      copyMode: 0o444,
+      fsync: true,
+      checkpoint: () => throwIfAborted(ctx),
+    });
     const checksums: SnapshotMetadata['files'] = {};
     const counts = { files: 0, linkedFiles: 0, copiedFiles: 0 };
     const sizes = { totalBytes: 0, linkedBytes: 0, copiedBytes: 0 };

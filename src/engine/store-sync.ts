@@ -1,10 +1,11 @@
 // The off-site store as the engine uses it (docs/STORE_FORMAT.md): opened once per command, a repository's
 // snapshots pushed right after sync or snapshot took one, and a missing mirror hydrated from the newest manifest.
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { AbortedError, BackupError, errorMessage, exitCodeOf } from '../errors.ts';
 import { exists, fsyncPath, removeTree } from '../fsutil.ts';
+import { mirrorConfig, renderConfig } from '../git/config-template.ts';
 import { readRefs } from '../git/repo.ts';
 import { readMetadata } from '../metadata.ts';
 import { sameRefs } from '../refs.ts';
@@ -16,7 +17,6 @@ import type { Store } from '../store/store.ts';
 import type { HydrateSummary, RepoTarget, StorePushSummary } from '../types.ts';
 import type { EngineContext } from './context.ts';
 import { materialize } from './materialize.ts';
-import { configureMirror } from './mirror.ts';
 import { listSnapshotNames } from './snapshot.ts';
 
 /** One command's view of the store. A new session each command: what it knows of the store is never stale. */
@@ -115,11 +115,9 @@ async function buildMirrorFrom(ctx: EngineContext, target: RepoTarget, snapshotD
   await mkdir(dirname(mirror), { recursive: true });
   const tmp = join(dirname(mirror), `.tmp-init-${target.name}-${randomBytes(4).toString('hex')}`);
   try {
-    await materialize(snapshotDir, tmp, { linkObjects: true, copyMode: 0o644, fsync: false });
-    // The snapshot's config is the mirror's as it was then: start from a fresh one, configured as init does today.
-    await rm(join(tmp, 'config'), { force: true });
-    await ctx.git.run(dirname(mirror), ['init', '--bare', '--quiet', '--template=', '--', tmp]);
-    await configureMirror(ctx, tmp, target.url);
+    // The snapshot's own config is never used: the mirror gets the one a new mirror gets (docs/OPERATIONS.md).
+    const config = renderConfig(mirrorConfig({ url: target.url, includePullRefs: ctx.settings.includePullRefs }));
+    await materialize(snapshotDir, tmp, { objects: 'link', config, copyMode: 0o644, fsync: false });
     if (!sameRefs(await readRefs(ctx.git, tmp), (await readMetadata(snapshotDir)).refs)) throw new BackupError(`the mirror built from ${snapshotDir} does not have the snapshot's refs`);
     await rename(tmp, mirror);
   } catch (error) {

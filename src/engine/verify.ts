@@ -2,9 +2,9 @@
 import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assertSnapshotName } from '../naming.ts';
-import { sha256File, walkFiles } from '../fsutil.ts';
+import { sha256File, type WalkEntry } from '../fsutil.ts';
 import { fsck, readRefs } from '../git/repo.ts';
-import { readMetadata, refsAsRecorded } from '../metadata.ts';
+import { refsAsRecorded, type SnapshotMetadata } from '../metadata.ts';
 import { METADATA_FILE } from '../snapshot-files.ts';
 import { BackupError } from '../errors.ts';
 import { timeAgreesWithName } from '../snapshot-time.ts';
@@ -14,6 +14,7 @@ import type { EngineContext } from './context.ts';
 import { whileReading } from './readers.ts';
 import { describeSkipped, findLatest } from './latest.ts';
 import { listSnapshotNames } from './snapshot.ts';
+import { checkSnapshotStructure } from './structure.ts';
 
 /** "latest" or a validated name, resolved against what exists. */
 export async function resolveSnapshotName(ctx: EngineContext, target: RepoTarget, requested: string | undefined): Promise<string> {
@@ -58,24 +59,11 @@ async function sharersOf(ctx: EngineContext, target: RepoTarget, self: string, r
   return sharers;
 }
 
-/** Check one snapshot directory (also used on a freshly extracted archive and before a restore swap). */
-export async function verifySnapshotDir(ctx: EngineContext, dir: string): Promise<{ problems: VerifyProblem[]; filesChecked: number }> {
+/** Checksums and sizes of the files present against what snapshot.json records; no git. */
+export async function checkRecordedFiles(files: WalkEntry[], metadata: SnapshotMetadata): Promise<{ problems: VerifyProblem[]; filesChecked: number }> {
   const problems: VerifyProblem[] = [];
-  let metadata;
-  try {
-    metadata = await readMetadata(dir);
-  } catch (error) {
-    return { problems: [{ file: METADATA_FILE, problem: (error as Error).message }], filesChecked: 0 };
-  }
-  if (!timeAgreesWithName(metadata.name, new Date(metadata.createdAt))) {
-    // Retention and "latest" go by the name; a createdAt that says otherwise was edited or damaged.
-    problems.push({ file: METADATA_FILE, problem: `createdAt ${metadata.createdAt} disagrees with the snapshot's name ${metadata.name}` });
-  }
-  const others: string[] = [];
-  const present = await walkFiles(dir, { onOther: (rel) => others.push(rel) });
-  for (const rel of others) problems.push({ file: rel, problem: 'unexpected symlink or special file' });
   const seen = new Set<string>();
-  for (const file of present) {
+  for (const file of files) {
     if (file.rel === METADATA_FILE) continue;
     seen.add(file.rel);
     const expected = metadata.files[file.rel];
@@ -89,6 +77,26 @@ export async function verifySnapshotDir(ctx: EngineContext, dir: string): Promis
     }
   }
   for (const rel of Object.keys(metadata.files)) if (!seen.has(rel)) problems.push({ file: rel, problem: 'missing file' });
+  return { problems, filesChecked: seen.size };
+}
+
+/** Check one snapshot directory (also used on a freshly extracted archive and before a restore swap). */
+export async function verifySnapshotDir(ctx: EngineContext, dir: string): Promise<{ problems: VerifyProblem[]; filesChecked: number }> {
+  const structure = await checkSnapshotStructure(dir);
+  const problems: VerifyProblem[] = [...structure.unsafe, ...structure.foreignConfig];
+  const metadata = structure.metadata;
+  if (!metadata) return { problems, filesChecked: 0 };
+  if (!timeAgreesWithName(metadata.name, new Date(metadata.createdAt))) {
+    // Retention and "latest" go by the name; a createdAt that says otherwise was edited or damaged.
+    problems.push({ file: METADATA_FILE, problem: `createdAt ${metadata.createdAt} disagrees with the snapshot's name ${metadata.name}` });
+  }
+  const recorded = await checkRecordedFiles(structure.files, metadata);
+  problems.push(...recorded.problems);
+  // git reads the snapshot's config and follows its refs and packs: only once the structure is known to be safe.
+  if (structure.unsafe.length || structure.foreignConfig.length) {
+    problems.push({ file: 'git fsck', problem: 'not run: git must not read this snapshot until the problems above are gone' });
+    return { problems, filesChecked: recorded.filesChecked };
+  }
   for (const line of await fsck(ctx.git, dir)) problems.push({ file: 'git fsck', problem: line });
   try {
     const refs = refsAsRecorded(await readRefs(ctx.git, dir), metadata.format);
@@ -100,7 +108,7 @@ export async function verifySnapshotDir(ctx: EngineContext, dir: string): Promis
   } catch (error) {
     problems.push({ file: 'refs', problem: (error as Error).message });
   }
-  return { problems, filesChecked: seen.size };
+  return { problems, filesChecked: recorded.filesChecked };
 }
 
 export async function verifySnapshot(ctx: EngineContext, target: RepoTarget, name: string): Promise<VerifySnapshotResult> {

@@ -1,6 +1,7 @@
 // Every git call goes through one executor that takes an argument array (never a shell string) and carries the
 // token per invocation: through an environment variable named by --config-env, so it is never on a command line,
 // never in .git/config and never in a log.
+import { realpathSync } from 'node:fs';
 import { simpleGit } from 'simple-git';
 import { AbortedError, BackupError } from '../errors.ts';
 import { beginStep } from '../activity.ts';
@@ -47,9 +48,24 @@ const BASE_CONFIG = [
   '-c', 'credential.helper=',
   // Every fetch keeps one pack that snapshots hard-link, whatever the mirror's own config says.
   '-c', 'fetch.unpackLimit=1',
-  // Our own backup root may be owned by another UID (a restored volume, a container): we decide what is trusted.
-  '-c', 'safe.directory=*',
 ];
+
+/**
+ * The arguments of one git call. The directory it runs in is ours (the mirror, a snapshot checked first, a scratch
+ * or restored repository we wrote), and may be owned by another UID (a restored volume, a container): that one
+ * directory is trusted, by its real path as git compares it. Every other repository keeps git's ownership check.
+ */
+export function gitArgs(cwd: string, args: string[], extraConfig: string[] = []): string[] {
+  return [...BASE_CONFIG, '-c', `safe.directory=${realPathOrSelf(cwd)}`, ...extraConfig, ...args];
+}
+
+function realPathOrSelf(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path; // a missing directory: the call fails on its own with a clear error
+  }
+}
 
 const PASSED_ENV = ['PATH', 'HOME', 'TMPDIR', 'SSH_AUTH_SOCK', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy'];
 
@@ -76,7 +92,7 @@ export function createGitCommandManager(options: GitFactoryOptions): GitCommandM
 
   async function exec(cwd: string, args: string[], runOptions: GitRunOptions = {}): Promise<{ code: number; out: string; bytes: Buffer }> {
     const useAuth = Boolean(runOptions.auth && token);
-    const full = [...BASE_CONFIG, ...stall, ...(useAuth ? [`--config-env=${scope}=${AUTH_ENV}`] : []), ...args];
+    const full = gitArgs(cwd, args, [...stall, ...(useAuth ? [`--config-env=${scope}=${AUTH_ENV}`] : [])]);
     let exitCode = 0;
     // simple-git decodes stdout as UTF-8, replacing invalid bytes; its errors hook sees the bytes themselves.
     let bytes = Buffer.alloc(0);
