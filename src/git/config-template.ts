@@ -8,21 +8,23 @@ export type ConfigEntry = readonly [key: string, value: string];
 
 // Settings every repository of ours carries: nothing rewrites or maintains it behind a snapshot's back
 // (docs/ARCHITECTURE.md), and a URL carrying a password makes git stop rather than store or send it.
-const CORE: ConfigEntry[] = [
-  ['core.repositoryformatversion', '0'],
-  ['core.filemode', 'true'],
-  ['gc.auto', '0'],
-  ['maintenance.auto', 'false'],
-  ['transfer.credentialsinurl', 'die'],
-];
+function common(options: { bare: boolean; reflogs: boolean }): ConfigEntry[] {
+  return [
+    ['core.repositoryformatversion', '0'],
+    ['core.filemode', 'true'],
+    ['core.bare', String(options.bare)],
+    ['core.logallrefupdates', String(options.reflogs)],
+    ['gc.auto', '0'],
+    ['maintenance.auto', 'false'],
+    ['transfer.credentialsinurl', 'die'],
+  ];
+}
 
 /** The live mirror under immutable/: fetches every ref (pull refs only when asked) with prune. */
 export function mirrorConfig(options: { url: string; includePullRefs: boolean }): ConfigEntry[] {
   const url = validateRemoteUrl(options.url).url;
   return [
-    ...CORE,
-    ['core.bare', 'true'],
-    ['core.logallrefupdates', 'false'],
+    ...common({ bare: true, reflogs: false }),
     ['remote.origin.url', url],
     ['remote.origin.fetch', '+refs/*:refs/*'],
     ...(options.includePullRefs ? [] : ([['remote.origin.fetch', '^refs/pull/*']] as ConfigEntry[])),
@@ -38,7 +40,7 @@ export function mirrorConfig(options: { url: string; includePullRefs: boolean })
  * `git clone <snapshot>` works and nothing in it can be fetched into or pushed from by accident.
  */
 export function snapshotConfig(): ConfigEntry[] {
-  return [...CORE, ['core.bare', 'true'], ['core.logallrefupdates', 'false']];
+  return common({ bare: true, reflogs: false });
 }
 
 /**
@@ -46,7 +48,7 @@ export function snapshotConfig(): ConfigEntry[] {
  * original by accident; whoever means to push adds a remote (docs/RESTORE_RUNBOOK.md).
  */
 export function restoredConfig(options: { bare: boolean }): ConfigEntry[] {
-  return [...CORE, ['core.bare', String(options.bare)], ['core.logallrefupdates', String(!options.bare)]];
+  return common({ bare: options.bare, reflogs: !options.bare });
 }
 
 // ---- rendering ---------------------------------------------------------------------------------------------
