@@ -12,6 +12,7 @@ import { createGitCommandManager, gitArgs } from '../src/git/git.ts';
 import { mirrorConfig, renderConfig } from '../src/git/config-template.ts';
 import { Redactor } from '../src/redact.ts';
 import type { Engine } from '../src/engine/api.ts';
+import { runCli } from './helpers/cli.ts';
 import { createBackup, createUpstream, git, makeTempDir, okValue, refsOf, type TestBackup, type Upstream } from './helpers/git-fixtures.ts';
 
 const cleanups: Array<() => void> = [];
@@ -327,6 +328,16 @@ describe('restored copies are safe to use', () => {
     expect(() => git(to, 'push', '--mirror')).toThrow(/No configured push destination/);
     expect(() => git(to, 'push')).toThrow(/No configured push destination/);
     expect(refsOf(u.bare)).toEqual(before);
+  });
+
+  it('the CLI says the restored copy has no remote and how to add one on purpose', async () => {
+    const u = upstream();
+    const b = createBackup([u]);
+    okValue(await b.engine.sync());
+    const to = join(makeTempDir(), 'copy.git');
+    const run = await runCli(['restore', 'latest', '--root', b.root, '--repo', u.bare, '--to', to]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain(`no remote is configured in it, so git push goes nowhere; to push on purpose: git remote add origin ${u.bare}`);
   });
 
   it('--checkout restores every ref, notes included, with HEAD checked out and a clean work tree', async () => {

@@ -62,7 +62,8 @@ async function buildRepository(ctx: EngineContext, source: Source, tmp: string, 
 
 /**
  * Rules in the user's git config that would send a push or ls-remote of `remote` somewhere else
- * (url.<base>.insteadOf / pushInsteadOf). Read in a repository whose own config is ours.
+ * (url.<base>.insteadOf / pushInsteadOf). Read in a repository whose own config is ours. (Error text goes through
+ * the redactor, which drops any user:password@ in these URLs.)
  */
 async function urlRewritesOf(ctx: EngineContext, repo: string, remote: string): Promise<string[]> {
   const out = await ctx.git.run(repo, ['config', '--null', '--get-regexp', '^url\\..*\\.(push)?insteadof$'], { okExitCodes: [1] });
