@@ -364,7 +364,7 @@ describe('safe.directory names the directory a call runs in', () => {
     const link = `${dir}-link`;
     symlinkSync(dir, link);
     cleanups.push(() => rmSync(link));
-    const args = gitArgs(link, ['status'], null);
+    const args = gitArgs(link, ['status']);
     expect(args).toContain(`safe.directory=${realpathSync(dir)}`);
     expect(args.filter((a) => a.startsWith('safe.directory='))).toHaveLength(1);
     expect(args.join(' ')).not.toContain('safe.directory=*');
