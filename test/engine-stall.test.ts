@@ -72,7 +72,7 @@ describe('a silent network', () => {
     const repo = `${silent.url}/acme/widgets.git`;
     const run = await runCli(['sync', '--root', root, '--repo', repo], { BACKUP_STALL_SECONDS: '1' });
     expect(run.code).toBe(ExitCode.FAILURE);
-    expect(run.stdout).toContain(`${repo} stopped answering while syncing acme/widgets: less than a byte a second for 1 s, 3 times (BACKUP_STALL_SECONDS sets the bound)`);
+    expect(run.stdout).toContain(`${repo} stopped answering for acme/widgets: less than a byte a second for 1 s, 3 times (BACKUP_STALL_SECONDS sets the bound)`);
     expect(silent.connections()).toBe(3); // one per attempt: retried as transient, then given up
     expect(existsSync(lockFile(root))).toBe(false);
     expect(readdirSync(join(root, 'immutable', 'acme')).filter((n) => n.startsWith('.tmp-'))).toEqual([]);
@@ -96,7 +96,7 @@ describe('a silent network', () => {
     const env = { BACKUP_STALL_SECONDS: '1' };
     const stalled = await runCli(['sync', '--root', root, '--repo', repo], env);
     expect(stalled.code).toBe(ExitCode.FAILURE);
-    expect(stalled.stdout).toContain(`${repo} stopped answering while syncing acme/widgets`);
+    expect(stalled.stdout).toContain(`${repo} stopped answering for acme/widgets`);
     expect(server.requests[0]!.url).toMatch(/\/info\/refs\?service=git-upload-pack$/);
     expect(held.length).toBe(3);
     expect(existsSync(lockFile(root))).toBe(false);

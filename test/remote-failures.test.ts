@@ -73,4 +73,16 @@ describe('remote failures', () => {
     expect(partial.code).toBe(ExitCode.PARTIAL);
     expect(existsSync(u.bare)).toBe(true);
   });
+
+  it('restore --push to a remote that refuses the token exits 12, and says when the token was not sent', async () => {
+    const r = root();
+    expect((await runCli(['sync', '--root', r, '--repo', u.bare])).code).toBe(0);
+    const push = (env: Record<string, string>) => runCli(['restore', 'latest', '--root', r, '--repo', u.bare, '--push', url('recovered')], env);
+    const refused = await push(toServer('ghp_revoked000000000000000000000000000000'));
+    expect(refused.code).toBe(ExitCode.AUTH);
+    expect(refused.stdout).toContain(`authentication failed for acme/widgets at ${url('recovered')}`);
+    const notSent = await push({ GITHUB_TOKEN: TOKEN });
+    expect(notSent.code).toBe(ExitCode.AUTH);
+    expect(notSent.stdout).toContain('a token is set but was not sent');
+  });
 });

@@ -2,10 +2,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { AuthError, BackupError, errorMessage, NotFoundError } from '../errors.ts';
+import { BackupError, errorMessage } from '../errors.ts';
 import { exists, removeTree } from '../fsutil.ts';
 import { mirrorConfig, renderConfig } from '../git/config-template.ts';
-import { stallSecondsFromEnv } from '../git/deadline.ts';
 import { headRefOf, isAncestor, lsRemote, readRefs, updateRefs, type RefUpdate } from '../git/repo.ts';
 import type { SnapshotMetadata } from '../metadata.ts';
 import { stripCredentials } from '../redact.ts';
@@ -13,51 +12,11 @@ import { diffRefs, isBackedUpRef, isPlainRefKey, isStagingRef, movedRefs, STAGIN
 import type { RefChanges, RepoTarget } from '../types.ts';
 import { judgeIdentity, lookUpGitHubIdentity, type GitHubIdentity } from './identity.ts';
 import { throwIfAborted, type EngineContext } from './context.ts';
+import { explainRemoteFailure } from './remote-failure.ts';
 
 // Transient failures worth another try; anything else (auth, not found) fails at once.
 const TRANSIENT = /could not resolve host|operation too slow|connection (timed out|refused|reset)|early eof|rpc failed|unexpected disconnect|returned error: 5\d\d|timed out|gnutls|ssl|remote end hung up/i;
 const MAX_ATTEMPTS = 3;
-
-// git's own words for a token that is missing, expired, revoked or without access to the repository.
-const AUTH_FAILURE = /could not read username|could not read password|authentication failed|returned error: 40[13]|invalid username or password|permission denied \(publickey\)|terminal prompts disabled/i;
-const NOT_FOUND = /repository not found|repository '[^']*' not found|returned error: 404|does not appear to be a git repository/i;
-// curl's words when http.lowSpeedTime passes (src/git/deadline.ts).
-const STALLED = /operation too slow/i;
-const SSH_URL = /^(ssh:\/\/|[\w.-]+@[\w.-]+:)/;
-
-/**
- * Why the token did not help, when it cannot have: it is only ever sent to the GitHub server's https URLs
- * (docs/OPERATIONS.md "Environment", GITHUB_API_URL), never to another host and never over ssh.
- */
-function tokenNotSent(ctx: EngineContext, url: string): string | undefined {
-  if (!ctx.settings.token) return undefined;
-  if (SSH_URL.test(url)) return 'a token is set but not used: this is an ssh URL, which authenticates with an SSH key';
-  if (/^https?:\/\//i.test(url) && !url.toLowerCase().startsWith(`${ctx.serverUrl.toLowerCase()}/`)) {
-    return `a token is set but was not sent: it goes only to ${ctx.serverUrl}/ (set GITHUB_API_URL for a GitHub Enterprise server), and this host needs its own credentials`;
-  }
-  return undefined;
-}
-
-/** What a failed remote call means for the user, as a typed error (exit 12 or 10), keeping git's words after it. */
-export function explainRemoteFailure(ctx: EngineContext, target: RepoTarget, error: unknown): BackupError {
-  const message = errorMessage(error);
-  if (AUTH_FAILURE.test(message)) {
-    const why = tokenNotSent(ctx, target.url) ?? 'the token is missing, expired, revoked or cannot read this repository';
-    return new AuthError(`authentication failed for ${target.id} at ${target.url}: ${why} (${message})`, { cause: error });
-  }
-  if (NOT_FOUND.test(message)) {
-    const why = tokenNotSent(ctx, target.url);
-    return new NotFoundError(`${target.id} was not found at ${target.url}, or the credentials cannot see it${why ? ` (${why})` : ''} (${message})`, { cause: error });
-  }
-  if (STALLED.test(message)) {
-    return new BackupError(
-      `${target.url} stopped answering while syncing ${target.id}: less than a byte a second for ${stallSecondsFromEnv()} s, ${MAX_ATTEMPTS} times (BACKUP_STALL_SECONDS sets the bound) (${message})`,
-      undefined,
-      { cause: error },
-    );
-  }
-  return error instanceof BackupError ? error : new BackupError(message, undefined, { cause: error });
-}
 
 async function withRetry<T>(ctx: EngineContext, what: string, target: RepoTarget, fn: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
@@ -65,7 +24,7 @@ async function withRetry<T>(ctx: EngineContext, what: string, target: RepoTarget
       return await fn();
     } catch (error) {
       throwIfAborted(ctx); // a stop on request is not the network failing
-      if (attempt >= MAX_ATTEMPTS || !TRANSIENT.test(errorMessage(error))) throw explainRemoteFailure(ctx, target, error);
+      if (attempt >= MAX_ATTEMPTS || !TRANSIENT.test(errorMessage(error))) throw explainRemoteFailure(ctx, target, error, attempt);
       const delay = ctx.retryDelayMs(attempt);
       ctx.logger.log('warn', `${what} failed, retrying in ${delay} ms`, { attempt, error: errorMessage(error) });
       await new Promise((resolve) => setTimeout(resolve, delay));

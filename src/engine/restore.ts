@@ -20,6 +20,7 @@ import type { RepoTarget, RestoreRepoResult } from '../types.ts';
 import type { RestoreOptions } from './api.ts';
 import type { EngineContext } from './context.ts';
 import { materialize } from './materialize.ts';
+import { explainRemoteFailure } from './remote-failure.ts';
 import { repoLocked } from './sync.ts';
 import { journaledSwap } from './swap-journal.ts';
 import { whileReading } from './readers.ts';
@@ -90,13 +91,15 @@ async function pushSnapshot(ctx: EngineContext, target: RepoTarget, source: Sour
           'Name the URL you mean to push to, or remove that rule.',
       );
     }
-    const existing = Object.keys((await lsRemote(ctx.git, repo, remote)).refs).length;
+    // A refused push is exit 12 and a missing remote 10, as for a fetch (remote-failure.ts).
+    const remoteCall = <T>(call: Promise<T>) => call.catch((error: unknown) => Promise.reject(explainRemoteFailure(ctx, { ...target, url: stripCredentials(remote) }, error)));
+    const existing = Object.keys((await remoteCall(lsRemote(ctx.git, repo, remote))).refs).length;
     if (existing > 0 && !options.force) {
       throw new UsageError(`refusing to push to ${stripCredentials(remote)}: it already has ${existing} ref(s). Push to a new, empty repository, or pass --force to overwrite.`);
     }
     const pushed = Object.keys(source.metadata.refs).filter((r) => PUSHED.test(r)).length;
     if (!options.dryRun) {
-      await ctx.git.run(repo, ['push', '--porcelain', ...(options.force ? ['--force'] : []), '--', remote, ...PUSH_REFSPECS], { auth: true });
+      await remoteCall(ctx.git.run(repo, ['push', '--porcelain', ...(options.force ? ['--force'] : []), '--', remote, ...PUSH_REFSPECS], { auth: true }));
       ctx.logger.log('info', `pushed ${target.id} ${source.name} to ${stripCredentials(remote)}`, { refs: pushed });
     }
     return pushed;
