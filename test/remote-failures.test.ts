@@ -1,10 +1,13 @@
 // What a failing remote means, in exit codes a script can act on (src/errors.ts): 12 for authentication, 10 for a
 // repository that is not there, one code for a run where every repository failed alike. Real git over HTTP against
 // git-http-backend on 127.0.0.1, behind a check of the Authorization header like GitHub's.
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../src/errors.ts';
+import { createGitCommandManager } from '../src/git/git.ts';
+import { Redactor } from '../src/redact.ts';
 import { runCli } from './helpers/cli.ts';
 import { createUpstream, makeTempDir, type Upstream } from './helpers/git-fixtures.ts';
 import { startGitHttpServer, type GitHttpServer } from './helpers/git-http-server.ts';
@@ -84,5 +87,20 @@ describe('remote failures', () => {
     const notSent = await push({ GITHUB_TOKEN: TOKEN });
     expect(notSent.code).toBe(ExitCode.AUTH);
     expect(notSent.stdout).toContain('a token is set but was not sent');
+  });
+});
+
+describe('credentials in URLs', () => {
+  it('every mirror refuses a URL carrying credentials (transfer.credentialsInUrl=die), and so does every git call', async () => {
+    const r = root();
+    expect((await runCli(['sync', '--root', r, '--repo', u.bare])).code).toBe(0);
+    const mirror = join(r, 'immutable', 'acme', 'widgets.git');
+    expect(execFileSync('git', ['config', 'transfer.credentialsInUrl'], { cwd: mirror, encoding: 'utf8' }).trim()).toBe('die');
+    const [major = 0, minor = 0] = /(\d+)\.(\d+)/.exec(execFileSync('git', ['--version'], { encoding: 'utf8' }))!.slice(1).map(Number);
+    if (major > 2 || (major === 2 && minor >= 41)) {
+      // git itself refuses, whatever planted the URL: our URL check (src/git/url.ts) is not the only line.
+      const git = createGitCommandManager({ redactor: new Redactor() });
+      await expect(git.run(mirror, ['ls-remote', `http://x-access-token:${TOKEN}@127.0.0.1:9/acme/widgets.git`])).rejects.toThrow(/credentials/i);
+    }
   });
 });

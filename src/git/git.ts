@@ -48,6 +48,9 @@ const BASE_CONFIG = [
   '-c', 'credential.helper=',
   // Every fetch keeps one pack that snapshots hard-link, whatever the mirror's own config says.
   '-c', 'fetch.unpackLimit=1',
+  // A URL with a password or token in it is refused by git in every call, not only in our repositories' config
+  // (git >= 2.41; older git ignores the key).
+  '-c', 'transfer.credentialsInUrl=die',
 ];
 
 /**
