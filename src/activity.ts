@@ -15,8 +15,8 @@ export function currentSteps(): string[] {
   return [...steps.values()];
 }
 
-/** "sync acme/widgets, git fetch", or "the current step" when nothing is recorded. */
-export function describeCurrentSteps(): string {
+/** "stopping after sync acme/widgets, git fetch…", or plain "stopping…" when nothing is under way (an idle daemon). */
+export function describeStop(): string {
   const labels = currentSteps();
-  return labels.length ? labels.join(', ') : 'the current step';
+  return labels.length ? `stopping after ${labels.join(', ')}…` : 'stopping…';
 }

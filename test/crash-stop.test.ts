@@ -155,6 +155,7 @@ describe('the daemon', () => {
     idle.child.kill('SIGTERM');
     const stoppedIdle = await idle.done;
     expect(stoppedIdle.code).toBe(0);
+    expect(stoppedIdle.stderr).toMatch(/backup-manager: SIGTERM: stopping… \(again to stop at once\)/);
     expect(stoppedIdle.stderr).toMatch(/daemon: stopped after 0 run\(s\)$/m);
   });
 });

@@ -5,7 +5,7 @@ import { createEngine } from '../engine/index.ts';
 import { ExitCode, EXIT_CODE_HELP, errorMessage, exitCodeOf, UsageError } from '../errors.ts';
 import { redactDebugOutput } from '../debug-redact.ts';
 import { Redactor, redactEverySecret } from '../redact.ts';
-import { describeCurrentSteps } from '../activity.ts';
+import { describeStop } from '../activity.ts';
 import { descendantsOf, signalAll } from '../process-tree.ts';
 import { TOOL_VERSION } from '../version.ts';
 import type { Command, OptionSpec } from './command.ts';
@@ -137,7 +137,7 @@ if (isEntryPoint) {
       }
       // First: say so at once, stop git (simple-git interrupts each git it started; their helpers get SIGTERM
       // here), let the engine unwind between steps, leaving nothing half-made, and exit 130.
-      process.stderr.write(`backup-manager: ${sig}: stopping after ${redactEverySecret(describeCurrentSteps())}… (again to stop at once)\n`);
+      process.stderr.write(`backup-manager: ${sig}: ${redactEverySecret(describeStop())} (again to stop at once)\n`);
       controller.abort();
       signalAll(descendantsOf(process.pid).map((p) => p.pid), 'SIGTERM');
     });
