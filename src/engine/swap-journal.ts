@@ -2,7 +2,7 @@
 // no mirror, and the next sync deleted the complete rebuilt one as "incomplete". A journal under state/ records the
 // swap before its first rename, so the next writer of the repository finishes it (docs/OPERATIONS.md "Stopping and
 // crashes"). The rebuilt mirror was verified before the journal was written: finishing means completing the swap.
-import { mkdir, readFile, rename, rmdir, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { BackupError, errorMessage } from '../errors.ts';
@@ -19,6 +19,8 @@ const Journal = z.object({
   startedAt: z.string(),
 });
 type Journal = z.infer<typeof Journal>;
+
+const MAX_JOURNAL_BYTES = 64 * 1024;
 
 /** Names this repository's swap may use; anything else in a journal is refused, not followed. */
 function checkNames(target: RepoTarget, journal: Journal): void {
@@ -90,6 +92,8 @@ export async function finishInterruptedSwap(ctx: EngineContext, target: RepoTarg
   const path = ctx.layout.swapJournal(target);
   let text: string;
   try {
+    // A journal is a few hundred bytes: anything much bigger is not ours, and is not read whole.
+    if ((await stat(path)).size > MAX_JOURNAL_BYTES) throw new BackupError(`swap journal ${path} is over ${MAX_JOURNAL_BYTES} bytes; nothing was moved: inspect and remove it by hand`);
     text = await readFile(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
