@@ -21,6 +21,8 @@ export class LocalDirStore implements Store {
   readonly location: string;
   private readonly root: string;
   private readonly now: () => Date;
+  /** Leftovers of writers that crashed are removed once per instance, on its first write. */
+  private swept: Promise<void> | undefined;
 
   constructor(root: string, options: { clock?: () => Date } = {}) {
     this.root = root;
@@ -34,6 +36,8 @@ export class LocalDirStore implements Store {
     if (existing) return { created: false, storedSize: existing.size };
     const incoming = join(this.root, INCOMING);
     await mkdir(incoming, { recursive: true });
+    this.swept ??= sweepStale(incoming, this.now());
+    await this.swept;
     const temp = join(incoming, `${randomBytes(12).toString('hex')}.partial`);
     try {
       const size = await writeDurably(temp, body);
@@ -157,6 +161,17 @@ export class LocalDirStore implements Store {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return new StoreNotFoundError(this.location, key);
     return new BackupError(`${this.location}: cannot read ${key}: ${(error as Error).message.split(this.root + sep).join('')}`, undefined, { cause: error });
+  }
+}
+
+/** A temporary file this old belongs to no live writer: no single put takes a day. */
+const STALE_MS = 24 * 3600_000;
+
+async function sweepStale(incoming: string, now: Date): Promise<void> {
+  for (const name of await readdir(incoming).catch(() => [] as string[])) {
+    const path = join(incoming, name);
+    const st = await stat(path).catch(() => null);
+    if (st && now.getTime() - st.mtimeMs > STALE_MS) await rm(path, { force: true });
   }
 }
 

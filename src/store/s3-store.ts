@@ -74,39 +74,48 @@ export class S3Store implements Store {
   }
 
   async putOnce(key: string, body: PutBody, options: PutOnceOptions = {}): Promise<PutOnceResult> {
-    const existing = await this.head(key);
-    if (existing) return { created: false, storedSize: existing.size };
+    const Key = this.objectKey(key);
+    for (let attempt = 1; ; attempt++) {
+      // The head saves the upload when the object exists, and is the only guard on servers that ignore If-None-Match.
+      const existing = await this.head(key);
+      if (existing) return { created: false, storedSize: existing.size };
+      try {
+        await this.write(Key, body, options);
+        return { created: true, storedSize: Buffer.isBuffer(body) ? body.length : body.size };
+      } catch (error) {
+        // 412: someone else wrote the key first, and their object stays. 409: a conditional write to it is in
+        // flight; the next head tells whether it landed. Either way, look again.
+        if (!isPreconditionFailed(error) || attempt >= 3) throw this.describe(error, 'write', key);
+      }
+    }
+  }
+
+  private async write(Key: string, body: PutBody, options: PutOnceOptions): Promise<void> {
     const size = Buffer.isBuffer(body) ? body.length : body.size;
     const input: PutObjectCommandInput = {
       Bucket: this.bucket,
-      Key: this.objectKey(key),
+      Key,
       ContentLength: size,
       ContentType: 'application/octet-stream',
       IfNoneMatch: '*',
       ...(options.retention ? { ObjectLockMode: options.retention.mode, ObjectLockRetainUntilDate: options.retention.until } : {}),
     };
-    try {
-      if (size <= this.partSize) {
-        // One request with Content-MD5: it guards the bytes on the wire and satisfies Object Lock's checksum rule
-        // on every server. A small stream is read into memory for it (at most partSize bytes).
-        const bytes = Buffer.isBuffer(body) ? body : await readExactly(body.open(), size);
-        await this.client.send(new PutObjectCommand({ ...input, Body: bytes, ContentMD5: createHash('md5').update(bytes).digest('base64') }));
-      } else {
-        // Upload cuts the body into Buffer parts, so a checksum goes in a header (never aws-chunked framing).
-        // Object Lock requires one on every part: CRC32 then.
-        const upload = new Upload({
-          client: this.client,
-          partSize: this.partSize,
-          queueSize: this.queueSize,
-          params: { ...input, Body: Buffer.isBuffer(body) ? body : body.open(), ...(options.retention ? { ChecksumAlgorithm: 'CRC32' } : {}) },
-        });
-        await upload.done();
-      }
-      return { created: true, storedSize: size };
-    } catch (error) {
-      if (isPreconditionFailed(error)) return this.afterLostRace(key);
-      throw this.describe(error, 'write', key);
+    if (size <= this.partSize) {
+      // One request with Content-MD5: it guards the bytes on the wire and satisfies Object Lock's checksum rule on
+      // every server. A small stream is read into memory for it (at most partSize bytes).
+      const bytes = Buffer.isBuffer(body) ? body : await readExactly(body.open(), size);
+      await this.client.send(new PutObjectCommand({ ...input, Body: bytes, ContentMD5: createHash('md5').update(bytes).digest('base64') }));
+      return;
     }
+    // Upload cuts the body into Buffer parts, so a checksum goes in a header (never aws-chunked framing). Object Lock
+    // requires one on every part: CRC32 then. A failure aborts the multipart upload, so no object appears.
+    const upload = new Upload({
+      client: this.client,
+      partSize: this.partSize,
+      queueSize: this.queueSize,
+      params: { ...input, Body: Buffer.isBuffer(body) ? body : body.open(), ...(options.retention ? { ChecksumAlgorithm: 'CRC32' } : {}) },
+    });
+    await upload.done();
   }
 
   async get(key: string): Promise<Buffer> {
@@ -191,12 +200,6 @@ export class S3Store implements Store {
     return this.prefix ? `${this.prefix}/${key}` : key;
   }
 
-  /** If-None-Match said the key exists: another writer got there first, and its object stays. */
-  private async afterLostRace(key: string): Promise<PutOnceResult> {
-    const existing = await this.head(key);
-    return { created: false, storedSize: existing?.size ?? 0 };
-  }
-
   /** Was this AccessDenied Object Lock's doing? AWS says so in the message; otherwise ask for the retention. */
   private async isRetained(key: string, error: unknown): Promise<boolean> {
     if (/object lock/i.test(errorMessageOf(error))) return true;
@@ -210,6 +213,8 @@ export class S3Store implements Store {
 
   /** A clear error for people: what failed, where, and what to check. The SDK error is not kept (it holds requests). */
   private describe(error: unknown, action: string, key: string): BackupError {
+    // Our own errors (a body that failed its checksum, a short body) say what they mean already.
+    if (error instanceof BackupError) return error;
     const name = errorName(error);
     const status = httpStatus(error);
     const where = `${this.location}: cannot ${action} ${key}`;

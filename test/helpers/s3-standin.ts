@@ -33,6 +33,8 @@ export interface RecordedS3Request {
   headers: IncomingMessage['headers'];
   /** Body bytes the client sent. */
   bodyBytes: number;
+  /** The body itself (tests search it for plaintext and secrets). */
+  body: Buffer;
   /** Status the proxy answered with. */
   status: number;
 }
@@ -41,6 +43,11 @@ export interface S3StandInOptions {
   buckets?: string[];
   enforceConditionalWrites?: boolean;
   enforceObjectLock?: boolean;
+  /**
+   * Answer like a versioned bucket (Object Lock needs one): object responses carry x-amz-version-id. s3rver itself
+   * keeps one version per key and ignores ?versionId, so only what the client sends can be checked.
+   */
+  versioned?: boolean;
 }
 
 export class S3StandIn {
@@ -58,7 +65,7 @@ export class S3StandIn {
   private readonly options: Required<S3StandInOptions>;
 
   constructor(options: S3StandInOptions = {}) {
-    this.options = { buckets: ['backups'], enforceConditionalWrites: true, enforceObjectLock: true, ...options };
+    this.options = { buckets: ['backups'], enforceConditionalWrites: true, enforceObjectLock: true, versioned: false, ...options };
     this.directory = mkdtempSync(join(tmpdir(), 'gpb-s3rver-'));
   }
 
@@ -150,6 +157,7 @@ export class S3StandIn {
       query: target.searchParams,
       headers: req.headers,
       bodyBytes: body.length,
+      body,
       status: 0,
     };
     this.requests.push(record);
@@ -191,6 +199,9 @@ export class S3StandIn {
   ): Promise<void> {
     const upstream = await this.forward(record.method, record.url, req.headers, body);
     if (upstream.status < 300) this.noteRetention(record, req.headers);
+    if (this.options.versioned && upstream.status < 300 && ['HEAD', 'GET', 'PUT'].includes(record.method) && isObjectPath(record)) {
+      upstream.headers['x-amz-version-id'] = versionIdFor(record.path);
+    }
     answer(upstream.status, upstream.headers, upstream.body);
   }
 
@@ -250,6 +261,16 @@ export class S3StandIn {
       if (this.keyLocks.get(key) === chained) this.keyLocks.delete(key);
     }
   }
+}
+
+/** A key's version id in a `versioned` stand-in: stable, so a test can predict it. */
+export function versionIdFor(path: string): string {
+  return `v-${Buffer.from(path).toString('base64url').slice(-24)}`;
+}
+
+/** /BUCKET/KEY rather than /BUCKET (a listing) or / (the service). */
+function isObjectPath(record: RecordedS3Request): boolean {
+  return record.path.split('/').filter(Boolean).length >= 2 && !record.query.has('partNumber') && !record.query.has('uploads') && !record.query.has('uploadId');
 }
 
 /** The request's headers for a HEAD of the same key: no body, no conditions. */

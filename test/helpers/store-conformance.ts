@@ -3,7 +3,7 @@
 // large bodies, many keys, empty bodies, racing writers, unusual keys. test/store-conformance.test.ts runs it on
 // each backend; other tests may call `describeStoreConformance` with their own store factory.
 import { createHash, randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { StoreNotFoundError, StoreObjectLockedError } from '../../src/errors.ts';
 import { InvalidStoreKeyError } from '../../src/store/keys.ts';
@@ -28,7 +28,7 @@ export interface ConformanceOptions {
   transformsBytes?: boolean;
 }
 
-export function streamBody(bytes: Buffer, chunkSize = 64 * 1024): PutBody {
+export function streamBody(bytes: Buffer, chunkSize = 64 * 1024): { size: number; open: () => Readable } {
   return {
     size: bytes.length,
     open: () => Readable.from((function* () {
@@ -142,7 +142,7 @@ export function describeStoreConformance(name: string, options: ConformanceOptio
         expect(sha256(await store.get('objects/pack/large-buffer.pack'))).toBe(sha256(large));
       }));
 
-    it('a body that fails half way leaves nothing behind, and the key can be written afterwards', () =>
+    it('a body that fails half way or at its end leaves nothing behind, and the key can be written afterwards', () =>
       withStore(async (store) => {
         const failing: PutBody = {
           size: 3 * 64 * 1024,
@@ -158,6 +158,18 @@ export function describeStoreConformance(name: string, options: ConformanceOptio
         // A body shorter than announced is refused the same way.
         await expect(store.putOnce('objects/short', { size: 100, open: () => Readable.from([Buffer.alloc(10)]) })).rejects.toThrow();
         expect(await store.head('objects/short')).toBeNull();
+        // A large body whose stream fails after its last byte (how push refuses bytes that miss their sha256).
+        const large = randomBytes(options.largeBody + 4096);
+        const failsAtEnd: PutBody = {
+          size: large.length,
+          open: () =>
+            streamBody(large).open().pipe(
+              new Transform({ transform: (chunk: Buffer, _encoding, done) => done(null, chunk), flush: (done) => done(new Error('checksum mismatch')) }),
+            ),
+        };
+        await expect(store.putOnce('objects/fails-at-end', failsAtEnd)).rejects.toThrow('checksum mismatch');
+        expect(await store.head('objects/fails-at-end')).toBeNull();
+        expect(await collect(store.list(''))).toEqual([]);
         expect((await store.putOnce('objects/broken', Buffer.from('good'))).created).toBe(true);
         expect(await store.get('objects/broken')).toEqual(Buffer.from('good'));
       }));
