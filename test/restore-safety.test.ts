@@ -370,6 +370,15 @@ describe('safe.directory names the directory a call runs in', () => {
     expect(args.join(' ')).not.toContain('safe.directory=*');
   });
 
+  it('stops at a URL carrying a password, in any repository', async () => {
+    const repo = join(makeTempDir(), 'any.git');
+    git(makeTempDir(), 'init', '--bare', '--quiet', repo);
+    const executor = createGitCommandManager({ redactor: new Redactor() });
+    const error = await executor.run(repo, ['ls-remote', '--', 'https://user:hunter2@127.0.0.1:9/acme/widgets.git']).catch((e: Error) => e);
+    expect(String(error)).toMatch(/uses plaintext credentials/);
+    expect(String(error)).not.toContain('hunter2');
+  });
+
   it.skipIf(process.getuid?.() !== 0)('trusts a repository of another UID it runs in, and nothing else of that UID', async () => {
     const repo = join(makeTempDir(), 'theirs.git');
     git(makeTempDir(), 'init', '--bare', '--quiet', repo);
