@@ -216,8 +216,9 @@ export async function fetchMirror(ctx: EngineContext, target: RepoTarget, dir: s
   if (previous?.upstream?.url !== url) {
     const was = previous?.upstream?.url ?? previous?.sourceUrl;
     if (was !== undefined && was !== url) ctx.logger.log('warn', `${target.id}: source changed from ${was} to ${url}`);
-    // What restore and discovery read; the fetch itself never uses it.
-    await ctx.git.run(dir, ['config', 'remote.origin.url', target.url]);
+    // What restore and discovery read; the fetch itself never uses it. The whole config is rewritten from the
+    // template, so a mirror made by an earlier version gets today's settings too.
+    await configureMirror(ctx, dir, target.url);
   }
   return {
     changes,
