@@ -16,6 +16,7 @@ import { listStoredSnapshots } from './catalog.ts';
 import { ensureStoreFormat, manifestKey, objectKey, OBJECTS_PREFIX } from './format.ts';
 import { MANIFEST_FORMAT, MANIFEST_VERSION, serializeManifest, type Manifest, type ManifestFile } from './manifest.ts';
 import type { ObjectRetention, PutBody, Store } from './store.ts';
+import { SharedLease } from './store-lock.ts';
 import { forEachLimit, Sha256Check } from './transfer.ts';
 
 const DAY_MS = 86_400_000;
@@ -33,6 +34,8 @@ export interface PushOptions {
   signal?: AbortSignal;
   /** Uploads in flight at once (default 4). */
   concurrency?: number;
+  /** The push's shared lease (src/store/store-lock.ts): lease time, and how long to wait while a prune runs. */
+  lease?: { leaseMs?: number; waitMs?: number; pollMs?: number; clock?: () => Date };
 }
 
 export interface PushSnapshotResult {
@@ -104,11 +107,15 @@ export class PushSession {
   private present: Map<string, number> | null = null;
   private readonly clock: () => Date;
   private readonly concurrency: number;
+  /** Taken before the first upload so no prune runs while this session relies on what it saw; released by close(). */
+  private lease: SharedLease | null = null;
 
-  constructor(
-    readonly store: Store,
-    private readonly options: PushOptions = {},
-  ) {
+  readonly store: Store;
+  private readonly options: PushOptions;
+
+  constructor(store: Store, options: PushOptions = {}) {
+    this.store = store;
+    this.options = options;
     this.clock = options.clock ?? (() => new Date());
     this.concurrency = options.concurrency ?? 4;
   }
@@ -128,8 +135,23 @@ export class PushSession {
     this.formatChecked = true;
   }
 
-  /** Everything under objects/, listed once per session: cheaper than one request per file as soon as a snapshot has a few. */
+  private async holdLease(): Promise<SharedLease> {
+    this.lease ??= await SharedLease.acquire(this.store, { purpose: 'push', ...this.options.lease });
+    return this.lease;
+  }
+
+  /** Release the session's lease (when it took one). Call once the run's pushes are done, also after a failure. */
+  async close(): Promise<void> {
+    await this.lease?.release();
+    this.lease = null;
+  }
+
+  /**
+   * Everything under objects/, listed once per session (under the lease, so a prune cannot delete what it saw):
+   * cheaper than one request per file as soon as a snapshot has a few.
+   */
   private async presentObjects(): Promise<Map<string, number>> {
+    await this.holdLease();
     if (this.present) return this.present;
     const present = new Map<string, number>();
     for await (const object of this.store.list(OBJECTS_PREFIX)) present.set(object.key, object.size);
@@ -236,7 +258,9 @@ export class PushSession {
         storedBytes: entries.reduce((n, f) => n + f.storedSize, 0),
       },
     };
-    // The commit point: only now is the snapshot in the store.
+    // The commit point: only now is the snapshot in the store. Our lease must still hold, or a prune may have
+    // removed an object we counted as present.
+    this.lease?.assertHeld();
     const put = await this.store.putOnce(key, serializeManifest(manifest), { retention: this.retention() });
     if (!put.created) return { ...result, alreadyInStore: true };
     result.uploadedBytes += put.storedSize;
@@ -250,5 +274,10 @@ export class PushSession {
 
 /** Push one snapshot directory in a session of its own. */
 export async function pushSnapshot(store: Store, snapshotDir: string, options: PushOptions = {}): Promise<PushSnapshotResult> {
-  return new PushSession(store, options).pushSnapshot(snapshotDir);
+  const session = new PushSession(store, options);
+  try {
+    return await session.pushSnapshot(snapshotDir);
+  } finally {
+    await session.close();
+  }
 }

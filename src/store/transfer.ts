@@ -28,11 +28,13 @@ export async function forEachLimit<T>(items: readonly T[], limit: number, task: 
 export class Sha256Check extends Transform {
   private readonly hash = createHash('sha256');
   private bytes = 0;
-  constructor(
-    private readonly expected: { sha256: string; size: number },
-    private readonly what: string,
-  ) {
+  private readonly expected: { sha256: string; size: number };
+  private readonly what: string;
+
+  constructor(expected: { sha256: string; size: number }, what: string) {
     super();
+    this.expected = expected;
+    this.what = what;
   }
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.hash.update(chunk);

@@ -24,7 +24,10 @@ export class TestDirStore implements Store {
   putDelayMs = 0;
   now: () => Date = () => new Date();
 
-  constructor(readonly dir: string) {
+  readonly dir: string;
+
+  constructor(dir: string) {
+    this.dir = dir;
     this.location = `file://${dir}`;
   }
 
