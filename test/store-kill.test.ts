@@ -20,7 +20,7 @@ afterEach(() => {
 });
 
 function objectsIn(s: StoreScenario): string[] {
-  const root = join(s.store.dir, 'data', 'objects');
+  const root = join(s.store.dir, 'objects');
   if (!existsSync(root)) return [];
   return readdirSync(root).flatMap((fan) => readdirSync(join(root, fan)).map((name) => `objects/${fan}/${name}`));
 }

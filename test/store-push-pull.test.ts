@@ -4,14 +4,17 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync, chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { generateIdentity, identityToRecipient } from 'age-encryption';
+import { walkFiles } from '../src/fsutil.ts';
 import { readMetadata } from '../src/metadata.ts';
+import { encryptedStore } from '../src/store/encrypted-store.ts';
 import { listStoredSnapshots, readManifest, resolveStoredSnapshot } from '../src/store/catalog.ts';
 import { ensureStoreFormat, formatMarkerKey, manifestKey, objectKey } from '../src/store/format.ts';
 import { parseManifest, serializeManifest, unsafeRepoPathReason, type Manifest } from '../src/store/manifest.ts';
 import { pullSnapshot } from '../src/store/pull.ts';
 import { PushSession, pushSnapshot } from '../src/store/push.ts';
 import { git, makeTempDir, refsOf } from './helpers/git-fixtures.ts';
-import { contentFingerprint, storeScenario, type StoreScenario } from './helpers/store-fixtures.ts';
+import { contentFingerprint, overwrite, storeScenario, type StoreScenario } from './helpers/store-fixtures.ts';
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {
@@ -74,6 +77,7 @@ describe('store push and pull', () => {
     const mark = s.store.calls.length;
     const session = new PushSession(s.store);
     const results = await session.pushRepository('acme/widgets', [snapshot]);
+    await session.close();
     expect(results).toEqual([]);
     const calls = s.store.calls.slice(mark);
     expect(calls.length).toBeLessThanOrEqual(3);
@@ -92,8 +96,17 @@ describe('store push and pull', () => {
     expect(newPacks).toHaveLength(1);
 
     const mark = s.store.calls.length;
-    const [result] = await new PushSession(s.store).pushRepository('acme/widgets', [first, second]);
-    const written = s.store.calls.slice(mark).filter((c) => c.op === 'putOnce').map((c) => c.key);
+    const session = new PushSession(s.store);
+    const [result] = await session.pushRepository('acme/widgets', [first, second]);
+    await session.close();
+    const calls = s.store.calls.slice(mark);
+    // Besides objects and the manifest, only the push's lease: written, a look for a prune's, deleted when done.
+    expect(calls.filter((c) => c.key.startsWith('locks/')).map((c) => `${c.op} ${c.key.replace(/\/[^/]+\/\d+$/, '/ID/N')}`)).toEqual([
+      'putOnce locks/shared/ID/N',
+      'list locks/exclusive/',
+      'delete locks/shared/ID/N',
+    ]);
+    const written = calls.filter((c) => c.op === 'putOnce' && !c.key.startsWith('locks/')).map((c) => c.key);
     const expectedKeys = new Set([...newFiles.map(([, f]) => objectKey(f.sha256)), manifestKey('acme/widgets', m2.name)]);
     // snapshot.json is new content every time.
     const manifest = await readManifest(s.store, 'acme/widgets', m2.name);
@@ -163,6 +176,35 @@ describe('store push and pull', () => {
   });
 });
 
+describe('store push and pull with encryption', () => {
+  it('the backup side pushes with only the public key; the bucket holds no plaintext; the identity pulls it back', async () => {
+    const s = scenario();
+    const secret = `planted-${Date.now()}-do-not-leak`;
+    writeFileSync(join(s.upstream.work, 'secret.txt'), `${secret}\n`);
+    git(s.upstream.work, 'add', 'secret.txt');
+    git(s.upstream.work, 'commit', '--quiet', '-m', `commit carrying ${secret}`);
+    s.upstream.push('main');
+    const snapshot = await s.syncSnapshot();
+    const identity = await generateIdentity();
+    const recipient = await identityToRecipient(identity);
+    const writer = encryptedStore(s.store, [recipient]);
+    const result = await pushSnapshot(writer, snapshot);
+    expect(result.uploadedObjects).toBeGreaterThan(3);
+    // Loose objects and packs are zlib-compressed; commit subjects also sit in plain text in snapshot.json.
+    for (const file of await walkFiles(s.store.dir)) expect(readFileSync(file.abs).includes(secret), file.rel).toBe(false);
+    await expect(readManifest(writer, 'acme/widgets', result.snapshot)).rejects.toThrow(/BACKUP_AGE_IDENTITY_FILE/);
+
+    const reader = encryptedStore(s.store, [recipient], [identity]);
+    const manifest = await readManifest(reader, 'acme/widgets', result.snapshot);
+    expect(manifest.totals.storedBytes).toBeGreaterThan(manifest.totals.bytes);
+    const repo = join(makeTempDir('gpb-pull-'), 'w.git');
+    await pullSnapshot(reader, manifest, repo, { layout: 'repository' });
+    fsckClean(repo);
+    expect(refsOf(repo)).toEqual(refsOf(s.upstream.bare));
+    expect((await pushSnapshot(writer, snapshot)).alreadyInStore).toBe(true);
+  });
+});
+
 describe('store format', () => {
   it('refuses a store written by another major version', async () => {
     const s = scenario();
@@ -221,7 +263,7 @@ describe('pull never trusts the manifest', () => {
     const stored = s.store.filePath(pack.key);
     const bytes = readFileSync(stored);
     bytes[20]! ^= 0x01;
-    writeFileSync(stored, bytes);
+    overwrite(stored, bytes);
     const dest = join(makeTempDir('gpb-pull-'), 'x');
     await expect(pullSnapshot(s.store, manifest, dest, { layout: 'repository' })).rejects.toThrow(/does not match its recorded checksum/);
     expect(existsSync(dest)).toBe(false);

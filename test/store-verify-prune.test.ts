@@ -2,7 +2,7 @@
 // packs checked by git, retention applied, unreferenced objects deleted only after the grace period, Object Lock
 // respected, and a prune that runs beside a push never takes away what the push relies on.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LockHeldError } from '../src/errors.ts';
@@ -15,7 +15,7 @@ import { ExclusiveLease } from '../src/store/store-lock.ts';
 import { pruneStore, type StorePruneOptions } from '../src/store/store-prune.ts';
 import { verifyStore } from '../src/store/store-verify.ts';
 import { git, makeTempDir, refsOf } from './helpers/git-fixtures.ts';
-import { storeScenario, type StoreScenario } from './helpers/store-fixtures.ts';
+import { overwrite, storeScenario, type StoreScenario } from './helpers/store-fixtures.ts';
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {
@@ -74,7 +74,7 @@ describe('store verify', () => {
     const idx = manifest.files.find((f) => f.path.endsWith('.idx'))!;
     const config = manifest.files.find((f) => f.path === 'config')!;
     rmSync(s.store.filePath(idx.key));
-    writeFileSync(s.store.filePath(config.key), `${readFileSync(s.store.filePath(config.key), 'utf8')}# grown\n`);
+    overwrite(s.store.filePath(config.key), Buffer.from(`${readFileSync(s.store.filePath(config.key), 'utf8')}# grown\n`));
     const result = await verifyStore(s.store);
     expect(result.ok).toBe(false);
     expect(result.problems).toEqual(
@@ -93,7 +93,7 @@ describe('store verify', () => {
     const pack = manifest.files.find((f) => f.path.endsWith('.pack'))!;
     const bytes = readFileSync(s.store.filePath(pack.key));
     bytes[bytes.length - 25]! ^= 0x10;
-    writeFileSync(s.store.filePath(pack.key), bytes);
+    overwrite(s.store.filePath(pack.key), bytes);
     expect((await verifyStore(s.store)).ok).toBe(true);
     const read = await verifyStore(s.store, { readData: 1 });
     expect(read.ok).toBe(false);

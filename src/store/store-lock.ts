@@ -8,7 +8,7 @@
 //    conditional put, so of two takers exactly one gets it; the holder is the writer of the highest generation,
 //    live while that generation is younger than the lease time and has no <generation>.released beside it.
 //  - shared: locks/shared/<id>/<renewal>. Renewing writes the next renewal and deletes the previous one; releasing
-//    deletes them all. A shared lease is live while its newest key is younger than the lease time.
+//    deletes the current one. A shared lease is live while its newest key is younger than the lease time.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { BackupError, LockHeldError } from '../errors.ts';
@@ -226,7 +226,8 @@ export class SharedLease extends Lease {
     if (this.released) return;
     this.stopRenewing();
     this.released = true;
-    for (const object of await listAll(this.store, `${SHARED_PREFIX}${this.id}/`)) await this.store.delete(object.key).catch(() => undefined);
+    // Each renewal deleted its predecessor; one left over by a failed delete lapses and prune removes it.
+    await this.store.delete(this.key()).catch(() => undefined);
   }
 }
 

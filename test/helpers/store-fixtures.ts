@@ -1,7 +1,7 @@
 // Shared set-up for the store format tests: a real upstream, a real backup root with snapshots taken by the engine,
 // and a directory store in a temp dir.
 import { createHash } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
+import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { walkFiles } from '../../src/fsutil.ts';
 import { createBackup, createUpstream, fakeClock, makeTempDir, okValue, type TestBackup, type Upstream } from './git-fixtures.ts';
@@ -49,4 +49,10 @@ export function storeScenario(options: { owner?: string; name?: string } = {}): 
 export async function contentFingerprint(dir: string): Promise<Record<string, string>> {
   const files = await walkFiles(dir);
   return Object.fromEntries(files.map((f) => [f.rel, `${createHash('sha256').update(readFileSync(f.abs)).digest('hex')} ${f.size}`]));
+}
+
+/** Replace a stored object's bytes behind the store's back (the local store writes its files read-only). */
+export function overwrite(path: string, bytes: Buffer): void {
+  chmodSync(path, 0o644);
+  writeFileSync(path, bytes);
 }
