@@ -122,3 +122,20 @@ export function suspiciousRefLoss(mirror: RefMap, upstream: RefMap, baseline = '
   if (had >= 10 && lost / had > 0.5) return `upstream lost ${lost} of ${had} refs${baseline === 'the mirror' ? '' : ` (compared with ${baseline})`}`;
   return null;
 }
+
+/** refs/heads/a/b -> refs/heads, refs/heads/a: the directories a ref name lives in. */
+function parentsOf(ref: RefKey): string[] {
+  const parts = ref.split('/');
+  return parts.slice(1, -1).map((_, i) => parts.slice(0, i + 2).join('/'));
+}
+
+/**
+ * True when a ref to create and a ref to delete are a file and a directory of each other (refs/heads/a and
+ * refs/heads/a/b): git cannot do both in one transaction, so the deletions must land first.
+ */
+export function hasDirectoryConflict(created: readonly RefKey[], deleted: readonly RefKey[]): boolean {
+  if (!created.length || !deleted.length) return false;
+  const gone = new Set(deleted);
+  const goneDirs = new Set(deleted.flatMap(parentsOf));
+  return created.some((ref) => goneDirs.has(ref) || parentsOf(ref).some((dir) => gone.has(dir)));
+}

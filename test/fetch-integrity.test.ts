@@ -129,6 +129,21 @@ describe('the mass-deletion guard judges what the fetch itself brought', () => {
     expect(Object.keys((await readMetadata(sync.snapshot!.path)).refs).some((r) => r.startsWith(STAGING_PREFIX))).toBe(false);
   });
 
+  it('follows a branch renamed into its own directory (refs/heads/a/b -> refs/heads/a) and back', async () => {
+    const u = upstream();
+    u.push('main:refs/heads/release/v1');
+    const b = createBackup([u]);
+    okValue(await b.engine.sync());
+    git(u.work, 'push', '--quiet', 'origin', ':refs/heads/release/v1', 'main:refs/heads/release');
+    const renamed = okValue(await b.engine.sync());
+    expect(renamed.changes.added).toEqual(['refs/heads/release']);
+    expect(renamed.changes.deleted).toEqual(['refs/heads/release/v1']);
+    expect(refsOf(mirrorOf(b.root))).toEqual(refsOf(u.bare));
+    git(u.work, 'push', '--quiet', 'origin', ':refs/heads/release', 'main:refs/heads/release/v2');
+    okValue(await b.engine.sync());
+    expect(refsOf(mirrorOf(b.root))).toEqual(refsOf(u.bare));
+  });
+
   it('a sync with nothing new runs one fetch, no ls-remote, no ref writes', async () => {
     const u = upstream();
     const b = createBackup([u]);

@@ -1,7 +1,7 @@
 // What sync reports (added / updated / force-updated / deleted) and when it refuses (a wiped upstream) are decided
 // by these pure functions over ref maps.
 import { describe, expect, it } from 'vitest';
-import { changeCount, diffRefs, isBackedUpRef, movedRefs, refKeyFromBytes, refKeyToBytes, sameRefs, STAGING_PREFIX, suspiciousRefLoss, type RefMap } from '../src/refs.ts';
+import { changeCount, diffRefs, hasDirectoryConflict, isBackedUpRef, movedRefs, refKeyFromBytes, refKeyToBytes, sameRefs, STAGING_PREFIX, suspiciousRefLoss, type RefMap } from '../src/refs.ts';
 
 const A = 'a'.repeat(40);
 const B = 'b'.repeat(40);
@@ -153,5 +153,17 @@ describe('ref keys: ref names kept losslessly', () => {
   it('the staging namespace is never a backed-up ref', () => {
     expect(isBackedUpRef(`${STAGING_PREFIX}0123abcd/refs/heads/main`, true)).toBe(false);
     expect(suspiciousRefLoss(refs(12), {}, 'snapshot snapshot-20260101-000000')).toBe('upstream has no refs at all (snapshot snapshot-20260101-000000 has 12)');
+  });
+});
+
+describe('hasDirectoryConflict', () => {
+  it.each([
+    [['refs/heads/a'], ['refs/heads/a/b'], true],
+    [['refs/heads/a/b/c'], ['refs/heads/a'], true],
+    [['refs/heads/a'], ['refs/heads/ab'], false],
+    [['refs/heads/a/b'], ['refs/heads/a/c'], false],
+    [['refs/heads/x'], [], false],
+  ])('create %j, delete %j -> %s', (created, deleted, expected) => {
+    expect(hasDirectoryConflict(created, deleted)).toBe(expected);
   });
 });

@@ -8,7 +8,7 @@ import { mirrorConfig, renderConfig } from '../git/config-template.ts';
 import { headRefOf, isAncestor, lsRemote, readRefs, updateRefs, type RefUpdate } from '../git/repo.ts';
 import type { SnapshotMetadata } from '../metadata.ts';
 import { stripCredentials } from '../redact.ts';
-import { diffRefs, isBackedUpRef, isPlainRefKey, isStagingRef, movedRefs, STAGING_PREFIX, suspiciousRefLoss, type RefMap } from '../refs.ts';
+import { diffRefs, hasDirectoryConflict, isBackedUpRef, isPlainRefKey, isStagingRef, movedRefs, STAGING_PREFIX, suspiciousRefLoss, type RefMap } from '../refs.ts';
 import type { RefChanges, RepoTarget } from '../types.ts';
 import { judgeIdentity, lookUpGitHubIdentity, type GitHubIdentity } from './identity.ts';
 import { throwIfAborted, type EngineContext } from './context.ts';
@@ -205,7 +205,12 @@ export async function fetchMirror(ctx: EngineContext, target: RepoTarget, dir: s
     ...[...changes.updated, ...changes.forceUpdated].map((ref): RefUpdate => ({ op: 'update', ref, from: before[ref]!, to: upstream[ref]! })),
     ...changes.deleted.map((ref): RefUpdate => ({ op: 'delete', ref, from: before[ref]! })),
   ];
-  await updateRefs(ctx.git, dir, updates);
+  if (hasDirectoryConflict(changes.added, changes.deleted)) {
+    // refs/heads/a/b became refs/heads/a: git needs the deletions first, so two transactions (a crash between them
+    // leaves refs the next sync adds again).
+    await updateRefs(ctx.git, dir, updates.filter((u) => u.op === 'delete'));
+    await updateRefs(ctx.git, dir, updates.filter((u) => u.op !== 'delete'));
+  } else await updateRefs(ctx.git, dir, updates);
   await dropStagingRefs(ctx, dir);
   await boundPackCount(ctx, dir);
   // One packed-refs file instead of a file per ref: a snapshot copies one file, and ref names that are not UTF-8
