@@ -318,8 +318,19 @@ describe('GitHub identity: the repository id, renames, and an impostor at the ol
     const second = okValue(await b.engine.sync());
     expect((await readMetadata(second.snapshot!.path)).upstream!.github).toBeUndefined();
     expect(standIn.calls.filter((c) => c === 'GET /api/v3/repos/acme/widgets')).toHaveLength(2);
+
     replaceWithUnrelated(u);
     expect(errorOf(await b.engine.sync())).toMatch(/shares any history/);
+    // An API that never answers is given up after BACKUP_STALL_SECONDS (at most 30 s), not waited on forever.
+    standIn.on('GET', '/api/v3/repos/acme/widgets', () => new Promise(() => undefined));
+    process.env.BACKUP_STALL_SECONDS = '1';
+    try {
+      const started = Date.now();
+      expect(errorOf(await b.engineWith().sync())).toMatch(/shares any history/);
+      expect(Date.now() - started).toBeLessThan(20_000);
+    } finally {
+      delete process.env.BACKUP_STALL_SECONDS;
+    }
   });
 });
 

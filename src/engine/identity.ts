@@ -1,6 +1,7 @@
 // Is the upstream still the repository we have been backing up? GitHub's repository id where its API answers,
 // the history otherwise (docs/OPERATIONS.md "Upstream identity"). A rename is recorded, not refused.
 import { errorMessage } from '../errors.ts';
+import { stallSecondsFromEnv } from '../git/deadline.ts';
 import { newHistory } from '../git/repo.ts';
 import { lookupRepositoryIdentity } from '../github/repository.ts';
 import type { SnapshotMetadata, UpstreamIdentity } from '../metadata.ts';
@@ -11,12 +12,17 @@ import type { EngineContext } from './context.ts';
 
 export type GitHubIdentity = NonNullable<UpstreamIdentity['github']>;
 
+/** An API that does not answer within this long (or BACKUP_STALL_SECONDS, if shorter) cannot answer. */
+const LOOKUP_TIMEOUT_SECONDS = 30;
+
 /** Ask GitHub who the target is. Never rejects: an API that cannot answer leaves the history check alone. */
 export async function lookUpGitHubIdentity(ctx: EngineContext, target: RepoTarget): Promise<GitHubIdentity | null> {
   const named = githubRepoOf(target.url, ctx.serverUrl);
   if (!named) return null;
   try {
-    const { id, fullName } = await lookupRepositoryIdentity({ apiUrl: ctx.settings.apiUrl, token: ctx.settings.token, ...named });
+    const deadline = AbortSignal.timeout(Math.min(stallSecondsFromEnv() || LOOKUP_TIMEOUT_SECONDS, LOOKUP_TIMEOUT_SECONDS) * 1000);
+    const signal = ctx.signal ? AbortSignal.any([ctx.signal, deadline]) : deadline;
+    const { id, fullName } = await lookupRepositoryIdentity({ apiUrl: ctx.settings.apiUrl, token: ctx.settings.token, ...named, signal });
     const asked = `${named.owner}/${named.name}`;
     return { id, fullName, ...(fullName.toLowerCase() === asked.toLowerCase() ? {} : { renamedFrom: asked }) };
   } catch (error) {

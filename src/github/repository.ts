@@ -17,6 +17,8 @@ export interface LookupOptions {
   name: string;
   /** Injected for tests and proxies; defaults to the global fetch. */
   fetch?: typeof fetch;
+  /** Gives up the request (a stop on request, a deadline). */
+  signal?: AbortSignal;
 }
 
 export async function lookupRepositoryIdentity(options: LookupOptions): Promise<GitHubRepositoryIdentity> {
@@ -27,7 +29,7 @@ export async function lookupRepositoryIdentity(options: LookupOptions): Promise<
     ...(options.token ? { auth: options.token } : {}),
     userAgent: 'github-private-backup',
     log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
-    request: options.fetch ? { fetch: options.fetch } : {},
+    request: { ...(options.fetch ? { fetch: options.fetch } : {}), ...(options.signal ? { signal: options.signal } : {}) },
   });
   let data: unknown;
   try {
