@@ -195,6 +195,28 @@ export async function fetchMirror(ctx: EngineContext, target: RepoTarget, dir: s
   if (identity.problems.length) ctx.logger.log('warn', `accepting a new identity for ${target.id}: ${identity.problems.join('; ')}`);
   throwIfAborted(ctx);
 
+  const changes = await applyToMirror(ctx, dir, before, upstream);
+  await followUpstreamHead(ctx, target, dir, upstream, stagedHead);
+  const url = stripCredentials(target.url);
+  if (previous?.upstream?.url !== url) {
+    const was = previous?.upstream?.url ?? previous?.sourceUrl;
+    if (was !== undefined && was !== url) ctx.logger.log('warn', `${target.id}: source changed from ${was} to ${url}`);
+    // What restore and discovery read; the fetch itself never uses it. The whole config is rewritten from the
+    // template, so a mirror made by an earlier version gets today's settings too.
+    await configureMirror(ctx, dir, target.url);
+  }
+  return {
+    changes,
+    refs: upstream,
+    source: { url, github: await github, newRoots: identity.newRoots, identityReset: identity.problems.length > 0 },
+  };
+}
+
+/**
+ * Make the mirror's refs `upstream`: one transaction that names the value each ref had (all of it lands or none),
+ * then the staging refs are dropped. Returns what changed, fast-forwards told from force-updates.
+ */
+async function applyToMirror(ctx: EngineContext, dir: string, before: RefMap, upstream: RefMap): Promise<RefChanges> {
   const fastForwarded = new Set<string>();
   for (const { ref, from, to } of movedRefs(before, upstream)) {
     if (await isAncestor(ctx.git, dir, from, to)) fastForwarded.add(ref);
@@ -216,20 +238,7 @@ export async function fetchMirror(ctx: EngineContext, target: RepoTarget, dir: s
   // One packed-refs file instead of a file per ref: a snapshot copies one file, and ref names that are not UTF-8
   // stay bytes inside it instead of file names Node cannot round-trip.
   if (updates.length) await ctx.git.run(dir, ['pack-refs', '--all', '--prune']);
-  await followUpstreamHead(ctx, target, dir, upstream, stagedHead);
-  const url = stripCredentials(target.url);
-  if (previous?.upstream?.url !== url) {
-    const was = previous?.upstream?.url ?? previous?.sourceUrl;
-    if (was !== undefined && was !== url) ctx.logger.log('warn', `${target.id}: source changed from ${was} to ${url}`);
-    // What restore and discovery read; the fetch itself never uses it. The whole config is rewritten from the
-    // template, so a mirror made by an earlier version gets today's settings too.
-    await configureMirror(ctx, dir, target.url);
-  }
-  return {
-    changes,
-    refs: upstream,
-    source: { url, github: await github, newRoots: identity.newRoots, identityReset: identity.problems.length > 0 },
-  };
+  return changes;
 }
 
 /**
