@@ -125,6 +125,21 @@ describe('a silent network', () => {
     expect(next.code, next.stdout + next.stderr).toBe(0);
   });
 
+  it('an ssh remote that never answers is bounded by the deadline too: git and ssh are both stopped', async () => {
+    const silent = await silentServer();
+    closers.push(silent.close);
+    const root = backupRoot();
+    const port = new URL(silent.url).port;
+    const repo = `ssh://git@127.0.0.1:${port}/acme/widgets.git`;
+    const run = await runCli(['sync', '--root', root, '--repo', repo], { BACKUP_REPO_TIMEOUT_SECONDS: '1.5' });
+    expect(run.code).toBe(ExitCode.FAILURE);
+    expect(run.stdout).toMatch(/sync acme\/widgets passed its deadline of 1\.5 s during git (ls-remote|fetch)/);
+    expect(silent.connections()).toBe(1);
+    expect(processesMentioning(`-p ${port}`)).toEqual([]);
+    expect(processesMentioning(repo)).toEqual([]);
+    expect(existsSync(lockFile(root))).toBe(false);
+  });
+
   it('an invalid bound is a usage error', async () => {
     const run = await runCli(['sync', '--root', backupRoot(), '--repo', u.bare], { BACKUP_STALL_SECONDS: 'soon' });
     expect(run.code).toBe(ExitCode.USAGE);

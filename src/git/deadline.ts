@@ -57,6 +57,9 @@ export function currentDeadline(): Deadline | undefined {
   return current.getStore();
 }
 
+/** setTimeout fires at once beyond this (about 24.8 days): longer deadlines are capped to it. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** SIGTERM, then SIGKILL after this grace: git removes its temporary files on SIGTERM. */
 const KILL_GRACE_MS = 1000;
 
@@ -73,7 +76,7 @@ export async function withDeadline<T>(seconds: number, what: string, fn: () => P
     // simple-git stops the git it started; the helpers git started (git-remote-http, ssh) outlive it and hold its
     // output pipes open, so they are found by the marker in their environment and stopped too.
     stopProcesses(markedProcesses(DEADLINE_MARKER_ENV, marker), KILL_GRACE_MS).catch(() => undefined);
-  }, seconds * 1000);
+  }, Math.min(seconds * 1000, MAX_TIMER_MS));
   const onStop = () => controller.abort();
   if (parent?.aborted) controller.abort();
   else parent?.addEventListener('abort', onStop, { once: true });
