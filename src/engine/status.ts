@@ -10,7 +10,6 @@ import type { EngineContext } from './context.ts';
 import { listSnapshotNames, summarize } from './snapshot.ts';
 import { readRepoState } from './state.ts';
 
-
 /** Nothing under the root for this repository: say so rather than list nothing (a typo in --repo, a wrong --root). */
 async function nothingBackedUp(ctx: EngineContext, target: RepoTarget): Promise<string | undefined> {
   if (!(await exists(ctx.layout.root))) return `the backup root ${ctx.layout.root} does not exist`;
