@@ -122,6 +122,31 @@ describe('help and usage errors', () => {
     expect(run.stderr).toContain('--frobnicate');
   });
 
+  it('a mistyped option is named with the closest real one, not parseArgs\' advice', () => {
+    const run = cli(onRoot('prune', '--dryrun'));
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('unknown option --dryrun (did you mean --dry-run?)');
+    expect(run.stderr).not.toMatch(/positional argument/);
+  });
+
+  it('a bare unknown option says what was wrong before the usage', () => {
+    const run = cli(['--bogus']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^backup-manager: unknown option --bogus\n/);
+    expect(run.stdout).toContain('USAGE');
+  });
+
+  it('under --json, usage and config errors are a JSON envelope on stdout too', () => {
+    const flag = cli(['status', '--json', '--root', root, '--bogus']);
+    expect(flag.code).toBe(2);
+    expect(JSON.parse(flag.stdout)).toMatchObject({ command: 'status', ok: false, exitCode: 2, outcomes: [], failed: [], error: expect.stringContaining('--bogus') });
+    const badConfig = join(tmp, 'bad-config.yml');
+    writeFileSync(badConfig, 'retentionDayz: 3\n');
+    const config = cli(['list', '--json', '--config', badConfig]);
+    expect(config.code).toBe(2);
+    expect(JSON.parse(config.stdout)).toMatchObject({ command: 'list', ok: false, exitCode: 2, error: expect.stringMatching(/bad-config\.yml:1: retentionDayz: unknown field/) });
+  });
+
   it('an option of another command is refused too (parsing is strict per command)', () => {
     expect(cli(onRoot('list', '--force-snapshot')).code).toBe(2);
   });

@@ -8,6 +8,7 @@ import { Redactor, redactEverySecret } from '../redact.ts';
 import { describeStop } from '../activity.ts';
 import { descendantsOf, signalAll } from '../process-tree.ts';
 import { TOOL_VERSION } from '../version.ts';
+import { firstUnknownOption, unknownOptionMessage } from './argv.ts';
 import type { Command, OptionSpec } from './command.ts';
 import { daemonCommand } from './daemon.ts';
 import { exportCommand } from './export.ts';
@@ -79,6 +80,9 @@ export async function main(argv: string[], io: Io, env: NodeJS.ProcessEnv = proc
   redactDebugOutput();
   const redactor = new Redactor();
   redactor.add(env.GITHUB_TOKEN);
+  // Known before parsing, so even a bad command line or config answers a --json caller in JSON.
+  const json = argv.includes('--json');
+  let commandName: string | null = null;
   try {
     // First pass finds the command wherever global options stand; the second is strict for that command.
     const loose = parseArgs({ args: argv, options: { ...GLOBAL_OPTIONS, ...allCommandOptions() }, allowPositionals: true, strict: false });
@@ -88,17 +92,24 @@ export async function main(argv: string[], io: Io, env: NodeJS.ProcessEnv = proc
       return ExitCode.OK;
     }
     if (!name || name === 'help') {
+      const unknown = firstUnknownOption(argv, { ...GLOBAL_OPTIONS, ...allCommandOptions() });
+      // Say what was wrong before the usage that follows it.
+      if (unknown && !loose.values.help) io.stderr(`backup-manager: ${unknownOptionMessage(unknown, GLOBAL_OPTIONS)}\n\n`);
       const topic = COMMANDS.find((c) => c.name === loose.positionals[1]);
       io.stdout(`${topic ? commandUsage(topic) : usage()}\n`);
       return name || loose.values.help ? ExitCode.OK : ExitCode.USAGE;
     }
+    commandName = name;
     const command = COMMANDS.find((c) => c.name === name);
     if (!command) throw new UsageError(`unknown command ${JSON.stringify(name)}; commands: ${COMMANDS.map((c) => c.name).join(', ')}`);
+    const options = { ...GLOBAL_OPTIONS, ...command.options };
     let parsed;
     try {
-      parsed = parseArgs({ args: argv, options: { ...GLOBAL_OPTIONS, ...command.options }, allowPositionals: true, strict: true });
+      parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
     } catch (error) {
-      throw new UsageError(`${name}: ${errorMessage(error)} (see "backup-manager ${name} --help")`);
+      const unknown = (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? firstUnknownOption(argv, options) : null;
+      const problem = unknown ? unknownOptionMessage(unknown, options) : errorMessage(error);
+      throw new UsageError(`${name}: ${problem} (see "backup-manager ${name} --help")`);
     }
     if (parsed.values.help) {
       io.stdout(`${commandUsage(command)}\n`);
@@ -118,7 +129,9 @@ export async function main(argv: string[], io: Io, env: NodeJS.ProcessEnv = proc
     io.stdout(`${redactor.redact(values.json ? JSON.stringify({ ...result, config: settings.configFile ?? null }, null, 2) : command.render(result))}\n`);
     return result.exitCode;
   } catch (error) {
-    io.stderr(`backup-manager: ${redactor.redact(errorMessage(error))}\n`);
+    const message = redactor.redact(errorMessage(error));
+    io.stderr(`backup-manager: ${message}\n`);
+    if (json) io.stdout(`${JSON.stringify({ command: commandName, ok: false, error: message, exitCode: exitCodeOf(error), outcomes: [], failed: [] }, null, 2)}\n`);
     return exitCodeOf(error);
   }
 }
