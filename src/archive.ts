@@ -5,13 +5,14 @@
 // path only once everything succeeded.
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { link, lstat, mkdir, open, readdir, readFile, readlink, rename, rm, stat, unlink } from 'node:fs/promises';
+import { link, lstat, mkdir, open, readdir, readlink, rename, rm, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import * as tar from 'tar';
 import { Header, Pax, type HeaderData } from 'tar';
+import { readTextCapped } from './bounded-read.ts';
 import { BackupError, UsageError, errorMessage } from './errors.ts';
 import { exists, fsyncPath, sha256File } from './fsutil.ts';
 
@@ -170,7 +171,8 @@ async function writeSynced(path: string, content: string): Promise<void> {
 async function readSidecar(archiveFile: string): Promise<string | undefined> {
   let text: string;
   try {
-    text = await readFile(`${archiveFile}.sha256`, 'utf8');
+    // A sha256sum line is under 200 bytes.
+    text = await readTextCapped(`${archiveFile}.sha256`, 64 * 1024, 'the checksum file');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;

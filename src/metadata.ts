@@ -1,7 +1,7 @@
 // snapshot.json: what a snapshot says about itself (docs/ARCHITECTURE.md invariant 3). Schema-validated both ways.
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { readTextCapped } from './bounded-read.ts';
 import { BackupError } from './errors.ts';
 import { isPlainRefKey, refKeyToBytes, refMapSchema, type RefMap } from './refs.ts';
 import { METADATA_FILE } from './snapshot-files.ts';
@@ -70,14 +70,26 @@ export function serializeMetadata(metadata: SnapshotMetadata): string {
   return `${JSON.stringify(snapshotMetadataSchema.parse(metadata), null, 2)}\n`;
 }
 
-export async function readMetadata(snapshotDir: string): Promise<SnapshotMetadata> {
+/**
+ * Largest snapshot.json we read (docs/OPERATIONS.md, "Size limits"). With refs packed after every fetch a snapshot
+ * records few files; 32 MiB holds about 300,000 refs and parses in well under the container's 512 MB.
+ */
+export const MAX_METADATA_BYTES = 32 * 1024 * 1024;
+
+export async function readMetadata(snapshotDir: string, maxBytes = MAX_METADATA_BYTES): Promise<SnapshotMetadata> {
   const file = join(snapshotDir, METADATA_FILE);
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readTextCapped(file, maxBytes, 'snapshot metadata');
   } catch (error) {
+    if (error instanceof BackupError) throw error;
     throw new BackupError(`${file}: cannot read snapshot metadata (${(error as NodeJS.ErrnoException).code ?? error})`);
   }
+  return parseMetadata(text, file);
+}
+
+/** Parse and validate snapshot.json's text; `file` names it in errors. */
+export function parseMetadata(text: string, file: string): SnapshotMetadata {
   let data: unknown;
   try {
     data = JSON.parse(text);

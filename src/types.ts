@@ -113,7 +113,9 @@ export interface VerifySnapshotResult {
   snapshot: string;
   ok: boolean;
   filesChecked: number;
+  /** The first problems found (at most 100); problemsOmitted counts the rest. */
   problems: VerifyProblem[];
+  problemsOmitted?: number;
 }
 
 export interface VerifyRepoResult {

@@ -1,8 +1,10 @@
 // state/repos/<owner>/<repo>.json: the last sync's outcome, which status and health read.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
+import { readTextCapped } from '../bounded-read.ts';
+import { BackupError } from '../errors.ts';
 import type { RepoTarget } from '../types.ts';
 import type { EngineContext } from './context.ts';
 
@@ -23,11 +25,16 @@ const repoStateSchema = z.object({
 
 export type RepoState = z.infer<typeof repoStateSchema>;
 
-export async function readRepoState(ctx: EngineContext, target: RepoTarget): Promise<RepoState | null> {
+// A state file is a few hundred bytes; anything near this is damage (docs/OPERATIONS.md, "Size limits").
+export const MAX_STATE_BYTES = 1024 * 1024;
+
+export async function readRepoState(ctx: EngineContext, target: RepoTarget, maxBytes = MAX_STATE_BYTES): Promise<RepoState | null> {
   try {
-    const parsed = repoStateSchema.safeParse(JSON.parse(await readFile(ctx.layout.repoState(target), 'utf8')));
+    const parsed = repoStateSchema.safeParse(JSON.parse(await readTextCapped(ctx.layout.repoState(target), maxBytes, 'the state file')));
     return parsed.success ? parsed.data : null;
-  } catch {
+  } catch (error) {
+    // Unreadable state means "no recorded sync": the next sync rewrites it. An oversized one is worth a warning.
+    if (error instanceof BackupError) ctx.logger.log('warn', error.message);
     return null;
   }
 }

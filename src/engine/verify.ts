@@ -1,6 +1,6 @@
 // verify: recompute every checksum, run git fsck, compare refs with what the snapshot recorded (invariant 4).
 import { lstat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { assertSnapshotName } from '../naming.ts';
 import { sha256File, type WalkEntry } from '../fsutil.ts';
 import { fsck, readRefs } from '../git/repo.ts';
@@ -11,6 +11,7 @@ import { timeAgreesWithName } from '../snapshot-time.ts';
 import type { RepoTarget, VerifyProblem, VerifyRepoResult, VerifySnapshotResult } from '../types.ts';
 import type { VerifyOptions } from './api.ts';
 import type { EngineContext } from './context.ts';
+import { describeProblems, ProblemList } from './problem-list.ts';
 import { whileReading } from './readers.ts';
 import { describeSkipped, findLatest } from './latest.ts';
 import { listSnapshotNames } from './snapshot.ts';
@@ -81,21 +82,29 @@ export async function checkRecordedFiles(files: WalkEntry[], metadata: SnapshotM
 }
 
 /** Check one snapshot directory (also used on a freshly extracted archive and before a restore swap). */
-export async function verifySnapshotDir(ctx: EngineContext, dir: string): Promise<{ problems: VerifyProblem[]; filesChecked: number }> {
+export async function verifySnapshotDir(ctx: EngineContext, dir: string): Promise<{ problems: VerifyProblem[]; problemsOmitted: number; filesChecked: number }> {
   const structure = await checkSnapshotStructure(dir);
-  const problems: VerifyProblem[] = [...structure.unsafe, ...structure.foreignConfig];
+  // Bounded: a forged snapshot.json can make millions of problems (docs/OPERATIONS.md, "Size limits").
+  const problems = new ProblemList();
+  problems.pushAll(structure.unsafe);
+  problems.pushAll(structure.foreignConfig);
+  const result = (filesChecked: number) => ({ problems: problems.listed, problemsOmitted: problems.omitted, filesChecked });
   const metadata = structure.metadata;
-  if (!metadata) return { problems, filesChecked: 0 };
+  if (!metadata) return result(0);
+  // A valid snapshot.json copied under another name would otherwise pass as that snapshot.
+  if (metadata.name !== basename(dir)) {
+    problems.push({ file: METADATA_FILE, problem: `records the name ${JSON.stringify(metadata.name)}, but the snapshot directory is ${JSON.stringify(basename(dir))}` });
+  }
   if (!timeAgreesWithName(metadata.name, new Date(metadata.createdAt))) {
     // Retention and "latest" go by the name; a createdAt that says otherwise was edited or damaged.
     problems.push({ file: METADATA_FILE, problem: `createdAt ${metadata.createdAt} disagrees with the snapshot's name ${metadata.name}` });
   }
   const recorded = await checkRecordedFiles(structure.files, metadata);
-  problems.push(...recorded.problems);
+  problems.pushAll(recorded.problems);
   // git reads the snapshot's config and follows its refs and packs: only once the structure is known to be safe.
   if (structure.unsafe.length || structure.foreignConfig.length) {
     problems.push({ file: 'git fsck', problem: 'not run: git must not read this snapshot until the problems above are gone' });
-    return { problems, filesChecked: recorded.filesChecked };
+    return result(recorded.filesChecked);
   }
   for (const line of await fsck(ctx.git, dir)) problems.push({ file: 'git fsck', problem: line });
   try {
@@ -108,19 +117,19 @@ export async function verifySnapshotDir(ctx: EngineContext, dir: string): Promis
   } catch (error) {
     problems.push({ file: 'refs', problem: (error as Error).message });
   }
-  return { problems, filesChecked: recorded.filesChecked };
+  return result(recorded.filesChecked);
 }
 
 export async function verifySnapshot(ctx: EngineContext, target: RepoTarget, name: string): Promise<VerifySnapshotResult> {
   return whileReading(ctx, target, name, 'verify', async () => {
     const dir = join(ctx.layout.snapshotParent(target), name);
-    const { problems, filesChecked } = await verifySnapshotDir(ctx, dir);
+    const { problems, problemsOmitted, filesChecked } = await verifySnapshotDir(ctx, dir);
     for (const problem of problems) {
       if (problem.problem.startsWith('checksum mismatch')) problem.sharedWith = await sharersOf(ctx, target, name, problem.file);
     }
     const ok = problems.length === 0;
-    ctx.logger.log(ok ? 'info' : 'error', `verify ${target.id} ${name}: ${ok ? 'ok' : `${problems.length} problem(s)`}`, ok ? {} : { first: `${problems[0]!.file}: ${problems[0]!.problem}` });
-    return { snapshot: name, ok, filesChecked, problems };
+    ctx.logger.log(ok ? 'info' : 'error', `verify ${target.id} ${name}: ${ok ? 'ok' : `${problems.length + problemsOmitted} problem(s)`}`, ok ? {} : { first: `${problems[0]!.file}: ${problems[0]!.problem}` });
+    return { snapshot: name, ok, filesChecked, problems, ...(problemsOmitted ? { problemsOmitted } : {}) };
   });
 }
 
@@ -130,7 +139,7 @@ export async function verifyRepo(ctx: EngineContext, target: RepoTarget, options
   for (const name of names) snapshots.push(await verifySnapshot(ctx, target, name));
   const bad = snapshots.filter((s) => !s.ok);
   if (bad.length) {
-    const detail = bad.map((s) => `${s.snapshot}: ${s.problems.map((p) => `${p.file}: ${p.problem}${p.sharedWith?.length ? ` (same inode in ${p.sharedWith.join(', ')})` : ''}`).join('; ')}`);
+    const detail = bad.map((s) => `${s.snapshot}: ${describeProblems(s.problems, s.problemsOmitted)}`);
     const report: VerifyRepoResult = { repo: target.id, snapshots };
     throw new BackupError(`${target.id}: ${bad.length} of ${snapshots.length} snapshot(s) failed verification: ${detail.join(' | ')}`, undefined, { details: report });
   }
