@@ -1,20 +1,24 @@
 // Export and import of a snapshot as a gzip tar (npm `tar` v7). An archive is complete or absent (temp file,
-// fsync, link into place) and carries a sha256sum sidecar. Extraction trusts nothing in the archive: every entry
-// is checked against a strict shape (one top directory, no absolute paths, no "..", no links leaving the tree,
-// no devices) before anything is written, checked again while extracting, and the result appears at its final
-// path only once everything succeeded.
-import { randomBytes } from 'node:crypto';
+// fsync, link into place) and carries a sha256sum sidecar; its first entry after the top directory is
+// snapshot.json. Extraction trusts nothing in the archive: in one streaming pass, every entry is checked against a
+// strict shape (one top directory, no absolute paths, no "..", no links leaving the tree, no devices) and against
+// caps on bytes, entries and depth (src/archive-limits.ts) before any of it is written, and the result appears at
+// its final path only once everything succeeded.
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { link, lstat, mkdir, open, readdir, readlink, rename, rm, stat, unlink } from 'node:fs/promises';
+import { chmod, link, lstat, mkdir, open, readdir, readlink, rename, rm, stat, statfs, symlink, unlink } from 'node:fs/promises';
 import { basename, dirname, join, posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import * as tar from 'tar';
 import { Header, Pax, type HeaderData } from 'tar';
-import { readTextCapped } from './bounded-read.ts';
+import { byteCeiling, fixedLimits, limitsFromMetadata, lowered, type Ceiling, type ExtractLimits } from './archive-limits.ts';
+import { formatCount, readTextCapped } from './bounded-read.ts';
 import { BackupError, UsageError, errorMessage } from './errors.ts';
 import { exists, fsyncPath, sha256File } from './fsutil.ts';
+import { MAX_METADATA_BYTES, parseMetadata } from './metadata.ts';
+import { METADATA_FILE } from './snapshot-files.ts';
 
 export { sha256File };
 
@@ -125,7 +129,9 @@ async function* tarEntries(parent: string, top: string): AsyncGenerator<Buffer> 
         }
         return name;
       });
-      for (const name of decoded.sort()) yield* walk(`${rel}/${name}`);
+      // snapshot.json first: extraction sets its caps from it before any other file (src/archive-limits.ts).
+      const ordered = decoded.sort((a, b) => Number(rel === top && b === METADATA_FILE) - Number(rel === top && a === METADATA_FILE) || (a < b ? -1 : a > b ? 1 : 0));
+      for (const name of ordered) yield* walk(`${rel}/${name}`);
     } else if (st.isSymbolicLink()) {
       yield* headerBlocks({ path: rel, type: 'SymbolicLink', linkpath: await readlink(abs), mode, size: 0 });
     } else if (st.isFile()) {
@@ -193,8 +199,7 @@ interface EntryInfo {
 }
 
 /**
- * Checks entries one by one as they stream past (usable both in a listing pass and in the extraction filter).
- * Collects problems instead of throwing, because tar swallows exceptions thrown from a filter.
+ * Checks entries one by one as they stream past; collects problems, and the extraction stops at the first.
  */
 class EntryChecker {
   readonly problems: string[] = [];
@@ -289,23 +294,22 @@ function splitPath(path: string): string[] | string {
 
 // ---- extraction --------------------------------------------------------------------------------------------
 
+export type ExtractCaps = Partial<Pick<ExtractLimits, 'maxBytes' | 'maxEntries' | 'maxDepth'>>;
+
 /**
- * Extract an archive written by writeArchive into `destDir` (absent or empty). Verifies the sidecar checksum when
- * there is one. The archive is unpacked into a temporary directory beside `destDir` that is renamed into place
- * only when every entry passed the checks; on any failure nothing is left behind.
+ * Extract an archive written by writeArchive into `destDir` (absent or empty), in one streaming pass into a staging
+ * directory beside it that is renamed into place only when every entry passed the checks and the caps
+ * (src/archive-limits.ts); on any failure nothing is left behind. Verifies the sidecar checksum when there is one,
+ * before extracting and again over the very bytes extracted. `caps` can only lower the computed limits.
  */
-export async function extractArchive(archiveFile: string, destDir: string): Promise<ArchiveExtracted> {
+export async function extractArchive(archiveFile: string, destDir: string, caps: ExtractCaps = {}): Promise<ArchiveExtracted> {
   const archiveStat = await stat(archiveFile).catch(() => undefined);
   if (!archiveStat?.isFile()) throw new UsageError(`archive ${archiveFile} not found`);
 
   const expected = await readSidecar(archiveFile);
   if (expected !== undefined) {
     const actual = await sha256File(archiveFile);
-    if (actual !== expected) {
-      throw new BackupError(
-        `checksum mismatch for ${archiveFile}: ${archiveFile}.sha256 records ${expected}, the archive hashes to ${actual}`,
-      );
-    }
+    if (actual !== expected) throw checksumMismatch(archiveFile, expected, actual);
   }
 
   if (await exists(destDir)) {
@@ -315,64 +319,201 @@ export async function extractArchive(archiveFile: string, destDir: string): Prom
     }
   }
 
-  // Pass 1: read every header before writing a byte.
-  const listing = new EntryChecker();
-  await runTar(archiveFile, () =>
-    tar.list({ file: archiveFile, strict: true, onReadEntry: (entry) => void listing.check(entry) }),
-  );
-  listing.finish();
-  if (listing.problems.length > 0) throw unsafe(archiveFile, listing.problems);
-
-  // Pass 2: extract beside destDir, re-checking each entry (the file could differ from what we listed).
   await mkdir(dirname(destDir), { recursive: true });
+  const space = await statfs(dirname(destDir));
+  const ceiling = byteCeiling(archiveStat.size, space.bavail * space.bsize, dirname(destDir));
   const temp = `${destDir}${tempSuffix()}`;
   await mkdir(temp);
   try {
-    const extracting = new EntryChecker();
-    await runTar(archiveFile, () =>
-      tar.extract({
-        file: archiveFile,
-        cwd: temp,
-        strict: true,
-        preserveOwner: false,
-        filter: (_path, entry) => {
-          if (!('type' in entry)) return false; // a Stats object: never the case when extracting
-          const ok = extracting.check(entry);
-          // Owner always gets write access so the tree can be used (and removed) whatever modes were recorded;
-          // setuid/setgid/sticky bits never survive.
-          if (ok && entry.mode !== undefined) {
-            entry.mode = (entry.mode & 0o777) | (entry.type === 'Directory' ? 0o700 : 0o600);
-          }
-          return ok;
-        },
-      }),
-    );
-    extracting.finish();
-    if (extracting.problems.length > 0) throw unsafe(archiveFile, extracting.problems);
-    const top = extracting.top!;
-    if (extracting.count !== listing.count || top !== listing.top) {
-      throw new BackupError(`archive ${archiveFile} changed while it was being extracted`);
-    }
+    const extraction = new Extraction(archiveFile, temp, ceiling, caps);
+    const sha256 = await extraction.run();
+    if (expected !== undefined && sha256 !== expected) throw checksumMismatch(archiveFile, expected, sha256);
     // rename(2) replaces an empty directory atomically, so an existing empty destDir is fine.
     await rename(temp, destDir);
-    return { topDir: join(destDir, top), entries: extracting.count };
+    return { topDir: join(destDir, extraction.top), entries: extraction.entries };
   } catch (error) {
     await rm(temp, { recursive: true, force: true });
     throw error;
   }
 }
 
+function checksumMismatch(archiveFile: string, expected: string, actual: string): BackupError {
+  return new BackupError(`checksum mismatch for ${archiveFile}: ${archiveFile}.sha256 records ${expected}, the archive hashes to ${actual}`);
+}
+
+/**
+ * One pass over the archive: each entry is checked (shape, then caps) before anything of it is written, then
+ * written by us with plain fs calls into the staging directory. Nothing is ever written through a link: the
+ * checker refuses entries below a symlink or file, files are created with O_EXCL, and hard links name files
+ * extracted earlier.
+ */
+class Extraction {
+  private readonly checker = new EntryChecker();
+  private limits: ExtractLimits;
+  private bytes = 0;
+  private failure: unknown;
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly archiveFile: string,
+    private readonly staging: string,
+    private readonly ceiling: Ceiling,
+    private readonly caps: ExtractCaps,
+  ) {
+    // Until snapshot.json (the entry after the top directory) says otherwise.
+    this.limits = lowered(fixedLimits(ceiling), caps);
+  }
+
+  get top(): string {
+    return this.checker.top!;
+  }
+
+  get entries(): number {
+    return this.checker.count;
+  }
+
+  /**
+   * Extract everything; resolves to the sha256 of the bytes read. The archive is fed to the parser by hand, waiting
+   * whenever it holds entries we have not written yet, so each entry's header is judged before the parser reads
+   * far past it, and the end of the input (a truncated bomb) is only reported once every entry before it was seen.
+   */
+  async run(): Promise<string> {
+    const hash = createHash('sha256');
+    const parser = new tar.Parser({ strict: true });
+    let parserError: unknown;
+    let stop!: () => void;
+    const stopped = new Promise<void>((resolveStopped) => (stop = resolveStopped));
+    parser.on('error', (error: unknown) => {
+      parserError ??= error;
+      stop();
+    });
+    parser.on('entry', (entry: tar.ReadEntry) => {
+      this.queue = this.queue.then(async () => {
+        if (this.failure !== undefined) return void entry.resume();
+        try {
+          await this.extract(entry);
+        } catch (error) {
+          this.failure = error;
+          entry.resume();
+          stop();
+        }
+      });
+    });
+    const drained = () => Promise.race([new Promise<void>((resolveDrained) => parser.once('drain', () => resolveDrained())), stopped]);
+    const ended = Promise.race([new Promise<void>((resolveEnded) => parser.once('end', () => resolveEnded())), stopped]);
+    const failed = () => this.failure !== undefined || parserError !== undefined;
+    const source = createReadStream(this.archiveFile);
+    try {
+      for await (const chunk of source as AsyncIterable<Buffer>) {
+        hash.update(chunk);
+        if (!parser.write(chunk)) await drained();
+        if (failed()) break;
+      }
+      if (!failed()) {
+        parser.end();
+        await ended;
+      }
+    } catch (error) {
+      parserError ??= error;
+    } finally {
+      source.destroy();
+    }
+    // Entries keep arriving while earlier ones finish: wait until the chain stops growing.
+    for (let settled = this.queue; ; settled = this.queue) {
+      await settled;
+      if (settled === this.queue) break;
+    }
+    if (this.failure !== undefined) throw this.failure;
+    if (parserError !== undefined) {
+      throw new BackupError(`cannot read archive ${this.archiveFile}: ${errorMessage(parserError)}`, undefined, { cause: parserError });
+    }
+    this.checker.finish();
+    if (this.checker.problems.length > 0) throw unsafe(this.archiveFile, this.checker.problems);
+    return hash.digest('hex');
+  }
+
+  private refuse(problem: string): BackupError {
+    return new BackupError(`refusing archive ${this.archiveFile}: ${problem}; nothing was kept`);
+  }
+
+  private async extract(entry: tar.ReadEntry): Promise<void> {
+    const { limits } = this;
+    if (this.checker.count >= limits.maxEntries) {
+      throw this.refuse(`it has more than ${formatCount(limits.maxEntries)} entries (${limits.entriesSource})`);
+    }
+    if (!this.checker.check(entry)) throw unsafe(this.archiveFile, this.checker.problems);
+    const parts = splitPath(entry.path) as string[];
+    if (parts.length > limits.maxDepth) {
+      throw this.refuse(`${JSON.stringify(entry.path)} is ${parts.length} levels deep, over the limit of ${limits.maxDepth} (${limits.depthSource})`);
+    }
+    const size = isFileType(entry.type) ? entry.size : 0;
+    if (this.bytes + size > limits.maxBytes) {
+      throw this.refuse(
+        `${JSON.stringify(entry.path)} claims ${formatCount(size)} bytes, over the limit of ${formatCount(limits.maxBytes)} bytes (${limits.bytesSource}) after the ${formatCount(this.bytes)} bytes extracted before it`,
+      );
+    }
+
+    const abs = join(this.staging, ...parts);
+    // Owner always gets write access so the tree can be used (and removed) whatever modes were recorded;
+    // setuid/setgid/sticky bits never survive.
+    const mode = (entry.mode ?? 0) & 0o777;
+    if (entry.type === 'Directory') {
+      await mkdir(abs, { recursive: true });
+      await chmod(abs, mode | 0o700);
+      return void entry.resume();
+    }
+    await mkdir(dirname(abs), { recursive: true });
+    if (entry.type === 'SymbolicLink') {
+      await symlink(entry.linkpath!, abs);
+      return void entry.resume();
+    }
+    if (entry.type === 'Link') {
+      await link(join(this.staging, ...(splitPath(entry.linkpath!) as string[])), abs);
+      return void entry.resume();
+    }
+    const isMetadata = this.checker.count === 2 && parts.length === 2 && parts[1] === METADATA_FILE;
+    const kept: Buffer[] = [];
+    const handle = await open(abs, 'wx', 0o600);
+    try {
+      let written = 0;
+      for await (const chunk of entry as AsyncIterable<Buffer>) {
+        written += chunk.length;
+        // The header said how much follows and the parser holds to it; counting again costs nothing.
+        if (written > size) throw this.refuse(`${JSON.stringify(entry.path)} holds more than the ${formatCount(size)} bytes its header claims`);
+        if (isMetadata) kept.push(chunk);
+        await handle.write(chunk);
+      }
+      this.bytes += written;
+      await handle.chmod(mode | 0o600);
+      if (entry.mtime) await handle.utimes(entry.mtime, entry.mtime);
+    } finally {
+      await handle.close();
+    }
+    if (isMetadata) this.adoptMetadata(Buffer.concat(kept), entry.path);
+  }
+
+  /** snapshot.json came first: its record of the snapshot sets the caps for the rest. */
+  private adoptMetadata(bytes: Buffer, path: string): void {
+    if (bytes.length > MAX_METADATA_BYTES) {
+      throw this.refuse(`${JSON.stringify(path)} is ${formatCount(bytes.length)} bytes, over the ${formatCount(MAX_METADATA_BYTES)}-byte limit for snapshot metadata`);
+    }
+    let metadata;
+    try {
+      metadata = parseMetadata(bytes.toString('utf8'), path);
+    } catch {
+      return; // not usable metadata: the fixed caps stay (restore verifies the snapshot.json it extracts)
+    }
+    this.limits = lowered(limitsFromMetadata(metadata, bytes.length, this.ceiling), this.caps);
+    if (this.bytes > this.limits.maxBytes) {
+      throw this.refuse(`its snapshot.json alone exceeds the limit of ${formatCount(this.limits.maxBytes)} bytes (${this.limits.bytesSource})`);
+    }
+  }
+}
+
+const isFileType = (type: string) => type === 'File' || type === 'OldFile' || type === 'ContiguousFile';
+
 function unsafe(archiveFile: string, problems: string[]): BackupError {
   const shown = problems.slice(0, 10).join('; ');
   const more = problems.length > 10 ? ` (and ${problems.length - 10} more)` : '';
   return new BackupError(`refusing unsafe archive ${archiveFile}: ${shown}${more}`);
-}
-
-async function runTar(archiveFile: string, run: () => Promise<void>): Promise<void> {
-  try {
-    await run();
-  } catch (error) {
-    if (error instanceof BackupError) throw error;
-    throw new BackupError(`cannot read archive ${archiveFile}: ${errorMessage(error)}`, undefined, { cause: error });
-  }
 }

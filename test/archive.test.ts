@@ -18,8 +18,9 @@ import { basename, dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Header } from 'tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { extractArchive, sha256File, writeArchive } from '../src/archive.ts';
+import { extractArchive, sha256File, writeArchive, type ExtractCaps } from '../src/archive.ts';
 import { BackupError, UsageError } from '../src/errors.ts';
+import { METADATA_FORMAT, serializeMetadata, type SnapshotMetadata } from '../src/metadata.ts';
 
 let work: string;
 let snapshotDir: string;
@@ -369,5 +370,148 @@ describe('extractArchive refuses hostile archives', () => {
     const dest = fresh('restore');
     await expect(extractArchive(file, dest)).rejects.toThrow(BackupError);
     expect(existsSync(dest)).toBe(false);
+  });
+});
+
+// ---- caps on what an archive may extract ----------------------------------------------------------------------
+
+const TOP = 'snapshot-20260301-120000';
+
+function block(path: string, type: 'File' | 'Directory', size = 0): Buffer {
+  const out = Buffer.alloc(512);
+  new Header({ path, type, size, mode: type === 'Directory' ? 0o755 : 0o644, mtime: new Date('2026-01-01T00:00:00Z') }).encode(out, 0);
+  return out;
+}
+
+const padded = (body: Buffer) => Buffer.concat([body, Buffer.alloc((512 - (body.length % 512)) % 512)]);
+
+/** A valid snapshot.json recording `files` (path -> size). */
+function metadataRecording(files: Record<string, number>): Buffer {
+  const metadata: SnapshotMetadata = {
+    format: METADATA_FORMAT,
+    tool: { name: 'github-private-backup', version: '0.0.0-test' },
+    repository: 'acme/widgets',
+    sourceUrl: 'https://github.com/acme/widgets.git',
+    name: TOP,
+    createdAt: '2026-03-01T12:00:00.000Z',
+    head: null,
+    headRef: null,
+    refs: {},
+    counts: { refs: 0, branches: 0, tags: 0, files: Object.keys(files).length, linkedFiles: 0, copiedFiles: Object.keys(files).length },
+    sizes: { totalBytes: Object.values(files).reduce((a, b) => a + b, 0), linkedBytes: 0, copiedBytes: 0 },
+    files: Object.fromEntries(Object.entries(files).map(([path, size]) => [path, { sha256: '0'.repeat(64), size }])),
+  };
+  return Buffer.from(serializeMetadata(metadata));
+}
+
+/** Blocks for a top directory and (optionally) snapshot.json recording `recorded`, then whatever follows. */
+function craft(file: string, recorded: Record<string, number> | undefined, rest: Buffer[], options: { end?: boolean } = {}): string {
+  const head = [block(`${TOP}/`, 'Directory')];
+  if (recorded) {
+    const json = metadataRecording(recorded);
+    head.push(block(`${TOP}/snapshot.json`, 'File', json.length), padded(json));
+  }
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, gzipSync(Buffer.concat([...head, ...rest, ...(options.end === false ? [] : [Buffer.alloc(1024)])]), { level: 1 }));
+  return file;
+}
+
+const GIB = 1024 * 1024 * 1024;
+
+describe('extractArchive caps what an archive may extract', () => {
+  async function refused(archive: string, caps: ExtractCaps = {}): Promise<{ message: string; parent: string }> {
+    const parent = fresh('dest-parent');
+    const dest = join(parent, 'restore');
+    const error = (await extractArchive(archive, dest, caps).catch((e: unknown) => e)) as BackupError;
+    expect(error).toBeInstanceOf(BackupError);
+    expect(error).not.toBeInstanceOf(UsageError);
+    // Nothing half-extracted: neither the destination nor the staging directory beside it.
+    expect(existsSync(dest)).toBe(false);
+    expect(readdirSync(parent)).toEqual([]);
+    return { message: error.message, parent };
+  }
+
+  it('export writes snapshot.json as the first entry after the top directory', async () => {
+    const out = join(fresh('archives'), 'first.tar.gz');
+    await writeArchive(snapshotDir, out);
+    const names = execFileSync('tar', ['-tzf', out], { encoding: 'utf8' }).split('\n');
+    expect(names.slice(0, 2)).toEqual([`${TOP}/`, `${TOP}/snapshot.json`]);
+    expect(names.filter((n) => n.endsWith('snapshot.json'))).toHaveLength(1);
+  });
+
+  it('an entry claiming 10 GiB of zeros is refused at its header, against the sizes snapshot.json records', async () => {
+    // 8 MiB of the promised 10 GiB follow, then the file simply ends: had the header been believed, extraction
+    // would have written those 8 MiB and then failed on the truncation instead.
+    const archive = craft(join(fresh('bomb'), 'bomb.tar.gz'), { HEAD: 21, 'objects/pack/pack-0.pack': 4096 }, [
+      block(`${TOP}/HEAD`, 'File', 21),
+      padded(Buffer.from('ref: refs/heads/main\n')),
+      block(`${TOP}/objects/`, 'Directory'),
+      block(`${TOP}/objects/pack/`, 'Directory'),
+      block(`${TOP}/objects/pack/pack-0.pack`, 'File', 10 * GIB),
+      Buffer.alloc(8 * 1024 * 1024),
+    ], { end: false });
+    expect(statSync(archive).size).toBeLessThan(200_000);
+    const recordedLimit = metadataRecording({ HEAD: 21, 'objects/pack/pack-0.pack': 4096 }).length + 21 + 4096;
+    const { message } = await refused(archive);
+    expect(message).toContain(`"${TOP}/objects/pack/pack-0.pack" claims 10,737,418,240 bytes`);
+    expect(message).toContain(`limit of ${recordedLimit.toLocaleString('en-US')} bytes (the sizes its snapshot.json records)`);
+    // What had been extracted when it stopped: snapshot.json and HEAD, within the cap.
+    const extracted = Number(/after the ([\d,]+) bytes/.exec(message)![1]!.replace(/,/g, ''));
+    expect(extracted).toBe(recordedLimit - 4096);
+    expect(message).not.toMatch(/cannot read archive|unexpected end|truncated/i);
+  });
+
+  it('without snapshot.json first, the cap is a multiple of the archive size (a zero bomb shrinks far more)', async () => {
+    const archive = craft(join(fresh('bomb'), 'bare-bomb.tar.gz'), undefined, [block(`${TOP}/zeros`, 'File', 10 * GIB), Buffer.alloc(4 * 1024 * 1024)], { end: false });
+    const { message } = await refused(archive);
+    expect(message).toContain(`"${TOP}/zeros" claims 10,737,418,240 bytes`);
+    expect(message).toContain("(20 times the archive's size plus 16,777,216 bytes)");
+  });
+
+  it('counts every file against the total: the file that would pass the cap is refused before it is written', async () => {
+    // Two real files of zeros; the caller's cap falls inside the second.
+    const mib = 1024 * 1024;
+    const archive = craft(join(fresh('bomb'), 'two.tar.gz'), undefined, [
+      block(`${TOP}/a`, 'File', mib),
+      Buffer.alloc(mib),
+      block(`${TOP}/b`, 'File', 3 * mib),
+      Buffer.alloc(3 * mib),
+    ]);
+    const { message } = await refused(archive, { maxBytes: 2 * mib });
+    expect(message).toContain(`"${TOP}/b" claims 3,145,728 bytes`);
+    expect(message).toContain("limit of 2,097,152 bytes (the caller's limit) after the 1,048,576 bytes extracted before it");
+  });
+
+  it('refuses more entries than snapshot.json accounts for', async () => {
+    // Two recorded files (refs and refs/heads their parents): room for 2 + 2 + 2 + 64 entries, not 200 more.
+    const extra = Array.from({ length: 200 }, (_, i) => block(`${TOP}/refs/heads/flood-${i}/`, 'Directory'));
+    const archive = craft(join(fresh('many'), 'many.tar.gz'), { HEAD: 0, 'refs/heads/main': 0 }, [block(`${TOP}/HEAD`, 'File', 0), ...extra]);
+    const { message } = await refused(archive);
+    expect(message).toContain('it has more than 70 entries (the files its snapshot.json records)');
+  });
+
+  it('refuses too many entries against the fixed cap, here lowered through the parameter', async () => {
+    const files = Array.from({ length: 60 }, (_, i) => block(`${TOP}/f${i}`, 'File', 0));
+    const archive = craft(join(fresh('many'), 'fixed.tar.gz'), undefined, files);
+    const { message } = await refused(archive, { maxEntries: 50 });
+    expect(message).toContain("it has more than 50 entries (the caller's limit)");
+    // Under the real fixed cap (100,000) the same archive extracts.
+    const dest = fresh('restore');
+    expect((await extractArchive(archive, dest)).entries).toBe(61);
+  });
+
+  it('refuses a path deeper than the fixed depth limit', async () => {
+    const deep = Array.from({ length: 40 }, (_, i) => `d${i}`);
+    const dirs = deep.map((_, i) => block(`${TOP}/${deep.slice(0, i + 1).join('/')}/`, 'Directory'));
+    const archive = craft(join(fresh('deep'), 'deep.tar.gz'), undefined, dirs);
+    const { message } = await refused(archive);
+    expect(message).toContain(`"${TOP}/${deep.slice(0, 32).join('/')}" is 33 levels deep, over the limit of 32 (the fixed limit for an archive whose first entry is not snapshot.json)`);
+  });
+
+  it('a snapshot.json recording deep paths allows them', async () => {
+    const deep = Array.from({ length: 40 }, (_, i) => `d${i}`).join('/');
+    const archive = craft(join(fresh('deep'), 'deep-ok.tar.gz'), { [`refs/heads/${deep}`]: 0 }, [block(`${TOP}/refs/heads/${deep}`, 'File', 0)]);
+    const { topDir } = await extractArchive(archive, fresh('restore'));
+    expect(existsSync(join(topDir, 'refs', 'heads', deep))).toBe(true);
   });
 });
