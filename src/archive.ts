@@ -423,7 +423,11 @@ class Extraction {
       await settled;
       if (settled === this.queue) break;
     }
-    if (this.failure !== undefined) throw this.failure;
+    if (this.failure instanceof BackupError) throw this.failure;
+    if (this.failure !== undefined) {
+      // A filesystem error while writing (no space, an entry colliding with a directory made for an earlier one).
+      throw new BackupError(`cannot extract archive ${this.archiveFile}: ${errorMessage(this.failure)}; nothing was kept`, undefined, { cause: this.failure });
+    }
     if (parserError !== undefined) {
       throw new BackupError(`cannot read archive ${this.archiveFile}: ${errorMessage(parserError)}`, undefined, { cause: parserError });
     }

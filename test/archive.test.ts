@@ -515,3 +515,15 @@ describe('extractArchive caps what an archive may extract', () => {
     expect(existsSync(join(topDir, 'refs', 'heads', deep))).toBe(true);
   });
 });
+
+describe('extractArchive write failures', () => {
+  it('an entry colliding with a directory made for an earlier one is a clear failure, leaving nothing', async () => {
+    // "top/a/b" makes the directory top/a; a file "top/a" then cannot be created.
+    const archive = craft(join(fresh('clash'), 'clash.tar.gz'), undefined, [block(`${TOP}/a/b`, 'File', 0), block(`${TOP}/a`, 'File', 0)]);
+    const parent = fresh('dest-parent');
+    const error = (await extractArchive(archive, join(parent, 'restore')).catch((e: unknown) => e)) as BackupError;
+    expect(error).toBeInstanceOf(BackupError);
+    expect(error.message).toMatch(/cannot extract archive .*EEXIST.*nothing was kept/);
+    expect(readdirSync(parent)).toEqual([]);
+  });
+});
