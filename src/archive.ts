@@ -349,17 +349,20 @@ function checksumMismatch(archiveFile: string, expected: string, actual: string)
  */
 class Extraction {
   private readonly checker = new EntryChecker();
+  private readonly archiveFile: string;
+  private readonly staging: string;
+  private readonly ceiling: Ceiling;
+  private readonly caps: ExtractCaps;
   private limits: ExtractLimits;
   private bytes = 0;
   private failure: unknown;
   private queue: Promise<void> = Promise.resolve();
 
-  constructor(
-    private readonly archiveFile: string,
-    private readonly staging: string,
-    private readonly ceiling: Ceiling,
-    private readonly caps: ExtractCaps,
-  ) {
+  constructor(archiveFile: string, staging: string, ceiling: Ceiling, caps: ExtractCaps) {
+    this.archiveFile = archiveFile;
+    this.staging = staging;
+    this.ceiling = ceiling;
+    this.caps = caps;
     // Until snapshot.json (the entry after the top directory) says otherwise.
     this.limits = lowered(fixedLimits(ceiling), caps);
   }

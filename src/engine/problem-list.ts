@@ -11,7 +11,10 @@ export const MAX_PROBLEMS_IN_MESSAGE = 10;
 export class ProblemList {
   readonly listed: VerifyProblem[] = [];
   private total = 0;
-  constructor(private readonly limit = MAX_LISTED_PROBLEMS) {}
+  private readonly limit: number;
+  constructor(limit = MAX_LISTED_PROBLEMS) {
+    this.limit = limit;
+  }
 
   push(...problems: VerifyProblem[]): void {
     for (const problem of problems) {
