@@ -16,11 +16,14 @@ export class ProblemList {
     this.limit = limit;
   }
 
-  push(...problems: VerifyProblem[]): void {
-    for (const problem of problems) {
-      this.total++;
-      if (this.listed.length < this.limit) this.listed.push(problem);
-    }
+  push(problem: VerifyProblem): void {
+    this.total++;
+    if (this.listed.length < this.limit) this.listed.push(problem);
+  }
+
+  /** A list of any length (no spread: a few hundred thousand arguments overflow the stack). */
+  pushAll(problems: readonly VerifyProblem[]): void {
+    for (const problem of problems) this.push(problem);
   }
 
   get omitted(): number {
