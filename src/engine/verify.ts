@@ -1,6 +1,6 @@
 // verify: recompute every checksum, run git fsck, compare refs with what the snapshot recorded (invariant 4).
 import { lstat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { assertSnapshotName } from '../naming.ts';
 import { sha256File, type WalkEntry } from '../fsutil.ts';
 import { fsck, readRefs } from '../git/repo.ts';
@@ -82,7 +82,7 @@ export async function checkRecordedFiles(files: WalkEntry[], metadata: SnapshotM
 }
 
 /** Check one snapshot directory (also used on a freshly extracted archive and before a restore swap). */
-export async function verifySnapshotDir(ctx: EngineContext, dir: string): Promise<{ problems: VerifyProblem[]; problemsOmitted: number; filesChecked: number }> {
+export async function verifySnapshotDir(ctx: EngineContext, dir: string, expectedName?: string): Promise<{ problems: VerifyProblem[]; problemsOmitted: number; filesChecked: number }> {
   const structure = await checkSnapshotStructure(dir);
   // Bounded: a forged snapshot.json can make millions of problems (docs/OPERATIONS.md, "Size limits").
   const problems = new ProblemList();
@@ -91,9 +91,10 @@ export async function verifySnapshotDir(ctx: EngineContext, dir: string): Promis
   const result = (filesChecked: number) => ({ problems: problems.listed, problemsOmitted: problems.omitted, filesChecked });
   const metadata = structure.metadata;
   if (!metadata) return result(0);
-  // A valid snapshot.json copied under another name would otherwise pass as that snapshot.
-  if (metadata.name !== basename(dir)) {
-    problems.push({ file: METADATA_FILE, problem: `records the name ${JSON.stringify(metadata.name)}, but the snapshot directory is ${JSON.stringify(basename(dir))}` });
+  // A valid snapshot.json copied under another name would otherwise pass as that snapshot. (A scratch directory,
+  // such as a pull from the store, has a name of its own: its callers pass none.)
+  if (expectedName !== undefined && metadata.name !== expectedName) {
+    problems.push({ file: METADATA_FILE, problem: `records the name ${JSON.stringify(metadata.name)}, but the snapshot directory is ${JSON.stringify(expectedName)}` });
   }
   if (!timeAgreesWithName(metadata.name, new Date(metadata.createdAt))) {
     // Retention and "latest" go by the name; a createdAt that says otherwise was edited or damaged.
@@ -123,7 +124,7 @@ export async function verifySnapshotDir(ctx: EngineContext, dir: string): Promis
 export async function verifySnapshot(ctx: EngineContext, target: RepoTarget, name: string): Promise<VerifySnapshotResult> {
   return whileReading(ctx, target, name, 'verify', async () => {
     const dir = join(ctx.layout.snapshotParent(target), name);
-    const { problems, problemsOmitted, filesChecked } = await verifySnapshotDir(ctx, dir);
+    const { problems, problemsOmitted, filesChecked } = await verifySnapshotDir(ctx, dir, name);
     for (const problem of problems) {
       if (problem.problem.startsWith('checksum mismatch')) problem.sharedWith = await sharersOf(ctx, target, name, problem.file);
     }
