@@ -1,6 +1,7 @@
 // The encrypted store keeps no plaintext anywhere the store's owner (or a thief of the bucket) can look: a unique
 // string planted in every kind of body is searched for in every file s3rver wrote and in every request body the
 // proxy saw. The writer needs only the public key; damaged ciphertext is refused, never returned.
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -109,6 +110,28 @@ describe('no plaintext in the store with encryption', () => {
     await encryptedStore(store, [recipient, await identityToRecipient(second)]).putOnce('k', Buffer.from('for both'));
     expect((await encryptedStore(store, [recipient], [identity]).get('k')).toString()).toBe('for both');
     expect((await encryptedStore(store, [recipient], [second]).get('k')).toString()).toBe('for both');
+  });
+});
+
+// The format is plain age: the age command line tool (Debian package "age") reads what we write and the other way
+// round, which is what docs/STORE_FORMAT.md "Restoring by hand" relies on. Runs where the tool is installed.
+const hasAgeCli = spawnSync('age', ['--version']).status === 0;
+
+describe.runIf(hasAgeCli)('interoperability with the age command line tool', () => {
+  it('age -d reads our objects (small and chunked); we read what age -r wrote', async () => {
+    const dir = join(work, 'cli');
+    const keyFile = join(work, 'cli-key.txt');
+    execFileSync('age-keygen', ['-o', keyFile], { stdio: 'ignore' });
+    const cliIdentity = readFileSync(keyFile, 'utf8').split('\n').find((line) => line.startsWith('AGE-SECRET-KEY-1'))!;
+    const cliRecipient = await identityToRecipient(cliIdentity);
+    const inner = new LocalDirStore(dir);
+    const store = encryptedStore(inner, [cliRecipient], [cliIdentity]);
+    const big = randomBytes(3 * 65536 + 5);
+    await store.putOnce('objects/big', streamBody(big));
+    expect(execFileSync('age', ['-d', '-i', keyFile, join(dir, 'objects', 'big')]).equals(big)).toBe(true);
+    const fromCli = execFileSync('age', ['-r', cliRecipient], { input: 'written by age' });
+    await inner.putOnce('objects/from-cli', fromCli);
+    expect((await store.get('objects/from-cli')).toString()).toBe('written by age');
   });
 });
 

@@ -66,7 +66,18 @@ describe('S3Store on the wire', () => {
 
   it('a lost race is answered by 412 from If-None-Match, and the winner’s object stays', async () => {
     const store = s3.store(prefix);
-    const results = await Promise.all(['a', 'b', 'c', 'd'].map((v) => store.putOnce('locks/store', Buffer.from(`owner ${v}`))));
+    // Hold every writer's HEAD until all four have asked, so all of them see "absent" and race on the PUT.
+    let release!: () => void;
+    const allAsked = new Promise<void>((resolve) => (release = resolve));
+    let heads = 0;
+    s3.beforeHandle = async (r) => {
+      if (r.method !== 'HEAD' || !ofKey('locks/store')(r)) return;
+      if (++heads === 4) release();
+      await allAsked;
+    };
+    const results = await Promise.all(['a', 'b', 'c', 'd'].map((v) => store.putOnce('locks/store', Buffer.from(`owner ${v}`)))).finally(
+      () => (s3.beforeHandle = undefined),
+    );
     expect(results.filter((r) => r.created)).toHaveLength(1);
     const puts = s3.requests.filter((r) => r.method === 'PUT' && ofKey('locks/store')(r));
     expect(puts.map((r) => r.status).sort()).toEqual([200, 412, 412, 412]);

@@ -96,7 +96,11 @@ class EncryptedStore implements Store {
     // A damaged chunk is found mid-stream: say which object, not only what age thinks of it.
     const wrapped = new PassThrough();
     out.on('error', (error) => wrapped.destroy(decryptError(this.location, key, error)));
-    return out.pipe(wrapped).on('close', () => cipher.destroy());
+    // A reader that stops early (destroys the stream) releases the inner stream and its connection too.
+    return out.pipe(wrapped).on('close', () => {
+      out.destroy();
+      cipher.destroy();
+    });
   }
 
   head(key: string): Promise<StoredObject | null> {

@@ -51,6 +51,9 @@ export function createS3Client(options: Pick<S3StoreOptions, 'endpoint' | 'regio
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts: 5,
+    // Without these a dead connection hangs a push forever: give up on a connect after 10 s, and on a socket that
+    // has carried nothing for 2 minutes (the SDK then retries the request).
+    requestHandler: { connectionTimeout: 10_000, socketTimeout: 120_000 },
   });
 }
 

@@ -52,6 +52,8 @@ export interface S3StandInOptions {
 
 export class S3StandIn {
   readonly requests: RecordedS3Request[] = [];
+  /** Awaited before each request is handled: a test can hold requests back to force an interleaving. */
+  beforeHandle: ((request: RecordedS3Request) => Promise<void> | void) | undefined;
   /** Where s3rver keeps the buckets: `<dir>/<bucket>/<key>._S3rver_object` and its metadata. */
   readonly directory: string;
   /** The proxy's address: give this to clients. */
@@ -161,6 +163,7 @@ export class S3StandIn {
       status: 0,
     };
     this.requests.push(record);
+    await this.beforeHandle?.(record);
     const answer = (status: number, headers: Record<string, string>, payload: Buffer | string): void => {
       record.status = status;
       res.writeHead(status, headers);
