@@ -58,6 +58,10 @@ export class S3StandIn {
   readonly directory: string;
   /** The proxy's address: give this to clients. */
   url = '';
+  /** s3rver's own address, bypassing the proxy (which buffers whole bodies): for measurements, not assertions. */
+  get upstreamUrl(): string {
+    return `http://127.0.0.1:${this.upstreamPort}`;
+  }
   private upstreamPort = 0;
   private s3rver: ChildProcess | undefined;
   private proxy: Server | undefined;
