@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { BackupError, StoreObjectLockedError } from '../src/errors.ts';
 import { S3Store, createS3Client } from '../src/store/s3-store.ts';
 import { S3RVER_ACCESS_KEY_ID, startS3StandIn, versionIdFor, type RecordedS3Request, type S3StandIn } from './helpers/s3-standin.ts';
@@ -153,6 +154,16 @@ describe('S3Store on the wire', () => {
     expect(lists[0]!.query.has('continuation-token')).toBe(false);
     expect(lists[1]!.query.get('continuation-token')).toBeTruthy();
     expect(lists[2]!.query.get('continuation-token')).toBeTruthy();
+  });
+
+  it('list skips objects that other tools put under the prefix and that are not valid keys', async () => {
+    const store = s3.store(prefix);
+    await store.putOnce('objects/ii/ours', Buffer.from('ours'));
+    const client = createS3Client(s3.storeOptions());
+    for (const foreign of [`${prefix}/objects/ii/with space.txt`, `${prefix}/objects/ii/ümlaut`, `${prefix}/objects/ii/h#sh`]) {
+      await client.send(new PutObjectCommand({ Bucket: 'backups', Key: foreign, Body: Buffer.from('foreign') }));
+    }
+    expect((await collect(store.list('objects/'))).map((o) => o.key)).toEqual(['objects/ii/ours']);
   });
 
   it('stores under different prefixes of one bucket do not see each other', async () => {

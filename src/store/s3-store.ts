@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { BackupError, ExitCode, StoreNotFoundError, StoreObjectLockedError } from '../errors.ts';
-import { assertValidKey, assertValidPrefix } from './keys.ts';
+import { assertValidKey, assertValidPrefix, keyProblem } from './keys.ts';
 import type { PutBody, PutOnceOptions, PutOnceResult, Store, StoredObject } from './store.ts';
 
 export interface S3StoreOptions {
@@ -173,7 +173,10 @@ export class S3Store implements Store {
       }
       for (const item of page.Contents ?? []) {
         if (!item.Key?.startsWith(base)) continue;
-        yield { key: item.Key.slice(base.length), size: item.Size ?? 0, lastModified: item.LastModified ?? new Date(0) };
+        const key = item.Key.slice(base.length);
+        // Objects other tools put there (folder markers "x/", names with spaces) are not ours to read or prune.
+        if (keyProblem(key) !== null) continue;
+        yield { key, size: item.Size ?? 0, lastModified: item.LastModified ?? new Date(0) };
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
