@@ -11,13 +11,16 @@
 // The mirror keeps packed refs and one pack per fetch (src/engine/mirror.ts); docs/BENCHMARKS.md has the numbers
 // from before that change, when this bench measured both ways.
 //
+//  4. The store section (bench/store-section.mjs): the same 30 days against s3rver on 127.0.0.1, pushing each day.
+//
 // Uses the bundled CLI (dist/backup-manager.mjs): build first (`npm run bench` does). No network, no token.
-// Options: --days N (default 30), --commits N (default 4000), --reps N (default 5), --keep, --json.
+// Options: --days N (default 30), --commits N (default 4000), --reps N (default 5), --no-store, --keep, --json.
 import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { storeSection } from './store-section.mjs';
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'backup-manager.mjs');
 
@@ -314,6 +317,28 @@ try {
   log(`upstream: ${commitCount} commits, ${refCount} refs, ${fmtBytes(diskUsage([pristine]))} packed (generated in ${fmtMs(now() - t)})`);
   const results = [await scenario('engine')];
   for (const r of results) table(r);
+  if (!process.argv.includes('--no-store')) {
+    // A fresh copy of the same upstream, synced day by day into a new root with a store.
+    usePaths('store');
+    mkdirSync(dirname(upstream), { recursive: true });
+    run('cp', ['-a', pristine, upstream]);
+    const store = await storeSection({
+      work: join(work, 'store'),
+      days: DAYS,
+      reps: REPS,
+      env,
+      cli: (args, withEnv) => run(process.execPath, [CLI, ...args], { env: withEnv }),
+      paths: { upstream, root, mirror, repoUrl },
+      upstreamDay,
+      nextSecond,
+      diskUsage,
+      median,
+      fmtBytes,
+      fmtMs,
+      log,
+    });
+    results.push({ name: 'store', ...store });
+  }
   log(`\ntotal ${fmtMs(now() - started)}`);
   if (process.argv.includes('--json')) log(JSON.stringify(results));
 } finally {

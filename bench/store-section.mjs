@@ -1,0 +1,172 @@
+// The store section of `npm run bench` (issue 9, docs/BENCHMARKS.md): 30 simulated days of `sync` pushing to a real
+// S3 API (s3rver on 127.0.0.1, behind a proxy that counts requests), measured in the same run:
+//   - bytes uploaded per day, as a ratio to the pack bytes that day's fetch brought (target <= 1.05x plus the manifest);
+//   - store size after 30 days, as a ratio to the mirror (target <= 1.3x);
+//   - requests per repository on a day with nothing new (target <= 3);
+//   - `restore --from-store` timed against downloading the same objects with the same client (@aws-sdk/client-s3).
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+
+const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const SERVER = join(REPO_ROOT, 'bench', 's3-bench-server.mjs');
+const BUCKET = 'bench';
+const PREFIX = 'store';
+
+/** s3rver and a counting proxy in their own process (bench/s3-bench-server.mjs): this one blocks in spawnSync. */
+async function startS3(directory) {
+  const child = spawn(process.execPath, ['--openssl-legacy-provider', SERVER, directory, BUCKET], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const [chunk] = await once(child.stdout, 'data');
+  child.stdout.resume();
+  const url = `http://127.0.0.1:${JSON.parse(String(chunk).split('\n')[0]).port}`;
+  const count = () => Number(spawnSync(process.execPath, ['-e', `fetch(${JSON.stringify(`${url}/__requests`)}).then((r) => r.text()).then((t) => process.stdout.write(t))`], { encoding: 'utf8' }).stdout);
+  return { child, url, count };
+}
+
+/** Size of every object s3rver holds under the store's prefix, by key. */
+function storedObjects(directory) {
+  const base = join(directory, BUCKET, PREFIX);
+  const out = new Map();
+  const walk = (dir, rel) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      const key = rel ? `${rel}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) walk(path, key);
+      else if (entry.name.endsWith('._S3rver_object')) out.set(key.slice(0, -'._S3rver_object'.length), statSync(path).size);
+    }
+  };
+  if (existsSync(base)) walk(base, '');
+  return out;
+}
+
+/** Sizes of the mirror's pack files (.pack, .idx, .rev, .bitmap) by name. */
+function packFiles(mirror) {
+  const dir = join(mirror, 'objects', 'pack');
+  return new Map(readdirSync(dir).map((name) => [name, statSync(join(dir, name)).size]));
+}
+
+const DOWNLOAD_SCRIPT = `
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { join } from 'node:path';
+const [endpoint, bucket, dest, ...keys] = process.argv.slice(1);
+const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
+mkdirSync(dest, { recursive: true });
+let next = 0;
+await Promise.all(Array.from({ length: 4 }, async () => {
+  while (next < keys.length) {
+    const i = next++;
+    const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: keys[i] }));
+    await pipeline(out.Body, createWriteStream(join(dest, String(i))));
+  }
+}));
+`;
+
+/**
+ * h: the main bench's helpers and paths (bench/snapshot-bench.mjs): { work, days, reps, env, cli(args, env), run,
+ * paths: { upstream, root, mirror, repoUrl }, upstreamDay(day), nextSecond, diskUsage, median, fmtBytes, fmtMs, log }.
+ */
+export async function storeSection(h) {
+  const s3dir = join(h.work, 's3rver');
+  mkdirSync(s3dir, { recursive: true });
+  const s3 = await startS3(s3dir);
+  const env = { ...h.env, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'bench-secret', AWS_REGION: 'us-east-1' };
+  const { root, mirror, repoUrl } = h.paths;
+  const config = join(h.work, 'store.config.json');
+  const store = { url: `s3://${BUCKET}/${PREFIX}`, endpoint: s3.url, region: 'us-east-1', forcePathStyle: true };
+  writeFileSync(config, JSON.stringify({ root, repositories: [repoUrl], store }));
+  const sync = () => JSON.parse(h.cli(['sync', '--config', config, '--json'], env).stdout).outcomes[0];
+
+  try {
+    const first = sync();
+    if (!first.ok) throw new Error(`first sync failed: ${first.error}`);
+    h.log(`\n== store: day 0 pushed ${first.value.pushed.snapshots.length} snapshot, ${h.fmtBytes(first.value.pushed.uploadedBytes)} (mirror ${h.fmtBytes(h.diskUsage([mirror]))})`);
+
+    const ratios = [];
+    const ratiosAllPackFiles = [];
+    let manifestBytes = 0;
+    // Where the uploaded bytes went, over all days: which files of the snapshot were new objects.
+    const uploadedByKind = { 'pack files': 0, 'packed-refs': 0, 'snapshot.json': 0, other: 0 };
+    const kindOf = (path) => (path.startsWith('objects/pack/') ? 'pack files' : path in uploadedByKind ? path : 'other');
+    for (let day = 1; day <= h.days; day++) {
+      const objectsBefore = storedObjects(s3dir);
+      h.upstreamDay(day);
+      h.nextSecond();
+      const before = packFiles(mirror);
+      const outcome = sync();
+      if (!outcome.ok) throw new Error(`day ${day}: ${outcome.error}`);
+      const { pushed, snapshot } = outcome.value;
+      const added = [...packFiles(mirror)].filter(([name]) => !before.has(name));
+      const packBytes = added.filter(([name]) => name.endsWith('.pack')).reduce((n, [, size]) => n + size, 0);
+      const allPackBytes = added.reduce((n, [, size]) => n + size, 0);
+      const manifest = storedObjects(s3dir).get(`snapshots/bench/big/${snapshot.name}.json`) ?? 0;
+      manifestBytes = manifest;
+      const pushedManifest = JSON.parse(readFileSync(join(s3dir, BUCKET, PREFIX, 'snapshots', 'bench', 'big', `${snapshot.name}.json._S3rver_object`), 'utf8'));
+      const seen = new Set();
+      for (const f of pushedManifest.files) {
+        if (objectsBefore.has(f.key) || seen.has(f.key)) continue;
+        seen.add(f.key);
+        uploadedByKind[kindOf(f.path)] += f.storedSize;
+      }
+      ratios.push((pushed.uploadedBytes - manifest) / packBytes);
+      ratiosAllPackFiles.push((pushed.uploadedBytes - manifest) / allPackBytes);
+    }
+    const objects = storedObjects(s3dir);
+    const storeBytes = [...objects.values()].reduce((n, s) => n + s, 0);
+    const mirrorBytes = h.diskUsage([mirror]);
+
+    const before = s3.count();
+    const quiet = sync();
+    if (!quiet.ok || quiet.value.snapshot) throw new Error('the quiet day took a snapshot or failed');
+    const quietRequests = s3.count() - before;
+
+    // Restore onto nothing vs downloading the same objects with the same client, alternating, median.
+    const newest = JSON.parse(h.cli(['store', 'list', '--config', config, '--json'], env).stdout).outcomes[0].value.snapshots.at(-1).name;
+    const manifest = JSON.parse(readFileSync(join(s3dir, BUCKET, PREFIX, 'snapshots', 'bench', 'big', `${newest}.json._S3rver_object`), 'utf8'));
+    const keys = [...new Set(manifest.files.map((f) => `${PREFIX}/${f.key}`))];
+    const restoreMs = [];
+    const downloadMs = [];
+    for (let i = 0; i < h.reps; i++) {
+      const to = join(h.work, `restored-${i}.git`);
+      restoreMs.push(h.cli(['restore', newest, '--from-store', '--config', config, '--repo', repoUrl, '--to', to], env).ms);
+      rmSync(to, { recursive: true, force: true });
+      const dest = join(h.work, `downloaded-${i}`);
+      const started = performance.now();
+      const dl = spawnSync(process.execPath, ['--input-type=module', '-e', DOWNLOAD_SCRIPT, s3.url, BUCKET, dest, ...keys], { cwd: REPO_ROOT, env, encoding: 'utf8' });
+      if (dl.status !== 0) throw new Error(`download baseline failed: ${dl.stderr}`);
+      downloadMs.push(performance.now() - started);
+      rmSync(dest, { recursive: true, force: true });
+    }
+
+    const fmt = (x) => `${x.toFixed(3)}x`;
+    const results = {
+      uploadPerPackMedian: h.median(ratios),
+      uploadPerPackMax: Math.max(...ratios),
+      uploadPerPackFilesMedian: h.median(ratiosAllPackFiles),
+      manifestBytes,
+      storeBytes,
+      mirrorBytes,
+      storePerMirror: storeBytes / mirrorBytes,
+      quietDayRequests: quietRequests,
+      restoreMs: h.median(restoreMs),
+      downloadMs: h.median(downloadMs),
+      restorePerDownload: h.median(restoreMs) / h.median(downloadMs),
+      objects: objects.size,
+      uploadedByKind,
+    };
+    h.log(`bytes uploaded per day / new .pack bytes (manifest excluded): median ${fmt(results.uploadPerPackMedian)}, max ${fmt(results.uploadPerPackMax)}  (target <= 1.05x)`);
+    h.log(`  the same against all new pack files (.pack + .idx + .rev): median ${fmt(results.uploadPerPackFilesMedian)}; manifest ${h.fmtBytes(manifestBytes)} a day`);
+    h.log(`  uploaded over ${h.days} days by file: ${Object.entries(uploadedByKind).map(([k, v]) => `${k} ${h.fmtBytes(v)}`).join(', ')}`);
+    h.log(`store after ${h.days} days: ${h.fmtBytes(storeBytes)} in ${objects.size} objects, mirror ${h.fmtBytes(mirrorBytes)}: ${fmt(results.storePerMirror)}  (target <= 1.3x)`);
+    h.log(`requests on a day with nothing new: ${quietRequests} for 1 repository  (target <= 3)`);
+    h.log(`restore --from-store ${h.fmtMs(results.restoreMs)} vs downloading its ${keys.length} objects ${h.fmtMs(results.downloadMs)}: ${fmt(results.restorePerDownload)} (median of ${h.reps}, both child processes)`);
+    return results;
+  } finally {
+    s3.child.stdin.end();
+    await once(s3.child, 'exit');
+  }
+}
