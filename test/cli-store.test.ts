@@ -3,6 +3,7 @@
 // objects s3rver holds and the requests it received.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { generateIdentity, identityToRecipient } from 'age-encryption';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunResult, StoreListRepoResult, StorePushRepoResult, SyncRepoResult, RestoreRepoResult } from '../src/types.ts';
 import { runCli, startCli, type CliResult } from './helpers/cli.ts';
@@ -221,6 +222,30 @@ describe('backup-manager with a store (s3rver)', () => {
     expect(run.stdout).toMatch(/✗ acme\/widgets: push to the store s3:\/\/no-such-bucket\/gpb failed: .*The local snapshots stay/);
     expect(readdirSync(join(root, 'snapshots', 'acme', 'widgets')).filter((n) => n.startsWith('snapshot-'))).toHaveLength(1);
     expectNoSecrets(run, root);
+  });
+
+  it('an encrypted store: the backup needs only the public key; a cold start without the identity clones, with it hydrates', async () => {
+    const identity = await generateIdentity();
+    const recipient = await identityToRecipient(identity);
+    const identityFile = join(base, 'age-identity.txt');
+    writeFileSync(identityFile, `# created by age-keygen\n# public key: ${recipient}\n${identity}\n`, { mode: 0o600 });
+    const encrypted = { url: 's3://backups/encrypted', encryption: { recipients: [recipient] } };
+    const pushed = await runCli(['sync', '--config', config('enc-first', encrypted).file, '--json'], env());
+    expect(pushed.code, pushed.stderr).toBe(0);
+    const name = value<SyncRepoResult>(pushed).pushed!.snapshots[0]!;
+    // Nothing in that prefix is readable JSON: the manifest is age ciphertext.
+    const stored = s3.objectBytes(`encrypted/snapshots/acme/widgets/${name}.json`)!;
+    expect(stored.subarray(0, 21).toString('latin1')).toBe('age-encryption.org/v1');
+
+    const cold = await runCli(['sync', '--config', config('enc-cold', encrypted).file, '--json', '-v'], env());
+    expect(cold.code, cold.stderr).toBe(0);
+    expect(value<SyncRepoResult>(cold).hydrated).toBeNull();
+    expect(cold.stderr).toContain('the store is encrypted and BACKUP_AGE_IDENTITY_FILE is not set: cloning instead of hydrating');
+
+    const warm = await runCli(['sync', '--config', config('enc-hydrate', encrypted).file, '--json'], env({ BACKUP_AGE_IDENTITY_FILE: identityFile }));
+    expect(warm.code, warm.stderr).toBe(0);
+    expect(value<SyncRepoResult>(warm).hydrated).toMatchObject({ store: 's3://backups/encrypted' });
+    expect(warm.stdout + warm.stderr).not.toContain(identity);
   });
 
   it('restore --from-store without a store configured, or with --from-archive, is a usage error', async () => {
