@@ -104,6 +104,9 @@ describe('github-private-daily-backup.yml', () => {
     expect(job.env).toMatchObject({ BACKUP_ACTION: "${{ inputs.action || 'sync' }}", BACKUP_SNAPSHOT: "${{ inputs.snapshot || 'latest' }}" });
     const withSecret = job.steps.filter((s) => JSON.stringify(s).includes('secrets.'));
     expect(withSecret.map((s) => s.name)).toEqual(['Write the config and the token file for compose']);
+    // The store's keys, when given, reach the container the token's way (its env file), and nothing else.
+    expect(withSecret[0]!.env).toMatchObject({ STORE_KEY_ID: '${{ secrets.BACKUP_AWS_ACCESS_KEY_ID }}', STORE_SECRET: '${{ secrets.BACKUP_AWS_SECRET_ACCESS_KEY }}' });
+    expect(withSecret[0]!.run).toContain(`printf 'AWS_ACCESS_KEY_ID=%s\\nAWS_SECRET_ACCESS_KEY=%s\\n' "$STORE_KEY_ID" "$STORE_SECRET" >> .env.github-backup`);
   });
 
   it('builds and starts the container with compose, waits for its health, runs backup-manager in it', () => {
