@@ -118,11 +118,13 @@ describe('actions/backup on a GitHub-hosted runner', () => {
     expect(first.code, first.stdout + first.stderr).toBe(0);
     const name = first.outputs.snapshot!;
     expect(existsSync(join(storeDir, 'snapshots', 'acme', 'app', `${name}.json`))).toBe(true);
+    expect(first.summary).toMatch(new RegExp(`- acme/app: pushed \`${name}\` \\(\\d+ objects, [\\d.]+ (B|KiB|MiB) uploaded\\) \\(store \`file://`));
 
     removeTree(join(base, 'stored-runner')); // the next runner has nothing, and no cache
     const second = await hosted({ action: 'sync', config, 'backup-root': root, cache: 'false' });
     expect(second.code, second.stdout + second.stderr).toBe(0);
     expect(second.stdout).toContain(`hydrated acme/app from file://${storeDir} ${name}`);
+    expect(second.summary).toContain(`- acme/app: hydrated from \`${name}\`; the store already holds every snapshot`);
     // Nothing new upstream: the hydrated snapshot is the newest, so no snapshot was needed.
     expect(second.outputs.snapshot).toBe(name);
     expect(second.outputs.updated).toBe('false');

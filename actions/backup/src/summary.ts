@@ -96,6 +96,22 @@ export function summaryRows(result: RunResult<AnyRepoResult>, status?: RunResult
   });
 }
 
+/** What sync and snapshot did with the store, one line per repository that touched it. */
+export function storeLines(result: RunResult<AnyRepoResult>): string[] {
+  if (result.command !== 'sync' && result.command !== 'snapshot') return [];
+  return result.outcomes.flatMap((o) => {
+    if (!o.ok) return [];
+    const v = o.value as SyncRepoResult | SnapshotRepoResult;
+    const parts: string[] = [];
+    if ('hydrated' in v && v.hydrated) parts.push(`hydrated from \`${v.hydrated.snapshot}\``);
+    if (v.pushed) {
+      parts.push(v.pushed.snapshots.length ? `pushed ${v.pushed.snapshots.map((s) => `\`${s}\``).join(', ')} (${v.pushed.uploadedObjects} objects, ${formatBytes(v.pushed.uploadedBytes)} uploaded)` : 'the store already holds every snapshot');
+    }
+    const location = v.pushed?.store ?? ('hydrated' in v ? v.hydrated?.store : undefined);
+    return parts.length ? [`- ${cell(o.repo)}: ${parts.join('; ')} (store \`${cell(location ?? '')}\`)`] : [];
+  });
+}
+
 export function renderSummary(result: RunResult<AnyRepoResult>, status?: RunResult<StatusRepoResult>): string {
   const rows = summaryRows(result, status);
   const ok = result.outcomes.length - result.failed.length;
@@ -106,7 +122,8 @@ export function renderSummary(result: RunResult<AnyRepoResult>, status?: RunResu
     ...rows.map((r) => `| ${[r.repository, r.result, r.refsChanged, r.snapshot, r.snapshotCount, r.diskUsed].map(cell).join(' | ')} |`),
   ];
   const when = `Started ${result.startedAt}, finished ${result.finishedAt} (UTC).`;
-  return [head, '', rows.length ? table.join('\n') : '_No repositories._', '', when, ''].join('\n');
+  const store = storeLines(result);
+  return [head, '', rows.length ? table.join('\n') : '_No repositories._', '', ...(store.length ? [...store, ''] : []), when, ''].join('\n');
 }
 
 export interface ActionOutputs {
