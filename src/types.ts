@@ -87,6 +87,37 @@ export interface StorePushRepoResult extends StorePushSummary {
   repo: string;
 }
 
+export interface StoreVerifyRepoResult {
+  repo: string;
+  store: string;
+  ok: boolean;
+  snapshots: number;
+  /** Distinct objects the manifests reference, and those none references (an interrupted push's). */
+  objects: number;
+  unreferencedObjects: number;
+  objectsRead: number;
+  bytesRead: number;
+  packsChecked: number;
+  problems: Array<{ snapshot?: string; key?: string; path?: string; problem: string }>;
+}
+
+/** `store prune` works on the whole store at once: objects are shared between repositories. */
+export interface StorePruneRunResult {
+  /** The store's location (the one "repository" the run reports on). */
+  repo: string;
+  store: string;
+  dryRun: boolean;
+  repositories: Array<{
+    repository: string;
+    decisions: Array<{ name: string; createdAt: string; keep: boolean; reasons: string[] }>;
+    forgotten: string[];
+    /** Let go by the policy but retained by Object Lock: still in the store. */
+    locked: string[];
+  }>;
+  objects: { referenced: number; deleted: number; deletedBytes: number; young: number; locked: number };
+  problems: string[];
+}
+
 export interface StoreListRepoResult {
   repo: string;
   store: string;

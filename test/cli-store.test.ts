@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateIdentity, identityToRecipient } from 'age-encryption';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunResult, StoreListRepoResult, StorePushRepoResult, SyncRepoResult, RestoreRepoResult } from '../src/types.ts';
+import type { RunResult, StoreListRepoResult, StorePruneRunResult, StorePushRepoResult, StoreVerifyRepoResult, SyncRepoResult, RestoreRepoResult } from '../src/types.ts';
 import { runCli, startCli, type CliResult } from './helpers/cli.ts';
 import { createUpstream, git, makeTempDir, refsOf, type Upstream } from './helpers/git-fixtures.ts';
 import { S3RVER_ACCESS_KEY_ID, S3StandIn } from './helpers/s3-standin.ts';
@@ -246,6 +246,83 @@ describe('backup-manager with a store (s3rver)', () => {
     expect(warm.code, warm.stderr).toBe(0);
     expect(value<SyncRepoResult>(warm).hydrated).toMatchObject({ store: 's3://backups/encrypted' });
     expect(warm.stdout + warm.stderr).not.toContain(identity);
+  });
+
+  describe('store verify and store prune (a prefix of their own)', () => {
+    const cfg = () => config('maintained', { url: 's3://backups/maintained' });
+    let snapshot: string;
+    const objectOf = (path: RegExp) => {
+      const m = JSON.parse(s3.objectBytes(`maintained/snapshots/acme/widgets/${snapshot}.json`)!.toString('utf8')) as { files: ManifestFile[] };
+      return m.files.find((f) => path.test(f.path))!;
+    };
+
+    it('a sound store verifies, by size and with --read-data (sha256, git verify-pack)', async () => {
+      const sync = await runCli(['sync', '--config', cfg().file, '--json'], env());
+      expect(sync.code, sync.stderr).toBe(0);
+      snapshot = value<SyncRepoResult>(sync).pushed!.snapshots[0]!;
+      const quick = await runCli(['store', 'verify', '--config', cfg().file, '--json'], env());
+      expect(quick.code, quick.stdout + quick.stderr).toBe(0);
+      expect(value<StoreVerifyRepoResult>(quick)).toMatchObject({ ok: true, snapshots: 1, objectsRead: 0 });
+      const full = await runCli(['store', 'verify', '--read-data', '--config', cfg().file, '--json'], env());
+      expect(full.code, full.stdout).toBe(0);
+      const v = value<StoreVerifyRepoResult>(full);
+      expect(v.objectsRead).toBe(v.objects);
+      expect(v.packsChecked).toBeGreaterThan(0);
+      const some = await runCli(['store', 'verify', '--read-data-subset', '10%', '--config', cfg().file, '--json'], env());
+      expect(some.code).toBe(0);
+      expect(value<StoreVerifyRepoResult>(some).objectsRead).toBeLessThan(v.objects);
+      const bad = await runCli(['store', 'verify', '--read-data-subset', '0%', '--config', cfg().file], env());
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain('--read-data-subset must be a percentage');
+    });
+
+    it('a tampered object passes the size check and fails --read-data; a missing one fails both', async () => {
+      const pack = objectOf(/\.pack$/);
+      const file = join(s3.directory, 'backups', 'maintained', ...pack.key.split('/').slice(0, -1), `${pack.key.split('/').at(-1)}._S3rver_object`);
+      const original = readFileSync(file);
+      const flipped = Buffer.from(original);
+      flipped[flipped.length - 30] ^= 0xff;
+      writeFileSync(file, flipped);
+      try {
+        expect((await runCli(['store', 'verify', '--config', cfg().file], env())).code).toBe(0);
+        const read = await runCli(['store', 'verify', '--read-data', '--config', cfg().file], env());
+        expect(read.code).toBe(1);
+        expect(read.stdout).toMatch(/✗ acme\/widgets: .*objects\/pack\/pack-[0-9a-f]+\.pack/);
+      } finally {
+        writeFileSync(file, original);
+      }
+      const head = objectOf(/^HEAD$/);
+      // Deleted through the S3 API, as a careless hand or a stolen credential would.
+      Object.assign(process.env, { AWS_ACCESS_KEY_ID: S3RVER_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: 'test-only' });
+      try {
+        await s3.store('maintained').delete(head.key);
+      } finally {
+        delete process.env.AWS_ACCESS_KEY_ID;
+        delete process.env.AWS_SECRET_ACCESS_KEY;
+      }
+      const missing = await runCli(['store', 'verify', '--config', cfg().file, '--json'], env());
+      expect(missing.code).toBe(1);
+      const outcome = json<StoreVerifyRepoResult>(missing).outcomes[0]!;
+      expect(!outcome.ok && outcome.error).toContain('missing object');
+    });
+
+    it('store prune --dry-run decides and deletes nothing; store prune takes the store lock with a conditional put', async () => {
+      const before = bucketKeys().length;
+      const dry = await runCli(['store', 'prune', '--dry-run', '--config', cfg().file, '--json'], env());
+      expect(dry.code, dry.stdout + dry.stderr).toBe(0);
+      const planned = value<StorePruneRunResult>(dry);
+      expect(planned).toMatchObject({ repo: 's3://backups/maintained', dryRun: true });
+      expect(planned.repositories.find((r) => r.repository === 'acme/widgets')!.decisions.every((d) => d.keep)).toBe(true);
+
+      const requests = s3.requests.length;
+      const real = await runCli(['store', 'prune', '--config', cfg().file, '--json'], env());
+      expect(real.code, real.stdout + real.stderr).toBe(0);
+      expect(value<StorePruneRunResult>(real).objects.deleted).toBe(0); // nothing is older than the grace period
+      const lockPuts = s3.requests.slice(requests).filter((r) => r.method === 'PUT' && r.path.startsWith('/backups/maintained/locks/exclusive/'));
+      expect(lockPuts.length).toBeGreaterThan(0);
+      expect(lockPuts.every((r) => r.headers['if-none-match'] === '*')).toBe(true);
+      expect(bucketKeys().filter((k) => !k.startsWith('locks/')).length).toBeLessThanOrEqual(before);
+    });
   });
 
   it('restore --from-store without a store configured, or with --from-archive, is a usage error', async () => {

@@ -59,6 +59,8 @@ function scriptedEngine(sync: () => Promise<RunResult<SyncRepoResult>>): Engine 
     exportArchive: unexpected,
     storePush: unexpected,
     storeList: unexpected,
+    storeVerify: unexpected,
+    storePrune: unexpected,
   };
 }
 

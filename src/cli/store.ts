@@ -3,11 +3,39 @@ import type { Command } from './command.ts';
 import { renderOutcomes } from './render.ts';
 import { UsageError } from '../errors.ts';
 import { formatBytes } from '../format.ts';
-import type { RunResult, StoreListRepoResult, StorePushRepoResult, StorePushSummary } from '../types.ts';
+import type { RunResult, StoreListRepoResult, StorePruneRunResult, StorePushRepoResult, StorePushSummary, StoreVerifyRepoResult } from '../types.ts';
 
-type StoreRepoResult = StorePushRepoResult | StoreListRepoResult;
+type StoreRepoResult = StorePushRepoResult | StoreListRepoResult | StoreVerifyRepoResult | StorePruneRunResult;
 
-const SUBCOMMANDS = ['push', 'list'] as const;
+const SUBCOMMANDS = ['push', 'list', 'verify', 'prune'] as const;
+
+/** --read-data-subset 5% (or 5): a share of the objects, in percent. */
+function parseSubset(raw: unknown): number | undefined {
+  if (raw === undefined) return undefined;
+  const m = /^(\d+(?:\.\d+)?)%?$/.exec(String(raw));
+  const percent = m ? Number(m[1]) : NaN;
+  if (!(percent > 0 && percent <= 100)) throw new UsageError(`--read-data-subset must be a percentage above 0 and at most 100 (e.g. 5%), got ${JSON.stringify(raw)}`);
+  return percent;
+}
+
+function describeVerify(v: StoreVerifyRepoResult): string[] {
+  const read = v.objectsRead ? `, ${v.objectsRead} read back (${formatBytes(v.bytesRead)}, ${v.packsChecked} pack(s) through git verify-pack)` : '';
+  return [
+    `${v.snapshots} snapshot(s), ${v.objects} object(s) present with the right sizes${read}`,
+    ...(v.unreferencedObjects ? [`${v.unreferencedObjects} object(s) no manifest references (store prune removes them after the grace period)`] : []),
+  ];
+}
+
+function describePrune(v: StorePruneRunResult): string[] {
+  const verb = v.dryRun ? 'would forget' : 'forgot';
+  return [
+    `${verb} ${v.repositories.reduce((n, r) => n + r.forgotten.length, 0)} snapshot(s); ${v.dryRun ? 'would delete' : 'deleted'} ${v.objects.deleted} unreferenced object(s) (${formatBytes(v.objects.deletedBytes)})`,
+    ...v.repositories.filter((r) => r.forgotten.length).map((r) => `${r.repository}: ${r.forgotten.join(', ')}`),
+    ...v.repositories.filter((r) => r.locked.length).map((r) => `${r.repository}: ${r.locked.length} snapshot(s) kept because Object Lock retains them`),
+    ...(v.objects.young ? [`${v.objects.young} unreferenced object(s) younger than the grace period kept (a push may be in flight)`] : []),
+    ...(v.objects.locked ? [`${v.objects.locked} unreferenced object(s) kept: Object Lock retains them`] : []),
+  ];
+}
 
 /** One line for a push, also shown by sync and snapshot. */
 export function describeStorePush(v: StorePushSummary): string {
@@ -27,12 +55,23 @@ function describeList(v: StoreListRepoResult): string[] {
 
 export const storeCommand: Command<StoreRepoResult> = {
   name: 'store',
-  summary: 'the off-site store: push snapshots not yet there, list what it holds',
-  usage: 'store push|list',
+  summary: 'the off-site store: push snapshots not yet there, list, verify, prune',
+  usage: 'store push | list | verify [--read-data | --read-data-subset P%] | prune [--dry-run]',
   help: `  push               upload every local snapshot the store lacks (idempotent; resumes after a kill;
                      uploads only objects the store does not hold; the manifest is written last)
-  list               snapshots per repository in the store (all repositories it holds, or --repo)`,
-  execute: ({ engine, positionals }) => {
+  list               snapshots per repository in the store (all repositories it holds, or --repo)
+  verify             every manifest's objects exist with the sizes it recorded
+    --read-data      also download every object and check its sha256 (packs with git verify-pack)
+    --read-data-subset P%   the same for P percent of the objects, chosen at random
+  prune              apply store.retention (restic-style; default: the local policy), then delete objects no
+                     manifest references, never younger than a day, never under Object Lock (under the store lock)
+    --dry-run        say what would go, delete nothing`,
+  options: {
+    'read-data': { type: 'boolean' },
+    'read-data-subset': { type: 'string' },
+    'dry-run': { type: 'boolean' },
+  },
+  execute: ({ engine, positionals, values }) => {
     const [sub, ...rest] = positionals;
     if (!sub || !(SUBCOMMANDS as readonly string[]).includes(sub)) {
       throw new UsageError(`store: expected one of ${SUBCOMMANDS.join(', ')}${sub ? `, got ${JSON.stringify(sub)}` : ''}`);
@@ -43,10 +82,27 @@ export const storeCommand: Command<StoreRepoResult> = {
         return engine.storePush() as Promise<RunResult<StoreRepoResult>>;
       case 'list':
         return engine.storeList() as Promise<RunResult<StoreRepoResult>>;
+      case 'verify': {
+        if (values['dry-run']) throw new UsageError('store verify: --dry-run belongs to store prune');
+        if (values['read-data'] && values['read-data-subset'] !== undefined) throw new UsageError('store verify: give --read-data or --read-data-subset, not both');
+        const subset = parseSubset(values['read-data-subset']);
+        return engine.storeVerify({ readData: Boolean(values['read-data']), ...(subset === undefined ? {} : { readDataSubsetPercent: subset }) }) as Promise<RunResult<StoreRepoResult>>;
+      }
+      case 'prune':
+        if (values['read-data'] || values['read-data-subset'] !== undefined) throw new UsageError('store prune: --read-data belongs to store verify');
+        return engine.storePrune({ dryRun: Boolean(values['dry-run']) }) as Promise<RunResult<StoreRepoResult>>;
     }
   },
-  render: (result) =>
-    result.command === 'store push'
-      ? renderOutcomes(result as RunResult<StorePushRepoResult>, describePush)
-      : renderOutcomes(result as RunResult<StoreListRepoResult>, describeList),
+  render: (result) => {
+    switch (result.command) {
+      case 'store push':
+        return renderOutcomes(result as RunResult<StorePushRepoResult>, describePush);
+      case 'store verify':
+        return renderOutcomes(result as RunResult<StoreVerifyRepoResult>, describeVerify);
+      case 'store prune':
+        return renderOutcomes(result as RunResult<StorePruneRunResult>, describePrune);
+      default:
+        return renderOutcomes(result as RunResult<StoreListRepoResult>, describeList);
+    }
+  },
 };

@@ -10,7 +10,9 @@ import type {
   RestoreRepoResult,
   RunResult,
   StoreListRepoResult,
+  StorePruneRunResult,
   StorePushRepoResult,
+  StoreVerifyRepoResult,
   SnapshotRepoResult,
   StatusRepoResult,
   SyncRepoResult,
@@ -67,6 +69,17 @@ export interface RestoreOptions {
   dryRun?: boolean;
 }
 
+export interface StoreVerifyOptions {
+  /** Download every referenced object and check its sha256 (packs with git verify-pack too). */
+  readData?: boolean;
+  /** Download this percentage of them, chosen at random. */
+  readDataSubsetPercent?: number;
+}
+
+export interface StorePruneOptions {
+  dryRun?: boolean;
+}
+
 export interface ExportOptions {
   snapshot?: string;
   format?: 'tar.gz';
@@ -92,4 +105,8 @@ export interface Engine {
   storePush(): Promise<RunResult<StorePushRepoResult>>;
   /** Snapshots the store holds: of the configured repositories, or of every repository it holds. */
   storeList(): Promise<RunResult<StoreListRepoResult>>;
+  /** Every manifest's objects exist with the right sizes; with readData, their contents check out too. */
+  storeVerify(options?: StoreVerifyOptions): Promise<RunResult<StoreVerifyRepoResult>>;
+  /** The store's retention policy, then objects no manifest references (past the grace period). */
+  storePrune(options?: StorePruneOptions): Promise<RunResult<StorePruneRunResult>>;
 }

@@ -19,9 +19,10 @@ import { runPerRepo } from './run.ts';
 import { listRepo, statusRepo } from './status.ts';
 import { initRepo, repoLocked, snapshotRepo, syncRepo } from './sync.ts';
 import { verifyRepo } from './verify.ts';
-import { requireStore, storeListRepo, storePushRepo, storedTargets } from './store-commands.ts';
+import { storeListRepo, storePushRepo, storedTargets, withRequiredStore } from './store-commands.ts';
+import { storePruneAll, storeVerifyRepo } from './store-maintenance.ts';
 import { restoreFromStore } from './store-restore.ts';
-import { openStoreRun } from './store-sync.ts';
+import { withStoreRun } from './store-sync.ts';
 
 export type { Engine, EngineOptions } from './api.ts';
 
@@ -121,13 +122,11 @@ export function createEngine(options: EngineOptions): Engine {
     init: async () => each('init', await writableTargets('init'), (t) => initRepo(ctx, t)),
     sync: async (o = {}) => {
       const targets = await writableTargets('sync');
-      const store = await openStoreRun(ctx);
-      return each('sync', targets, (t) => syncRepo(ctx, t, o, store));
+      return withStoreRun(ctx, (store) => each('sync', targets, (t) => syncRepo(ctx, t, o, store)));
     },
     snapshot: async () => {
       const targets = await readableTargets('snapshot');
-      const store = await openStoreRun(ctx);
-      return each('snapshot', targets, (t) => snapshotRepo(ctx, t, store));
+      return withStoreRun(ctx, (store) => each('snapshot', targets, (t) => snapshotRepo(ctx, t, store)));
     },
     list: async () => each('list', await readableTargets('list'), (t) => listRepo(ctx, t)),
     status: async () => each('status', await readableTargets('status'), (t) => statusRepo(ctx, t)),
@@ -152,22 +151,27 @@ export function createEngine(options: EngineOptions): Engine {
       if (targets.length > 1 && (o.to || o.push)) {
         throw new UsageError(`restore --to/--push works on one repository; ${targets.length} are selected: pick one with --repo`);
       }
-      if (o.fromStore) {
-        const store = await requireStore(ctx, 'restore --from-store');
-        return each('restore', targets, (t) => restoreFromStore(ctx, store, t, o));
-      }
+      if (o.fromStore) return withRequiredStore(ctx, 'restore --from-store', (store) => each('restore', targets, (t) => restoreFromStore(ctx, store, t, o)));
       return each('restore', targets, (t) => restoreRepo(ctx, t, o));
     },
     storePush: async () => {
       const targets = await readableTargets('store push');
-      const store = await requireStore(ctx, 'store push');
-      return each('store push', targets, (t) => storePushRepo(ctx, store, t));
+      return withRequiredStore(ctx, 'store push', (store) => each('store push', targets, (t) => storePushRepo(ctx, store, t)));
     },
-    storeList: async () => {
-      const store = await requireStore(ctx, 'store list');
-      const targets = ctx.settings.repositories.length ? await resolveTargets() : await storedTargets(store);
-      return each('store list', targets, (t) => storeListRepo(store, t));
-    },
+    storeList: () =>
+      withRequiredStore(ctx, 'store list', async (store) => {
+        const targets = ctx.settings.repositories.length ? await resolveTargets() : await storedTargets(store);
+        return each('store list', targets, (t) => storeListRepo(store, t));
+      }),
+    storeVerify: (o = {}) =>
+      withRequiredStore(ctx, 'store verify', async (store) => {
+        const targets = ctx.settings.repositories.length ? await resolveTargets() : await storedTargets(store);
+        return each('store verify', targets, (t) => storeVerifyRepo(ctx, store, t, o));
+      }),
+    storePrune: (o = {}) =>
+      withRequiredStore(ctx, 'store prune', (store) =>
+        runPerRepo('store prune', [{ owner: '', name: '', id: store.store.location, url: '' }], 1, ctx.clock, ctx.redactor, () => storePruneAll(ctx, store, o)),
+      ),
     exportArchive: async (o = {}) => {
       const targets = await readableTargets('export');
       if (targets.length > 1 && o.output) throw new UsageError(`export --output names one file; ${targets.length} repositories are selected: pick one with --repo`);

@@ -5,14 +5,15 @@ import { byRepository, listStoredSnapshots } from '../store/catalog.ts';
 import { ensureStoreFormat } from '../store/format.ts';
 import type { RepoTarget, StoreListRepoResult, StorePushRepoResult } from '../types.ts';
 import type { EngineContext } from './context.ts';
-import { openStoreRun, pushRepoSnapshots, type StoreRun } from './store-sync.ts';
+import { pushRepoSnapshots, withStoreRun, type StoreRun } from './store-sync.ts';
 import { repoLocked } from './sync.ts';
 
-/** The configured store; a command that needs one fails with a usage error without it. */
-export async function requireStore(ctx: EngineContext, command: string): Promise<StoreRun> {
-  const run = await openStoreRun(ctx);
-  if (!run) throw new UsageError(`${command}: no store is configured: add a "store:" section to the config (docs/STORE_FORMAT.md)`);
-  return run;
+/** `withStoreRun` for a command that needs a store. */
+export function withRequiredStore<T>(ctx: EngineContext, command: string, fn: (run: StoreRun) => Promise<T>): Promise<T> {
+  return withStoreRun(ctx, (run) => {
+    if (!run) throw new UsageError(`${command}: no store is configured: add a "store:" section to the config (docs/STORE_FORMAT.md)`);
+    return fn(run);
+  });
 }
 
 /** Under the repository's writer lock, so retention cannot remove a snapshot while it is uploaded. */

@@ -34,6 +34,19 @@ export async function openStoreRun(ctx: EngineContext): Promise<StoreRun | null>
   return { store, session };
 }
 
+/**
+ * Run `fn` with the command's view of the store (null without one), and release the push's lease after it,
+ * whatever happened: a lease left behind would keep `store prune` waiting until it expires.
+ */
+export async function withStoreRun<T>(ctx: EngineContext, fn: (run: StoreRun | null) => Promise<T>): Promise<T> {
+  const run = await openStoreRun(ctx);
+  try {
+    return await fn(run);
+  } finally {
+    await run?.session.close().catch((error: unknown) => ctx.logger.log('warn', `could not release the push lease in ${run.store.location}: ${errorMessage(error)}`));
+  }
+}
+
 export function summarizePush(location: string, results: readonly PushSnapshotResult[]): StorePushSummary {
   const written = results.filter((r) => !r.alreadyInStore);
   return {
