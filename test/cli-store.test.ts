@@ -118,6 +118,9 @@ describe('backup-manager with a store (s3rver)', () => {
     expect(m.files.some((f) => /^objects\/pack\/pack-[0-9a-f]+\.pack$/.test(f.path))).toBe(true);
     for (const f of m.files) expect(keys, f.path).toContain(f.key);
     expect(keys.filter((k) => k.startsWith('objects/'))).toHaveLength(new Set(m.files.map((f) => f.key)).size);
+    // The push held a shared lease while it uploaded (prune waits for it) and released it when the run ended.
+    expect(s3.requests.some((r) => r.method === 'PUT' && r.path.startsWith(`/backups/${PREFIX}/locks/shared/`))).toBe(true);
+    expect(keys.filter((k) => k.startsWith('locks/shared/'))).toEqual([]);
 
     expect(argvs.length).toBeGreaterThan(0);
     expect(argvs.join('\n')).not.toContain(AWS_SECRET);
