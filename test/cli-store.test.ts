@@ -284,7 +284,7 @@ describe('backup-manager with a store (s3rver)', () => {
       const file = join(s3.directory, 'backups', 'maintained', ...pack.key.split('/').slice(0, -1), `${pack.key.split('/').at(-1)}._S3rver_object`);
       const original = readFileSync(file);
       const flipped = Buffer.from(original);
-      flipped[flipped.length - 30] ^= 0xff;
+      flipped[flipped.length - 30] = flipped[flipped.length - 30]! ^ 0xff;
       writeFileSync(file, flipped);
       try {
         expect((await runCli(['store', 'verify', '--config', cfg().file], env())).code).toBe(0);
