@@ -1,4 +1,5 @@
 // Exit codes and user-facing errors live here and nowhere else (docs/ARCHITECTURE.md "Exit codes").
+import type { HintCode } from './hints.ts';
 export const ExitCode = {
   OK: 0,
   FAILURE: 1,
@@ -29,18 +30,21 @@ export class BackupError extends Error {
   readonly exitCode: ExitCodeValue;
   /** A structured report for machines (--json, action outputs), beside the message for people. */
   readonly details?: unknown;
-  constructor(message: string, exitCode: ExitCodeValue = ExitCode.FAILURE, options?: { cause?: unknown; details?: unknown }) {
+  /** What the user can do about it, worded by each face (src/hints.ts); the message names no flag or input. */
+  readonly hint?: HintCode;
+  constructor(message: string, exitCode: ExitCodeValue = ExitCode.FAILURE, options?: { cause?: unknown; details?: unknown; hint?: HintCode }) {
     super(message, options);
     this.name = new.target.name;
     this.exitCode = exitCode;
     this.details = options?.details;
+    this.hint = options?.hint;
   }
 }
 
 /** Bad arguments, bad config, an invalid name: nothing was attempted. */
 export class UsageError extends BackupError {
-  constructor(message: string) {
-    super(message, ExitCode.USAGE);
+  constructor(message: string, hint?: HintCode) {
+    super(message, ExitCode.USAGE, { hint });
   }
 }
 
@@ -92,6 +96,10 @@ export class StoreObjectLockedError extends BackupError {
 
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+export function hintOf(error: unknown): HintCode | undefined {
+  return error instanceof BackupError ? error.hint : undefined;
 }
 
 export function exitCodeOf(error: unknown): ExitCodeValue {

@@ -227,9 +227,9 @@ export type RepoOutcome<T> =
   | { repo: string; ok: true; value: T }
   | { repo: string; ok: false; error: string; exitCode: ExitCodeValue; details?: unknown };
 
-/** What one command did across all repositories it was asked to work on. */
-export interface RunResult<T> {
-  command: string;
+/** What one command did across all repositories it was asked to work on; `command` names the operation (src/operations). */
+export interface RunResult<T, C extends string = string> {
+  command: C;
   startedAt: string;
   finishedAt: string;
   outcomes: RepoOutcome<T>[];

@@ -19,7 +19,8 @@ export interface CommandInput {
   progress: (line: string) => void;
 }
 
-export interface Command<T = unknown> {
+/** `R` is the operation's result (src/operations), narrowed by `command` where one command runs several. */
+export interface Command<T = unknown, R extends RunResult<T> = RunResult<T>> {
   name: string;
   summary: string;
   /** Usage line after "backup-manager". */
@@ -28,6 +29,6 @@ export interface Command<T = unknown> {
   help?: string;
   options?: OptionSpec;
   /** Most commands work on the configured repositories; a command that needs none (daemon) says so. */
-  execute(input: CommandInput): Promise<RunResult<T>>;
-  render(result: RunResult<T>): string;
+  execute(input: CommandInput): Promise<R>;
+  render(result: R): string;
 }

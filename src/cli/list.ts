@@ -1,13 +1,14 @@
 import type { Command } from './command.ts';
+import { OPERATIONS } from '../operations/index.ts';
 import { describeHead, renderOutcomes } from './render.ts';
 import { formatBytes } from '../format.ts';
 import type { ListRepoResult } from '../types.ts';
 
 export const listCommand: Command<ListRepoResult> = {
-  name: 'list',
-  summary: 'list the snapshots of each repository with time, HEAD commit and size',
+  name: OPERATIONS.list.name,
+  summary: OPERATIONS.list.summary,
   usage: 'list [--repo R]...',
-  execute: ({ engine }) => engine.list(),
+  execute: ({ engine }) => OPERATIONS.list.run(engine, {}),
   render: (result) =>
     renderOutcomes(
       result,

@@ -2,7 +2,8 @@
 import { parseArgs } from 'node:util';
 import { resolveSettings } from '../config.ts';
 import { createEngine } from '../engine/index.ts';
-import { ExitCode, EXIT_CODE_HELP, errorMessage, exitCodeOf, UsageError } from '../errors.ts';
+import { ExitCode, EXIT_CODE_HELP, errorMessage, exitCodeOf, hintOf, UsageError } from '../errors.ts';
+import { withHint } from '../hints.ts';
 import { redactDebugOutput } from '../debug-redact.ts';
 import { Redactor, redactEverySecret } from '../redact.ts';
 import { describeStop } from '../activity.ts';
@@ -129,7 +130,7 @@ export async function main(argv: string[], io: Io, env: NodeJS.ProcessEnv = proc
     io.stdout(`${redactor.redact(values.json ? JSON.stringify({ ...result, config: settings.configFile ?? null }, null, 2) : command.render(result))}\n`);
     return result.exitCode;
   } catch (error) {
-    const message = redactor.redact(errorMessage(error));
+    const message = redactor.redact(withHint(errorMessage(error), hintOf(error), 'cli'));
     io.stderr(`backup-manager: ${message}\n`);
     if (json) io.stdout(`${JSON.stringify({ command: commandName, ok: false, error: message, exitCode: exitCodeOf(error), outcomes: [], failed: [] }, null, 2)}\n`);
     return exitCodeOf(error);

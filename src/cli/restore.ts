@@ -1,11 +1,12 @@
 import type { Command } from './command.ts';
+import { OPERATIONS, parseInput } from '../operations/index.ts';
 import { renderOutcomes } from './render.ts';
 import { UsageError } from '../errors.ts';
 import type { RestoreRepoResult } from '../types.ts';
 
 export const restoreCommand: Command<RestoreRepoResult> = {
-  name: 'restore',
-  summary: 'restore a snapshot: in place (the replaced mirror is kept), to a directory, or pushed to a new remote',
+  name: OPERATIONS.restore.name,
+  summary: OPERATIONS.restore.summary,
   usage: 'restore [latest|NAME] [--to DIR [--checkout]] [--push URL] [--from-archive FILE | --from-store] [--force] [--dry-run]',
   help: `  (no target)        replace the live mirror atomically; the old one is kept as <repo>.git.replaced-<time>
   --to DIR           restore into DIR as a bare repository with every ref and no remote (must be empty or
@@ -30,7 +31,7 @@ export const restoreCommand: Command<RestoreRepoResult> = {
     if (positionals.length > 1) throw new UsageError('restore takes at most one snapshot name');
     if (values.to && values.push) throw new UsageError('restore: --to and --push cannot be combined');
     if (values['from-archive'] && positionals.length) throw new UsageError('restore: --from-archive restores the snapshot inside the archive; do not name one');
-    return engine.restore({
+    return OPERATIONS.restore.run(engine, parseInput(OPERATIONS.restore, {
       snapshot: positionals[0],
       to: values.to as string | undefined,
       checkout: Boolean(values.checkout),
@@ -39,7 +40,7 @@ export const restoreCommand: Command<RestoreRepoResult> = {
       fromStore: Boolean(values['from-store']),
       force: Boolean(values.force),
       dryRun: Boolean(values['dry-run']),
-    });
+    }));
   },
   render: (result) =>
     renderOutcomes(result, (v) => [

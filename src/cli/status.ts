@@ -1,4 +1,5 @@
 import type { Command } from './command.ts';
+import { OPERATIONS } from '../operations/index.ts';
 import { describeHead } from './render.ts';
 import { formatBytes } from '../format.ts';
 import type { Health, RunResult, StatusRepoResult } from '../types.ts';
@@ -44,17 +45,17 @@ export function renderStatus(result: RunResult<StatusRepoResult>): string {
 }
 
 export const statusCommand: Command<StatusRepoResult> = {
-  name: 'status',
-  summary: 'per repository: health verdict, last sync, HEAD, branches and tags, snapshots, disk used (a report: see health to check)',
+  name: OPERATIONS.status.name,
+  summary: OPERATIONS.status.summary,
   usage: 'status [--repo R]... [--json]',
-  execute: ({ engine }) => engine.status(),
+  execute: ({ engine }) => OPERATIONS.status.run(engine, {}),
   render: renderStatus,
 };
 
 export const healthCommand: Command<StatusRepoResult> = {
-  name: 'health',
-  summary: 'exit 0 when every repository synced successfully within the last 26 hours, 1 otherwise',
+  name: OPERATIONS.health.name,
+  summary: OPERATIONS.health.summary,
   usage: 'health [--repo R]... [--json]',
-  execute: ({ engine }) => engine.health(),
+  execute: ({ engine }) => OPERATIONS.health.run(engine, {}),
   render: renderStatus,
 };

@@ -1,4 +1,5 @@
 import type { Command } from './command.ts';
+import { OPERATIONS, parseInput } from '../operations/index.ts';
 import { renderOutcomes } from './render.ts';
 import { describeChanges } from '../format.ts';
 import type { SyncRepoResult } from '../types.ts';
@@ -13,8 +14,8 @@ function listRefs(label: string, refs: string[]): string[] {
 }
 
 export const syncCommand: Command<SyncRepoResult> = {
-  name: 'sync',
-  summary: 'fetch every ref, judge what changed, snapshot when refs changed, then apply retention',
+  name: OPERATIONS.sync.name,
+  summary: OPERATIONS.sync.summary,
   usage: 'sync [--force-snapshot] [--allow-ref-loss] [--accept-new-identity] [--no-prune]',
   help: `  --force-snapshot   take a snapshot even when no ref changed
   --allow-ref-loss   accept an upstream that lost all or most of its refs (otherwise the run fails
@@ -30,12 +31,15 @@ export const syncCommand: Command<SyncRepoResult> = {
     'no-prune': { type: 'boolean' },
   },
   execute: ({ engine, values }) =>
-    engine.sync({
-      forceSnapshot: Boolean(values['force-snapshot']),
-      allowRefLoss: Boolean(values['allow-ref-loss']),
-      acceptNewIdentity: Boolean(values['accept-new-identity']),
-      noPrune: Boolean(values['no-prune']),
-    }),
+    OPERATIONS.sync.run(
+      engine,
+      parseInput(OPERATIONS.sync, {
+        forceSnapshot: Boolean(values['force-snapshot']),
+        allowRefLoss: Boolean(values['allow-ref-loss']),
+        acceptNewIdentity: Boolean(values['accept-new-identity']),
+        noPrune: Boolean(values['no-prune']),
+      }),
+    ),
   render: (result) =>
     renderOutcomes(result, (v) => [
       `refs changed: ${describeChanges(v.changes)}; ${v.snapshot ? `snapshot ${v.snapshot.name} taken` : 'no snapshot needed'}; ${v.snapshotCount} snapshot(s)${v.pruned.length ? `, pruned ${v.pruned.join(', ')}` : ''}`,

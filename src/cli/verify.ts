@@ -1,18 +1,19 @@
 import type { Command } from './command.ts';
+import { OPERATIONS, parseInput } from '../operations/index.ts';
 import { renderOutcomes } from './render.ts';
 import { UsageError } from '../errors.ts';
 import type { VerifyRepoResult } from '../types.ts';
 
 export const verifyCommand: Command<VerifyRepoResult> = {
-  name: 'verify',
-  summary: 'recompute checksums and run git fsck on a snapshot (default: latest) or all of them',
+  name: OPERATIONS.verify.name,
+  summary: OPERATIONS.verify.summary,
   usage: 'verify [latest|NAME|--all]',
   help: '  --all              verify every snapshot of each repository',
   options: { all: { type: 'boolean' } },
   execute: ({ engine, values, positionals }) => {
     if (positionals.length > 1) throw new UsageError('verify takes at most one snapshot name');
     if (values.all && positionals.length) throw new UsageError('verify: give a snapshot name or --all, not both');
-    return engine.verify({ all: Boolean(values.all), snapshot: positionals[0] });
+    return OPERATIONS.verify.run(engine, parseInput(OPERATIONS.verify, { all: Boolean(values.all), snapshot: positionals[0] }));
   },
   render: (result) =>
     renderOutcomes(result, (v) => [

@@ -103,7 +103,7 @@ export function createEngine(options: EngineOptions): Engine {
   /** Commands that write need an explicit list: nothing is fetched from a guess. They refresh owner listings. */
   async function writableTargets(command: string): Promise<RepoTarget[]> {
     if (!ctx.settings.repositories.length) {
-      throw new UsageError(`${command}: no repositories configured: pass --repo OWNER/NAME|URL|PATH or --config FILE with a repositories list`);
+      throw new UsageError(`${command}: no repositories configured`, 'name-repositories');
     }
     return (refreshed ??= configuredTargets(ctx, true));
   }
@@ -149,7 +149,7 @@ export function createEngine(options: EngineOptions): Engine {
       }
       const targets = await readableTargets('restore');
       if (targets.length > 1 && (o.to || o.push)) {
-        throw new UsageError(`restore --to/--push works on one repository; ${targets.length} are selected: pick one with --repo`);
+        throw new UsageError(`restore to a directory or a remote works on one repository; ${targets.length} are selected`, 'pick-one-repository');
       }
       if (o.fromStore) return withRequiredStore(ctx, 'restore --from-store', (store) => each('restore', targets, (t) => restoreFromStore(ctx, store, t, o)));
       return each('restore', targets, (t) => restoreRepo(ctx, t, o));
@@ -174,7 +174,7 @@ export function createEngine(options: EngineOptions): Engine {
       ),
     exportArchive: async (o = {}) => {
       const targets = await readableTargets('export');
-      if (targets.length > 1 && o.output) throw new UsageError(`export --output names one file; ${targets.length} repositories are selected: pick one with --repo`);
+      if (targets.length > 1 && o.output) throw new UsageError(`export to a named file works on one repository; ${targets.length} are selected`, 'pick-one-repository');
       return each('export', targets, (t) => exportRepo(ctx, t, o));
     },
   };

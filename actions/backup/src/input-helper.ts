@@ -2,9 +2,11 @@
 import * as core from '@actions/core';
 import { resolveSettings, type BackupSettings } from '../../../src/config.ts';
 import { UsageError } from '../../../src/errors.ts';
+import { ACTION_OPERATIONS, type ActionOperation } from '../../../src/operations/index.ts';
 
-export const BACKUP_ACTIONS = ['init', 'sync', 'snapshot', 'status', 'verify', 'prune', 'restore'] as const;
-export type BackupAction = (typeof BACKUP_ACTIONS)[number];
+/** The operations this action runs (src/operations): action.yml and the daily workflow's choices are tested against it. */
+export const BACKUP_ACTIONS: readonly ActionOperation[] = ACTION_OPERATIONS;
+export type BackupAction = ActionOperation;
 
 /** The contract between reading inputs and doing the work. */
 export interface BackupActionSettings {

@@ -4,7 +4,9 @@
 import * as core from '@actions/core';
 import { createEngine } from '../../../src/engine/index.ts';
 import type { Engine } from '../../../src/engine/api.ts';
-import { errorMessage } from '../../../src/errors.ts';
+import { errorMessage, hintOf } from '../../../src/errors.ts';
+import { withHint } from '../../../src/hints.ts';
+import { OPERATIONS, parseInput, type ActionOperation, type OperationResult } from '../../../src/operations/index.ts';
 import { Layout } from '../../../src/layout.ts';
 import type { Logger } from '../../../src/log.ts';
 import { Redactor } from '../../../src/redact.ts';
@@ -27,23 +29,22 @@ const actionLogger: Logger = {
 /** Commands after which the root differs and is worth saving to the cache. */
 const WRITES_ROOT: ReadonlySet<BackupAction> = new Set(['init', 'sync', 'snapshot', 'prune', 'restore']);
 
-function runCommand(engine: Engine, input: BackupActionSettings): Promise<RunResult<AnyRepoResult>> {
+type ActionResult = Extract<OperationResult, { command: ActionOperation }>;
+
+function runCommand(engine: Engine, input: BackupActionSettings): Promise<ActionResult> {
   const snapshot = input.snapshot;
   switch (input.action) {
     case 'init':
-      return engine.init();
     case 'sync':
-      return engine.sync();
     case 'snapshot':
-      return engine.snapshot();
     case 'status':
-      return engine.status();
+      return OPERATIONS[input.action].run(engine, {});
     case 'verify':
-      return engine.verify(snapshot === 'all' ? { all: true } : { snapshot });
+      return OPERATIONS.verify.run(engine, parseInput(OPERATIONS.verify, snapshot === 'all' ? { all: true } : { snapshot }));
     case 'prune':
-      return engine.prune({ retentionDays: input.settings.retentionDays });
+      return OPERATIONS.prune.run(engine, parseInput(OPERATIONS.prune, { retentionDays: input.settings.retentionDays }));
     case 'restore':
-      return engine.restore({ snapshot });
+      return OPERATIONS.restore.run(engine, parseInput(OPERATIONS.restore, { snapshot }));
   }
 }
 
@@ -74,9 +75,10 @@ export async function run(): Promise<void> {
   let crash: string | undefined;
   try {
     const engine = createEngine({ settings: input.settings, logger: actionLogger });
-    result = await core.group(`Run ${input.action}`, () => runCommand(engine, input));
+    const ran = await core.group(`Run ${input.action}`, () => runCommand(engine, input));
+    result = ran;
     status = await core.group('Read status', async () => {
-      if (input.action === 'status') return result as RunResult<StatusRepoResult>;
+      if (ran.command === 'status') return ran;
       try {
         return await engine.status();
       } catch (error) {
@@ -85,7 +87,7 @@ export async function run(): Promise<void> {
       }
     });
   } catch (error) {
-    crash = redactor.redact(errorMessage(error));
+    crash = redactor.redact(withHint(errorMessage(error), hintOf(error), 'action'));
   }
 
   if (input.rootCache.enabled && result && WRITES_ROOT.has(input.action)) {

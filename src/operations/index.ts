@@ -1,0 +1,158 @@
+// The operations table (docs/ARCHITECTURE.md "Faces"): the CLI's commands and help, the action's `action` input, the
+// workflow's choices and the MCP server's tools all derive from these entries.
+import { z } from 'zod';
+import { defineOperation, named, type Operation } from './operation.ts';
+
+export { parseInput, type Operation } from './operation.ts';
+
+const none = z.object({}).strict();
+const snapshotName = z.string().min(1).describe('"latest" or a snapshot name (snapshot-YYYYMMDD-HHMMSS)');
+const positiveInt = z.number().int().positive();
+
+export const OPERATIONS = {
+  init: defineOperation({
+    name: 'init',
+    summary: 'create the bare mirror of each repository (a no-op for those already initialized)',
+    input: none,
+    readOnly: false,
+    destructive: false,
+    action: true,
+    dispatch: true,
+    run: async (engine) => named('init', await engine.init()),
+  }),
+  sync: defineOperation({
+    name: 'sync',
+    summary: 'fetch every ref, judge what changed, snapshot when refs changed, then apply retention',
+    input: z
+      .object({ forceSnapshot: z.boolean().optional(), allowRefLoss: z.boolean().optional(), acceptNewIdentity: z.boolean().optional(), noPrune: z.boolean().optional() })
+      .strict(),
+    readOnly: false,
+    // Retention removes old snapshots; a sync never removes a ref the upstream still has.
+    destructive: true,
+    action: true,
+    dispatch: true,
+    run: async (engine, input) => named('sync', await engine.sync(input)),
+  }),
+  snapshot: defineOperation({
+    name: 'snapshot',
+    summary: 'take a snapshot of each mirror now, whether or not anything changed',
+    input: none,
+    readOnly: false,
+    destructive: false,
+    action: true,
+    dispatch: true,
+    run: async (engine) => named('snapshot', await engine.snapshot()),
+  }),
+  list: defineOperation({
+    name: 'list',
+    summary: 'list the snapshots of each repository with time, HEAD commit and size',
+    input: none,
+    readOnly: true,
+    destructive: false,
+    run: async (engine) => named('list', await engine.list()),
+  }),
+  status: defineOperation({
+    name: 'status',
+    summary: 'per repository: health verdict, last sync, HEAD, branches and tags, snapshots, disk used (a report: see health to check)',
+    input: none,
+    readOnly: true,
+    destructive: false,
+    action: true,
+    dispatch: true,
+    run: async (engine) => named('status', await engine.status()),
+  }),
+  health: defineOperation({
+    name: 'health',
+    summary: 'exit 0 when every repository synced successfully within the last 26 hours, 1 otherwise',
+    input: none,
+    readOnly: true,
+    destructive: false,
+    run: async (engine) => named('health', await engine.health()),
+  }),
+  verify: defineOperation({
+    name: 'verify',
+    summary: 'recompute checksums and run git fsck on a snapshot (default: latest) or all of them',
+    input: z
+      .object({ snapshot: snapshotName.optional(), all: z.boolean().optional().describe('verify every snapshot') })
+      .strict()
+      .refine((v) => !(v.all && v.snapshot), { message: 'give a snapshot name or all, not both' }),
+    readOnly: true,
+    destructive: false,
+    action: true,
+    dispatch: true,
+    run: async (engine, input) => named('verify', await engine.verify(input)),
+  }),
+  prune: defineOperation({
+    name: 'prune',
+    summary: 'remove snapshots older than the retention (by the time in their name), never the newest or below --keep-min',
+    input: z.object({ dryRun: z.boolean().optional(), retentionDays: positiveInt.optional(), keepMin: z.number().int().nonnegative().optional() }).strict(),
+    readOnly: false,
+    destructive: true,
+    action: true,
+    run: async (engine, input) => named('prune', await engine.prune(input)),
+  }),
+  restore: defineOperation({
+    name: 'restore',
+    summary: 'restore a snapshot: in place (the replaced mirror is kept), to a directory, or pushed to a new remote',
+    input: z
+      .object({
+        snapshot: snapshotName.optional(),
+        to: z.string().min(1).optional().describe('restore into this directory (must be empty or absent unless force)'),
+        checkout: z.boolean().optional().describe('with to: a work tree with HEAD checked out'),
+        push: z.string().min(1).optional().describe('push every branch, tag and note to this new, empty remote'),
+        fromArchive: z.string().min(1).optional(),
+        fromStore: z.boolean().optional(),
+        force: z.boolean().optional(),
+        dryRun: z.boolean().optional(),
+      })
+      .strict()
+      .refine((v) => !(v.to && v.push), { message: 'to and push cannot be combined' })
+      .refine((v) => !(v.fromArchive && v.snapshot), { message: 'fromArchive restores the snapshot inside the archive; do not name one' }),
+    readOnly: false,
+    destructive: true,
+    action: true,
+    dispatch: true,
+    run: async (engine, input) => named('restore', await engine.restore(input)),
+  }),
+  export: defineOperation({
+    name: 'export',
+    summary: 'write a snapshot as a tar.gz archive with a sha256 checksum file',
+    input: z.object({ snapshot: snapshotName.optional(), format: z.literal('tar.gz').optional(), output: z.string().min(1).optional() }).strict(),
+    readOnly: false,
+    destructive: false,
+    run: async (engine, input) => named('export', await engine.exportArchive(input)),
+  }),
+  'store push': defineOperation({
+    name: 'store push',
+    summary: 'upload every local snapshot the off-site store lacks',
+    input: none,
+    readOnly: false,
+    destructive: false,
+    run: async (engine) => named('store push', await engine.storePush()),
+  }),
+  'store list': defineOperation({
+    name: 'store list',
+    summary: 'snapshots per repository in the off-site store',
+    input: none,
+    readOnly: true,
+    destructive: false,
+    run: async (engine) => named('store list', await engine.storeList()),
+  }),
+} as const satisfies Record<string, Operation>;
+
+export type Operations = typeof OPERATIONS;
+export type OperationName = keyof Operations;
+/** Every operation's result, told apart by `command`: no face needs a cast. */
+export type OperationResult = { [K in OperationName]: Awaited<ReturnType<Operations[K]['run']>> }[OperationName];
+export type OperationInput<K extends OperationName> = Parameters<Operations[K]['run']>[1];
+
+type Flagged<F extends 'action' | 'dispatch'> = { [K in OperationName]: Operations[K] extends { [P in F]: true } ? K : never }[OperationName];
+export type ActionOperation = Flagged<'action'>;
+
+const flagged = <F extends 'action' | 'dispatch'>(flag: F): Flagged<F>[] =>
+  (Object.values(OPERATIONS) as Operation[]).filter((o) => (o as Partial<Record<F, boolean>>)[flag]).map((o) => o.name as Flagged<F>);
+
+/** actions/backup's `action` choices, in table order. */
+export const ACTION_OPERATIONS: ActionOperation[] = flagged('action');
+/** The daily workflow's `action` choices when run by hand. */
+export const DISPATCH_OPERATIONS: Flagged<'dispatch'>[] = flagged('dispatch');
