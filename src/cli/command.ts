@@ -28,6 +28,8 @@ export interface Command<T = unknown, R extends RunResult<T> = RunResult<T>> {
   /** Extra help text (options specific to the command). */
   help?: string;
   options?: OptionSpec;
+  /** stdout carries a protocol (mcp): the final line goes to stderr instead. */
+  ownsStdout?: boolean;
   /** Most commands work on the configured repositories; a command that needs none (daemon) says so. */
   execute(input: CommandInput): Promise<R>;
   render(result: R): string;

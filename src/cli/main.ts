@@ -15,6 +15,7 @@ import { daemonCommand } from './daemon.ts';
 import { exportCommand } from './export.ts';
 import { initCommand } from './init.ts';
 import { listCommand } from './list.ts';
+import { mcpCommand } from './mcp.ts';
 import { GLOBAL_HELP, GLOBAL_OPTIONS, overridesFrom } from './options.ts';
 import { pruneCommand } from './prune.ts';
 import { restoreCommand } from './restore.ts';
@@ -37,6 +38,7 @@ export const COMMANDS: Command<never>[] = [
   exportCommand,
   storeCommand,
   daemonCommand,
+  mcpCommand,
 ] as unknown as Command<never>[];
 
 export interface Io {
@@ -127,7 +129,7 @@ export async function main(argv: string[], io: Io, env: NodeJS.ProcessEnv = proc
       logger: { log: (level, line) => (verbose || level === 'warn' || level === 'error' ? io.stderr(`${line}\n`) : undefined) },
     });
     const result = await command.execute({ engine, settings, env, values, positionals: parsed.positionals.slice(1), signal, progress: (line) => io.stderr(`${redactor.redact(line)}\n`) });
-    io.stdout(`${redactor.redact(values.json ? JSON.stringify({ ...result, config: settings.configFile ?? null }, null, 2) : command.render(result))}\n`);
+    (command.ownsStdout ? io.stderr : io.stdout)(`${redactor.redact(values.json ? JSON.stringify({ ...result, config: settings.configFile ?? null }, null, 2) : command.render(result))}\n`);
     return result.exitCode;
   } catch (error) {
     const message = redactor.redact(withHint(errorMessage(error), hintOf(error), 'cli'));

@@ -1,0 +1,18 @@
+// What the MCP server refuses unless started with --allow-write (docs/MCP.md "Read-only by default"). Pure: the
+// server asks before running anything.
+export interface RestoreRequest {
+  to?: string;
+  push?: string;
+  force?: boolean;
+  dryRun?: boolean;
+}
+
+/** Why a restore may not run on a read-only server, or undefined when it may. */
+export function restoreRefusal(request: RestoreRequest, allowWrite: boolean): string | undefined {
+  if (allowWrite || request.dryRun) return undefined;
+  if (!request.to && !request.push) return 'restore in place replaces the live mirror, and this server is read-only';
+  if (request.force) return 'restore with force replaces a non-empty directory or remote, and this server is read-only';
+  return undefined;
+}
+
+export const READ_ONLY_HINT = 'to do this, restart the MCP server with --allow-write (docs/MCP.md), or restore to a new directory or an empty remote';
