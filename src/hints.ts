@@ -1,6 +1,6 @@
 // What a user can do about an error, by code: the engine names the code, each face words it (docs/ARCHITECTURE.md
 // "Faces"). The CLI speaks of flags, the action of its inputs, the MCP server of tool parameters.
-export const HINT_CODES = ['name-repositories', 'pick-one-repository'] as const;
+export const HINT_CODES = ['name-repositories', 'pick-one-repository', 'pin-reason'] as const;
 export type HintCode = (typeof HINT_CODES)[number];
 
 export type Face = 'cli' | 'action' | 'mcp';
@@ -15,6 +15,11 @@ const HINTS: Record<HintCode, Record<Face, string>> = {
     cli: 'pick one with --repo',
     action: 'list one repository in the "repositories" input',
     mcp: 'name one in the "repository" parameter',
+  },
+  'pin-reason': {
+    cli: 'give one with --reason TEXT',
+    action: 'the action does not pin; use the CLI or the MCP server',
+    mcp: 'give one in the "reason" parameter',
   },
 };
 

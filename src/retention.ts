@@ -23,6 +23,8 @@ export interface RetentionPolicy {
   now: Date;
   /** Names of snapshots being read (a restore, verify or export in progress): never removed. */
   inUse?: ReadonlySet<string>;
+  /** Pinned snapshots and why: never removed, and kept apart from the rotation (not the newest, not toward keep-min). */
+  pinned?: ReadonlyMap<string, string>;
 }
 
 export interface RetainedSnapshot {
@@ -82,12 +84,15 @@ const recorded = (s: RetainedSnapshot) => (Number.isNaN(s.createdAt.getTime()) ?
  * strictly greater than `retentionDays` days. The edge is inclusive on the keep side: a snapshot exactly 30 days old
  * is kept, 30 days and 1 s old is removed.
  *
+ * A pinned snapshot is kept whatever its age or trust, and counted neither as the newest nor toward keep-min: a
+ * snapshot taken before a risky change never pushes a daily one out.
+ *
  * Because removals only ever come from the old tail of the trusted list, at least max(1, keepMin) trusted snapshots
  * always survive (when there are that many). A snapshot whose name is not a snapshot name is kept and listed last.
  */
 export function planRetention(snapshots: readonly RetainedSnapshot[], policy: RetentionPolicy): PruneDecision[] {
   assertPolicy(policy);
-  const { retentionDays, keepMin, now, inUse } = policy;
+  const { retentionDays, keepMin, now, inUse, pinned } = policy;
   const limitMs = retentionDays * DAY_MS;
   const days = plural(retentionDays, 'day');
   const { named, unnamed } = classify(snapshots, now);
@@ -96,6 +101,8 @@ export function planRetention(snapshots: readonly RetainedSnapshot[], policy: Re
   const decisions: PruneDecision[] = named.map(({ snapshot, at, trust }) => {
     const createdAt = recorded(snapshot);
     const keep = (reason: string): PruneDecision => ({ name: snapshot.name, createdAt, keep: true, reason });
+    const pin = pinned?.get(snapshot.name);
+    if (pin !== undefined) return keep(`pinned: ${pin}`);
     if (trust === 'future') return keep('named in the future (clock skew): kept, never counted as the newest or toward keep-min');
     if (trust === 'disagrees') return keep('recorded createdAt disagrees with the name: kept, never counted toward keep-min (run verify)');
     const index = trustedIndex++;

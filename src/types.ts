@@ -31,6 +31,15 @@ export interface SnapshotSummary {
   refCount: number;
   /** Apparent size of the snapshot's files in bytes (hard links counted in full). */
   sizeBytes: number;
+  /** Kept out of retention until unpinned (docs/OPERATIONS.md "Pinned snapshots"). */
+  pin?: { reason: string; pinnedAt: string };
+}
+
+export interface UnpinRepoResult {
+  repo: string;
+  snapshot: string;
+  /** The reason it had been pinned for. */
+  reason: string;
 }
 
 export interface InitRepoResult {
@@ -196,6 +205,8 @@ export interface StatusRepoResult {
   newestSnapshotAgeSeconds: number | null;
   /** Clock skew, a missing root: true, but not a verdict by themselves. */
   warnings: string[];
+  /** Snapshots kept out of retention, oldest first, with why. */
+  pinned: Array<{ name: string; reason: string }>;
 }
 
 export interface RestoreRepoResult {

@@ -50,6 +50,7 @@ function scriptedEngine(sync: () => Promise<RunResult<SyncRepoResult>>): Engine 
     init: unexpected,
     sync,
     snapshot: unexpected,
+    unpin: unexpected,
     list: unexpected,
     status: unexpected,
     health: unexpected,

@@ -91,9 +91,14 @@ describe('backup-manager mcp', () => {
   });
 
   it('snapshot takes one, verify checks every snapshot', async () => {
-    const taken = await call('snapshot', { repository: 'acme/one' });
+    const unreasoned = await call('snapshot', { repository: 'acme/one', pin: true });
+    expect(unreasoned.isError).toBe(true);
+    expect(textOf(unreasoned)).toBe('a pinned snapshot needs a reason: give one in the "reason" parameter');
+    const taken = await call('snapshot', { repository: 'acme/one', pin: true, reason: 'before a risky change' });
     expect(taken.isError).toBeFalsy();
     expect(textOf(taken)).toMatch(/acme\/one: snapshot-\d{8}-\d{6}/);
+    expect(textOf(taken)).toMatch(/pinned: before a risky change/);
+    expect(textOf(await call('list_snapshots', { repository: 'acme/one' }))).toMatch(/\[pinned: before a risky change\]/);
     expect(readdirSync(join(backup.root, 'snapshots/acme/one')).filter((n) => n.startsWith('snapshot-'))).toHaveLength(2);
 
     const verified = await call('verify', { repository: 'acme/one', all: true });

@@ -37,7 +37,7 @@ describe('the operations table', () => {
     const readOnly = Object.values(OPERATIONS).filter((o) => o.readOnly).map((o) => o.name);
     expect(readOnly.sort()).toEqual(['health', 'list', 'status', 'store list', 'verify']);
     for (const op of Object.values(OPERATIONS)) if (op.destructive) expect(op.readOnly).toBe(false);
-    expect(OPERATIONS.restore.destructive && OPERATIONS.prune.destructive).toBe(true);
+    expect(OPERATIONS.restore.destructive && OPERATIONS.prune.destructive && OPERATIONS.unpin.destructive).toBe(true);
   });
 
   it('validates input against the schema: a bad value is a usage error naming the field', () => {
@@ -52,11 +52,12 @@ describe('the operations table', () => {
 
 describe('hints', () => {
   it('each face words every hint in its own terms', () => {
-    for (const code of HINT_CODES) {
-      expect(renderHint(code, 'cli')).toMatch(/--repo/);
-      expect(renderHint(code, 'action')).toMatch(/"repositories" input/);
-      expect(renderHint(code, 'mcp')).toMatch(/"repository" parameter/);
-    }
+    const words: Record<(typeof HINT_CODES)[number], { cli: RegExp; action: RegExp; mcp: RegExp }> = {
+      'name-repositories': { cli: /--repo/, action: /"repositories" input/, mcp: /"repository" parameter/ },
+      'pick-one-repository': { cli: /--repo/, action: /"repositories" input/, mcp: /"repository" parameter/ },
+      'pin-reason': { cli: /--reason TEXT/, action: /does not pin/, mcp: /"reason" parameter/ },
+    };
+    for (const code of HINT_CODES) for (const face of ['cli', 'action', 'mcp'] as const) expect(renderHint(code, face)).toMatch(words[code][face]);
     expect(withHint('restore: boom', undefined, 'cli')).toBe('restore: boom');
   });
 });

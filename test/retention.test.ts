@@ -30,7 +30,7 @@ describe('planRetention golden files', () => {
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
     it(file, () => {
       const fixture = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
-        policy: { retentionDays: number; keepMin: number; now: string; inUse?: string[] };
+        policy: { retentionDays: number; keepMin: number; now: string; inUse?: string[]; pinned?: Record<string, string> };
         snapshots: { name: string; createdAt: string }[];
         expected: unknown[];
         expectedWarnings?: string[];
@@ -41,6 +41,7 @@ describe('planRetention golden files', () => {
         keepMin: fixture.policy.keepMin,
         now: new Date(fixture.policy.now),
         inUse: new Set(fixture.policy.inUse ?? []),
+        pinned: new Map(Object.entries(fixture.policy.pinned ?? {})),
       };
       const decisions = planRetention(snapshots, policy);
       const warnings = retentionWarnings(snapshots, policy);

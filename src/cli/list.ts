@@ -14,7 +14,9 @@ export const listCommand: Command<ListRepoResult> = {
       result,
       (v) => [
         `${v.snapshots.length} snapshot(s)${v.warning ? `: ${v.warning}` : ''}`,
-        ...[...v.snapshots].reverse().map((s) => `${s.name}  ${s.createdAt || '(metadata unreadable)'}  ${formatBytes(s.sizeBytes).padStart(9)}  ${describeHead(s.head)}`),
+        ...[...v.snapshots]
+          .reverse()
+          .map((s) => `${s.name}  ${s.createdAt || '(metadata unreadable)'}  ${formatBytes(s.sizeBytes).padStart(9)}  ${describeHead(s.head)}${s.pin ? `  [pinned: ${s.pin.reason}]` : ''}`),
       ],
       (v) => (v.warning ? '⚠' : '✓'),
     ),

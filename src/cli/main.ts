@@ -23,12 +23,14 @@ import { storeCommand } from './store.ts';
 import { snapshotCommand } from './snapshot.ts';
 import { healthCommand, statusCommand } from './status.ts';
 import { syncCommand } from './sync.ts';
+import { unpinCommand } from './unpin.ts';
 import { verifyCommand } from './verify.ts';
 
 export const COMMANDS: Command<never>[] = [
   initCommand,
   syncCommand,
   snapshotCommand,
+  unpinCommand,
   listCommand,
   statusCommand,
   healthCommand,

@@ -22,6 +22,7 @@ function describe(v: StatusRepoResult): string[] {
     `last sync: ${v.lastSync ? `${v.lastSync.at} ${v.lastSync.ok ? 'ok' : `FAILED: ${v.lastSync.error ?? ''}`}` : 'never'}`,
     `snapshots: ${v.snapshotCount}${v.snapshotCount ? ` (newest ${v.newestSnapshot ?? 'none trusted'}, oldest ${v.oldestSnapshot})` : ''}`,
     `disk used: ${formatBytes(v.diskUsedBytes)} (apparent ${formatBytes(v.apparentBytes)}: hard links counted once)`,
+    ...v.pinned.map((p) => `pinned:    ${p.name}: ${p.reason}`),
     ...v.warnings.map((w) => `⚠ ${w}`),
   ];
 }

@@ -16,6 +16,7 @@ import type {
   SnapshotRepoResult,
   StatusRepoResult,
   SyncRepoResult,
+  UnpinRepoResult,
   VerifyRepoResult,
 } from '../types.ts';
 
@@ -38,6 +39,13 @@ export interface SyncOptions {
   acceptNewIdentity?: boolean;
   /** Skip retention after the sync. */
   noPrune?: boolean;
+}
+
+export interface SnapshotOptions {
+  /** Keep the snapshot out of retention until unpinned (docs/OPERATIONS.md "Pinned snapshots"). */
+  pin?: boolean;
+  /** Why it is pinned; required with `pin`. */
+  reason?: string;
 }
 
 export interface VerifyOptions {
@@ -92,7 +100,9 @@ export interface Engine {
   resolveTargets(): Promise<RepoTarget[]>;
   init(): Promise<RunResult<InitRepoResult>>;
   sync(options?: SyncOptions): Promise<RunResult<SyncRepoResult>>;
-  snapshot(): Promise<RunResult<SnapshotRepoResult>>;
+  snapshot(options?: SnapshotOptions): Promise<RunResult<SnapshotRepoResult>>;
+  /** Hand a pinned snapshot back to retention. */
+  unpin(options: { snapshot: string }): Promise<RunResult<UnpinRepoResult>>;
   list(): Promise<RunResult<ListRepoResult>>;
   status(): Promise<RunResult<StatusRepoResult>>;
   /** Status, with exit code 1 unless every repository synced successfully within the last 26 hours. */

@@ -18,6 +18,8 @@ import { restoreFromArchive, restoreRepo } from './restore.ts';
 import { runPerRepo } from './run.ts';
 import { listRepo, statusRepo } from './status.ts';
 import { initRepo, repoLocked, snapshotRepo, syncRepo } from './sync.ts';
+import { assertPinReason, unpinSnapshot } from './pins.ts';
+import { assertSnapshotName } from '../naming.ts';
 import { verifyRepo } from './verify.ts';
 import { storeListRepo, storePushRepo, storedTargets, withRequiredStore } from './store-commands.ts';
 import { storePruneAll, storeVerifyRepo } from './store-maintenance.ts';
@@ -124,9 +126,18 @@ export function createEngine(options: EngineOptions): Engine {
       const targets = await writableTargets('sync');
       return withStoreRun(ctx, (store) => each('sync', targets, (t) => syncRepo(ctx, t, o, store)));
     },
-    snapshot: async () => {
+    snapshot: async (o = {}) => {
+      // A bad reason is refused before anything is taken: no unpinned snapshot is left behind by it.
+      if (o.pin) assertPinReason(o.reason);
+      else if (o.reason !== undefined) throw new UsageError('snapshot: a reason is only kept for a pinned snapshot');
       const targets = await readableTargets('snapshot');
-      return withStoreRun(ctx, (store) => each('snapshot', targets, (t) => snapshotRepo(ctx, t, store)));
+      return withStoreRun(ctx, (store) => each('snapshot', targets, (t) => snapshotRepo(ctx, t, store, o)));
+    },
+    unpin: async (o) => {
+      const name = assertSnapshotName(o.snapshot);
+      const targets = await readableTargets('unpin');
+      if (targets.length > 1) throw new UsageError(`unpin works on one repository; ${targets.length} are selected`, 'pick-one-repository');
+      return each('unpin', targets, (t) => repoLocked(ctx, t, 'unpin', async () => ({ repo: t.id, snapshot: name, reason: (await unpinSnapshot(ctx, t, name)).reason })));
     },
     list: async () => each('list', await readableTargets('list'), (t) => listRepo(ctx, t)),
     status: async () => each('status', await readableTargets('status'), (t) => statusRepo(ctx, t)),

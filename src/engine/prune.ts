@@ -11,6 +11,7 @@ import type { PruneOptions } from './api.ts';
 import type { EngineContext } from './context.ts';
 import { whenUnread } from './readers.ts';
 import { listSnapshotNames } from './snapshot.ts';
+import { readPins } from './pins.ts';
 
 export async function pruneRepo(ctx: EngineContext, target: RepoTarget, options: PruneOptions = {}): Promise<PruneRepoResult> {
   const parent = ctx.layout.snapshotParent(target);
@@ -28,6 +29,7 @@ export async function pruneRepo(ctx: EngineContext, target: RepoTarget, options:
     retentionDays: options.retentionDays ?? ctx.settings.retentionDays,
     keepMin: options.keepMin ?? ctx.settings.keepMin,
     now: ctx.clock(),
+    pinned: new Map([...(await readPins(ctx, target))].map(([name, pin]) => [name, pin.reason])),
   };
   const decisions = planRetention(dated, policy);
   const warnings = retentionWarnings(dated, policy);

@@ -9,6 +9,7 @@ import type { ListRepoResult, RepoTarget, SnapshotSummary, StatusRepoResult } fr
 import type { EngineContext } from './context.ts';
 import { listSnapshotNames, summarize } from './snapshot.ts';
 import { readRepoState } from './state.ts';
+import { readPins } from './pins.ts';
 
 /** Nothing under the root for this repository: say so rather than list nothing (a typo in --repo, a wrong --root). */
 async function nothingBackedUp(ctx: EngineContext, target: RepoTarget): Promise<string | undefined> {
@@ -21,12 +22,14 @@ async function nothingBackedUp(ctx: EngineContext, target: RepoTarget): Promise<
 export async function listRepo(ctx: EngineContext, target: RepoTarget): Promise<ListRepoResult> {
   const parent = ctx.layout.snapshotParent(target);
   const snapshots: SnapshotSummary[] = [];
+  const pins = await readPins(ctx, target);
   for (const name of await listSnapshotNames(ctx, target)) {
     const dir = join(parent, name);
+    const pin = pins.get(name);
     try {
-      snapshots.push(summarize(dir, await readMetadata(dir)));
+      snapshots.push({ ...summarize(dir, await readMetadata(dir)), ...(pin ? { pin } : {}) });
     } catch {
-      snapshots.push({ name, path: dir, createdAt: '', head: null, refCount: 0, sizeBytes: 0 });
+      snapshots.push({ name, path: dir, createdAt: '', head: null, refCount: 0, sizeBytes: 0, ...(pin ? { pin } : {}) });
     }
   }
   const warning = snapshots.length ? undefined : await nothingBackedUp(ctx, target);
@@ -55,6 +58,7 @@ export async function statusRepo(ctx: EngineContext, target: RepoTarget): Promis
   const verdict = healthOf({ initialized, state, newestSnapshot: newest, futureSnapshots: names.filter((n) => isFutureDated(n, now)), now });
   const missing = initialized ? undefined : await nothingBackedUp(ctx, target);
   const warnings = [...(missing ? [missing] : []), ...verdict.warnings];
+  const pins = await readPins(ctx, target);
   return {
     repo: target.id,
     initialized,
@@ -73,5 +77,6 @@ export async function statusRepo(ctx: EngineContext, target: RepoTarget): Promis
     lastSuccessAgeSeconds: verdict.lastSuccessAgeSeconds,
     newestSnapshotAgeSeconds: verdict.newestSnapshotAgeSeconds,
     warnings,
+    pinned: names.filter((n) => pins.has(n)).map((name) => ({ name, reason: pins.get(name)!.reason })),
   };
 }

@@ -7,7 +7,8 @@ import { withLock } from '../lock.ts';
 import { readMetadata, type SnapshotMetadata } from '../metadata.ts';
 import { changeCount, sameRefs } from '../refs.ts';
 import type { InitRepoResult, RepoTarget, SnapshotRepoResult, SyncRepoResult } from '../types.ts';
-import type { SyncOptions } from './api.ts';
+import type { SnapshotOptions, SyncOptions } from './api.ts';
+import { pinSnapshot } from './pins.ts';
 import { throwIfAborted, type EngineContext } from './context.ts';
 import { fetchMirror, initMirror, type FetchResult } from './mirror.ts';
 import { pruneRepo } from './prune.ts';
@@ -104,9 +105,10 @@ export async function syncRepo(ctx: EngineContext, target: RepoTarget, options: 
   }
 }
 
-export async function snapshotRepo(ctx: EngineContext, target: RepoTarget, store: StoreRun | null = null): Promise<SnapshotRepoResult> {
+export async function snapshotRepo(ctx: EngineContext, target: RepoTarget, store: StoreRun | null = null, options: SnapshotOptions = {}): Promise<SnapshotRepoResult> {
   return repoLocked(ctx, target, 'snapshot', async () => {
-    const snapshot = await takeSnapshot(ctx, target);
+    const taken = await takeSnapshot(ctx, target);
+    const snapshot = options.pin ? { ...taken, pin: await pinSnapshot(ctx, target, taken.name, options.reason ?? '') } : taken;
     return { repo: target.id, snapshot, ...(store ? { pushed: await pushRepoSnapshots(ctx, store, target) } : {}) };
   });
 }

@@ -35,13 +35,27 @@ export const OPERATIONS = {
   }),
   snapshot: defineOperation({
     name: 'snapshot',
-    summary: 'take a snapshot of each mirror now, whether or not anything changed',
-    input: none,
+    summary: 'take a snapshot of each mirror now, whether or not anything changed (pinned: kept out of retention)',
+    input: z
+      .object({
+        pin: z.boolean().optional().describe('keep it out of retention until unpinned (a backup before a risky change)'),
+        reason: z.string().min(1).max(500).optional().describe('why it is pinned (required with pin)'),
+      })
+      .strict(),
     readOnly: false,
     destructive: false,
     action: true,
     dispatch: true,
-    run: async (engine) => named('snapshot', await engine.snapshot()),
+    run: async (engine, input) => named('snapshot', await engine.snapshot(input)),
+  }),
+  unpin: defineOperation({
+    name: 'unpin',
+    summary: 'hand a pinned snapshot back to retention',
+    input: z.object({ snapshot: z.string().min(1).describe('the pinned snapshot (snapshot-YYYYMMDD-HHMMSS)') }).strict(),
+    readOnly: false,
+    // Retention may remove it afterwards.
+    destructive: true,
+    run: async (engine, input) => named('unpin', await engine.unpin(input)),
   }),
   list: defineOperation({
     name: 'list',

@@ -35,10 +35,13 @@ function runCommand(engine: Engine, input: BackupActionSettings): Promise<Action
   const snapshot = input.snapshot;
   switch (input.action) {
     case 'init':
+      return OPERATIONS.init.run(engine, {});
     case 'sync':
+      return OPERATIONS.sync.run(engine, {});
     case 'snapshot':
+      return OPERATIONS.snapshot.run(engine, {});
     case 'status':
-      return OPERATIONS[input.action].run(engine, {});
+      return OPERATIONS.status.run(engine, {});
     case 'verify':
       return OPERATIONS.verify.run(engine, parseInput(OPERATIONS.verify, snapshot === 'all' ? { all: true } : { snapshot }));
     case 'prune':
