@@ -35,6 +35,39 @@ export interface SnapshotSummary {
   pin?: { reason: string; pinnedAt: string };
 }
 
+/** Refs between two snapshots, or a snapshot and the mirror (`diff`). */
+export interface DiffRepoResult {
+  repo: string;
+  from: string;
+  to: string;
+  added: Array<{ ref: string; to: string }>;
+  deleted: Array<{ ref: string; from: string }>;
+  /** Fast-forwards: the new commit descends from the old one. */
+  moved: Array<{ ref: string; from: string; to: string }>;
+  /** History rewritten: the old commit is not an ancestor of the new one. */
+  forceMoved: Array<{ ref: string; from: string; to: string }>;
+  unchanged: number;
+}
+
+export interface FindSighting {
+  snapshot: string;
+  createdAt: string;
+  /** points-at: the ref was this commit; contains: the commit is reachable from it; name: the ref's name matched. */
+  refs: Array<{ ref: string; oid: string; match: 'points-at' | 'contains' | 'name' }>;
+}
+
+/** Where a commit or a ref was seen across a repository's snapshots (`find`), oldest first. */
+export interface FindRepoResult {
+  repo: string;
+  query: string;
+  kind: 'commit' | 'ref' | 'pattern';
+  sightings: FindSighting[];
+  first: string | null;
+  last: string | null;
+  /** Snapshots not searched: metadata unreadable, or not safe for git to read (verify says why). */
+  skipped?: string[];
+}
+
 export interface UnpinRepoResult {
   repo: string;
   snapshot: string;

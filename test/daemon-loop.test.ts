@@ -51,6 +51,8 @@ function scriptedEngine(sync: () => Promise<RunResult<SyncRepoResult>>): Engine 
     sync,
     snapshot: unexpected,
     unpin: unexpected,
+    diff: unexpected,
+    find: unexpected,
     list: unexpected,
     status: unexpected,
     health: unexpected,

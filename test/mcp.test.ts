@@ -67,8 +67,8 @@ describe('backup-manager mcp', () => {
   it('lists the tools with read-only and destructive annotations', async () => {
     const { tools } = await conn.client.listTools();
     const byName = new Map(tools.map((t) => [t.name, t]));
-    expect([...byName.keys()].sort()).toEqual(['export', 'list_repositories', 'list_snapshots', 'restore', 'snapshot', 'status', 'verify']);
-    for (const name of ['status', 'list_snapshots', 'verify', 'list_repositories']) expect(byName.get(name)!.annotations).toMatchObject({ readOnlyHint: true, destructiveHint: false });
+    expect([...byName.keys()].sort()).toEqual(['diff_snapshots', 'export', 'find', 'list_repositories', 'list_snapshots', 'restore', 'snapshot', 'status', 'verify']);
+    for (const name of ['status', 'list_snapshots', 'verify', 'list_repositories', 'diff_snapshots', 'find']) expect(byName.get(name)!.annotations).toMatchObject({ readOnlyHint: true, destructiveHint: false });
     expect(byName.get('restore')!.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: true });
     expect(byName.get('snapshot')!.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: false });
     expect(Object.keys(byName.get('restore')!.inputSchema.properties!)).toEqual(expect.arrayContaining(['repository', 'snapshot', 'to', 'push', 'dryRun']));
@@ -141,6 +141,15 @@ describe('backup-manager mcp', () => {
     const unknown = await call('list_snapshots', { repository: 'acme/missing' });
     expect(unknown.isError).toBeFalsy();
     expect(textOf(unknown)).toMatch(/acme\/missing/);
+  });
+
+  it('diff_snapshots and find answer from the recorded refs', async () => {
+    const diff = await call('diff_snapshots', { repository: 'acme/two', from: 'latest' });
+    expect(diff.isError).toBeFalsy();
+    expect(textOf(diff)).toMatch(/-> mirror: 0 added, 0 deleted, 0 moved, 0 force-moved, 4 unchanged/);
+    const found = await call('find', { repository: 'acme/two', query: 'feature' });
+    expect(found.isError).toBeFalsy();
+    expect(outcomesOf(found)[0]!.value).toMatchObject({ kind: 'ref', sightings: [{ refs: [{ ref: 'refs/heads/feature', match: 'name' }] }] });
   });
 
   it('export writes an archive whose checksum it reports', async () => {

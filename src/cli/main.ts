@@ -12,6 +12,8 @@ import { TOOL_VERSION } from '../version.ts';
 import { firstUnknownOption, unknownOptionMessage } from './argv.ts';
 import type { Command, OptionSpec } from './command.ts';
 import { daemonCommand } from './daemon.ts';
+import { diffCommand } from './diff.ts';
+import { findCommand } from './find.ts';
 import { exportCommand } from './export.ts';
 import { initCommand } from './init.ts';
 import { listCommand } from './list.ts';
@@ -38,6 +40,8 @@ export const COMMANDS: Command<never>[] = [
   pruneCommand,
   restoreCommand,
   exportCommand,
+  diffCommand,
+  findCommand,
   storeCommand,
   daemonCommand,
   mcpCommand,

@@ -17,6 +17,8 @@ import type {
   StatusRepoResult,
   SyncRepoResult,
   UnpinRepoResult,
+  DiffRepoResult,
+  FindRepoResult,
   VerifyRepoResult,
 } from '../types.ts';
 
@@ -101,6 +103,10 @@ export interface Engine {
   init(): Promise<RunResult<InitRepoResult>>;
   sync(options?: SyncOptions): Promise<RunResult<SyncRepoResult>>;
   snapshot(options?: SnapshotOptions): Promise<RunResult<SnapshotRepoResult>>;
+  /** Refs added, deleted, moved and force-moved between two snapshots ("latest", a name, or "mirror"). */
+  diff(options: { from: string; to: string }): Promise<RunResult<DiffRepoResult>>;
+  /** Which snapshots hold a commit (and from which refs it is reachable) or had a ref of a name or pattern. */
+  find(options: { query: string }): Promise<RunResult<FindRepoResult>>;
   /** Hand a pinned snapshot back to retention. */
   unpin(options: { snapshot: string }): Promise<RunResult<UnpinRepoResult>>;
   list(): Promise<RunResult<ListRepoResult>>;

@@ -19,6 +19,7 @@ import { runPerRepo } from './run.ts';
 import { listRepo, statusRepo } from './status.ts';
 import { initRepo, repoLocked, snapshotRepo, syncRepo } from './sync.ts';
 import { assertPinReason, unpinSnapshot } from './pins.ts';
+import { diffRepo, findRepo } from './history.ts';
 import { assertSnapshotName } from '../naming.ts';
 import { verifyRepo } from './verify.ts';
 import { storeListRepo, storePushRepo, storedTargets, withRequiredStore } from './store-commands.ts';
@@ -133,6 +134,8 @@ export function createEngine(options: EngineOptions): Engine {
       const targets = await readableTargets('snapshot');
       return withStoreRun(ctx, (store) => each('snapshot', targets, (t) => snapshotRepo(ctx, t, store, o)));
     },
+    diff: async (o) => each('diff', await readableTargets('diff'), (t) => diffRepo(ctx, t, o.from, o.to)),
+    find: async (o) => each('find', await readableTargets('find'), (t) => findRepo(ctx, t, o.query)),
     unpin: async (o) => {
       const name = assertSnapshotName(o.snapshot);
       const targets = await readableTargets('unpin');

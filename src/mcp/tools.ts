@@ -1,7 +1,9 @@
 // The MCP tools: each is an entry of the operations table (src/operations) under the tool name docs/MCP.md promises,
 // with the table's schema plus a `repository` selector, and the CLI's text rendering as the result.
 import { z } from 'zod';
+import { diffCommand } from '../cli/diff.ts';
 import { exportCommand } from '../cli/export.ts';
+import { findCommand } from '../cli/find.ts';
 import { listCommand } from '../cli/list.ts';
 import { restoreCommand } from '../cli/restore.ts';
 import { snapshotCommand } from '../cli/snapshot.ts';
@@ -37,6 +39,8 @@ export const TOOLS: ToolSpec[] = [
   // An archive on the server's disk or a store restore are for an operator at a shell; a client names a snapshot.
   { tool: 'restore', operation: 'restore', defaults: { dryRun: true }, omit: ['fromArchive', 'fromStore'], render: render(restoreCommand) },
   { tool: 'export', operation: 'export', render: render(exportCommand) },
+  { tool: 'diff_snapshots', operation: 'diff', render: render(diffCommand) },
+  { tool: 'find', operation: 'find', render: render(findCommand) },
 ];
 
 /** The tool's input shape: the operation's fields (less those omitted) and `repository`. */

@@ -48,6 +48,27 @@ export const OPERATIONS = {
     dispatch: true,
     run: async (engine, input) => named('snapshot', await engine.snapshot(input)),
   }),
+  diff: defineOperation({
+    name: 'diff',
+    summary: 'refs added, deleted, moved and force-moved between two snapshots, or a snapshot and the mirror',
+    input: z
+      .object({
+        from: z.string().min(1).describe('"latest", a snapshot name, or "mirror"'),
+        to: z.string().min(1).default('mirror').describe('"latest", a snapshot name, or "mirror" (default)'),
+      })
+      .strict(),
+    readOnly: true,
+    destructive: false,
+    run: async (engine, input) => named('diff', await engine.diff(input)),
+  }),
+  find: defineOperation({
+    name: 'find',
+    summary: 'which snapshots hold a commit (reachable from which refs) or had a ref of this name or pattern, first and last seen',
+    input: z.object({ query: z.string().min(1).max(1000).describe('a commit (7+ hex digits), a ref name (main, refs/tags/v1) or a glob (feature/*)') }).strict(),
+    readOnly: true,
+    destructive: false,
+    run: async (engine, input) => named('find', await engine.find(input)),
+  }),
   unpin: defineOperation({
     name: 'unpin',
     summary: 'hand a pinned snapshot back to retention',
