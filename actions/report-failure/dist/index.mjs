@@ -25620,11 +25620,14 @@ var BackupError = class extends Error {
   exitCode;
   /** A structured report for machines (--json, action outputs), beside the message for people. */
   details;
+  /** What the user can do about it, worded by each face (src/hints.ts); the message names no flag or input. */
+  hint;
   constructor(message, exitCode = ExitCode2.FAILURE, options) {
     super(message, options);
     this.name = new.target.name;
     this.exitCode = exitCode;
     this.details = options?.details;
+    this.hint = options?.hint;
   }
 };
 var AuthError = class extends BackupError {
