@@ -49,6 +49,8 @@ export interface AcquireLockOptions {
   clock?: () => Date;
   /** The lease this holder promises to renew; default $BACKUP_LOCK_LEASE_MS or 120 s. */
   leaseMs?: number;
+  /** Called once if the heartbeat finds the lock taken over or removed while held: the holder must stop writing. */
+  onLost?: (why: string) => void;
 }
 
 const OwnerFile = z.object({
@@ -296,7 +298,7 @@ export async function acquireLock(path: string, options: AcquireLockOptions): Pr
     try {
       await link(temp.path, path);
       await unlinkQuiet(temp.path);
-      return makeLock(path, owner, record, temp.handle, logger);
+      return makeLock(path, owner, record, temp.handle, options);
     } catch (error) {
       await discard(temp);
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
@@ -320,7 +322,7 @@ export async function acquireLock(path: string, options: AcquireLockOptions): Pr
             previousCommand: held.owner.command,
             previousSince: held.owner.acquiredAt,
           });
-          return makeLock(path, owner, record, outcome, logger);
+          return makeLock(path, owner, record, outcome, options);
         }
         // Another process is taking it over (or just did): look again shortly, even past the deadline.
         await sleep(POLL_MIN_MS);
@@ -342,20 +344,27 @@ export async function acquireLock(path: string, options: AcquireLockOptions): Pr
  * Renew the heartbeat (the lock file's mtime) through our own descriptor, so a renewal can never touch a record
  * that replaced ours. Finding the path on another inode means someone took the lock over: said once, loudly.
  */
-function startHeartbeat(path: string, leaseMs: number, handle: FileHandle, logger: Logger | undefined): () => Promise<void> {
+function startHeartbeat(path: string, leaseMs: number, handle: FileHandle, logger: Logger | undefined, onLost: ((why: string) => void) | undefined): () => Promise<void> {
   let lost = false;
+  let warned = false;
   let pending: Promise<void> = Promise.resolve();
   const beat = async () => {
+    if (lost) return;
     const now = new Date();
     try {
       await handle.utimes(now, now);
-      const [ours, onDisk] = await Promise.all([handle.stat(), stat(path)]);
-      if (ours.ino !== onDisk.ino) throw Object.assign(new Error('the lock file is another process\'s now'), { code: 'ELOST' });
     } catch (error) {
-      if (lost) return;
-      lost = true;
-      logger?.log('error', `lock ${path} could not be renewed: ${errorMessage(error)}; another run may take it over`);
+      // Not lost yet: the lease still runs, and the next beat may succeed.
+      if (!warned) logger?.log('warn', `lock ${path} could not be renewed: ${errorMessage(error)}; another run may take it over`);
+      warned = true;
     }
+    const [ours, onDisk] = await Promise.all([handle.stat(), stat(path).catch(() => null)]);
+    if (onDisk && onDisk.ino === ours.ino) return;
+    // Taken over (our heartbeat lapsed: the process was stopped or suspended longer than the lease) or removed.
+    lost = true;
+    const why = onDisk ? `lock ${path} was taken over by another run` : `lock ${path} was removed`;
+    logger?.log('error', `${why} while this run held it`);
+    onLost?.(why);
   };
   const timer = setInterval(() => {
     pending = pending.then(beat);
@@ -369,9 +378,10 @@ function startHeartbeat(path: string, leaseMs: number, handle: FileHandle, logge
   };
 }
 
-function makeLock(path: string, owner: LockOwner, record: OwnerRecord, handle: FileHandle, logger: Logger | undefined): Lock {
+function makeLock(path: string, owner: LockOwner, record: OwnerRecord, handle: FileHandle, options: AcquireLockOptions): Lock {
+  const { logger } = options;
   let released = false;
-  const stopHeartbeat = startHeartbeat(path, record.leaseMs ?? DEFAULT_LEASE_MS, handle, logger);
+  const stopHeartbeat = startHeartbeat(path, record.leaseMs ?? DEFAULT_LEASE_MS, handle, logger, options.onLost);
   return {
     path,
     owner,

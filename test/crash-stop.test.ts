@@ -1,12 +1,15 @@
 // Stopping and killing the real CLI mid-fetch against a slow upstream (git-http-backend on 127.0.0.1, trickled):
 // its git children stop with it, it exits 130, and the next run recovers (docs/OPERATIONS.md "Stopping and crashes").
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createUpstream, git, makeTempDir, refsOf, type Upstream } from './helpers/git-fixtures.ts';
-import { runCli, startCli } from './helpers/cli.ts';
+import { acquireLock } from '../src/lock.ts';
+import { CLI, runCli, startCli } from './helpers/cli.ts';
 import { startSlowGitServer, type SlowGitServer } from './helpers/slow-git-server.ts';
 
 const SLOW = { chunkBytes: 32 * 1024, intervalMs: 50 };
@@ -135,6 +138,62 @@ describe('a run killed with SIGKILL mid-fetch', () => {
     const verify = await runCli(['verify', '--root', root, '--repo', args[3]!]);
     expect(verify.code).toBe(0);
   });
+});
+
+describe('a run whose lease lapsed', () => {
+  it.skipIf(spawnSync('bwrap', ['--unshare-pid', '--dev-bind', '/', '/', 'true']).status !== 0)(
+    'stops its git and exits 4 once another run took its lock over, leaving that run\'s lock alone',
+    async () => {
+      const { u, server, root, args } = await setup();
+      server.setTrickle(FAST);
+      expect((await runCli(['sync', ...args])).code).toBe(0);
+      addBigCommit(u, 'big-2.bin');
+      server.setTrickle(SLOW);
+
+      // In its own PID namespace (a container of its own), so that only its lease speaks for it.
+      const bwrap = spawn('bwrap', ['--unshare-pid', '--die-with-parent', '--dev-bind', '/', '/', process.execPath, CLI, 'sync', ...args], {
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, BACKUP_LOCK_LEASE_MS: '400' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      bwrap.stdout!.on('data', (d) => (output += d));
+      bwrap.stderr!.on('data', (d) => (output += d));
+      const exited = once(bwrap, 'close').then(([code]) => code as number | null);
+      cleanups.push(() => bwrap.kill('SIGKILL'));
+      const before = server.bytesSent();
+      await until('the fetch to be under way', () => server.bytesSent() - before > 256 * 1024);
+      const cli = readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number).find((pid) => {
+        try {
+          const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+          return argv[1] === CLI && argv.includes(root);
+        } catch {
+          return false;
+        }
+      })!;
+      expect(cli).toBeGreaterThan(0);
+      // Its PID inside its namespace, which is what its git's GPB_RUN marker names.
+      const innerPid = Number(/^NSpid:\s.*?(\d+)\s*$/m.exec(readFileSync(`/proc/${cli}/status`, 'utf8'))![1]);
+      expect(innerPid).not.toBe(cli);
+      expect(gitOfRun(innerPid).map((g) => g.comm)).toContain('git');
+
+      // Frozen past its lease (a suspended VM, SIGSTOP): another run takes the lock over, as it may.
+      process.kill(cli, 'SIGSTOP');
+      await sleep(900);
+      const lockPath = join(root, 'state/locks/acme__widgets.lock');
+      const theirs = await acquireLock(lockPath, { command: 'sync acme/widgets (the other run)' });
+      process.kill(cli, 'SIGCONT');
+
+      expect(await exited).toBe(4);
+      expect(output).toMatch(/sync acme\/widgets stopped: lock .* was taken over by another run while it worked/);
+      expect(gitOfRun(innerPid)).toEqual([]);
+      // The stopped run did not remove the lock it lost.
+      expect(JSON.parse(readFileSync(lockPath, 'utf8'))).toMatchObject({ pid: process.pid, command: 'sync acme/widgets (the other run)' });
+      await theirs.release();
+      server.setTrickle(FAST);
+      expect((await runCli(['sync', ...args])).code).toBe(0);
+      expect(refsOf(join(root, 'immutable/acme/widgets.git'))).toEqual(refsOf(u.bare));
+    },
+  );
 });
 
 describe('the daemon', () => {

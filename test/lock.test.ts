@@ -1,7 +1,7 @@
 // The lock with real processes: children run the real module (bundled with esbuild, since Node 20 cannot import
 // .ts files), get killed with SIGKILL, and race each other.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -360,6 +360,31 @@ describe('acquireLock', () => {
     expect(JSON.parse(readFileSync(path, 'utf8')).pid).toBe(winner.child.pid);
     winner.child.kill('SIGKILL');
     await winner.exited;
+  });
+
+  it('tells its holder once when the lock is taken over or removed while held', async () => {
+    const path = lockPath();
+    const lost: string[] = [];
+    const lock = await acquireLock(path, { command: 'sync', leaseMs: 100, onLost: (why) => lost.push(why) });
+    await sleep(150);
+    expect(lost).toEqual([]); // renewing our own lock is not losing it
+    // Another run's record replaces ours (a takeover renames a new file into place).
+    writeFileSync(`${path}.other`, JSON.stringify({ host: 'other-host', pid: 4242, startTime: '7', command: 'sync', acquiredAt: 'x' }));
+    renameSync(`${path}.other`, path);
+    await sleep(150);
+    expect(lost).toEqual([`lock ${path} was taken over by another run`]);
+    await sleep(100);
+    expect(lost).toHaveLength(1);
+    await lock.release();
+    expect(JSON.parse(readFileSync(path, 'utf8')).host).toBe('other-host');
+
+    const second = lockPath();
+    const gone: string[] = [];
+    const held = await acquireLock(second, { command: 'sync', leaseMs: 100, onLost: (why) => gone.push(why) });
+    rmSync(second);
+    await sleep(150);
+    expect(gone).toEqual([`lock ${second} was removed`]);
+    await held.release();
   });
 
   it('rejects a nonsensical wait with a usage error', async () => {

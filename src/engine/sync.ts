@@ -23,18 +23,30 @@ export async function repoLocked<T>(ctx: EngineContext, target: RepoTarget, comm
   const waitMs = Number(process.env.BACKUP_LOCK_WAIT_MS ?? 0);
   throwIfAborted(ctx);
   const what = `${command} ${target.id}`;
+  // A lock lost while held (our heartbeat lapsed longer than the lease, so another run took it over) stops this run's
+  // git through the deadline, like a stop on request: two writers must never work on one repository.
+  const lost = new AbortController();
+  const stop = ctx.signal ? AbortSignal.any([ctx.signal, lost.signal]) : lost.signal;
+  const onLost = (why: string) => lost.abort(why);
   // The deadline runs inside the lock, so a git it kills has ended before the lock is released.
-  return withLock(ctx.layout.repoLock(target), { command: what, waitMs, logger: ctx.logger, clock: ctx.clock }, () =>
-    withDeadline(
-      repoTimeoutSecondsFromEnv(),
-      what,
-      async () => {
-        await recoverRepository(ctx, target);
-        return fn();
-      },
-      ctx.signal,
-    ),
-  );
+  return withLock(ctx.layout.repoLock(target), { command: what, waitMs, logger: ctx.logger, clock: ctx.clock, onLost }, async () => {
+    try {
+      const result = await withDeadline(
+        repoTimeoutSecondsFromEnv(),
+        what,
+        async () => {
+          await recoverRepository(ctx, target);
+          return fn();
+        },
+        stop,
+      );
+      if (lost.signal.aborted) throw new Error('lock lost');
+      return result;
+    } catch (error) {
+      if (lost.signal.aborted) throw new LockHeldError(`${what} stopped: ${String(lost.signal.reason)} while it worked (its heartbeat lapsed past its lease?); the repository is left to whoever holds the lock now`);
+      throw error;
+    }
+  });
 }
 
 export async function initRepo(ctx: EngineContext, target: RepoTarget): Promise<InitRepoResult> {
