@@ -11,7 +11,7 @@ import { manifestKey, objectKey } from '../src/store/format.ts';
 import { serializeManifest } from '../src/store/manifest.ts';
 import { pullSnapshot } from '../src/store/pull.ts';
 import { PushSession, pushSnapshot } from '../src/store/push.ts';
-import { ExclusiveLease } from '../src/store/store-lock.ts';
+import { ExclusiveLease, sharedLeases } from '../src/store/store-lock.ts';
 import { pruneStore, type StorePruneOptions } from '../src/store/store-prune.ts';
 import { verifyStore } from '../src/store/store-verify.ts';
 import { git, makeTempDir, refsOf } from './helpers/git-fixtures.ts';
@@ -236,6 +236,30 @@ describe('prune beside a push', () => {
     await session.close();
     expect(result.reusedObjects).toBeGreaterThan(0);
     expect(dirs).toHaveLength(3);
+    expect((await verifyStore(s.store, { readData: 1 })).problems).toEqual([]);
+  });
+
+  it('a session pushing repositories in parallel takes one lease and lists objects once, and lets the lease go when idle', async () => {
+    const s = scenario();
+    const other = storeScenario({ owner: 'acme', name: 'gadgets' });
+    cleanups.push(other.cleanup);
+    const [a, b] = [await s.syncSnapshot(), await other.syncSnapshot()];
+    const session = new PushSession(s.store, { lease: { idleMs: 100 } });
+    const results = await Promise.all([session.pushRepository('acme/widgets', [a]), session.pushRepository('acme/gadgets', [b])]);
+    expect(results.map((r) => r.length)).toEqual([1, 1]);
+    expect(s.store.calls.filter((c) => c.op === 'putOnce' && c.key.startsWith('locks/shared/'))).toHaveLength(1);
+    expect(s.store.calls.filter((c) => c.op === 'list' && c.key === 'objects/')).toHaveLength(1);
+    expect((await sharedLeases(s.store)).live).toHaveLength(1);
+    // Never closed (a daemon's long life): the idle session lets its lease go, and prune can run.
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await sharedLeases(s.store)).live).toEqual([]);
+    ageEverything(s, 2);
+    expect((await pruneStore(s.store, { policy: keepNewestOnly })).problems).toEqual([]);
+    // The session still works: it takes a new lease and a fresh view of the store.
+    s.clock.advanceDays(1);
+    const next = await session.pushSnapshot(await s.syncSnapshot('day two'));
+    expect(next.reusedObjects).toBeGreaterThan(0);
+    await session.close();
     expect((await verifyStore(s.store, { readData: 1 })).problems).toEqual([]);
   });
 

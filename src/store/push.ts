@@ -29,13 +29,24 @@ export interface ObjectLockSettings {
 export interface PushOptions {
   /** Object Lock: every object and manifest written gets retention until now + days. */
   objectLock?: ObjectLockSettings;
+  /** Object Lock dates, pushedAt and the format marker's date. */
   clock?: () => Date;
   logger?: Logger;
   signal?: AbortSignal;
   /** Uploads in flight at once (default 4). */
   concurrency?: number;
-  /** The push's shared lease (src/store/store-lock.ts): lease time, and how long to wait while a prune runs. */
-  lease?: { leaseMs?: number; waitMs?: number; pollMs?: number; clock?: () => Date };
+  /**
+   * The push's shared lease (src/store/store-lock.ts): lease time, how long to wait while a prune runs, and after
+   * how long without a push the session lets it go (default 2 minutes). Leases use real time unless `clock` is set:
+   * they are judged against the store's clock.
+   */
+  lease?: { leaseMs?: number; waitMs?: number; pollMs?: number; clock?: () => Date; idleMs?: number };
+}
+
+interface HeldView {
+  lease: SharedLease;
+  /** key -> bytes as stored, for every object known to be in the store: one listing, then our own writes. */
+  present: Map<string, number>;
 }
 
 export interface PushSnapshotResult {
@@ -102,13 +113,18 @@ function checkedBody(file: LocalFile, where: string): PutBody {
  * remembers what it wrote, so pushing many snapshots and repositories costs few requests (docs/STORE_FORMAT.md).
  */
 export class PushSession {
-  private formatChecked = false;
-  /** key -> bytes as stored, for every object known to be in the store. Filled by one listing, then by our writes. */
-  private present: Map<string, number> | null = null;
+  private format: Promise<void> | null = null;
+  /**
+   * The session's shared lease and what it saw of objects/ under it, taken before the first upload so no prune
+   * runs while the session relies on that view. Dropped together by close(), or once the session has been idle
+   * for `lease.idleMs`, so a long-lived process (the daemon) never keeps prune out.
+   */
+  private held: Promise<HeldView> | null = null;
+  private active = 0;
+  private lastUse = 0;
+  private idleTimer: NodeJS.Timeout | null = null;
   private readonly clock: () => Date;
   private readonly concurrency: number;
-  /** Taken before the first upload so no prune runs while this session relies on what it saw; released by close(). */
-  private lease: SharedLease | null = null;
 
   readonly store: Store;
   private readonly options: PushOptions;
@@ -129,34 +145,53 @@ export class PushSession {
     if (this.options.signal?.aborted) throw new AbortedError('push stopped on request; no manifest was written, the next push resumes');
   }
 
-  private async ensureFormat(): Promise<void> {
-    if (this.formatChecked) return;
-    await ensureStoreFormat(this.store, { create: true, now: this.clock() });
-    this.formatChecked = true;
-  }
-
-  private async holdLease(): Promise<SharedLease> {
-    this.lease ??= await SharedLease.acquire(this.store, { purpose: 'push', ...this.options.lease });
-    return this.lease;
-  }
-
-  /** Release the session's lease (when it took one). Call once the run's pushes are done, also after a failure. */
-  async close(): Promise<void> {
-    await this.lease?.release();
-    this.lease = null;
+  /** Once per session, shared by concurrent callers (repositories are pushed in parallel). */
+  private ensureFormat(): Promise<void> {
+    this.format ??= ensureStoreFormat(this.store, { create: true, now: this.clock() }).catch((error: unknown) => {
+      this.format = null;
+      throw error;
+    });
+    return this.format;
   }
 
   /**
-   * Everything under objects/, listed once per session (under the lease, so a prune cannot delete what it saw):
-   * cheaper than one request per file as soon as a snapshot has a few.
+   * The lease, then everything under objects/ listed once (cheaper than one request per file as soon as a
+   * snapshot has a few). Concurrent callers share one lease and one listing.
    */
-  private async presentObjects(): Promise<Map<string, number>> {
-    await this.holdLease();
-    if (this.present) return this.present;
-    const present = new Map<string, number>();
-    for await (const object of this.store.list(OBJECTS_PREFIX)) present.set(object.key, object.size);
-    this.present = present;
-    return present;
+  private hold(): Promise<HeldView> {
+    this.held ??= (async () => {
+      const lease = await SharedLease.acquire(this.store, { purpose: 'push', ...this.options.lease });
+      try {
+        const present = new Map<string, number>();
+        for await (const object of this.store.list(OBJECTS_PREFIX)) present.set(object.key, object.size);
+        this.watchIdle();
+        return { lease, present };
+      } catch (error) {
+        await lease.release().catch(() => undefined);
+        throw error;
+      }
+    })().catch((error: unknown) => {
+      this.held = null;
+      throw error;
+    });
+    return this.held;
+  }
+
+  private watchIdle(): void {
+    const idleMs = this.options.lease?.idleMs ?? 120_000;
+    this.idleTimer ??= setInterval(() => {
+      if (this.active === 0 && Date.now() - this.lastUse > idleMs) void this.close().catch(() => undefined);
+    }, Math.max(10, Math.floor(idleMs / 2)));
+    this.idleTimer.unref();
+  }
+
+  /** Release the session's lease (when it holds one). Call once the run's pushes are done, also after a failure. */
+  async close(): Promise<void> {
+    if (this.idleTimer) clearInterval(this.idleTimer);
+    this.idleTimer = null;
+    const held = this.held;
+    this.held = null;
+    if (held) await (await held.catch(() => null))?.lease.release();
   }
 
   /** Names of `repository`'s snapshots the store holds (one listing). */
@@ -182,6 +217,16 @@ export class PushSession {
 
   /** Push one snapshot directory (idempotent: a snapshot already in the store costs one HEAD of its manifest). */
   async pushSnapshot(snapshotDir: string, check: { expectRepository?: string } = {}): Promise<PushSnapshotResult> {
+    this.active++;
+    try {
+      return await this.pushOne(snapshotDir, check);
+    } finally {
+      this.active--;
+      this.lastUse = Date.now();
+    }
+  }
+
+  private async pushOne(snapshotDir: string, check: { expectRepository?: string }): Promise<PushSnapshotResult> {
     this.throwIfAborted();
     await this.ensureFormat();
     const metadata = await readMetadata(snapshotDir);
@@ -203,7 +248,8 @@ export class PushSession {
     if (await this.store.head(key)) return { ...result, alreadyInStore: true };
 
     const files = await snapshotFiles(snapshotDir, metadata);
-    const present = await this.presentObjects();
+    const held = await this.hold();
+    const { present } = held;
     const where = `${metadata.repository} ${metadata.name}`;
     const entries: ManifestFile[] = [];
     const missing: LocalFile[] = [];
@@ -260,7 +306,7 @@ export class PushSession {
     };
     // The commit point: only now is the snapshot in the store. Our lease must still hold, or a prune may have
     // removed an object we counted as present.
-    this.lease?.assertHeld();
+    held.lease.assertHeld();
     const put = await this.store.putOnce(key, serializeManifest(manifest), { retention: this.retention() });
     if (!put.created) return { ...result, alreadyInStore: true };
     result.uploadedBytes += put.storedSize;
