@@ -173,6 +173,17 @@ async function writeSynced(path: string, content: string): Promise<void> {
   }
 }
 
+/**
+ * An archive already at `archiveFile` whose sidecar verifies (the hash it records is the file's): what a repeated
+ * export of the same snapshot would have written. Null when either file is missing or they disagree.
+ */
+export async function verifiedExistingArchive(archiveFile: string): Promise<ArchiveWritten | null> {
+  const recorded = await readSidecar(archiveFile).catch(() => undefined);
+  if (!recorded) return null;
+  const [actual, info] = await Promise.all([sha256File(archiveFile).catch(() => null), stat(archiveFile).catch(() => null)]);
+  return actual === recorded && info ? { file: archiveFile, sha256: actual, sizeBytes: info.size } : null;
+}
+
 /** The hash a sidecar records, or undefined when there is no sidecar. */
 async function readSidecar(archiveFile: string): Promise<string | undefined> {
   let text: string;

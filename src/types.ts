@@ -265,6 +265,8 @@ export interface ExportRepoResult {
   archive: string;
   sha256: string;
   sizeBytes: number;
+  /** The archive was already there and its checksum verified: nothing was written. */
+  alreadyExported: boolean;
 }
 
 export type RepoOutcome<T> =

@@ -95,6 +95,8 @@ export interface ExportOptions {
   format?: 'tar.gz';
   /** Output file; defaults to archives/<owner>/<repo>/<snapshot>.tar.gz under the root. */
   output?: string;
+  /** Replace an existing archive that does not match its checksum (it is kept beside, never deleted). */
+  force?: boolean;
 }
 
 export interface Engine {

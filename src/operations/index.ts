@@ -152,7 +152,7 @@ export const OPERATIONS = {
   export: defineOperation({
     name: 'export',
     summary: 'write a snapshot as a tar.gz archive with a sha256 checksum file',
-    input: z.object({ snapshot: snapshotName.optional(), format: z.literal('tar.gz').optional(), output: z.string().min(1).optional() }).strict(),
+    input: z.object({ snapshot: snapshotName.optional(), format: z.literal('tar.gz').optional(), output: z.string().min(1).optional(), force: z.boolean().optional() }).strict(),
     readOnly: false,
     destructive: false,
     run: async (engine, input) => named('export', await engine.exportArchive(input)),
