@@ -2,6 +2,7 @@
 // token per invocation: through an environment variable named by --config-env, so it is never on a command line,
 // never in .git/config and never in a log.
 import { realpathSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { simpleGit } from 'simple-git';
 import { AbortedError, BackupError } from '../errors.ts';
 import { beginStep } from '../activity.ts';
@@ -72,6 +73,17 @@ function realPathOrSelf(path: string): string {
 
 const PASSED_ENV = ['PATH', 'HOME', 'TMPDIR', 'SSH_AUTH_SOCK', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy'];
 
+/**
+ * "git fetch failed in DIR:" and git's own lines below it, indented, so a multi-line stderr stays readable. A
+ * temporary directory of ours (.tmp-…) is gone by the time anyone reads the message: name where it was instead.
+ */
+export function gitFailureMessage(command: string, cwd: string, stderr: string): string {
+  const temporary = /(^|\/)\.tmp-[^/]*$|\/\.[^/]+\.restore-[0-9a-f]+$/.test(cwd);
+  const where = temporary ? `a temporary directory in ${dirname(cwd)}` : cwd;
+  const lines = stderr.trim().split('\n').map((l) => l.trimEnd()).filter(Boolean);
+  return `git ${command} failed in ${where}:${lines.map((l) => `\n    ${l}`).join('')}`;
+}
+
 export function createGitCommandManager(options: GitFactoryOptions): GitCommandManager {
   const { token, redactor } = options;
   // git gets a small, known environment: nothing inherited can point it at an editor, pager, askpass or config.
@@ -128,7 +140,7 @@ export function createGitCommandManager(options: GitFactoryOptions): GitCommandM
       if (deadline?.signal.aborted) throw new BackupError(deadlineMessage(deadline, `git ${args[0]}`));
       if (exitCode !== 0 && runOptions.okExitCodes?.includes(exitCode)) return { code: exitCode, out: '', bytes: Buffer.alloc(0) };
       const message = error instanceof Error ? error.message : String(error);
-      throw new BackupError(redactor.redact(`git ${args[0]} failed in ${cwd}: ${message.trim()}`));
+      throw new BackupError(redactor.redact(gitFailureMessage(args[0] ?? 'git', cwd, message)));
     } finally {
       endStep();
     }
