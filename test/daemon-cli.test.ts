@@ -10,6 +10,7 @@ import { daemonCommand } from '../src/cli/daemon.ts';
 import { resolveSettings } from '../src/config.ts';
 import { createEngine } from '../src/engine/index.ts';
 import { ExitCode } from '../src/errors.ts';
+import { startCli } from './helpers/cli.ts';
 
 let work: string;
 const savedEnv = { ...process.env };
@@ -66,14 +67,16 @@ it('syncs on schedule, picks up a repository added to the config, survives a bro
     }
   };
 
+  const jsonLines: string[] = [];
   const running = daemonCommand.execute({
     engine: createEngine({ settings }),
     settings,
     env: process.env,
-    values: { 'run-now': true },
+    values: { 'run-now': true, json: true },
     positionals: [],
     signal: controller.signal,
     progress: (line) => lines.push(line),
+    emitJsonLine: (value) => jsonLines.push(JSON.stringify(value)),
   });
 
   // --run-now: the first run starts at once. The mirror does not exist yet, so this run fails and is logged
@@ -104,7 +107,33 @@ it('syncs on schedule, picks up a repository added to the config, survives a bro
   const midRun = lines.some((line) => /shutdown requested during run/.test(line));
   expect(result.exitCode).toBe(midRun ? ExitCode.INTERRUPTED : ExitCode.OK);
   expect(result.command).toBe('daemon');
+  // --json: one JSON line per finished run, in order, a result or the error that ended it.
+  const records = jsonLines.map((line) => JSON.parse(line) as { run: number; result?: { command: string; exitCode: number }; error?: string });
+  expect(records.length).toBe(lines.filter((line) => /daemon: run \d+ (finished|FAILED)/.test(line)).length);
+  expect(records.map((r) => r.run)).toEqual(records.map((_, i) => i + 1));
+  expect(records.some((r) => r.result?.command === 'sync' && r.result.exitCode === 0)).toBe(true);
+  expect(records.some((r) => /invalid YAML/.test(r.error ?? ''))).toBe(true);
   expect(lines.at(-1)).toMatch(midRun ? /daemon: stopped after \d+ run\(s\), the last one before it finished$/ : /daemon: stopped after \d+ run\(s\)$/);
   // Every line carries a UTC timestamp for `docker logs`.
   for (const line of lines) expect(line).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /);
 }, 90_000);
+
+it('daemon --json as a process: stdout is JSON Lines, one per run, and no envelope at shutdown', async () => {
+  const app = makeUpstream('app');
+  const root = join(work, 'root');
+  const daemon = startCli(['daemon', '--json', '--run-now', '--root', root, '--repo', app], { BACKUP_SCHEDULE: '*/2 * * * * *' });
+  const deadline = Date.now() + 30_000;
+  let stdout = '';
+  daemon.child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  while ((stdout.match(/\n/g) ?? []).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  daemon.child.kill('SIGTERM');
+  const done = await daemon.done;
+  expect([ExitCode.OK, ExitCode.INTERRUPTED]).toContain(done.code);
+  const lines = done.stdout.split('\n').filter(Boolean);
+  expect(lines.length).toBeGreaterThanOrEqual(2);
+  for (const [i, line] of lines.entries()) {
+    const record = JSON.parse(line) as { run: number; result?: { command: string } };
+    expect(record.run).toBe(i + 1);
+    expect(record.result?.command).toBe('sync');
+  }
+});

@@ -17,6 +17,8 @@ export interface CommandInput {
   signal: AbortSignal;
   /** Progress lines for people (stderr); results go to stdout. */
   progress: (line: string) => void;
+  /** One compact JSON line on stdout, redacted (JSON Lines, for commands that report as they go). */
+  emitJsonLine: (value: unknown) => void;
 }
 
 /** `R` is the operation's result (src/operations), narrowed by `command` where one command runs several. */
@@ -32,5 +34,7 @@ export interface Command<T = unknown, R extends RunResult<T> = RunResult<T>> {
   ownsStdout?: boolean;
   /** Most commands work on the configured repositories; a command that needs none (daemon) says so. */
   execute(input: CommandInput): Promise<R>;
+  /** Under --json this command prints JSON Lines as it goes (emitJsonLine) instead of one result at the end. */
+  jsonLines?: boolean;
   render(result: R): string;
 }

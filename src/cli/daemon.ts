@@ -16,11 +16,14 @@ export const daemonCommand: Command<never> = {
   Schedule: 5 cron fields (minute hour day-of-month month day-of-week), a 6-field form with seconds first
   (for rehearsals), or @hourly/@daily/@weekly/@monthly/@yearly. Default "0 2 * * *" (02:00 UTC daily).
   Each run re-reads the configuration file, so repositories added to it are picked up without a restart.
-  Each run's outcome is logged on stderr; a failed run is logged and the daemon waits for the next one.`,
+  Each run's outcome is logged on stderr; a failed run is logged and the daemon waits for the next one.
+  With --json, stdout carries one JSON line per finished run (JSON Lines): {"run":N,"result":{...}} or
+  {"run":N,"error":"..."}.`,
   options: {
     'run-now': { type: 'boolean' },
   },
-  async execute({ settings, env, signal, progress, values }) {
+  jsonLines: true,
+  async execute({ settings, env, signal, progress, values, emitJsonLine }) {
     const startedAt = new Date().toISOString();
     const log = (line: string) => progress(`${new Date().toISOString()} ${line}`);
     const { stoppedMidRun } = await runDaemon({
@@ -36,6 +39,7 @@ export const daemonCommand: Command<never> = {
       signal,
       runOnStart: Boolean(values['run-now']),
       log,
+      ...(values.json ? { onRun: (run: number, outcome: object) => emitJsonLine({ run, ...outcome }) } : {}),
     });
     const exitCode = stoppedMidRun ? ExitCode.INTERRUPTED : ExitCode.OK;
     return { command: 'daemon', startedAt, finishedAt: new Date().toISOString(), outcomes: [], failed: [], exitCode };

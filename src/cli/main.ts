@@ -134,8 +134,22 @@ export async function main(argv: string[], io: Io, env: NodeJS.ProcessEnv = proc
       signal,
       logger: { log: (level, line) => (verbose || level === 'warn' || level === 'error' ? io.stderr(`${line}\n`) : undefined) },
     });
-    const result = await command.execute({ engine, settings, env, values, positionals: parsed.positionals.slice(1), signal, progress: (line) => io.stderr(`${redactor.redact(line)}\n`) });
-    (command.ownsStdout ? io.stderr : io.stdout)(`${redactor.redact(values.json ? JSON.stringify({ ...result, config: settings.configFile ?? null }, null, 2) : command.render(result))}\n`);
+    const result = await command.execute({
+      engine,
+      settings,
+      env,
+      values,
+      positionals: parsed.positionals.slice(1),
+      signal,
+      progress: (line) => io.stderr(`${redactor.redact(line)}
+`),
+      emitJsonLine: (value) => io.stdout(`${redactor.redact(JSON.stringify(value))}
+`),
+    });
+    if (!(values.json && command.jsonLines)) {
+      (command.ownsStdout ? io.stderr : io.stdout)(`${redactor.redact(values.json ? JSON.stringify({ ...result, config: settings.configFile ?? null }, null, 2) : command.render(result))}
+`);
+    }
     return result.exitCode;
   } catch (error) {
     const message = redactor.redact(withHint(errorMessage(error), hintOf(error), 'cli'));

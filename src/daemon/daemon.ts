@@ -26,6 +26,8 @@ export interface DaemonOptions {
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   /** Stop after this many runs (tests). */
   maxRuns?: number;
+  /** Called once per finished run with its result, or the error that ended it (the CLI's --json prints each). */
+  onRun?: (run: number, outcome: { result: RunResult<SyncRepoResult> } | { error: string }) => void;
 }
 
 // Sleep in bounded slices and re-read the clock, so a suspended host or a clock step does not skip or delay a run
@@ -117,9 +119,11 @@ export async function runDaemon(options: DaemonOptions): Promise<DaemonOutcome> 
       const engine = engineFactory(signal);
       const result = await engine.sync();
       for (const line of describeRun(run, result)) log(line);
+      options.onRun?.(run, { result });
     } catch (error) {
       // Survive: a broken config file, a full disk or a bug in one run must not stop tomorrow's backup.
       log(`daemon: run ${run} FAILED: ${errorMessage(error)}`);
+      options.onRun?.(run, { error: errorMessage(error) });
     }
     if (signal.aborted) {
       stoppedMidRun = true;
