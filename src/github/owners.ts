@@ -1,8 +1,8 @@
 // Expands a whole owner (organization or user) into its repositories through the GitHub REST API, with pagination.
 // The network part is one function; the selection (archived, forks, exclusions, order) is a pure function beside it.
-import { Octokit } from '@octokit/rest';
 import { UsageError } from '../errors.ts';
 import { describeApiError, isHttpError } from './api-errors.ts';
+import { createGitHubClient } from './client.ts';
 import { Redactor } from '../redact.ts';
 
 export type OwnerType = 'org' | 'user' | 'auto';
@@ -90,13 +90,7 @@ export async function listOwnerRepositories(options: ListOwnerOptions): Promise<
   }
   const redactor = new Redactor();
   redactor.add(options.token);
-  const octokit = new Octokit({
-    baseUrl: options.apiUrl.replace(/\/+$/, ''),
-    ...(options.token ? { auth: options.token } : {}),
-    userAgent: 'github-private-backup',
-    log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
-    request: options.fetch ? { fetch: options.fetch } : {},
-  });
+  const octokit = createGitHubClient(options);
 
   const call = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
     try {

@@ -1,8 +1,8 @@
 // One repository's identity as GitHub knows it: its permanent id and its current full name. A renamed
 // repository answers its old name with a redirect to /repositories/{id}, which is followed.
-import { Octokit } from '@octokit/rest';
 import { BackupError } from '../errors.ts';
 import { describeApiError } from './api-errors.ts';
+import { createGitHubClient } from './client.ts';
 import { Redactor } from '../redact.ts';
 
 export interface GitHubRepositoryIdentity {
@@ -24,13 +24,7 @@ export interface LookupOptions {
 export async function lookupRepositoryIdentity(options: LookupOptions): Promise<GitHubRepositoryIdentity> {
   const redactor = new Redactor();
   redactor.add(options.token);
-  const octokit = new Octokit({
-    baseUrl: options.apiUrl.replace(/\/+$/, ''),
-    ...(options.token ? { auth: options.token } : {}),
-    userAgent: 'github-private-backup',
-    log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
-    request: { ...(options.fetch ? { fetch: options.fetch } : {}), ...(options.signal ? { signal: options.signal } : {}) },
-  });
+  const octokit = createGitHubClient(options);
   let data: unknown;
   try {
     data = (await octokit.rest.repos.get({ owner: options.owner, repo: options.name })).data;

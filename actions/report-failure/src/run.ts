@@ -4,6 +4,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as core from '@actions/core';
 import { getOctokit } from '@actions/github';
+import { rateLimitOptions, retry, throttling } from '../../../src/github/client.ts';
 import {
   FAILURE_LABEL,
   decide,
@@ -55,7 +56,13 @@ export async function run(): Promise<void> {
       ref: process.env.GITHUB_SHA ? process.env.GITHUB_SHA.slice(0, 12) : undefined,
     };
     // GITHUB_API_URL is honoured by @actions/github; passing it again keeps the value read now, not at import.
-    const octokit = getOctokit(settings.token, { baseUrl: (process.env.GITHUB_API_URL || 'https://api.github.com').replace(/\/+$/, '') });
+    // The same throttling and retry plugins as every other client of ours (src/github/client.ts).
+    const octokit = getOctokit(
+      settings.token,
+      { baseUrl: (process.env.GITHUB_API_URL || 'https://api.github.com').replace(/\/+$/, ''), ...rateLimitOptions({ onWait: (s, why) => core.info(`waiting ${s} s: ${why}`) }) },
+      throttling,
+      retry,
+    );
     const issues = createIssueService(octokit, settings.owner, settings.repo, redactor);
 
     const existing = await core.group('Find the open failure issue', async () => {

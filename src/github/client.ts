@@ -1,0 +1,61 @@
+// The one way this project talks to the GitHub REST API: @octokit/rest with the official throttling and retry
+// plugins. Primary and secondary rate limits are waited out (x-ratelimit-reset, Retry-After) within a bounded total
+// wait per client, so a run slows down instead of failing half an organisation, and never waits unboundedly.
+import { Octokit } from '@octokit/rest';
+import { retry } from '@octokit/plugin-retry';
+import { throttling } from '@octokit/plugin-throttling';
+
+const ThrottledOctokit = Octokit.plugin(throttling, retry);
+export type GitHubClient = InstanceType<typeof ThrottledOctokit>;
+
+export interface GitHubClientOptions {
+  apiUrl: string;
+  token?: string;
+  /** Injected for tests and proxies; defaults to the global fetch. */
+  fetch?: typeof fetch;
+  /** Gives up requests (a stop on request, a deadline). */
+  signal?: AbortSignal;
+  /** Total seconds this client may spend waiting out rate limits (default BACKUP_API_MAX_WAIT_SECONDS, else 300). */
+  maxWaitSeconds?: number;
+  /** Told about each wait, for the log. */
+  onWait?: (seconds: number, why: string) => void;
+}
+
+/** Milliseconds per "second" of a Retry-After or backoff: BACKUP_RETRY_BASE_MS shortens every wait in tests. */
+function baseMs(env: NodeJS.ProcessEnv): number {
+  const value = Number(env.BACKUP_RETRY_BASE_MS);
+  return Number.isFinite(value) && value > 0 ? value : 1000;
+}
+
+/** Throttle and retry settings for any Octokit built with the two plugins (ours, or @actions/github's getOctokit). */
+export function rateLimitOptions(options: Pick<GitHubClientOptions, 'maxWaitSeconds' | 'onWait'>, env: NodeJS.ProcessEnv = process.env) {
+  const budget = options.maxWaitSeconds ?? (Number(env.BACKUP_API_MAX_WAIT_SECONDS) || 300);
+  let waited = 0;
+  const waitOut =
+    (kind: string) =>
+    (retryAfter: number, request: { method: string; url: string }, _octokit: unknown, retryCount: number): boolean => {
+      // Past the budget (or the third try) the request fails with GitHub's own rate-limit error, which names the reset.
+      if (retryCount >= 3 || waited + retryAfter > budget) return false;
+      waited += retryAfter;
+      options.onWait?.(retryAfter, `${kind} on ${request.method} ${request.url}`);
+      return true;
+    };
+  const base = baseMs(env);
+  return {
+    throttle: { onRateLimit: waitOut('rate limit'), onSecondaryRateLimit: waitOut('secondary rate limit'), retryAfterBaseValue: base },
+    retry: { retries: 2, retryAfterBaseValue: base },
+  };
+}
+
+export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
+  return new ThrottledOctokit({
+    baseUrl: options.apiUrl.replace(/\/+$/, ''),
+    ...(options.token ? { auth: options.token } : {}),
+    userAgent: 'github-private-backup',
+    log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
+    request: { ...(options.fetch ? { fetch: options.fetch } : {}), ...(options.signal ? { signal: options.signal } : {}) },
+    ...rateLimitOptions(options),
+  });
+}
+
+export { retry, throttling };
