@@ -43,12 +43,10 @@ class EncryptedStore implements Store {
   private readonly encrypter = new Encrypter();
   private readonly decrypter: Decrypter | null;
   private sizeFunction: Promise<(plainSize: number) => number> | undefined;
+  private readonly inner: Store;
 
-  constructor(
-    private readonly inner: Store,
-    recipients: readonly string[],
-    identities: readonly string[],
-  ) {
+  constructor(inner: Store, recipients: readonly string[], identities: readonly string[]) {
+    this.inner = inner;
     if (recipients.length === 0) throw new UsageError('store.encryption.recipients: at least one age recipient is needed');
     for (const recipient of recipients) {
       if (!RECIPIENT.test(recipient)) throw new UsageError(`store.encryption.recipients: ${recipient} is not an age X25519 public key (age1...)`);
