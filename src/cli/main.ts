@@ -141,14 +141,11 @@ export async function main(argv: string[], io: Io, env: NodeJS.ProcessEnv = proc
       values,
       positionals: parsed.positionals.slice(1),
       signal,
-      progress: (line) => io.stderr(`${redactor.redact(line)}
-`),
-      emitJsonLine: (value) => io.stdout(`${redactor.redact(JSON.stringify(value))}
-`),
+      progress: (line) => io.stderr(`${redactor.redact(line)}\n`),
+      emitJsonLine: (value) => io.stdout(`${redactor.redact(JSON.stringify(value))}\n`),
     });
     if (!(values.json && command.jsonLines)) {
-      (command.ownsStdout ? io.stderr : io.stdout)(`${redactor.redact(values.json ? JSON.stringify({ ...result, config: settings.configFile ?? null }, null, 2) : command.render(result))}
-`);
+      (command.ownsStdout ? io.stderr : io.stdout)(`${redactor.redact(values.json ? JSON.stringify({ ...result, config: settings.configFile ?? null }, null, 2) : command.render(result))}\n`);
     }
     return result.exitCode;
   } catch (error) {
