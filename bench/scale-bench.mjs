@@ -1,0 +1,222 @@
+#!/usr/bin/env node
+// npm run bench, scale section: N small generated repositories, concurrency 4 (docs/BENCHMARKS.md "Scale").
+//
+//  1. Generate one small upstream (a few commits, 40 refs) and copy it N times under upstream/bench/rNNNN.git.
+//  2. Time `init` and a no-op `sync` of all N through the CLI against `git clone --mirror` and `git fetch --prune`
+//     of the same upstreams, run from this process with the same concurrency (4 at a time).
+//  3. Give every repository 30 snapshots (one real one, then hardlinked copies under earlier names, then one more
+//     real `snapshot` so the recorded state is current) and time `status` and `health`.
+//  4. Peak RSS of the CLI process (VmHWM, via bench/rss-probe.mjs) and git processes per repository (a `git`
+//     wrapper first on PATH that counts its calls; a separate, untimed pass over a few repositories).
+//
+// Env: BENCH_REPOS (default 200), BENCH_SNAPSHOTS (default 30). Options: --keep, --json.
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const CLI = join(here, '..', 'dist', 'backup-manager.mjs');
+const PROBE = join(here, 'rss-probe.mjs');
+const REPOS = Number(process.env.BENCH_REPOS ?? 200);
+const SNAPSHOTS = Number(process.env.BENCH_SNAPSHOTS ?? 30);
+const CONCURRENCY = 4;
+const COUNTED = Math.min(REPOS, 20);
+const KEEP = process.argv.includes('--keep');
+if (!existsSync(CLI)) {
+  console.error(`${CLI} is missing: run "npm run build" first (npm run bench does).`);
+  process.exit(1);
+}
+
+const work = mkdtempSync(join(tmpdir(), 'backup-scale-'));
+const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: work, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1', LC_ALL: 'C' };
+const now = () => Number(process.hrtime.bigint()) / 1e6;
+const fmtMs = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
+const log = (line) => process.stdout.write(`${line}\n`);
+
+function run(cmd, args, options = {}) {
+  const result = spawnSync(cmd, args, { env, encoding: 'utf8', maxBuffer: 1 << 28, ...options });
+  if (result.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${result.status}: ${result.stderr || result.stdout}`);
+  return result.stdout;
+}
+function runAsync(cmd, args, options = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'], ...options });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${stderr}`))));
+  });
+}
+/** Run `job` for every item, `limit` at a time; the elapsed milliseconds. */
+async function pool(items, limit, job) {
+  const started = now();
+  let next = 0;
+  await Promise.all(Array.from({ length: limit }, async () => {
+    while (next < items.length) await job(items[next++]);
+  }));
+  return now() - started;
+}
+
+const ids = Array.from({ length: REPOS }, (_, i) => `r${String(i).padStart(4, '0')}`);
+const upstreamOf = (id) => join(work, 'upstream', 'bench', `${id}.git`);
+
+function generate() {
+  const template = join(work, 'template.git');
+  run('git', ['init', '--quiet', '--bare', '--initial-branch=main', template]);
+  let stream = '';
+  let time = 1_700_000_000;
+  for (let c = 1; c <= 5; c++) {
+    const body = `line ${c}\n`.repeat(20 * c);
+    stream += `commit refs/heads/main\nmark :${c}\ncommitter Bench <bench@example.com> ${(time += 60)} +0000\ndata 9\nchange ${c}\n`;
+    if (c > 1) stream += `from :${c - 1}\n`;
+    stream += `M 100644 inline file-${c}.txt\ndata ${body.length}\n${body}\n`;
+  }
+  for (let b = 0; b < 30; b++) stream += `reset refs/heads/topic-${b}\nfrom :${1 + (b % 5)}\n\n`;
+  for (let t = 0; t < 9; t++) stream += `reset refs/tags/v${t}\nfrom :${1 + (t % 5)}\n\n`;
+  run('git', ['fast-import', '--quiet'], { cwd: template, input: stream });
+  run('git', ['repack', '-adq'], { cwd: template });
+  for (const id of ids) cpSync(template, upstreamOf(id), { recursive: true });
+  return Number(run('git', ['for-each-ref', '--format=x'], { cwd: template }).split('\n').filter(Boolean).length);
+}
+
+function writeConfig(root, which) {
+  const file = join(work, `config-${which.length}.json`);
+  writeFileSync(file, JSON.stringify({ root, repositories: which.map((id) => ({ repo: `bench/${id}`, url: pathToFileURL(upstreamOf(id)).href })) }));
+  return file;
+}
+
+/** The CLI as a child process; its peak RSS (KiB) from the probe. */
+function cli(config, args, extraEnv = {}) {
+  const rssFile = join(work, `rss-${Math.random().toString(36).slice(2)}`);
+  const started = now();
+  const result = spawnSync(process.execPath, ['--import', pathToFileURL(PROBE).href, CLI, ...args, '--config', config, '--concurrency', String(CONCURRENCY)], {
+    env: { ...env, ...extraEnv, BENCH_RSS_FILE: rssFile },
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+  });
+  const ms = now() - started;
+  if (result.status !== 0) throw new Error(`backup-manager ${args.join(' ')} exited ${result.status}: ${result.stderr.slice(0, 2000)}`);
+  const rssKiB = Number(readFileSync(rssFile, 'utf8').trim());
+  return { ms, rssKiB };
+}
+
+/** A `git` first on PATH that appends one line per call to `countFile`, then runs the real git. */
+function gitCounter() {
+  const dir = join(work, 'counting-bin');
+  mkdirSync(dir);
+  const realGit = run('sh', ['-c', 'command -v git']).trim();
+  const countFile = join(work, 'git-calls');
+  // Records the subcommand: the first argument that is neither an option nor the value of -c / -C.
+  const script = [
+    '#!/bin/sh',
+    'sub=; skip=',
+    'for a in "$@"; do',
+    '  if [ -n "$skip" ]; then skip=; continue; fi',
+    '  case "$a" in -c|-C) skip=1 ;; -*) ;; *) sub=$a; break ;; esac',
+    'done',
+    `echo "\${sub:-?}" >> '${countFile}'`,
+    `exec '${realGit}' "$@"`,
+  ];
+  writeFileSync(join(dir, 'git'), `${script.join('\n')}\n`);
+  chmodSync(join(dir, 'git'), 0o755);
+  return {
+    env: { PATH: `${dir}:${env.PATH}` },
+    take() {
+      const calls = existsSync(countFile) ? readFileSync(countFile, 'utf8').split('\n').filter(Boolean) : [];
+      rmSync(countFile, { force: true });
+      const byCommand = {};
+      for (const c of calls) byCommand[c] = (byCommand[c] ?? 0) + 1;
+      return { total: calls.length, byCommand };
+    },
+  };
+}
+
+/** Hardlinked copies of each repository's one real snapshot under earlier names, a day apart (status's load). */
+function fanOutSnapshots(root) {
+  for (const id of ids) {
+    const parent = join(root, 'snapshots', 'bench', id);
+    const [real] = readdirSync(parent).filter((n) => n.startsWith('snapshot-'));
+    const at = Date.UTC(Number(real.slice(9, 13)), Number(real.slice(13, 15)) - 1, Number(real.slice(15, 17)), Number(real.slice(18, 20)), Number(real.slice(20, 22)), Number(real.slice(22, 24)));
+    for (let k = 1; k < SNAPSHOTS - 1; k++) {
+      const d = new Date(at - k * 86_400_000 - 1000);
+      const p = (n) => String(n).padStart(2, '0');
+      const name = `snapshot-${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}-${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}`;
+      run('cp', ['-al', join(parent, real), join(parent, name)]);
+    }
+  }
+}
+
+const started = now();
+const results = { repos: REPOS, snapshots: SNAPSHOTS, concurrency: CONCURRENCY };
+try {
+  log(`github-private-backup scale benchmark: ${REPOS} repositories, concurrency ${CONCURRENCY}, ${cpus().length} CPU(s), node ${process.version}, ${run('git', ['--version']).trim()}`);
+  const refs = generate();
+  log(`upstreams: ${REPOS} copies of one repository with 5 commits and ${refs} refs (generated in ${fmtMs(now() - started)})`);
+
+  // References: plain git, from this process, 4 at a time.
+  const refDir = join(work, 'reference');
+  const cloneMs = await pool(ids, CONCURRENCY, (id) => runAsync('git', ['clone', '--quiet', '--mirror', pathToFileURL(upstreamOf(id)).href, join(refDir, `${id}.git`)]));
+  const fetchMs = await pool(ids, CONCURRENCY, (id) => runAsync('git', ['fetch', '--quiet', '--prune'], { cwd: join(refDir, `${id}.git`) }));
+
+  const root = join(work, 'root');
+  const config = writeConfig(root, ids);
+  const init = cli(config, ['init']);
+  const sync = cli(config, ['sync', '--no-prune']);
+  const noopSync = cli(config, ['sync']);
+  // sync took the first snapshot of each repository; fan out to SNAPSHOTS, and record the state with one more.
+  fanOutSnapshots(root);
+  const snap = cli(config, ['snapshot']);
+  const status = [cli(config, ['status']), cli(config, ['status'])].sort((a, b) => a.ms - b.ms)[0];
+  const health = [cli(config, ['health']), cli(config, ['health'])].sort((a, b) => a.ms - b.ms)[0];
+  const snapshotCount = readdirSync(join(root, 'snapshots', 'bench', ids[0])).filter((n) => n.startsWith('snapshot-')).length;
+  const startupMs = (() => {
+    const t = now();
+    spawnSync(process.execPath, [CLI, '--version'], { env });
+    return now() - t;
+  })();
+
+  // git processes per repository, on a separate root (the wrapper's own cost stays out of the timings).
+  const counter = gitCounter();
+  const countedConfig = writeConfig(join(work, 'counted-root'), ids.slice(0, COUNTED));
+  cli(countedConfig, ['init'], counter.env);
+  const initCalls = counter.take();
+  cli(countedConfig, ['sync', '--no-prune'], counter.env);
+  counter.take();
+  cli(countedConfig, ['sync', '--no-prune'], counter.env);
+  const syncCalls = counter.take();
+
+  Object.assign(results, {
+    cloneMs, fetchMs, startupMs, snapshotCount,
+    initMs: init.ms, noopSyncMs: noopSync.ms, firstSyncMs: sync.ms, snapshotMs: snap.ms, statusMs: status.ms, healthMs: health.ms,
+    rssKiB: { init: init.rssKiB, noopSync: noopSync.rssKiB, snapshot: snap.rssKiB, status: status.rssKiB, health: health.rssKiB },
+    gitPerRepo: { init: initCalls.total / COUNTED, noopSync: syncCalls.total / COUNTED, initByCommand: initCalls.byCommand, noopSyncByCommand: syncCalls.byCommand },
+  });
+  const verdict = (ok) => (ok ? 'met' : 'NOT met');
+  const per = (calls) => Object.entries(calls.byCommand).sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c} ${(n / COUNTED).toFixed(1)}`).join(', ');
+  const mb = (kib) => `${(kib / 1024).toFixed(0)} MB`;
+  const rows = [
+    ['git clone --mirror, 4 at a time', fmtMs(cloneMs), '1.00x', ''],
+    ['init (CLI)', fmtMs(init.ms), `${(init.ms / cloneMs).toFixed(1)}x clone`, `target <= 1.5x: ${verdict(init.ms / cloneMs <= 1.5)}; peak RSS ${mb(init.rssKiB)}`],
+    ['git fetch --prune, 4 at a time', fmtMs(fetchMs), '1.00x', ''],
+    ['sync, nothing new (CLI)', fmtMs(noopSync.ms), `${(noopSync.ms / fetchMs).toFixed(1)}x fetch`, `target <= 1.5x: ${verdict(noopSync.ms / fetchMs <= 1.5)}; peak RSS ${mb(noopSync.rssKiB)}`],
+    [`snapshot, ${REPOS} repositories`, fmtMs(snap.ms), '', `peak RSS ${mb(snap.rssKiB)}`],
+    [`status, ${REPOS} x ${snapshotCount} snapshots`, fmtMs(status.ms), '', `peak RSS ${mb(status.rssKiB)} (1,000 x 30 <= 1 s is the target)`],
+    [`health, ${REPOS} x ${snapshotCount} snapshots`, fmtMs(health.ms), '', `peak RSS ${mb(health.rssKiB)}`],
+    ['Node start-up alone (--version)', fmtMs(startupMs), '', ''],
+  ];
+  const widths = [0, 1, 2].map((c) => Math.max(...rows.map((row) => row[c].length)));
+  log('');
+  for (const row of rows) log(`  ${row[0].padEnd(widths[0])}  ${row[1].padStart(widths[1])}  ${row[2].padEnd(widths[2])}  ${row[3]}`.trimEnd());
+  log(`\n  git processes per repository (${COUNTED} repositories counted):`);
+  log(`    init: ${(initCalls.total / COUNTED).toFixed(1)} (${per(initCalls)})`);
+  log(`    sync, nothing new: ${(syncCalls.total / COUNTED).toFixed(1)} (${per(syncCalls)})`);
+  log(`\ntotal ${fmtMs(now() - started)}`);
+  if (process.argv.includes('--json')) log(JSON.stringify(results));
+} finally {
+  if (!KEEP) {
+    spawnSync('chmod', ['-R', 'u+w', work]);
+    rmSync(work, { recursive: true, force: true });
+  }
+}
