@@ -52,6 +52,11 @@ export class Layout {
     assertRepoId(repo.owner, repo.name);
     return join(this.stateDir, 'repos', repo.owner, `${repo.name}.json`);
   }
+  /** HEAD, ref counts and disk used, recorded by the writers for status (src/engine/repo-summary.ts). */
+  repoSummary(repo: RepoRef): string {
+    assertRepoId(repo.owner, repo.name);
+    return join(this.stateDir, 'summaries', repo.owner, `${repo.name}.json`);
+  }
   /** What an owner entry expanded to at the last sync (read-only commands use it instead of the API). */
   ownerListing(owner: string): string {
     if (!isValidOwner(owner)) throw new UsageError(`invalid repository owner ${JSON.stringify(owner)}`);

@@ -1,12 +1,12 @@
 // status and health: what is backed up, how fresh, how much disk, and a verdict.
 import { join } from 'node:path';
-import { diskUsage, exists, walkFiles } from '../fsutil.ts';
-import { headCommit, readRefs } from '../git/repo.ts';
-import { countRefs, readMetadata } from '../metadata.ts';
+import { exists } from '../fsutil.ts';
+import { readMetadata } from '../metadata.ts';
 import { healthOf } from '../health.ts';
 import { isFutureDated, newestTrusted } from '../snapshot-time.ts';
 import type { ListRepoResult, RepoTarget, SnapshotSummary, StatusRepoResult } from '../types.ts';
 import type { EngineContext } from './context.ts';
+import { currentSummary } from './repo-summary.ts';
 import { listSnapshotNames, summarize } from './snapshot.ts';
 import { readRepoState } from './state.ts';
 import { readPins } from './pins.ts';
@@ -38,21 +38,10 @@ export async function listRepo(ctx: EngineContext, target: RepoTarget): Promise<
 }
 
 export async function statusRepo(ctx: EngineContext, target: RepoTarget): Promise<StatusRepoResult> {
-  const mirror = ctx.layout.mirror(target);
-  const initialized = await exists(mirror);
   const state = await readRepoState(ctx, target);
-  const names = await listSnapshotNames(ctx, target);
-  const refs = initialized ? await readRefs(ctx.git, mirror) : {};
-  const counts = countRefs(refs);
-  // Walk mirror and snapshots once, counting every inode once: that is what hard links save.
-  const seen = new Set<string>();
-  let disk = 0;
-  let apparent = 0;
-  for (const dir of [...(initialized ? [mirror] : []), ...names.map((n) => join(ctx.layout.snapshotParent(target), n))]) {
-    const usage = diskUsage(await walkFiles(dir), seen);
-    disk += usage.disk;
-    apparent += usage.apparent;
-  }
+  const summary = await currentSummary(ctx, target);
+  const initialized = summary.fingerprint.mirror !== null;
+  const names = summary.fingerprint.snapshots;
   const now = ctx.clock();
   const newest = newestTrusted(names, now) ?? null;
   const verdict = healthOf({ initialized, state, newestSnapshot: newest, futureSnapshots: names.filter((n) => isFutureDated(n, now)), now });
@@ -63,14 +52,14 @@ export async function statusRepo(ctx: EngineContext, target: RepoTarget): Promis
     repo: target.id,
     initialized,
     lastSync: state?.lastSync ? { at: state.lastSync.at, ok: state.lastSync.ok, ...(state.lastSync.error ? { error: state.lastSync.error } : {}) } : null,
-    head: initialized ? await headCommit(ctx.git, mirror) : null,
-    branches: counts.branches,
-    tags: counts.tags,
+    head: summary.head,
+    branches: summary.branches,
+    tags: summary.tags,
     snapshotCount: names.length,
     newestSnapshot: newest,
     oldestSnapshot: names[0] ?? null,
-    diskUsedBytes: disk,
-    apparentBytes: apparent,
+    diskUsedBytes: summary.diskUsedBytes,
+    apparentBytes: summary.apparentBytes,
     health: verdict.health,
     healthReason: verdict.reason,
     lastSuccess: verdict.lastSuccess,

@@ -15,6 +15,7 @@ import { pruneRepo } from './prune.ts';
 import { findLatest } from './latest.ts';
 import { recoverRepository } from './recover.ts';
 import { listSnapshotNames, takeSnapshot } from './snapshot.ts';
+import { recordSummary } from './repo-summary.ts';
 import { recordSync } from './state.ts';
 import { hydrateMirror, pushRepoSnapshots, type StoreRun } from './store-sync.ts';
 
@@ -36,7 +37,9 @@ export async function repoLocked<T>(ctx: EngineContext, target: RepoTarget, comm
         what,
         async () => {
           await recoverRepository(ctx, target);
-          return fn();
+          const result = await fn();
+          await recordSummary(ctx, target);
+          return result;
         },
         stop,
       );

@@ -1,0 +1,102 @@
+// state/summaries/<owner>/<repo>.json: what status and health show of one repository (HEAD, ref counts, disk used),
+// recorded by the writers so that status never walks every snapshot (docs/ARCHITECTURE.md "Recorded state").
+// A summary is trusted only while its fingerprint (the snapshot names and the mtimes of the mirror's ref and object
+// directories) matches the disk; otherwise status measures afresh. verify still re-reads everything.
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { z } from 'zod';
+import { diskUsage, exists, walkFiles } from '../fsutil.ts';
+import { headCommit, readRefs } from '../git/repo.ts';
+import { countRefs } from '../metadata.ts';
+import type { RepoTarget } from '../types.ts';
+import type { EngineContext } from './context.ts';
+import { listSnapshotNames } from './snapshot.ts';
+
+/** What a fetch, a pack-refs, a gc or a restore touches in a mirror: their mtimes change with the mirror. */
+const WATCHED = ['HEAD', 'packed-refs', 'refs', 'refs/heads', 'refs/tags', 'objects', 'objects/pack'];
+
+const summarySchema = z.object({
+  fingerprint: z.object({ snapshots: z.array(z.string()), mirror: z.array(z.number().nullable()).nullable() }),
+  head: z.object({ hash: z.string(), date: z.string(), subject: z.string() }).nullable(),
+  branches: z.number().int(),
+  tags: z.number().int(),
+  diskUsedBytes: z.number(),
+  apparentBytes: z.number(),
+});
+
+export type RepoSummary = z.infer<typeof summarySchema>;
+type Fingerprint = RepoSummary['fingerprint'];
+
+async function fingerprintOf(ctx: EngineContext, target: RepoTarget): Promise<Fingerprint> {
+  const mirror = ctx.layout.mirror(target);
+  const snapshots = await listSnapshotNames(ctx, target);
+  if (!(await exists(mirror))) return { snapshots, mirror: null };
+  const mtimes = await Promise.all(WATCHED.map((p) => stat(join(mirror, p)).then((s) => s.mtimeMs, () => null)));
+  return { snapshots, mirror: mtimes };
+}
+
+const sameFingerprint = (a: Fingerprint, b: Fingerprint) => JSON.stringify(a) === JSON.stringify(b);
+
+/** Measure the repository: the one walk of the mirror and every snapshot, each inode counted once. */
+async function measure(ctx: EngineContext, target: RepoTarget, fingerprint: Fingerprint): Promise<RepoSummary> {
+  const mirror = ctx.layout.mirror(target);
+  const initialized = fingerprint.mirror !== null;
+  const counts = countRefs(initialized ? await readRefs(ctx.git, mirror) : {});
+  const seen = new Set<string>();
+  let disk = 0;
+  let apparent = 0;
+  for (const dir of [...(initialized ? [mirror] : []), ...fingerprint.snapshots.map((n) => join(ctx.layout.snapshotParent(target), n))]) {
+    const usage = diskUsage(await walkFiles(dir), seen);
+    disk += usage.disk;
+    apparent += usage.apparent;
+  }
+  return {
+    fingerprint,
+    head: initialized ? await headCommit(ctx.git, mirror) : null,
+    branches: counts.branches,
+    tags: counts.tags,
+    diskUsedBytes: disk,
+    apparentBytes: apparent,
+  };
+}
+
+async function readSummary(ctx: EngineContext, target: RepoTarget): Promise<RepoSummary | null> {
+  try {
+    const parsed = summarySchema.safeParse(JSON.parse(await readFile(ctx.layout.repoSummary(target), 'utf8')));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+async function writeSummary(ctx: EngineContext, target: RepoTarget, summary: RepoSummary): Promise<void> {
+  const file = ctx.layout.repoSummary(target);
+  await mkdir(dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${randomBytes(4).toString('hex')}`;
+  await writeFile(tmp, `${JSON.stringify(summary)}\n`);
+  await rename(tmp, file);
+}
+
+/**
+ * The repository's summary: the recorded one while its fingerprint matches, else measured now and recorded (best
+ * effort: a read-only root still gets its answer). The fingerprint is taken before measuring, so a writer that
+ * changes the repository meanwhile leaves a summary that no longer matches, never a wrong one that does.
+ */
+export async function currentSummary(ctx: EngineContext, target: RepoTarget): Promise<RepoSummary> {
+  const fingerprint = await fingerprintOf(ctx, target);
+  const recorded = await readSummary(ctx, target);
+  if (recorded && sameFingerprint(recorded.fingerprint, fingerprint)) return recorded;
+  const measured = await measure(ctx, target, fingerprint);
+  // Nothing there (a typo in --repo, a root that does not exist): nothing to record, and no directories to create.
+  if (fingerprint.mirror === null && !fingerprint.snapshots.length) return measured;
+  await writeSummary(ctx, target, measured).catch((error: NodeJS.ErrnoException) =>
+    ctx.logger.log('warn', `could not record the summary of ${target.id}: ${error.code ?? error.message}`),
+  );
+  return measured;
+}
+
+/** Called by every writer before it releases the repository lock (sync.ts repoLocked): cheap when nothing changed. */
+export async function recordSummary(ctx: EngineContext, target: RepoTarget): Promise<void> {
+  await currentSummary(ctx, target).catch((error: Error) => ctx.logger.log('warn', `could not measure ${target.id} for status: ${error.message}`));
+}
