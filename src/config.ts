@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { UsageError } from './errors.ts';
 import { isValidOwner, isValidRepoName } from './naming.ts';
 import { pickConfigured } from './targets.ts';
+import type { Shard } from './shard.ts';
 
 const positiveInt = z.number().int().positive();
 
@@ -105,6 +106,8 @@ export interface BackupSettings {
   store?: StoreConfig;
   /** The config file that was read (absolute), or null when none was. */
   configFile?: string | null;
+  /** --shard K/N: work on that slice of the repositories only (src/shard.ts). */
+  shard?: Shard;
 }
 
 export const DEFAULTS = {
@@ -210,6 +213,7 @@ export interface SettingsOverrides {
   retentionDays?: number;
   keepMin?: number;
   concurrency?: number;
+  shard?: Shard;
 }
 
 function envInt(env: NodeJS.ProcessEnv, name: string): number | undefined {
@@ -257,5 +261,6 @@ export function resolveSettings(overrides: SettingsOverrides, env: NodeJS.Proces
     schedule: env.BACKUP_SCHEDULE || file.schedule || DEFAULTS.schedule,
     ...(file.store ? { store: file.store } : {}),
     configFile: configPath ?? null,
+    ...(overrides.shard ? { shard: overrides.shard } : {}),
   };
 }

@@ -2,6 +2,7 @@
 // visible to every user of the machine (ps); it comes from GITHUB_TOKEN or the config file only.
 import { UsageError } from '../errors.ts';
 import type { SettingsOverrides } from '../config.ts';
+import { parseShard } from '../shard.ts';
 import type { OptionSpec } from './command.ts';
 
 export const GLOBAL_OPTIONS: OptionSpec = {
@@ -9,6 +10,7 @@ export const GLOBAL_OPTIONS: OptionSpec = {
   config: { type: 'string' },
   repo: { type: 'string', multiple: true },
   concurrency: { type: 'string' },
+  shard: { type: 'string' },
   json: { type: 'boolean' },
   verbose: { type: 'boolean', short: 'v' },
   help: { type: 'boolean', short: 'h' },
@@ -21,6 +23,7 @@ export const GLOBAL_HELP = `GLOBAL OPTIONS
   --repo R           work on this repository only: OWNER/NAME, an https/ssh/file URL or a local path
                      (repeatable; replaces the configured list)
   --concurrency N    repositories processed at once (default 4)
+  --shard K/N        only the K-th of N stable slices of the repositories (by a hash of owner/name)
   --json             print the result as JSON on stdout
   -v, --verbose      echo every log line on stderr
   -h, --help         this help`;
@@ -40,5 +43,6 @@ export function overridesFrom(values: Record<string, unknown>): SettingsOverride
     configPath: values.config as string | undefined,
     repositories: values.repo as string[] | undefined,
     concurrency: parsePositiveInt(values.concurrency, '--concurrency'),
+    ...(values.shard === undefined ? {} : { shard: parseShard(String(values.shard)) }),
   };
 }

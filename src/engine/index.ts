@@ -5,6 +5,7 @@ import { ExitCode, UsageError } from '../errors.ts';
 import { readRepoConfigUrl } from '../git/repo.ts';
 import { listOwnerRepositories } from '../github/owners.ts';
 import { readMetadata } from '../metadata.ts';
+import { inShard } from '../shard.ts';
 import { dedupeTargets, explicitTarget, parseRepoSpec } from '../targets.ts';
 import { isSnapshotName, isValidOwner, isValidRepoName } from '../naming.ts';
 import type { BackupSettings } from '../config.ts';
@@ -101,14 +102,16 @@ export function createEngine(options: EngineOptions): Engine {
   let refreshed: Promise<RepoTarget[]> | undefined;
 
   const resolveTargets = (): Promise<RepoTarget[]> =>
-    (cached ??= ctx.settings.repositories.length ? configuredTargets(ctx, false) : discoverTargets(ctx).then(dedupeTargets));
+    (cached ??= (ctx.settings.repositories.length ? configuredTargets(ctx, false) : discoverTargets(ctx).then(dedupeTargets)).then((t) =>
+      inShard(t, ctx.settings.shard),
+    ));
 
   /** Commands that write need an explicit list: nothing is fetched from a guess. They refresh owner listings. */
   async function writableTargets(command: string): Promise<RepoTarget[]> {
     if (!ctx.settings.repositories.length) {
       throw new UsageError(`${command}: no repositories configured`, 'name-repositories');
     }
-    return (refreshed ??= configuredTargets(ctx, true));
+    return (refreshed ??= configuredTargets(ctx, true).then((t) => inShard(t, ctx.settings.shard)));
   }
 
   async function readableTargets(command: string): Promise<RepoTarget[]> {
