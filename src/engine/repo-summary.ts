@@ -13,8 +13,8 @@ import type { RepoTarget } from '../types.ts';
 import type { EngineContext } from './context.ts';
 import { listSnapshotNames } from './snapshot.ts';
 
-/** What a fetch, a pack-refs, a gc or a restore touches in a mirror: their mtimes change with the mirror. */
-const WATCHED = ['HEAD', 'packed-refs', 'refs', 'refs/heads', 'refs/tags', 'objects', 'objects/pack'];
+/** What a fetch, a pack-refs, a gc or a restore touches in a mirror (refs/ itself is touched by every fetch, even a no-op one). */
+const WATCHED = ['HEAD', 'packed-refs', 'refs/heads', 'refs/tags', 'objects', 'objects/pack'];
 
 const summarySchema = z.object({
   fingerprint: z.object({ snapshots: z.array(z.string()), mirror: z.array(z.number().nullable()).nullable() }),
