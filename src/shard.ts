@@ -1,5 +1,5 @@
 // --shard K/N: a stable slice of the configured repositories, by a hash of each repository's id, so that N jobs
-// (an Actions matrix) share an organisation without talking to each other (docs/OPERATIONS.md "Sharding"). Pure.
+// (an Actions matrix) share an organisation without talking to each other (docs/ARCHITECTURE.md "Many repositories"). Pure.
 // A repository's shard depends on its id alone: adding or removing others never moves it.
 import { createHash } from 'node:crypto';
 import { UsageError } from './errors.ts';

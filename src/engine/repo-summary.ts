@@ -1,5 +1,5 @@
 // state/summaries/<owner>/<repo>.json: what status and health show of one repository (HEAD, ref counts, disk used),
-// recorded by the writers so that status never walks every snapshot (docs/ARCHITECTURE.md "Recorded state").
+// recorded by the writers so that status never walks every snapshot (docs/OPERATIONS.md "Status and health").
 // A summary is trusted only while its fingerprint (the snapshot names and the mtimes of the mirror's ref and object
 // directories) matches the disk; otherwise status measures afresh. verify still re-reads everything.
 import { randomBytes } from 'node:crypto';
