@@ -37,9 +37,9 @@ export async function repoLocked<T>(ctx: EngineContext, target: RepoTarget, comm
         what,
         async () => {
           await recoverRepository(ctx, target);
-          const result = await fn();
+          const value = await fn();
           await recordSummary(ctx, target);
-          return result;
+          return value;
         },
         stop,
       );
