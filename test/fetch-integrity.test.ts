@@ -91,6 +91,31 @@ describe('the mass-deletion guard judges what the fetch itself brought', () => {
     expect((await b.engine.health()).exitCode).toBe(1);
   });
 
+  it('an upstream that empties after the first request of a sync fails that very sync, and nothing is lost', async () => {
+    const u = upstream();
+    addBranches(u, 47);
+    let armed = false;
+    const server = await startGitHttpServer(join(u.tmp, 'upstream'), (request) => {
+      // The capability advertisement (protocol v2's first GET) is answered; the ref listing that follows is empty.
+      if (armed && request.method === 'GET') {
+        armed = false;
+        emptyRepository(u.bare);
+      }
+    });
+    cleanups.push(() => server.close());
+    const b = createBackup([], { repositories: [`${server.url}/acme/widgets.git`] });
+    const first = okValue(await b.engine.sync());
+    const refsBefore = refsOf(mirrorOf(b.root));
+    armed = true;
+    const during = await b.engine.sync();
+    expect(armed).toBe(false);
+    expect(during.exitCode).toBe(1);
+    expect(errorOf(during)).toMatch(/upstream has no refs at all \(the mirror has 51\)/);
+    expect(refsOf(mirrorOf(b.root))).toEqual(refsBefore);
+    expect(snapshotsOf(b.root)).toEqual([first.snapshot!.name]);
+    expect(okValue(await b.engine.status()).health).not.toBe('healthy');
+  });
+
   it('an empty mirror does not disable the guard: the newest snapshot is a baseline too', async () => {
     const u = upstream();
     addBranches(u, 20);
