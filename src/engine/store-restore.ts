@@ -17,7 +17,7 @@ import type { StoreRun } from './store-sync.ts';
 import { verifySnapshotDir } from './verify.ts';
 
 export async function restoreFromStore(ctx: EngineContext, run: StoreRun, target: RepoTarget, options: RestoreOptions): Promise<RestoreRepoResult> {
-  const stored = await resolveStoredSnapshot(run.store, target.id, options.snapshot ?? 'latest');
+  const stored = await resolveStoredSnapshot(run.store, target.id, options.snapshot ?? 'latest', ctx.clock());
   const manifest = await readManifest(run.store, target.id, stored.snapshot);
   // Beside where the result goes: the in-place restore hard-links the pulled object files into the new mirror.
   const scratchParent = options.to ? dirname(assertSafeTarget(ctx, options.to)) : ctx.layout.immutableDir;

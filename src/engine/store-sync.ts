@@ -10,6 +10,7 @@ import { readRefs } from '../git/repo.ts';
 import { readMetadata } from '../metadata.ts';
 import { sameRefs } from '../refs.ts';
 import { listStoredSnapshots, readManifest } from '../store/catalog.ts';
+import { isFutureDated } from '../snapshot-time.ts';
 import { IDENTITY_FILE_ENV, openStore } from '../store/open-store.ts';
 import { pullSnapshot } from '../store/pull.ts';
 import { PushSession, type PushSnapshotResult } from '../store/push.ts';
@@ -93,7 +94,8 @@ export async function hydrateMirror(ctx: EngineContext, run: StoreRun, target: R
     return null;
   }
   try {
-    const newest = (await listStoredSnapshots(run.store, target.id)).at(-1);
+    // Not one named in the future (pushed while a clock ran ahead): see resolveStoredSnapshot.
+    const newest = (await listStoredSnapshots(run.store, target.id)).filter((s) => !isFutureDated(s.snapshot, ctx.clock())).at(-1);
     if (!newest) return null;
     const manifest = await readManifest(run.store, target.id, newest.snapshot);
     const parent = ctx.layout.snapshotParent(target);

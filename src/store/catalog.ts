@@ -1,6 +1,7 @@
 // What snapshots the store holds, read from manifest keys (one listing, no downloads), and reading one manifest.
 import { BackupError, ExitCode } from '../errors.ts';
 import { parseSnapshotTime } from '../naming.ts';
+import { isFutureDated } from '../snapshot-time.ts';
 import { manifestKey, manifestPrefix, parseManifestKey, SNAPSHOTS_PREFIX } from './format.ts';
 import { parseManifest, type Manifest } from './manifest.ts';
 import type { Store } from './store.ts';
@@ -49,12 +50,18 @@ export async function readManifest(store: Store, repository: string, snapshot: s
   return manifest;
 }
 
-/** "latest" or a snapshot name, resolved against the store. */
-export async function resolveStoredSnapshot(store: Store, repository: string, requested = 'latest'): Promise<StoredSnapshot> {
+/**
+ * "latest" or a snapshot name, resolved against the store. "latest" is the newest snapshot not named in the future
+ * (docs/OPERATIONS.md "Time and clock skew"): one pushed while a clock ran ahead is never handed out as the newest.
+ */
+export async function resolveStoredSnapshot(store: Store, repository: string, requested = 'latest', now: Date = new Date()): Promise<StoredSnapshot> {
   const snapshots = await listStoredSnapshots(store, repository);
   if (requested === 'latest') {
-    const newest = snapshots.at(-1);
-    if (!newest) throw new BackupError(`${store.location} holds no snapshot of ${repository}`, ExitCode.NOT_FOUND);
+    const newest = snapshots.filter((s) => !isFutureDated(s.snapshot, now)).at(-1);
+    if (!newest) {
+      const future = snapshots.length ? ` (its ${snapshots.length} snapshot(s) are all named in the future of ${now.toISOString()}: name one explicitly)` : '';
+      throw new BackupError(`${store.location} holds no trustworthy latest snapshot of ${repository}${future}`, ExitCode.NOT_FOUND);
+    }
     return newest;
   }
   const found = snapshots.find((s) => s.snapshot === requested);
