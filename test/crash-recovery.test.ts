@@ -2,14 +2,12 @@
 // "Stopping and crashes"): git's stale lock files, a half-done prune, an in-place restore killed mid-swap.
 import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { cleanupAfterEach } from './helpers/cleanups.ts';
 import { createBackup, createUpstream, okValue, refsOf, type Upstream } from './helpers/git-fixtures.ts';
 import { runCli } from './helpers/cli.ts';
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  while (cleanups.length) cleanups.pop()!();
-});
+const cleanups = cleanupAfterEach();
 function upstream(): Upstream {
   const u = createUpstream();
   cleanups.push(u.cleanup);

@@ -5,7 +5,8 @@ import { hostname } from 'node:os';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { cleanupAfterEach } from './helpers/cleanups.ts';
 import { ExitCode } from '../src/errors.ts';
 import { walkFiles } from '../src/fsutil.ts';
 import { acquireLock } from '../src/lock.ts';
@@ -13,10 +14,7 @@ import { Layout } from '../src/layout.ts';
 import { createBackup, createUpstream, fakeClock, git, makeTempDir, okValue, refsOf, type Upstream } from './helpers/git-fixtures.ts';
 import { runCli, startCli } from './helpers/cli.ts';
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  while (cleanups.length) cleanups.pop()!();
-});
+const cleanups = cleanupAfterEach();
 function upstream(): Upstream {
   const u = createUpstream();
   cleanups.push(u.cleanup);

@@ -3,15 +3,13 @@
 // the name, or a name in the future, is kept but never trusted as the newest.
 import { chmodSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { cleanupAfterEach } from './helpers/cleanups.ts';
 import { readMetadata } from '../src/metadata.ts';
 import type { StatusRepoResult } from '../src/types.ts';
 import { createBackup, createUpstream, fakeClock, okValue, refsOf, type Upstream } from './helpers/git-fixtures.ts';
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  while (cleanups.length) cleanups.pop()!();
-});
+const cleanups = cleanupAfterEach();
 
 function upstream(): Upstream {
   const u = createUpstream();

@@ -5,7 +5,8 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_pr
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { cleanupAfterEach } from './helpers/cleanups.ts';
 import { ExitCode } from '../src/errors.ts';
 import { walkFiles } from '../src/fsutil.ts';
 import { createGitCommandManager, gitArgs } from '../src/git/git.ts';
@@ -15,10 +16,7 @@ import type { Engine } from '../src/engine/api.ts';
 import { runCli } from './helpers/cli.ts';
 import { createBackup, createUpstream, git, makeTempDir, okValue, refsOf, type TestBackup, type Upstream } from './helpers/git-fixtures.ts';
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  while (cleanups.length) cleanups.pop()!();
-});
+const cleanups = cleanupAfterEach();
 function upstream(): Upstream {
   const u = createUpstream();
   cleanups.push(u.cleanup);

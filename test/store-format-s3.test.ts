@@ -3,7 +3,8 @@
 // and Object Lock headers on every object and manifest, and a prune that the (proxy-enforced) lock stops.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanupAfterEach } from './helpers/cleanups.ts';
 import { readMetadata } from '../src/metadata.ts';
 import { readManifest, resolveStoredSnapshot } from '../src/store/catalog.ts';
 import { pullSnapshot } from '../src/store/pull.ts';
@@ -29,10 +30,7 @@ afterAll(async () => {
   process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
 });
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  while (cleanups.length) cleanups.pop()!();
-});
+const cleanups = cleanupAfterEach();
 
 function scenario(): StoreScenario {
   const s = storeScenario();

@@ -3,7 +3,8 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync, chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { cleanupAfterEach } from './helpers/cleanups.ts';
 import { generateIdentity, identityToRecipient } from 'age-encryption';
 import { walkFiles } from '../src/fsutil.ts';
 import { readMetadata } from '../src/metadata.ts';
@@ -16,10 +17,7 @@ import { PushSession, pushSnapshot } from '../src/store/push.ts';
 import { git, makeTempDir, refsOf } from './helpers/git-fixtures.ts';
 import { contentFingerprint, overwrite, storeScenario, type StoreScenario } from './helpers/store-fixtures.ts';
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  while (cleanups.length) cleanups.pop()!();
-});
+const cleanups = cleanupAfterEach();
 
 function scenario(): StoreScenario {
   const s = storeScenario();

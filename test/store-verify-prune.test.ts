@@ -4,7 +4,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { cleanupAfterEach } from './helpers/cleanups.ts';
 import { LockHeldError } from '../src/errors.ts';
 import { listStoredSnapshots, readManifest } from '../src/store/catalog.ts';
 import { manifestKey, objectKey } from '../src/store/format.ts';
@@ -17,10 +18,7 @@ import { verifyStore } from '../src/store/store-verify.ts';
 import { git, makeTempDir, refsOf } from './helpers/git-fixtures.ts';
 import { overwrite, storeScenario, type StoreScenario } from './helpers/store-fixtures.ts';
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  while (cleanups.length) cleanups.pop()!();
-});
+const cleanups = cleanupAfterEach();
 
 function scenario(): StoreScenario {
   const s = storeScenario();
