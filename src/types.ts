@@ -1,5 +1,6 @@
 // The typed results every engine command returns. Rendering (text, JSON, job summary) reads these and nothing else.
 import type { ExitCodeValue } from './errors.ts';
+import type { StoreVerifyResult } from './store/store-verify.ts';
 
 /** One repository the run works on. `id` is owner/name and names its directories under the root. */
 export interface RepoTarget {
@@ -129,18 +130,10 @@ export interface StorePushRepoResult extends StorePushSummary {
   repo: string;
 }
 
-export interface StoreVerifyRepoResult {
+/** What the store's verify found for one repository (src/store/store-verify.ts), and where. */
+export interface StoreVerifyRepoResult extends StoreVerifyResult {
   repo: string;
   store: string;
-  ok: boolean;
-  snapshots: number;
-  /** Distinct objects the manifests reference, and those none references (an interrupted push's). */
-  objects: number;
-  unreferencedObjects: number;
-  objectsRead: number;
-  bytesRead: number;
-  packsChecked: number;
-  problems: Array<{ snapshot?: string; key?: string; path?: string; problem: string }>;
 }
 
 /** `store prune` works on the whole store at once: objects are shared between repositories. */
