@@ -49,33 +49,44 @@ function addBranches(u: Upstream, count: number): void {
   execFileSync('git', ['update-ref', '--stdin'], { cwd: u.bare, input: lines });
 }
 
+/**
+ * An upstream with 51 refs behind git-http-backend, synced once. Once armed, it empties itself right after the first
+ * request of the given method has been answered, between the requests of one fetch.
+ */
+async function emptyingUpstream(method: 'GET' | 'POST') {
+  const u = upstream();
+  addBranches(u, 47);
+  let armed = false;
+  let emptied = false;
+  const server = await startGitHttpServer(join(u.tmp, 'upstream'), (request) => {
+    if (armed && request.method === method) {
+      armed = false;
+      emptied = true;
+      emptyRepository(u.bare);
+    }
+  });
+  cleanups.push(() => server.close());
+  const b = createBackup([], { repositories: [`${server.url}/acme/widgets.git`] });
+  const first = okValue(await b.engine.sync());
+  const refsBefore = refsOf(mirrorOf(b.root));
+  return { server, b, first, refsBefore, arm: () => (armed = true), fired: () => emptied };
+}
+
 describe('the mass-deletion guard judges what the fetch itself brought', () => {
   it('an upstream that empties after serving its ref list cannot wipe the mirror: no 0-ref snapshot, not healthy', async () => {
-    const u = upstream();
-    addBranches(u, 47);
-    let armed = false;
-    const server = await startGitHttpServer(join(u.tmp, 'upstream'), (request) => {
-      // Empty the repository once its first ref listing (protocol v2 ls-refs, a POST) has been answered: the
-      // moment that an ls-remote guard followed by fetch --prune used to fall into.
-      if (armed && request.method === 'POST') {
-        armed = false;
-        emptyRepository(u.bare);
-      }
-    });
-    cleanups.push(() => server.close());
-    const b = createBackup([], { repositories: [`${server.url}/acme/widgets.git`] });
-    const first = okValue(await b.engine.sync());
-    const refsBefore = refsOf(mirrorOf(b.root));
+    // Empty the repository once its first ref listing (protocol v2 ls-refs, a POST) has been answered: the
+    // moment that an ls-remote guard followed by fetch --prune used to fall into.
+    const { server, b, first, refsBefore, arm, fired } = await emptyingUpstream('POST');
     expect(Object.keys(refsBefore)).toHaveLength(51);
     expect(first.snapshot).not.toBeNull();
 
-    armed = true;
+    arm();
     const during = await b.engine.sync();
     // The fetch saw one consistent list (all 51 refs): nothing is deleted on the strength of another answer.
     expect(refsOf(mirrorOf(b.root))).toEqual(refsBefore);
     expect(okValue(during).changed).toBe(false);
     expect(server.requests.filter((r) => r.method === 'POST').length).toBeGreaterThan(0);
-    expect(armed).toBe(false);
+    expect(fired()).toBe(true);
 
     // The next sync sees the empty upstream and refuses; the mirror keeps everything.
     const after = await b.engine.sync();
@@ -92,23 +103,11 @@ describe('the mass-deletion guard judges what the fetch itself brought', () => {
   });
 
   it('an upstream that empties after the first request of a sync fails that very sync, and nothing is lost', async () => {
-    const u = upstream();
-    addBranches(u, 47);
-    let armed = false;
-    const server = await startGitHttpServer(join(u.tmp, 'upstream'), (request) => {
-      // The capability advertisement (protocol v2's first GET) is answered; the ref listing that follows is empty.
-      if (armed && request.method === 'GET') {
-        armed = false;
-        emptyRepository(u.bare);
-      }
-    });
-    cleanups.push(() => server.close());
-    const b = createBackup([], { repositories: [`${server.url}/acme/widgets.git`] });
-    const first = okValue(await b.engine.sync());
-    const refsBefore = refsOf(mirrorOf(b.root));
-    armed = true;
+    // The capability advertisement (protocol v2's first GET) is answered; the ref listing that follows is empty.
+    const { b, first, refsBefore, arm, fired } = await emptyingUpstream('GET');
+    arm();
     const during = await b.engine.sync();
-    expect(armed).toBe(false);
+    expect(fired()).toBe(true);
     expect(during.exitCode).toBe(1);
     expect(errorOf(during)).toMatch(/upstream has no refs at all \(the mirror has 51\)/);
     expect(refsOf(mirrorOf(b.root))).toEqual(refsBefore);
