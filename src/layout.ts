@@ -62,6 +62,21 @@ export class Layout {
     if (!isValidOwner(owner)) throw new UsageError(`invalid repository owner ${JSON.stringify(owner)}`);
     return join(this.stateDir, 'owners', `${owner}.json`);
   }
+  /** The live GitHub metadata repository of one repository (docs/METADATA_FORMAT.md); snapshots carry a copy. */
+  metadataRepo(repo: RepoRef): string {
+    assertRepoId(repo.owner, repo.name);
+    return join(this.root, 'metadata', repo.owner, `${repo.name}.git`);
+  }
+  /** Release assets of one repository, one file per sha256, hard-linked into snapshots. */
+  metadataAssets(repo: RepoRef): string {
+    assertRepoId(repo.owner, repo.name);
+    return join(this.root, 'metadata', repo.owner, `${repo.name}.assets`);
+  }
+  /** ETags and `since` high-water marks of the metadata capture: how the next run asks only for what changed. */
+  metadataCaptureState(repo: RepoRef): string {
+    assertRepoId(repo.owner, repo.name);
+    return join(this.stateDir, 'metadata', repo.owner, `${repo.name}.json`);
+  }
   /** Journal of an in-place restore's swap of the live mirror while it is under way (docs/OPERATIONS.md). */
   swapJournal(repo: RepoRef): string {
     assertRepoId(repo.owner, repo.name);
