@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { UsageError } from './errors.ts';
 import { isValidOwner, isValidRepoName } from './naming.ts';
 import { pickConfigured } from './targets.ts';
+import { metadataSwitchesSchema } from './capture-switches.ts';
 import type { Shard } from './shard.ts';
 
 const positiveInt = z.number().int().positive();
@@ -33,7 +34,7 @@ function checkRepoString(value: string, ctx: z.RefinementCtx): void {
 
 const repoEntry = z.union([
   z.string().min(1).superRefine(checkRepoString),
-  z.object({ repo: z.string().min(1).superRefine(checkRepoString), url: z.string().min(1).optional() }).strict(),
+  z.object({ repo: z.string().min(1).superRefine(checkRepoString), url: z.string().min(1).optional(), metadata: metadataSwitchesSchema.optional() }).strict(),
   z
     .object({
       owner: z.string().min(1),
@@ -41,6 +42,7 @@ const repoEntry = z.union([
       includeArchived: z.boolean().default(false),
       includeForks: z.boolean().default(false),
       exclude: z.array(z.string()).default([]),
+      metadata: metadataSwitchesSchema.optional(),
     })
     .strict(),
 ]);

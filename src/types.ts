@@ -1,4 +1,5 @@
 // The typed results every engine command returns. Rendering (text, JSON, job summary) reads these and nothing else.
+import type { MetadataSwitches } from './capture-switches.ts';
 import type { ExitCodeValue } from './errors.ts';
 import type { StoreVerifyResult } from './store/store-verify.ts';
 
@@ -9,6 +10,8 @@ export interface RepoTarget {
   id: string;
   /** Remote to fetch from: https, ssh, file:// or a local path. Never carries credentials. */
   url: string;
+  /** The entry's `metadata:` switches (src/capture-switches.ts); unset: everything on for a GitHub repository. */
+  metadata?: MetadataSwitches;
 }
 
 export interface RefChanges {

@@ -63,6 +63,17 @@ describe('parseConfig accepts', () => {
     ]);
   });
 
+  it('metadata: switches on a repository entry and on an owner entry', () => {
+    const config = parseConfig(
+      ['repositories:', '  - repo: acme/widgets', '    metadata: { wiki: false }', '  - owner: acme-org', '    metadata:', '      lfs: false', '      wiki: true'].join('\n'),
+      'c.yml',
+    );
+    expect(config.repositories).toEqual([
+      { repo: 'acme/widgets', metadata: { wiki: false } },
+      { owner: 'acme-org', type: 'auto', includeArchived: false, includeForks: false, exclude: [], metadata: { lfs: false, wiki: true } },
+    ]);
+  });
+
   it('JSON when the file ends in .json', () => {
     expect(parseConfig('{"repositories": ["acme/widgets"], "keepMin": 0}', 'c.json')).toEqual({ repositories: ['acme/widgets'], keepMin: 0 });
   });
@@ -97,6 +108,13 @@ describe('parseConfig refuses, naming the field and the line', () => {
     expect(configError('root: /b\nrepositories:\n  - owner: acme\n    type: team\n')).toMatch(/:4: repositories\.0\.type: .*"org"\|"user"\|"auto"/);
     expect(configError('repositories:\n  - owner: acme\n    exclude: old-thing\n')).toMatch(/:3: repositories\.0\.exclude: .*expected array/);
     expect(configError('repositories:\n  - acme/widgets\n  - 42\n')).toMatch(/:3: repositories\.1: expected "owner\/name", a URL or path/);
+  });
+
+  it('an unknown or mistyped metadata: switch, at its own line', () => {
+    expect(configError('repositories:\n  - repo: acme/widgets\n    metadata:\n      wikki: false\n')).toMatch(/:4: repositories\.0\.metadata\.wikki: unknown field/);
+    expect(configError('repositories:\n  - owner: acme\n    metadata:\n      lfs: "no"\n')).toMatch(/:4: repositories\.0\.metadata\.lfs: .*expected boolean/);
+    // A bare "owner/name" string has no room for switches: the {repo: ...} form is how to give them.
+    expect(configError('metadata: { wiki: false }\n')).toMatch(/:1: metadata: unknown field/);
   });
 
   it('an empty file, YAML or JSON, saying so', () => {

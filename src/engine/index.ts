@@ -71,26 +71,31 @@ async function ownerTargets(ctx: EngineContext, entry: OwnerEntry, refresh: bool
     const repos = await listOwnerRepositories({ ...entry, apiUrl: ctx.settings.apiUrl, token: ctx.settings.token });
     ctx.logger.log('info', `owner ${entry.owner}: ${repos.length} repositories selected`);
     await recordOwnerListing(ctx, entry.owner, selection, repos);
-    return repos.map((r) => explicitTarget(`${r.owner}/${r.name}`, r.cloneUrl));
+    return repos.map((r) => withSwitches(explicitTarget(`${r.owner}/${r.name}`, r.cloneUrl), entry));
   }
   const listing = await readOwnerListing(ctx, entry.owner);
   if (!listing) {
     // Never listed here: what is already backed up under the root for this owner is all there is to read.
     const onDisk = (await discoverTargets(ctx)).filter((t) => t.owner.toLowerCase() === entry.owner.toLowerCase());
     ctx.logger.log('warn', `owner ${entry.owner} has not been listed by a sync yet: using the ${onDisk.length} repositories found under the root`);
-    return onDisk;
+    return onDisk.map((t) => withSwitches(t, entry));
   }
   if (listing.selection !== selection) {
     ctx.logger.log('warn', `owner ${entry.owner}: the selection changed since the last sync listed it (${listing.listedAt}); run sync to refresh`);
   }
-  return listing.repositories.map((r) => explicitTarget(`${r.owner}/${r.name}`, r.cloneUrl));
+  return listing.repositories.map((r) => withSwitches(explicitTarget(`${r.owner}/${r.name}`, r.cloneUrl), entry));
+}
+
+/** The entry's `metadata:` switches travel with each of its targets (src/capture-switches.ts). */
+function withSwitches(target: RepoTarget, entry: { metadata?: RepoTarget['metadata'] }): RepoTarget {
+  return entry.metadata ? { ...target, metadata: entry.metadata } : target;
 }
 
 async function configuredTargets(ctx: EngineContext, refreshOwners: boolean): Promise<RepoTarget[]> {
   const targets: RepoTarget[] = [];
   for (const entry of ctx.settings.repositories) {
     if (typeof entry === 'string') targets.push(parseRepoSpec(entry, ctx.serverUrl));
-    else if ('repo' in entry) targets.push(entry.url ? explicitTarget(entry.repo, entry.url) : parseRepoSpec(entry.repo, ctx.serverUrl));
+    else if ('repo' in entry) targets.push(withSwitches(entry.url ? explicitTarget(entry.repo, entry.url) : parseRepoSpec(entry.repo, ctx.serverUrl), entry));
     else targets.push(...(await ownerTargets(ctx, entry, refreshOwners)));
   }
   return dedupeTargets(targets);
