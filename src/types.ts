@@ -72,6 +72,15 @@ export interface FindRepoResult {
   skipped?: string[];
 }
 
+/** A repository a command would work on (`repositories`): the selection, not its backups. */
+export interface RepositoryEntry {
+  repo: string;
+  /** The configured source, credentials stripped. */
+  url: string;
+  /** Whether its mirror exists under the root yet. */
+  initialized: boolean;
+}
+
 export interface UnpinRepoResult {
   repo: string;
   snapshot: string;

@@ -47,6 +47,7 @@ function scriptedEngine(sync: () => Promise<RunResult<SyncRepoResult>>): Engine 
   const unexpected = () => Promise.reject(new Error('the daemon must only call sync()'));
   return {
     resolveTargets: unexpected,
+    repositories: unexpected,
     init: unexpected,
     sync,
     snapshot: unexpected,

@@ -52,6 +52,12 @@ describe('backup-manager mcp', () => {
     return result;
   };
 
+  /** The name of the repository's pinned snapshot, as list_snapshots reports it. */
+  const pinnedOf = async (repository: string): Promise<string | undefined> => {
+    const snapshots = outcomesOf(await call('list_snapshots', { repository }))[0]!.value!.snapshots as Array<{ name: string; pin?: unknown }>;
+    return snapshots.find((s) => s.pin)?.name;
+  };
+
   beforeAll(async () => {
     backup = createBackup([one, two]);
     const synced = await backup.engine.sync();
@@ -67,9 +73,10 @@ describe('backup-manager mcp', () => {
   it('lists the tools with read-only and destructive annotations', async () => {
     const { tools } = await conn.client.listTools();
     const byName = new Map(tools.map((t) => [t.name, t]));
-    expect([...byName.keys()].sort()).toEqual(['diff_snapshots', 'export', 'find', 'list_repositories', 'list_snapshots', 'restore', 'snapshot', 'status', 'verify']);
+    expect([...byName.keys()].sort()).toEqual(['diff_snapshots', 'export', 'find', 'list_repositories', 'list_snapshots', 'restore', 'snapshot', 'status', 'unpin', 'verify']);
     for (const name of ['status', 'list_snapshots', 'verify', 'list_repositories', 'diff_snapshots', 'find']) expect(byName.get(name)!.annotations).toMatchObject({ readOnlyHint: true, destructiveHint: false });
-    expect(byName.get('restore')!.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: true });
+    for (const name of ['restore', 'unpin']) expect(byName.get(name)!.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: true });
+    expect(Object.keys(byName.get('unpin')!.inputSchema.properties!).sort()).toEqual(['repository', 'snapshot']);
     expect(byName.get('snapshot')!.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: false });
     expect(Object.keys(byName.get('restore')!.inputSchema.properties!)).toEqual(expect.arrayContaining(['repository', 'snapshot', 'to', 'push', 'dryRun']));
     expect(Object.keys(byName.get('restore')!.inputSchema.properties!)).not.toContain('fromArchive');
@@ -78,7 +85,11 @@ describe('backup-manager mcp', () => {
   it('list_repositories, status and list_snapshots read what is under the root', async () => {
     const repos = await call('list_repositories');
     expect(repos.isError).toBeFalsy();
-    expect((repos.structuredContent as { repositories: Array<{ id: string }> }).repositories.map((r) => r.id).sort()).toEqual(['acme/one', 'acme/two']);
+    expect(outcomesOf(repos).map((o) => o.value).sort((a, b) => String(a!.repo).localeCompare(String(b!.repo)))).toEqual([
+      { repo: 'acme/one', url: one.bare, initialized: true },
+      { repo: 'acme/two', url: two.bare, initialized: true },
+    ]);
+    expect(textOf(repos)).toMatch(/✓ acme\/one: .*one\.git/);
 
     const status = await call('status');
     expect(status.isError).toBeFalsy();
@@ -134,6 +145,14 @@ describe('backup-manager mcp', () => {
     expect(textOf(forced)).toMatch(/force .* read-only/);
   });
 
+  it('refuses unpin on a read-only server: the snapshot stays pinned', async () => {
+    const name = await pinnedOf('acme/one');
+    const refused = await call('unpin', { repository: 'acme/one', snapshot: name });
+    expect(refused.isError).toBe(true);
+    expect(textOf(refused)).toBe('unpin is destructive and this server is read-only: to do this, restart the MCP server with --allow-write (docs/MCP.md)');
+    expect(await pinnedOf('acme/one')).toBe(name);
+  });
+
   it("an engine error comes back as isError with the CLI's message and the hint in MCP's terms", async () => {
     const result = await call('restore', { to: join(makeTempDir('gpb-mcp-two-'), 'x') });
     expect(result.isError).toBe(true);
@@ -174,6 +193,26 @@ describe('backup-manager mcp', () => {
   it('logs to stderr only and never shows the token', async () => {
     expect(conn.stderr()).toMatch(/mcp: serving .* over stdio \(read-only/);
     for (const text of [...seen, conn.stderr()]) expect(text).not.toContain(SECRET);
+  });
+
+  it('with --allow-write unpins: retention applies to the snapshot again', async () => {
+    const name = await pinnedOf('acme/one');
+    const writable = await connect(backup.root, '--allow-write');
+    try {
+      const call = async (args: Record<string, unknown>) => (await writable.client.callTool({ name: 'unpin', arguments: args })) as ToolResult;
+      const two = await call({ snapshot: name });
+      expect(two.isError).toBe(true);
+      expect(textOf(two)).toMatch(/unpin works on one repository; 2 are selected: name one in the "repository" parameter/);
+      const unpinned = await call({ repository: 'acme/one', snapshot: name });
+      expect(unpinned.isError, textOf(unpinned)).toBeFalsy();
+      expect(textOf(unpinned)).toMatch(new RegExp(`${name} unpinned \\(it was pinned: before a risky change\\)`));
+      expect(await pinnedOf('acme/one')).toBeUndefined();
+      const again = await call({ repository: 'acme/one', snapshot: name });
+      expect(again.isError).toBe(true);
+      expect(textOf(again)).toMatch(/is not pinned/);
+    } finally {
+      await writable.close();
+    }
   });
 
   it('with --allow-write restores in place, keeping the replaced mirror', async () => {

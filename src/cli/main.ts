@@ -20,6 +20,7 @@ import { listCommand } from './list.ts';
 import { mcpCommand } from './mcp.ts';
 import { GLOBAL_HELP, GLOBAL_OPTIONS, overridesFrom } from './options.ts';
 import { pruneCommand } from './prune.ts';
+import { repositoriesCommand } from './repositories.ts';
 import { restoreCommand } from './restore.ts';
 import { storeCommand } from './store.ts';
 import { snapshotCommand } from './snapshot.ts';
@@ -34,6 +35,7 @@ export const COMMANDS: Command<never>[] = [
   snapshotCommand,
   unpinCommand,
   listCommand,
+  repositoriesCommand,
   statusCommand,
   healthCommand,
   verifyCommand,

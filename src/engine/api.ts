@@ -17,6 +17,7 @@ import type {
   StatusRepoResult,
   SyncRepoResult,
   UnpinRepoResult,
+  RepositoryEntry,
   DiffRepoResult,
   FindRepoResult,
   VerifyRepoResult,
@@ -102,6 +103,8 @@ export interface ExportOptions {
 export interface Engine {
   /** Configured repositories and owners expanded into targets; with none configured, those found on disk. */
   resolveTargets(): Promise<RepoTarget[]>;
+  /** The selected repositories as a run: each one's source and whether it has a mirror yet. */
+  repositories(): Promise<RunResult<RepositoryEntry>>;
   init(): Promise<RunResult<InitRepoResult>>;
   sync(options?: SyncOptions): Promise<RunResult<SyncRepoResult>>;
   snapshot(options?: SnapshotOptions): Promise<RunResult<SnapshotRepoResult>>;

@@ -4,7 +4,9 @@ import { basename, join } from 'node:path';
 import { ExitCode, UsageError } from '../errors.ts';
 import { readRepoConfigUrl } from '../git/repo.ts';
 import { listOwnerRepositories } from '../github/owners.ts';
+import { exists } from '../fsutil.ts';
 import { readMetadata } from '../metadata.ts';
+import { stripCredentials } from '../redact.ts';
 import { inShard } from '../shard.ts';
 import { dedupeTargets, explicitTarget, parseRepoSpec } from '../targets.ts';
 import { isSnapshotName, isValidOwner, isValidRepoName } from '../naming.ts';
@@ -130,6 +132,8 @@ export function createEngine(options: EngineOptions): Engine {
 
   const engine: Engine = {
     resolveTargets,
+    repositories: async () =>
+      each('repositories', await readableTargets('repositories'), async (t) => ({ repo: t.id, url: stripCredentials(t.url), initialized: await exists(ctx.layout.mirror(t)) })),
     init: async () => each('init', await writableTargets('init'), (t) => initRepo(ctx, t)),
     sync: async (o = {}) => {
       const targets = await writableTargets('sync');

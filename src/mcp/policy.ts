@@ -16,3 +16,24 @@ export function restoreRefusal(request: RestoreRequest, allowWrite: boolean): st
 }
 
 export const READ_ONLY_HINT = 'to do this, restart the MCP server with --allow-write (docs/MCP.md), or restore to a new directory or an empty remote';
+export const WRITE_HINT = 'to do this, restart the MCP server with --allow-write (docs/MCP.md)';
+
+export interface ToolCall {
+  tool: string;
+  /** The operation's own marking (src/operations). */
+  destructive: boolean;
+  input: Record<string, unknown>;
+}
+
+/**
+ * Why a tool call may not run on this server, with the hint that goes with it, or undefined when it may. restore is
+ * weighed by what it would replace; every other destructive operation (unpin) needs --allow-write outright.
+ */
+export function callRefusal(call: ToolCall, allowWrite: boolean): string | undefined {
+  if (call.tool === 'restore') {
+    const refusal = restoreRefusal(call.input, allowWrite);
+    return refusal && `${refusal}: ${READ_ONLY_HINT}`;
+  }
+  if (call.destructive && !allowWrite) return `${call.tool} is destructive and this server is read-only: ${WRITE_HINT}`;
+  return undefined;
+}

@@ -14,8 +14,8 @@ import { isSnapshotName, isValidOwner, isValidRepoName } from '../naming.ts';
 import { OPERATIONS, parseInput } from '../operations/index.ts';
 import type { Redactor } from '../redact.ts';
 import { TOOL_VERSION } from '../version.ts';
-import { READ_ONLY_HINT, restoreRefusal } from './policy.ts';
-import { repositoryParameter, toolDescription, toolShape, TOOLS, type ToolSpec } from './tools.ts';
+import { callRefusal } from './policy.ts';
+import { toolDescription, toolShape, TOOLS, type ToolSpec } from './tools.ts';
 
 export interface McpServerOptions {
   /** Settings for a call: the server's (--root, --config), with `repository` replacing the configured list. */
@@ -56,10 +56,8 @@ export function createMcpServer(options: McpServerOptions): McpServer {
         try {
           const { repository, ...rest } = args as { repository?: string } & Record<string, unknown>;
           const input = parseInput(operation, { ...spec.defaults, ...rest }) as Record<string, unknown>;
-          if (spec.operation === 'restore') {
-            const refusal = restoreRefusal(input, options.allowWrite);
-            if (refusal) return text(redactor, `${refusal}: ${READ_ONLY_HINT}`, true);
-          }
+          const refusal = callRefusal({ tool: spec.tool, destructive: operation.destructive, input }, options.allowWrite);
+          if (refusal) return text(redactor, refusal, true);
           const result = await (operation.run as (engine: Engine, input: unknown) => ReturnType<typeof operation.run>)(engineFor(repository), input);
           const body = spec.render(result as never);
           return { ...text(redactor, body, result.exitCode !== 0), structuredContent: redactor.redactDeep(result) as unknown as Record<string, unknown> };
@@ -70,24 +68,6 @@ export function createMcpServer(options: McpServerOptions): McpServer {
     );
   };
   for (const spec of TOOLS) register(spec);
-
-  server.registerTool(
-    'list_repositories',
-    {
-      description: 'the repositories this server works on: configured ones, or with none configured those found under the root',
-      inputSchema: { repository: repositoryParameter },
-      annotations: { readOnlyHint: true, destructiveHint: false, openWorldHint: false },
-    },
-    async ({ repository }) => {
-      try {
-        const targets = await engineFor(repository).resolveTargets();
-        const repositories = targets.map((t) => ({ id: t.id, url: t.url }));
-        return { ...text(redactor, repositories.map((r) => `${r.id}  ${r.url}`).join('\n') || 'no repositories'), structuredContent: redactor.redactDeep({ repositories }) };
-      } catch (error) {
-        return failure(redactor, error);
-      }
-    },
-  );
 
   server.registerResource(
     'snapshot-manifest',

@@ -5,8 +5,10 @@ import { diffCommand } from '../cli/diff.ts';
 import { exportCommand } from '../cli/export.ts';
 import { findCommand } from '../cli/find.ts';
 import { listCommand } from '../cli/list.ts';
+import { repositoriesCommand } from '../cli/repositories.ts';
 import { restoreCommand } from '../cli/restore.ts';
 import { snapshotCommand } from '../cli/snapshot.ts';
+import { unpinCommand } from '../cli/unpin.ts';
 import { renderStatus } from '../cli/status.ts';
 import { verifyCommand } from '../cli/verify.ts';
 import { OPERATIONS, type OperationName } from '../operations/index.ts';
@@ -32,6 +34,7 @@ export interface ToolSpec {
 const render = <T>(command: { render(result: RunResult<T>): string }) => command.render as (result: RunResult<never>) => string;
 
 export const TOOLS: ToolSpec[] = [
+  { tool: 'list_repositories', operation: 'repositories', render: render(repositoriesCommand) },
   { tool: 'status', operation: 'status', render: render({ render: renderStatus }) },
   { tool: 'list_snapshots', operation: 'list', render: render(listCommand) },
   { tool: 'snapshot', operation: 'snapshot', render: render(snapshotCommand) },
@@ -41,6 +44,8 @@ export const TOOLS: ToolSpec[] = [
   { tool: 'export', operation: 'export', render: render(exportCommand) },
   { tool: 'diff_snapshots', operation: 'diff', render: render(diffCommand) },
   { tool: 'find', operation: 'find', render: render(findCommand) },
+  // Destructive: refused unless the server was started with --allow-write (policy.ts).
+  { tool: 'unpin', operation: 'unpin', render: render(unpinCommand) },
 ];
 
 /** The tool's input shape: the operation's fields (less those omitted) and `repository`. */
@@ -54,7 +59,12 @@ export function toolShape(spec: ToolSpec): z.ZodRawShape {
 /** The operation's summary, and what the tool does differently from the CLI command. */
 export function toolDescription(spec: ToolSpec): string {
   const op = OPERATIONS[spec.operation];
-  const notes = spec.tool === 'restore' ? ' A dry run unless dryRun is false; without --allow-write only to a new directory or an empty remote.' : '';
+  const notes =
+    spec.tool === 'restore'
+      ? ' A dry run unless dryRun is false; without --allow-write only to a new directory or an empty remote.'
+      : op.destructive
+        ? ' Refused unless the server was started with --allow-write.'
+        : '';
   return `${op.summary}.${notes}`;
 }
 

@@ -86,6 +86,14 @@ export const OPERATIONS = {
     destructive: false,
     run: async (engine) => named('list', await engine.list()),
   }),
+  repositories: defineOperation({
+    name: 'repositories',
+    summary: 'the repositories a command works on: configured ones (owners as last listed), or with none configured those under the root',
+    input: none,
+    readOnly: true,
+    destructive: false,
+    run: async (engine) => named('repositories', await engine.repositories()),
+  }),
   status: defineOperation({
     name: 'status',
     summary: 'per repository: health verdict, last sync, HEAD, branches and tags, snapshots, disk used (a report: see health to check)',
