@@ -255,6 +255,8 @@ export interface RestoreRepoResult {
   dryRun: boolean;
   /** Where the replaced mirror or directory was moved, when something was replaced. */
   keptPrevious: string | null;
+  /** In place: the pinned snapshot the replaced mirror became (absent when it could not be; then it is at keptPrevious). */
+  keptAs?: { snapshot: string; reason: string };
   refsRestored: number;
   /** restore --from-store: the store the snapshot came from. */
   fromStore?: string;

@@ -68,8 +68,10 @@ describe('an in-place restore killed mid-swap', () => {
     const owner = join(b.root, 'immutable/acme');
     const mirror = join(owner, 'widgets.git');
     const newRefs = refsOf(mirror);
-    const restored = okValue(await b.engine.restore({ snapshot: old.name }));
-    const kept = restored.keptPrevious!;
+    // What the swap moves aside (a completed restore then makes it a pinned snapshot): a copy of the live mirror.
+    const kept = join(owner, 'widgets.git.replaced-20260101-020000-0000beef');
+    cpSync(mirror, kept, { recursive: true });
+    okValue(await b.engine.restore({ snapshot: old.name }));
     expect(refsOf(kept)).toEqual(newRefs);
     const oldRefs = refsOf(mirror);
     const journal = join(b.root, 'state/swaps/acme__widgets.json');

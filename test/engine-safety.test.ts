@@ -222,7 +222,7 @@ describe('verify', () => {
 });
 
 describe('restore', () => {
-  it('restores in place keeping the replaced mirror, and refuses a non-empty directory without --force', async () => {
+  it('restores in place keeping the replaced mirror (as a pinned snapshot), and refuses a non-empty directory without --force', async () => {
     const u = upstream();
     const b = createBackup([u]);
     const first = okValue(await b.engine.sync()).snapshot!;
@@ -235,7 +235,8 @@ describe('restore', () => {
     const inPlace = okValue(await b.engine.restore({ snapshot: first.name }));
     expect(inPlace.mode).toBe('in-place');
     expect(refsOf(mirror)).toEqual(good);
-    expect(inPlace.keptPrevious).toMatch(/widgets\.git\.replaced-/);
+    // The replaced mirror is kept as a pinned snapshot (test/restore-replaced.test.ts).
+    expect(inPlace.keptAs?.reason).toBe(`replaced by restore of ${first.name}`);
     expect(refsOf(inPlace.keptPrevious!)['refs/heads/feature']).toBeUndefined();
     expect(existsSync(join(mirror, 'hooks'))).toBe(false);
 

@@ -215,13 +215,13 @@ describe('backup-manager mcp', () => {
     }
   });
 
-  it('with --allow-write restores in place, keeping the replaced mirror', async () => {
+  it('with --allow-write restores in place, keeping the replaced mirror as a pinned snapshot', async () => {
     const writable = await connect(backup.root, '--allow-write');
     try {
       const result = (await writable.client.callTool({ name: 'restore', arguments: { repository: 'acme/one', dryRun: false } })) as ToolResult;
       expect(result.isError).toBeFalsy();
-      expect(textOf(result)).toMatch(/previous content kept at .*\.replaced-/);
-      expect(readdirSync(join(backup.root, 'immutable/acme')).filter((n) => n.startsWith('one.git.replaced-'))).toHaveLength(1);
+      expect(textOf(result)).toMatch(/the replaced mirror is kept as pinned snapshot snapshot-\S+ \(replaced by restore of snapshot-/);
+      expect(readdirSync(join(backup.root, 'immutable/acme')).filter((n) => n.startsWith('one.git.replaced-'))).toEqual([]);
     } finally {
       await writable.close();
     }

@@ -8,7 +8,8 @@ export const restoreCommand: Command<RestoreRepoResult> = {
   name: OPERATIONS.restore.name,
   summary: OPERATIONS.restore.summary,
   usage: 'restore [latest|NAME] [--to DIR [--checkout]] [--push URL] [--from-archive FILE | --from-store] [--force] [--dry-run]',
-  help: `  (no target)        replace the live mirror atomically; the old one is kept as <repo>.git.replaced-<time>
+  help: `  (no target)        replace the live mirror atomically; the old one is kept as a pinned snapshot
+                     ("replaced by restore of NAME") until unpinned
   --to DIR           restore into DIR as a bare repository with every ref and no remote (must be empty or
                      absent unless --force)
   --checkout         with --to: a work tree with HEAD checked out, every ref (notes included), no remote
@@ -45,7 +46,11 @@ export const restoreCommand: Command<RestoreRepoResult> = {
   render: (result) =>
     renderOutcomes(result, (v) => [
       `${v.dryRun ? 'would restore' : 'restored'} ${v.snapshot}${v.fromStore ? ` from ${v.fromStore}` : ''} ${v.mode === 'push' ? 'by push to' : 'to'} ${v.target} (${v.refsRestored} refs)`,
-      ...(v.keptPrevious ? [`previous content kept at ${v.keptPrevious}`] : []),
+      ...(v.keptAs
+        ? [`the replaced mirror is kept as pinned snapshot ${v.keptAs.snapshot} (${v.keptAs.reason}); "unpin ${v.keptAs.snapshot}" hands it to retention`]
+        : v.keptPrevious
+          ? [`previous content kept at ${v.keptPrevious}`]
+          : []),
       // A restored copy has no remote, so no push from it reaches the original by accident (docs/RESTORE_RUNBOOK.md).
       ...(v.mode !== 'push' && v.remote === null ? [`no remote is configured in it, so git push goes nowhere; to push on purpose: git remote add origin ${v.sourceUrl}`] : []),
     ]),

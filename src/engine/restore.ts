@@ -21,6 +21,7 @@ import type { RestoreOptions } from './api.ts';
 import type { EngineContext } from './context.ts';
 import { materialize } from './materialize.ts';
 import { explainRemoteFailure } from './remote-failure.ts';
+import { pinReplacedMirror } from './replaced-mirror.ts';
 import { repoLocked } from './sync.ts';
 import { journaledSwap } from './swap-journal.ts';
 import { whileReading } from './readers.ts';
@@ -210,9 +211,11 @@ export async function restoreFromSource(ctx: EngineContext, target: RepoTarget, 
       // the one a new mirror of the configured source gets.
       await buildRepository(ctx, source, tmp, { as: 'mirror', url: target.url });
       // Journaled: a crash between moving the mirror aside and moving this one in is finished by the next run.
-      const kept = await journaledSwap(ctx, target, tmp, `${mirror}.replaced-${stamp(ctx)}-${nonce()}`);
-      ctx.logger.log('info', `restored ${target.id} ${source.name} in place`, { kept });
-      return { ...base, mode: 'in-place', target: mirror, keptPrevious: kept, refsRestored: refCount, remote: url };
+      const moved = await journaledSwap(ctx, target, tmp, `${mirror}.replaced-${stamp(ctx)}-${nonce()}`);
+      const kept = moved ? await pinReplacedMirror(ctx, target, moved, source.name) : null;
+      ctx.logger.log('info', `restored ${target.id} ${source.name} in place`, { kept: kept?.path ?? null });
+      const keptAs = kept?.snapshot ? { keptAs: { snapshot: kept.snapshot, reason: kept.reason! } } : {};
+      return { ...base, mode: 'in-place', target: mirror, keptPrevious: kept?.path ?? null, ...keptAs, refsRestored: refCount, remote: url };
     } catch (error) {
       await removeTree(tmp).catch(() => undefined);
       throw error;

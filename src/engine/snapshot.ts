@@ -131,9 +131,12 @@ async function makeReadOnly(dir: string): Promise<void> {
   await chmod(dir, 0o555);
 }
 
-/** Take a snapshot of the mirror now. Caller holds the repository lock (repoLocked, which removed leftovers). */
-export async function takeSnapshot(ctx: EngineContext, target: RepoTarget, source?: FetchedSource): Promise<SnapshotSummary> {
-  const mirror = ctx.layout.mirror(target);
+/**
+ * Take a snapshot of the mirror now (or of `from`, a mirror of this repository an in-place restore moved aside).
+ * Caller holds the repository lock (repoLocked, which removed leftovers).
+ */
+export async function takeSnapshot(ctx: EngineContext, target: RepoTarget, source?: FetchedSource, from?: string): Promise<SnapshotSummary> {
+  const mirror = from ?? ctx.layout.mirror(target);
   if (!(await exists(mirror))) throw new BackupError(`${target.id} is not initialized: run init (or sync) first`);
   const parent = ctx.layout.snapshotParent(target);
   await mkdir(parent, { recursive: true });
