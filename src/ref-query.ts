@@ -56,18 +56,28 @@ export interface RefDiff {
   deleted: Array<{ ref: RefKey; from: string }>;
   moved: RefMove[];
   forceMoved: RefMove[];
+  /** Moved to a commit the repository asked does not hold (upstream ran ahead of the mirror): ancestry unknown. */
+  unfetched: RefMove[];
   unchanged: number;
 }
 
-/** Classify two ref maps; `fastForward(move)` says whether a moved ref's new commit descends from its old one. */
-export function classifyRefs(before: Record<RefKey, string>, after: Record<RefKey, string>, fastForwarded: ReadonlySet<RefKey>): RefDiff {
-  const diff: RefDiff = { added: [], deleted: [], moved: [], forceMoved: [], unchanged: 0 };
+/**
+ * Classify two ref maps; `fastForwarded` holds the moved refs whose new commit descends from the old one, `unknown`
+ * those whose new commit could not be asked about.
+ */
+export function classifyRefs(
+  before: Record<RefKey, string>,
+  after: Record<RefKey, string>,
+  fastForwarded: ReadonlySet<RefKey>,
+  unknown: ReadonlySet<RefKey> = new Set(),
+): RefDiff {
+  const diff: RefDiff = { added: [], deleted: [], moved: [], forceMoved: [], unfetched: [], unchanged: 0 };
   for (const ref of Object.keys(after).sort()) {
     const from = before[ref];
     const to = after[ref]!;
     if (from === undefined) diff.added.push({ ref, to });
     else if (from === to) diff.unchanged++;
-    else (fastForwarded.has(ref) ? diff.moved : diff.forceMoved).push({ ref, from, to });
+    else (unknown.has(ref) ? diff.unfetched : fastForwarded.has(ref) ? diff.moved : diff.forceMoved).push({ ref, from, to });
   }
   for (const ref of Object.keys(before).sort()) if (!(ref in after)) diff.deleted.push({ ref, from: before[ref]! });
   return diff;

@@ -50,6 +50,8 @@ export interface DiffRepoResult {
   moved: Array<{ ref: string; from: string; to: string }>;
   /** History rewritten: the old commit is not an ancestor of the new one. */
   forceMoved: Array<{ ref: string; from: string; to: string }>;
+  /** Against upstream: moved to a commit the mirror has not fetched yet, so which of the two is known after a sync. */
+  unfetched: Array<{ ref: string; from: string; to: string }>;
   unchanged: number;
 }
 

@@ -43,7 +43,11 @@ describe('find queries', () => {
       deleted: [{ ref: 'refs/heads/gone', from: a }],
       moved: [{ ref: 'refs/heads/x', from: a, to: b }],
       forceMoved: [{ ref: 'refs/heads/y', from: a, to: c }],
+      unfetched: [],
       unchanged: 1,
     });
+    // A move whose new commit could not be asked about is neither a fast-forward nor a rewrite.
+    const unknown = classifyRefs({ 'refs/heads/x': a, 'refs/heads/y': a }, { 'refs/heads/x': b, 'refs/heads/y': c }, new Set(['refs/heads/x']), new Set(['refs/heads/y']));
+    expect(unknown).toMatchObject({ moved: [{ ref: 'refs/heads/x' }], forceMoved: [], unfetched: [{ ref: 'refs/heads/y', from: a, to: c }] });
   });
 });

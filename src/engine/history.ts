@@ -1,25 +1,45 @@
 // diff and find (docs/OPERATIONS.md "Finding lost work"): recorded refs first, git only where reachability must be
 // computed, and git only in a repository this tool trusts (the mirror, or a snapshot whose structure is safe).
+// Upstream's refs are asked with ls-remote from the mirror, credentials as for a fetch; nothing is fetched.
 import { join } from 'node:path';
 import { BackupError, UsageError } from '../errors.ts';
-import { isAncestor, readRefs } from '../git/repo.ts';
+import { exists } from '../fsutil.ts';
+import { isAncestor, lsRemote, missingObjects, readRefs } from '../git/repo.ts';
 import { readMetadata } from '../metadata.ts';
 import { classifyRefs, parseFindQuery, refMatches, type FindQuery } from '../ref-query.ts';
-import { isStagingRef, movedRefs, type RefMap } from '../refs.ts';
+import { isBackedUpRef, isStagingRef, movedRefs, type RefMap } from '../refs.ts';
 import type { DiffRepoResult, FindRepoResult, FindSighting, RepoTarget } from '../types.ts';
 import type { EngineContext } from './context.ts';
 import { whileReading } from './readers.ts';
+import { explainRemoteFailure } from './remote-failure.ts';
 import { listSnapshotNames } from './snapshot.ts';
 import { checkSnapshotStructure } from './structure.ts';
 import { resolveSnapshotName } from './verify.ts';
 
 export const MIRROR = 'mirror';
+export const UPSTREAM = 'upstream';
 
 interface Side {
   label: string;
   refs: RefMap;
   /** Where git may ask about ancestry (null: not safe to let git read it). */
   gitDir: string | null;
+  /** Refs read from upstream: their commits may not be in gitDir yet. */
+  remote?: boolean;
+}
+
+/** Upstream's refs now, as far as we back them up (pull refs only when configured). */
+async function upstreamSide(ctx: EngineContext, target: RepoTarget): Promise<Side> {
+  const mirror = ctx.layout.mirror(target);
+  if (!(await exists(mirror))) throw new BackupError(`diff ${target.id} ${UPSTREAM}: there is no mirror to ask from; run init or sync first`);
+  let refs: RefMap;
+  try {
+    refs = (await lsRemote(ctx.git, mirror, target.url)).refs;
+  } catch (error) {
+    throw explainRemoteFailure(ctx, target, error);
+  }
+  const backedUp = Object.fromEntries(Object.entries(refs).filter(([ref]) => isBackedUpRef(ref, ctx.settings.includePullRefs)));
+  return { label: UPSTREAM, refs: backedUp, gitDir: mirror, remote: true };
 }
 
 async function gitReadable(dir: string): Promise<boolean> {
@@ -28,6 +48,7 @@ async function gitReadable(dir: string): Promise<boolean> {
 }
 
 async function side(ctx: EngineContext, target: RepoTarget, which: string): Promise<Side> {
+  if (which === UPSTREAM) return upstreamSide(ctx, target);
   if (which === MIRROR) {
     const mirror = ctx.layout.mirror(target);
     const refs = Object.fromEntries(Object.entries(await readRefs(ctx.git, mirror)).filter(([ref]) => !isStagingRef(ref)));
@@ -46,12 +67,18 @@ export async function diffRepo(ctx: EngineContext, target: RepoTarget, from: str
   const moves = movedRefs(before.refs, after.refs);
   if (moves.length && !after.gitDir) throw new BackupError(`diff ${target.id}: git must not read ${after.label} (run verify on it); moved refs cannot be classified`);
   const fastForwarded = new Set<string>();
+  const unknown = new Set<string>();
   const ask = async () => {
-    for (const move of moves) if (await isAncestor(ctx.git, after.gitDir!, move.from, move.to)) fastForwarded.add(move.ref);
+    // Upstream may have moved to commits the mirror has not fetched: those cannot be asked about.
+    const missing = after.remote ? await missingObjects(ctx.git, after.gitDir!, moves.map((m) => m.to)) : new Set<string>();
+    for (const move of moves) {
+      if (missing.has(move.to)) unknown.add(move.ref);
+      else if (await isAncestor(ctx.git, after.gitDir!, move.from, move.to)) fastForwarded.add(move.ref);
+    }
   };
   // A snapshot being asked is registered as read, so prune waits for it.
-  if (moves.length) await (after.label === MIRROR ? ask() : whileReading(ctx, target, after.label, 'diff', ask));
-  return { repo: target.id, from: before.label, to: after.label, ...classifyRefs(before.refs, after.refs, fastForwarded) };
+  if (moves.length) await (after.gitDir === ctx.layout.mirror(target) ? ask() : whileReading(ctx, target, after.label, 'diff', ask));
+  return { repo: target.id, from: before.label, to: after.label, ...classifyRefs(before.refs, after.refs, fastForwarded, unknown) };
 }
 
 /** Refs of one snapshot from which `commit` is reachable: one git call, in the snapshot itself. */

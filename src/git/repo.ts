@@ -117,6 +117,14 @@ export async function isAncestor(git: GitCommandManager, dir: string, from: stri
   return git.test(dir, ['merge-base', '--is-ancestor', from, to]).catch(() => false);
 }
 
+/** Which of `oids` the repository at `dir` does not hold: one git process for all of them. */
+export async function missingObjects(git: GitCommandManager, dir: string, oids: readonly string[]): Promise<Set<string>> {
+  if (!oids.length) return new Set();
+  const out = await git.run(dir, ['cat-file', '--batch-check=%(objectname)'], { input: Buffer.from(`${oids.join('\n')}\n`) });
+  // A missing object's line is "<oid> missing"; a present one's is its name alone.
+  return new Set(out.split('\n').filter((line) => line.endsWith(' missing')).map((line) => line.slice(0, -' missing'.length)));
+}
+
 export async function fsck(git: GitCommandManager, dir: string): Promise<string[]> {
   try {
     await git.run(dir, ['fsck', '--full', '--strict', '--no-dangling', '--no-progress']);

@@ -50,11 +50,11 @@ export const OPERATIONS = {
   }),
   diff: defineOperation({
     name: 'diff',
-    summary: 'refs added, deleted, moved and force-moved between two snapshots, or a snapshot and the mirror',
+    summary: 'refs added, deleted, moved and force-moved between two snapshots, or a snapshot and the mirror or upstream now',
     input: z
       .object({
-        from: z.string().min(1).describe('"latest", a snapshot name, or "mirror"'),
-        to: z.string().min(1).default('mirror').describe('"latest", a snapshot name, or "mirror" (default)'),
+        from: z.string().min(1).describe('"latest", a snapshot name, "mirror", or "upstream" (its refs now, by ls-remote)'),
+        to: z.string().min(1).default('mirror').describe('"latest", a snapshot name, "mirror" (default), or "upstream"'),
       })
       .strict(),
     readOnly: true,
