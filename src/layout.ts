@@ -48,6 +48,10 @@ export class Layout {
   archive(repo: RepoRef, name: string): string {
     return join(this.archiveParent(repo), `${assertSnapshotName(name)}.tar.gz`);
   }
+  /** Where export --metadata writes a snapshot's site unless told otherwise. */
+  metadataSite(repo: RepoRef, name: string): string {
+    return join(this.archiveParent(repo), `${assertSnapshotName(name)}.metadata`);
+  }
   repoState(repo: RepoRef): string {
     assertRepoId(repo.owner, repo.name);
     return join(this.stateDir, 'repos', repo.owner, `${repo.name}.json`);

@@ -278,6 +278,23 @@ export interface ExportRepoResult {
   alreadyExported: boolean;
 }
 
+/** export --metadata: the snapshot's GitHub metadata as a static site (docs/OPERATIONS.md). */
+export interface ExportSiteResult {
+  repo: string;
+  snapshot: string;
+  /** The site's directory: open index.html in it. */
+  site: string;
+  /** The metadata repository's commit the site shows (docs/METADATA_FORMAT.md). */
+  metadataCommit: string;
+  counts: { issues: number; pulls: number; releases: number; pages: number };
+  /** Release asset files copied into the site. */
+  assets: { files: number; bytes: number };
+  /** Assets a release names whose bytes are not in the site, and why (not downloaded, missing, damaged). */
+  assetsMissing: Array<{ release: string; asset: string; reason: string }>;
+  /** A directory that was there and not an earlier site: moved here, never deleted. */
+  keptPrevious: string | null;
+}
+
 export type RepoOutcome<T> =
   | { repo: string; ok: true; value: T }
   | { repo: string; ok: false; error: string; exitCode: ExitCodeValue; details?: unknown };

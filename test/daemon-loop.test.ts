@@ -61,6 +61,7 @@ function scriptedEngine(sync: () => Promise<RunResult<SyncRepoResult>>): Engine 
     prune: unexpected,
     restore: unexpected,
     exportArchive: unexpected,
+    exportMetadata: unexpected,
     storePush: unexpected,
     storeList: unexpected,
     storeVerify: unexpected,

@@ -7,6 +7,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI } from './helpers/cli.ts';
 import { createBackup, createUpstream, makeTempDir, refsOf, type TestBackup } from './helpers/git-fixtures.ts';
+import { addMetadataToSnapshot, sampleMetadata } from './helpers/metadata-snapshot.ts';
 
 const SECRET = 'ghp_mcpTestSecretThatMustNeverAppear0001';
 
@@ -176,6 +177,16 @@ describe('backup-manager mcp', () => {
     expect(exported.isError).toBeFalsy();
     const value = outcomesOf(exported)[0]!.value as { archive: string; sha256: string };
     expect(createHash('sha256').update(readFileSync(value.archive)).digest('hex')).toBe(value.sha256);
+  });
+
+  it('export with metadata writes the readable site of the snapshot\'s issues', async () => {
+    const snapshot = readdirSync(join(backup.root, 'snapshots', 'acme', 'two')).sort().at(-1)!;
+    addMetadataToSnapshot(join(backup.root, 'snapshots', 'acme', 'two', snapshot), sampleMetadata().documents);
+    const site = join(makeTempDir('gpb-mcp-site-'), 'site');
+    const exported = await call('export', { repository: 'acme/two', metadata: true, output: site });
+    expect(exported.isError).toBeFalsy();
+    expect(outcomesOf(exported)[0]!.value).toMatchObject({ site, counts: { issues: 2, pulls: 1, releases: 1 } });
+    expect(readFileSync(join(site, 'issues', '1.html'), 'utf8')).toContain('Crash on start');
   });
 
   it("offers each snapshot's manifest as a resource", async () => {

@@ -3,6 +3,7 @@ import type { BackupSettings } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type {
   ExportRepoResult,
+  ExportSiteResult,
   InitRepoResult,
   ListRepoResult,
   PruneRepoResult,
@@ -100,6 +101,14 @@ export interface ExportOptions {
   force?: boolean;
 }
 
+export interface ExportMetadataOptions {
+  snapshot?: string;
+  /** The site's directory; defaults to archives/<owner>/<repo>/<snapshot>.metadata/ under the root. */
+  output?: string;
+  /** Move aside (never delete) a non-empty directory there that is not an earlier site. */
+  force?: boolean;
+}
+
 export interface Engine {
   /** Configured repositories and owners expanded into targets; with none configured, those found on disk. */
   resolveTargets(): Promise<RepoTarget[]>;
@@ -122,6 +131,8 @@ export interface Engine {
   prune(options?: PruneOptions): Promise<RunResult<PruneRepoResult>>;
   restore(options?: RestoreOptions): Promise<RunResult<RestoreRepoResult>>;
   exportArchive(options?: ExportOptions): Promise<RunResult<ExportRepoResult>>;
+  /** A snapshot's issues, pull requests and releases as a static site (docs/METADATA_FORMAT.md). */
+  exportMetadata(options?: ExportMetadataOptions): Promise<RunResult<ExportSiteResult>>;
   /** Push every local snapshot the configured store lacks. */
   storePush(): Promise<RunResult<StorePushRepoResult>>;
   /** Snapshots the store holds: of the configured repositories, or of every repository it holds. */

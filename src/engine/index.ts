@@ -16,6 +16,7 @@ import type { Engine, EngineOptions } from './api.ts';
 import { createContext, type EngineContext } from './context.ts';
 import { readOwnerListing, recordOwnerListing, selectionKey } from './owner-cache.ts';
 import { exportRepo } from './export.ts';
+import { exportMetadataSite } from './export-metadata.ts';
 import { pruneRepo } from './prune.ts';
 import { restoreFromArchive, restoreRepo } from './restore.ts';
 import { runPerRepo } from './run.ts';
@@ -202,6 +203,11 @@ export function createEngine(options: EngineOptions): Engine {
       const targets = await readableTargets('export');
       if (targets.length > 1 && o.output) throw new UsageError(`export to a named file works on one repository; ${targets.length} are selected`, 'pick-one-repository');
       return each('export', targets, (t) => exportRepo(ctx, t, o));
+    },
+    exportMetadata: async (o = {}) => {
+      const targets = await readableTargets('export');
+      if (targets.length > 1 && o.output) throw new UsageError(`export to a named directory works on one repository; ${targets.length} are selected`, 'pick-one-repository');
+      return each('export', targets, (t) => exportMetadataSite(ctx, t, o));
     },
   };
   return engine;

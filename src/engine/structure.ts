@@ -17,6 +17,11 @@ const LEADS_ELSEWHERE = [
   /^worktrees\//,
 ];
 
+/** A file (relative to a repository's git dir) through which git would read another directory. */
+export function leadsGitElsewhere(rel: string): boolean {
+  return LEADS_ELSEWHERE.some((re) => re.test(rel));
+}
+
 // Ours are a few hundred bytes; a larger one is not ours and is not read into memory.
 const MAX_CONFIG_BYTES = 64 * 1024;
 
@@ -47,7 +52,7 @@ export async function checkSnapshotStructure(dir: string): Promise<SnapshotStruc
     onOther: (rel) => unsafe.push({ file: rel, problem: 'a symlink or special file: reading it could read outside the snapshot' }),
   });
   for (const file of files) {
-    if (LEADS_ELSEWHERE.some((re) => re.test(file.rel))) unsafe.push({ file: file.rel, problem: 'git would read another directory through this file' });
+    if (leadsGitElsewhere(file.rel)) unsafe.push({ file: file.rel, problem: 'git would read another directory through this file' });
   }
   const config = files.find((f) => f.rel === 'config');
   if (config && config.size > MAX_CONFIG_BYTES) foreignConfig.push({ file: 'config', problem: `${config.size} bytes: larger than any config this tool writes` });

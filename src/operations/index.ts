@@ -2,6 +2,7 @@
 // workflow's choices and the MCP server's tools all derive from these entries.
 import { z } from 'zod';
 import { defineOperation, named, type Operation } from './operation.ts';
+import type { ExportRepoResult, ExportSiteResult, RunResult } from '../types.ts';
 
 export { parseInput, type Operation } from './operation.ts';
 
@@ -159,11 +160,21 @@ export const OPERATIONS = {
   }),
   export: defineOperation({
     name: 'export',
-    summary: 'write a snapshot as a tar.gz archive with a sha256 checksum file',
-    input: z.object({ snapshot: snapshotName.optional(), format: z.literal('tar.gz').optional(), output: z.string().min(1).optional(), force: z.boolean().optional() }).strict(),
+    summary: 'write a snapshot as a tar.gz archive with a sha256 checksum file, or its GitHub metadata as a readable site',
+    input: z
+      .object({
+        snapshot: snapshotName.optional(),
+        format: z.literal('tar.gz').optional(),
+        output: z.string().min(1).optional(),
+        force: z.boolean().optional(),
+        metadata: z.boolean().optional().describe("write the snapshot's issues, pull requests and releases as a static HTML site (output: a directory)"),
+      })
+      .strict()
+      .refine((v) => !(v.metadata && v.format), { message: 'metadata writes a site: format does not apply' }),
     readOnly: false,
     destructive: false,
-    run: async (engine, input) => named('export', await engine.exportArchive(input)),
+    run: async (engine, { metadata, format, ...input }): Promise<RunResult<ExportRepoResult | ExportSiteResult, 'export'>> =>
+      metadata ? named('export', await engine.exportMetadata(input)) : named('export', await engine.exportArchive({ ...input, format })),
   }),
   'store push': defineOperation({
     name: 'store push',
