@@ -1,6 +1,7 @@
 // The engine's contract with its three faces (CLI, actions, container daemon). Implementations live beside it.
 import type { BackupSettings } from '../config.ts';
 import type { Logger } from '../log.ts';
+import type { ProgressSink } from '../progress.ts';
 import type {
   ExportRepoResult,
   ExportSiteResult,
@@ -32,6 +33,8 @@ export interface EngineOptions {
   logger?: Logger;
   /** Aborts between phases; an aborted snapshot leaves only a temporary directory. */
   signal?: AbortSignal;
+  /** Phases and git's transfer progress, for a person watching (src/progress.ts); without it git runs quietly. */
+  onProgress?: ProgressSink;
 }
 
 export interface SyncOptions {

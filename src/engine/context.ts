@@ -9,6 +9,7 @@ import { redactDebugOutput } from '../debug-redact.ts';
 import { Redactor } from '../redact.ts';
 import { serverUrlFromApiUrl } from '../targets.ts';
 import type { EngineOptions } from './api.ts';
+import type { ProgressSink } from '../progress.ts';
 
 export interface EngineContext {
   settings: BackupSettings;
@@ -18,6 +19,8 @@ export interface EngineContext {
   redactor: Redactor;
   clock: () => Date;
   signal?: AbortSignal;
+  /** Set only when someone watches (EngineOptions.onProgress); report through src/engine/progress.ts. */
+  progress?: ProgressSink;
   serverUrl: string;
   /** Delay before the n-th retry of a transient network failure. */
   retryDelayMs: (attempt: number) => number;
@@ -47,8 +50,22 @@ export function createContext(options: EngineOptions): EngineContext {
     redactor,
     clock,
     signal: options.signal,
+    ...(options.onProgress ? { progress: harmless(options.onProgress, logger) } : {}),
     serverUrl,
     retryDelayMs: (attempt) => Number(process.env.BACKUP_RETRY_BASE_MS ?? 2000) * 2 ** (attempt - 1),
+  };
+}
+
+/** A watcher's failure is logged, never the backup's: progress is a courtesy. */
+function harmless(sink: ProgressSink, logger: Logger): ProgressSink {
+  let warned = false;
+  return (event) => {
+    try {
+      sink(event);
+    } catch (error) {
+      if (!warned) logger.log('warn', `progress display failed: ${error instanceof Error ? error.message : String(error)}`);
+      warned = true;
+    }
   };
 }
 

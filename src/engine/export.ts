@@ -9,6 +9,7 @@ import type { ExportRepoResult, RepoTarget } from '../types.ts';
 import type { ExportOptions } from './api.ts';
 import type { EngineContext } from './context.ts';
 import { whileReading } from './readers.ts';
+import { reportPhase } from './progress.ts';
 import { assertSafeStructure, checkSnapshotStructure, describeForeignConfig } from './structure.ts';
 import { resolveSnapshotName } from './verify.ts';
 
@@ -46,6 +47,7 @@ export async function exportRepo(ctx: EngineContext, target: RepoTarget, options
       ctx.logger.log('info', `${target.id} ${name} already exported to ${out}; its checksum verifies`);
       return { repo: target.id, snapshot: name, archive: existing.file, sha256: existing.sha256, sizeBytes: existing.sizeBytes, alreadyExported: true };
     }
+    reportPhase(ctx, target, 'exporting', name);
     const written = await writeArchive(dir, out);
     ctx.logger.log('info', `exported ${target.id} ${name} to ${written.file}`, { sha256: written.sha256, bytes: written.sizeBytes });
     return { repo: target.id, snapshot: name, archive: written.file, sha256: written.sha256, sizeBytes: written.sizeBytes, alreadyExported: false };

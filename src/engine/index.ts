@@ -129,7 +129,7 @@ export function createEngine(options: EngineOptions): Engine {
   }
 
   const each = async <T>(command: string, targets: RepoTarget[], task: (t: RepoTarget) => Promise<T>): Promise<RunResult<T>> =>
-    runPerRepo(command, targets, ctx.settings.concurrency, ctx.clock, ctx.redactor, task);
+    runPerRepo(command, targets, ctx.settings.concurrency, ctx.clock, ctx.redactor, task, ctx.progress);
 
   const engine: Engine = {
     resolveTargets,
@@ -170,9 +170,8 @@ export function createEngine(options: EngineOptions): Engine {
         const configured = ctx.settings.repositories.length ? await resolveTargets() : [];
         // The archive says which repository it holds; a configured source URL wins over the recorded one.
         const targetFor = (m: { repository: string; sourceUrl: string }) => configured.find((t) => t.id === m.repository) ?? explicitTarget(m.repository, m.sourceUrl);
-        return runPerRepo('restore', [{ owner: '', name: '', id: basename(archive), url: archive }], 1, ctx.clock, ctx.redactor, () =>
-          restoreFromArchive(ctx, archive, o, targetFor),
-        );
+        const archiveTarget = { owner: '', name: '', id: basename(archive), url: archive };
+        return runPerRepo('restore', [archiveTarget], 1, ctx.clock, ctx.redactor, () => restoreFromArchive(ctx, archive, o, targetFor), ctx.progress);
       }
       const targets = await readableTargets('restore');
       if (targets.length > 1 && (o.to || o.push)) {

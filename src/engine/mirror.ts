@@ -13,6 +13,7 @@ import type { RefChanges, RepoTarget } from '../types.ts';
 import { judgeIdentity, lookUpGitHubIdentity, type GitHubIdentity } from './identity.ts';
 import { throwIfAborted, type EngineContext } from './context.ts';
 import { explainRemoteFailure } from './remote-failure.ts';
+import { reportPhase, transferReporter } from './progress.ts';
 
 // Transient failures worth another try; anything else (auth, not found) fails at once.
 const TRANSIENT = /could not resolve host|operation too slow|connection (timed out|refused|reset)|early eof|rpc failed|unexpected disconnect|returned error: 5\d\d|timed out|gnutls|ssl|remote end hung up/i;
@@ -148,6 +149,9 @@ export async function fetchMirror(ctx: EngineContext, target: RepoTarget, dir: s
   const stage = `${STAGING_PREFIX}${randomBytes(4).toString('hex')}/`;
   await removeFetchLeftovers(ctx, dir);
   const packsBefore = await packFiles(dir);
+  reportPhase(ctx, target, 'fetching');
+  // Watched on a terminal, git reports its transfer (and --quiet would silence that); otherwise it runs quietly.
+  const progress = transferReporter(ctx, target);
   const github = lookUpGitHubIdentity(ctx, target);
   const refspecs = [
     `+refs/*:${stage}refs/*`,
@@ -161,8 +165,8 @@ export async function fetchMirror(ctx: EngineContext, target: RepoTarget, dir: s
     await withRetry(ctx, `fetch ${target.id}`, target, () =>
       ctx.git.run(
         dir,
-        ['fetch', '--no-prune', '--no-tags', '--no-write-fetch-head', '--no-auto-maintenance', '--no-recurse-submodules', '--no-show-forced-updates', '--quiet', '--', target.url, ...refspecs],
-        { auth: true },
+        ['fetch', '--no-prune', '--no-tags', '--no-write-fetch-head', '--no-auto-maintenance', '--no-recurse-submodules', '--no-show-forced-updates', ...(progress ? [] : ['--quiet']), '--', target.url, ...refspecs],
+        { auth: true, progress },
       ),
     );
   } catch (error) {

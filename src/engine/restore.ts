@@ -20,6 +20,7 @@ import type { RepoTarget, RestoreRepoResult } from '../types.ts';
 import type { RestoreOptions } from './api.ts';
 import type { EngineContext } from './context.ts';
 import { materialize } from './materialize.ts';
+import { reportPhase, transferReporter } from './progress.ts';
 import { explainRemoteFailure } from './remote-failure.ts';
 import { pinReplacedMirror } from './replaced-mirror.ts';
 import { repoLocked } from './sync.ts';
@@ -100,7 +101,9 @@ async function pushSnapshot(ctx: EngineContext, target: RepoTarget, source: Sour
     }
     const pushed = Object.keys(source.metadata.refs).filter((r) => PUSHED.test(r)).length;
     if (!options.dryRun) {
-      await remoteCall(ctx.git.run(repo, ['push', '--porcelain', ...(options.force ? ['--force'] : []), '--', remote, ...PUSH_REFSPECS], { auth: true }));
+      reportPhase(ctx, target, 'pushing to remote', stripCredentials(remote));
+      const progress = transferReporter(ctx, target);
+      await remoteCall(ctx.git.run(repo, ['push', '--porcelain', ...(options.force ? ['--force'] : []), '--', remote, ...PUSH_REFSPECS], { auth: true, progress }));
       ctx.logger.log('info', `pushed ${target.id} ${source.name} to ${stripCredentials(remote)}`, { refs: pushed });
     }
     return pushed;
@@ -172,6 +175,7 @@ async function checkedSource(ctx: EngineContext, dir: string, name: string | nul
 export async function restoreFromSource(ctx: EngineContext, target: RepoTarget, source: Source, options: RestoreOptions): Promise<RestoreRepoResult> {
   const base = { repo: target.id, snapshot: source.name, dryRun: Boolean(options.dryRun), sourceUrl: stripCredentials(source.metadata.sourceUrl) };
   const refCount = Object.keys(source.metadata.refs).length;
+  if (!options.dryRun) reportPhase(ctx, target, 'restoring', source.name);
 
   if (options.push) {
     const remote = validateRemoteUrl(options.push).url;

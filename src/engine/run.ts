@@ -3,6 +3,7 @@ import { BackupError, ExitCode, errorMessage, exitCodeOf, type ExitCodeValue } f
 import type { RepoOutcome, RepoTarget, RunResult } from '../types.ts';
 import type { Redactor } from '../redact.ts';
 import { beginStep } from '../activity.ts';
+import type { ProgressSink } from '../progress.ts';
 
 export async function runPerRepo<T>(
   command: string,
@@ -11,8 +12,10 @@ export async function runPerRepo<T>(
   clock: () => Date,
   redactor: Redactor,
   task: (target: RepoTarget) => Promise<T>,
+  progress?: ProgressSink,
 ): Promise<RunResult<T>> {
   const startedAt = clock().toISOString();
+  progress?.({ type: 'run', command, total: targets.length });
   const outcomes: RepoOutcome<T>[] = new Array(targets.length);
   let next = 0;
   async function worker(): Promise<void> {
@@ -20,6 +23,7 @@ export async function runPerRepo<T>(
       const index = next++;
       const target = targets[index]!;
       const endStep = beginStep(`${command} ${target.id}`);
+      progress?.({ type: 'repository', repo: target.id, state: 'started' });
       try {
         outcomes[index] = { repo: target.id, ok: true, value: await task(target) };
       } catch (error) {
@@ -33,6 +37,7 @@ export async function runPerRepo<T>(
         };
       } finally {
         endStep();
+        progress?.({ type: 'repository', repo: target.id, state: outcomes[index]?.ok ? 'finished' : 'failed' });
       }
     }
   }

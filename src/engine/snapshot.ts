@@ -15,6 +15,7 @@ import { materialize } from './materialize.ts';
 import type { RepoTarget, SnapshotSummary } from '../types.ts';
 import { TOOL_VERSION } from '../version.ts';
 import { throwIfAborted, type EngineContext } from './context.ts';
+import { reportPhase } from './progress.ts';
 import { dropStagingRefs, type FetchedSource } from './mirror.ts';
 
 const TMP_PREFIX = '.tmp-';
@@ -141,6 +142,7 @@ export async function takeSnapshot(ctx: EngineContext, target: RepoTarget, sourc
   const parent = ctx.layout.snapshotParent(target);
   await mkdir(parent, { recursive: true });
   const { name, at: createdAt } = await chooseName(ctx, parent);
+  reportPhase(ctx, target, 'snapshot', name);
   const tmp = join(parent, `${TMP_PREFIX}${name}-${randomBytes(4).toString('hex')}`);
   const previous = await newestMetadata(ctx, target);
   // A fetch killed before it dropped its staging refs must not put them into a snapshot.

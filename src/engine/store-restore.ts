@@ -15,6 +15,7 @@ import type { EngineContext } from './context.ts';
 import { assertSafeTarget, restoreFromSource } from './restore.ts';
 import type { StoreRun } from './store-sync.ts';
 import { verifySnapshotDir } from './verify.ts';
+import { reportPhase } from './progress.ts';
 
 export async function restoreFromStore(ctx: EngineContext, run: StoreRun, target: RepoTarget, options: RestoreOptions): Promise<RestoreRepoResult> {
   const stored = await resolveStoredSnapshot(run.store, target.id, options.snapshot ?? 'latest', ctx.clock());
@@ -24,6 +25,7 @@ export async function restoreFromStore(ctx: EngineContext, run: StoreRun, target
   await mkdir(scratchParent, { recursive: true });
   const scratch = join(scratchParent, `.tmp-store-${target.name}-${randomBytes(4).toString('hex')}`);
   try {
+    reportPhase(ctx, target, 'pulling from store', manifest.name);
     await pullSnapshot(run.store, manifest, scratch, { layout: 'snapshot', signal: ctx.signal });
     const { problems } = await verifySnapshotDir(ctx, scratch);
     if (problems.length) {

@@ -18,6 +18,7 @@ import type { Store } from '../store/store.ts';
 import type { HydrateSummary, RepoTarget, StorePushSummary } from '../types.ts';
 import type { EngineContext } from './context.ts';
 import { materialize } from './materialize.ts';
+import { reportPhase } from './progress.ts';
 import { listSnapshotNames } from './snapshot.ts';
 
 /** One command's view of the store. A new session each command: what it knows of the store is never stale. */
@@ -67,6 +68,7 @@ export function summarizePush(location: string, results: readonly PushSnapshotRe
 export async function pushRepoSnapshots(ctx: EngineContext, run: StoreRun, target: RepoTarget): Promise<StorePushSummary> {
   const parent = ctx.layout.snapshotParent(target);
   const dirs = (await listSnapshotNames(ctx, target)).map((name) => join(parent, name));
+  reportPhase(ctx, target, 'pushing to store', run.store.location);
   try {
     return summarizePush(run.store.location, await run.session.pushRepository(target.id, dirs));
   } catch (error) {
@@ -97,6 +99,7 @@ export async function hydrateMirror(ctx: EngineContext, run: StoreRun, target: R
     // Not one named in the future (pushed while a clock ran ahead): see resolveStoredSnapshot.
     const newest = (await listStoredSnapshots(run.store, target.id)).filter((s) => !isFutureDated(s.snapshot, ctx.clock())).at(-1);
     if (!newest) return null;
+    reportPhase(ctx, target, 'hydrating from store', newest.snapshot);
     const manifest = await readManifest(run.store, target.id, newest.snapshot);
     const parent = ctx.layout.snapshotParent(target);
     const snapshotDir = join(parent, manifest.name);

@@ -16,6 +16,7 @@ import { whileReading } from './readers.ts';
 import { describeSkipped, findLatest } from './latest.ts';
 import { listSnapshotNames } from './snapshot.ts';
 import { checkSnapshotStructure } from './structure.ts';
+import { reportPhase } from './progress.ts';
 
 /** "latest" or a validated name, resolved against what exists. */
 export async function resolveSnapshotName(ctx: EngineContext, target: RepoTarget, requested: string | undefined): Promise<string> {
@@ -123,6 +124,7 @@ export async function verifySnapshotDir(ctx: EngineContext, dir: string, expecte
 
 export async function verifySnapshot(ctx: EngineContext, target: RepoTarget, name: string): Promise<VerifySnapshotResult> {
   return whileReading(ctx, target, name, 'verify', async () => {
+    reportPhase(ctx, target, 'verifying', name);
     const dir = join(ctx.layout.snapshotParent(target), name);
     const { problems, problemsOmitted, filesChecked } = await verifySnapshotDir(ctx, dir, name);
     for (const problem of problems) {

@@ -8,6 +8,8 @@ import { AbortedError, BackupError } from '../errors.ts';
 import { beginStep } from '../activity.ts';
 import { RUN_MARKER_ENV, runMarker } from '../process-tree.ts';
 import { currentDeadline, DEADLINE_MARKER_ENV, deadlineMessage, stallConfig } from './deadline.ts';
+import { progressReader, withoutProgress } from './progress.ts';
+import type { TransferProgress } from '../progress.ts';
 import type { Redactor } from '../redact.ts';
 
 const AUTH_ENV = 'GPB_GIT_AUTH_HEADER';
@@ -19,6 +21,11 @@ export interface GitRunOptions {
   okExitCodes?: number[];
   /** Bytes for git's stdin (update-ref --stdin -z: ref names that are not UTF-8 cannot go through argv). */
   input?: Buffer;
+  /**
+   * Run git with --progress (right after the subcommand) and report its transfer progress from stderr. Only for a
+   * person watching (a terminal); a caller asking for it leaves out --quiet, which also silences git's own part.
+   */
+  progress?: (progress: TransferProgress) => void;
 }
 
 export interface GitCommandManager {
@@ -107,7 +114,9 @@ export function createGitCommandManager(options: GitFactoryOptions): GitCommandM
 
   async function exec(cwd: string, args: string[], runOptions: GitRunOptions = {}): Promise<{ code: number; out: string; bytes: Buffer }> {
     const useAuth = Boolean(runOptions.auth && token);
-    const full = gitArgs(cwd, args, [...stall, ...(useAuth ? [`--config-env=${scope}=${AUTH_ENV}`] : [])]);
+    const { progress } = runOptions;
+    const callArgs = progress ? [args[0]!, '--progress', ...args.slice(1)] : args;
+    const full = gitArgs(cwd, callArgs, [...stall, ...(useAuth ? [`--config-env=${scope}=${AUTH_ENV}`] : [])]);
     let exitCode = 0;
     // simple-git decodes stdout as UTF-8, replacing invalid bytes; its errors hook sees the bytes themselves.
     let bytes = Buffer.alloc(0);
@@ -127,10 +136,13 @@ export function createGitCommandManager(options: GitFactoryOptions): GitCommandM
         exitCode = result.exitCode;
         bytes = Buffer.concat(result.stdOut);
         if (!error && result.exitCode === 0) return undefined;
-        const stderr = Buffer.concat(result.stdErr).toString('utf8').trim();
+        const raw = Buffer.concat(result.stdErr).toString('utf8');
+        const stderr = (progress ? withoutProgress(raw) : raw).trim();
         return Buffer.from(stderr || (error ? String(error) : `exit code ${result.exitCode}`));
       },
     }).env({ ...(useAuth ? authEnv : baseEnv), ...(deadline ? { [DEADLINE_MARKER_ENV]: deadline.marker } : {}) });
+    // simple-git still collects stderr for the errors hook; this listener only reads the progress out of it.
+    if (progress) git.outputHandler((_bin, _stdout, stderr) => stderr.on('data', progressReader(progress)));
     const endStep = beginStep(`git ${args[0]}`);
     try {
       const out = await git.raw(full);
