@@ -10,6 +10,7 @@ import { describeStop } from '../activity.ts';
 import { descendantsOf, signalAll } from '../process-tree.ts';
 import { TOOL_VERSION } from '../version.ts';
 import { firstUnknownOption, unknownOptionMessage } from './argv.ts';
+import { ProgressLine } from './progress-line.ts';
 import type { Command, OptionSpec } from './command.ts';
 import { daemonCommand } from './daemon.ts';
 import { diffCommand } from './diff.ts';
@@ -52,6 +53,8 @@ export const COMMANDS: Command<never>[] = [
 export interface Io {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** Set when stderr is a terminal: a person is watching, and progress is drawn for them. */
+  terminal?: { columns: () => number };
 }
 
 function usage(): string {
@@ -87,8 +90,20 @@ function allCommandOptions(): OptionSpec {
   return Object.assign({}, ...COMMANDS.map((c) => c.options ?? {}));
 }
 
-export async function main(argv: string[], io: Io, env: NodeJS.ProcessEnv = process.env, signal: AbortSignal = new AbortController().signal): Promise<number> {
+export async function main(argv: string[], screen: Io, env: NodeJS.ProcessEnv = process.env, signal: AbortSignal = new AbortController().signal): Promise<number> {
   redactDebugOutput();
+  // Anything printed first erases the progress line, which the next progress event draws again.
+  let progressLine: ProgressLine | undefined;
+  const io: Io = {
+    stdout: (text) => {
+      progressLine?.clear();
+      screen.stdout(text);
+    },
+    stderr: (text) => {
+      progressLine?.clear();
+      screen.stderr(text);
+    },
+  };
   const redactor = new Redactor();
   redactor.add(env.GITHUB_TOKEN);
   // Known before parsing, so even a bad command line or config answers a --json caller in JSON.
@@ -131,9 +146,15 @@ export async function main(argv: string[], io: Io, env: NodeJS.ProcessEnv = proc
     redactor.add(settings.token);
     const verbose = Boolean(values.verbose);
     if (verbose) io.stderr(`config: ${settings.configFile ?? 'none (no --config, BACKUP_CONFIG or ./backup.config.yml)'}\n`);
+    if (screen.terminal && !values.quiet && env.TERM !== 'dumb') {
+      const { columns } = screen.terminal;
+      // NO_COLOR (no-color.org): any non-empty value.
+      progressLine = new ProgressLine({ write: screen.stderr, redact: (text) => redactor.redact(text), color: !env.NO_COLOR, columns });
+    }
     const engine = createEngine({
       settings,
       signal,
+      ...(progressLine ? { onProgress: (event) => progressLine?.handle(event) } : {}),
       logger: { log: (level, line) => (verbose || level === 'warn' || level === 'error' ? io.stderr(`${line}\n`) : undefined) },
     });
     const result = await command.execute({
@@ -155,11 +176,15 @@ export async function main(argv: string[], io: Io, env: NodeJS.ProcessEnv = proc
     io.stderr(`backup-manager: ${message}\n`);
     if (json) io.stdout(`${JSON.stringify({ command: commandName, ok: false, error: message, exitCode: exitCodeOf(error), outcomes: [], failed: [] }, null, 2)}\n`);
     return exitCodeOf(error);
+  } finally {
+    progressLine?.clear();
   }
 }
 
 const isEntryPoint = import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('backup-manager') || process.argv[1]?.endsWith('backup-manager.mjs');
 if (isEntryPoint) {
+  // Said on a line of its own: the progress line (or the terminal's ^C) may stand on the current one.
+  const freshLine = () => (process.stderr.isTTY ? '\r\x1b[K' : '');
   const controller = new AbortController();
   let signals = 0;
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
@@ -167,17 +192,18 @@ if (isEntryPoint) {
       // Second signal: kill our git children and leave now; the next run cleans up (docs/OPERATIONS.md).
       if (++signals > 1) {
         signalAll(descendantsOf(process.pid).map((p) => p.pid), 'SIGKILL');
-        process.stderr.write(`backup-manager: stopped at once on a second ${sig}; the next run finishes the cleanup\n`);
+        process.stderr.write(`${freshLine()}backup-manager: stopped at once on a second ${sig}; the next run finishes the cleanup\n`);
         process.exit(ExitCode.INTERRUPTED);
       }
       // First: say so at once, stop git (simple-git interrupts each git it started; their helpers get SIGTERM
       // here), let the engine unwind between steps, leaving nothing half-made, and exit 130.
-      process.stderr.write(`backup-manager: ${sig}: ${redactEverySecret(describeStop())} (again to stop at once)\n`);
+      process.stderr.write(`${freshLine()}backup-manager: ${sig}: ${redactEverySecret(describeStop())} (again to stop at once)\n`);
       controller.abort();
       signalAll(descendantsOf(process.pid).map((p) => p.pid), 'SIGTERM');
     });
   }
-  main(process.argv.slice(2), { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) }, process.env, controller.signal).then(
+  const terminal = process.stderr.isTTY ? { columns: () => process.stderr.columns || 80 } : undefined;
+  main(process.argv.slice(2), { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t), ...(terminal ? { terminal } : {}) }, process.env, controller.signal).then(
     (code) => {
       process.exitCode = controller.signal.aborted && code !== ExitCode.OK ? ExitCode.INTERRUPTED : code;
     },

@@ -13,6 +13,7 @@ export const GLOBAL_OPTIONS: OptionSpec = {
   shard: { type: 'string' },
   json: { type: 'boolean' },
   verbose: { type: 'boolean', short: 'v' },
+  quiet: { type: 'boolean', short: 'q' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 };
@@ -26,6 +27,7 @@ export const GLOBAL_HELP = `GLOBAL OPTIONS
   --shard K/N        only the K-th of N stable slices of the repositories (by a hash of owner/name)
   --json             print the result as JSON on stdout
   -v, --verbose      echo every log line on stderr
+  -q, --quiet        no progress line on a terminal (there is none off a terminal; NO_COLOR drops its colour)
   -h, --help         this help`;
 
 export function parsePositiveInt(raw: unknown, flag: string, options: { allowZero?: boolean } = {}): number | undefined {

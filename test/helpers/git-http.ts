@@ -13,8 +13,17 @@ export interface GitHttpRequest {
   status: number;
 }
 
-/** Run one request through git-http-backend with `projectRoot` as GIT_PROJECT_ROOT; resolves with the status sent. */
-export async function serveThroughBackend(projectRoot: string, req: IncomingMessage, res: ServerResponse): Promise<number> {
+/** A slow network: the answer's body goes out `chunkBytes` at a time, one chunk every `intervalMs`. */
+export interface Pace {
+  chunkBytes: number;
+  intervalMs: number;
+}
+
+/**
+ * Run one request through git-http-backend with `projectRoot` as GIT_PROJECT_ROOT; resolves with the status sent
+ * (once the whole answer went out).
+ */
+export async function serveThroughBackend(projectRoot: string, req: IncomingMessage, res: ServerResponse, pace?: Pace): Promise<number> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   const body = Buffer.concat(chunks);
@@ -57,7 +66,14 @@ export async function serveThroughBackend(projectRoot: string, req: IncomingMess
     else headers[name] = value;
   }
   res.writeHead(status, headers);
-  res.end(split < 0 ? all : all.subarray(split + 4));
+  let answer = split < 0 ? all : all.subarray(split + 4);
+  if (pace) {
+    for (; answer.length > pace.chunkBytes; answer = answer.subarray(pace.chunkBytes)) {
+      res.write(answer.subarray(0, pace.chunkBytes));
+      await new Promise((resolve) => setTimeout(resolve, pace.intervalMs));
+    }
+  }
+  res.end(answer);
   return status;
 }
 
