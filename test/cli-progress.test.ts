@@ -19,8 +19,9 @@ const TOKEN = 'progress-test-token-7Qm2xZ';
 const ESC = '\x1b';
 const COLOUR = new RegExp(`${ESC}\\[[0-9;]*m`);
 const CLEAR_LINE = '\r\x1b[K';
-// git's own line, as we draw it: "receiving objects 100% (12/12), 4.01 MiB | 61.20 MiB/s".
-const RECEIVING = /receiving objects \d{1,3}% \(\d+\/\d+\), \d+(\.\d+)? (KiB|MiB|GiB) \| \d+(\.\d+)? (bytes|KiB|MiB|GiB)\/s/;
+// git's own line, as we draw it: "receiving objects 100% (12/12), 4.01 MiB | 61.20 MiB/s" (the terminal here is 80
+// columns wide: the object counts give way when the rest does not fit).
+const RECEIVING = /receiving objects \d{1,3}%( \(\d+\/\d+\))?, \d+(\.\d+)? (KiB|MiB|GiB) \| \d+(\.\d+)? (bytes|KiB|MiB|GiB)\/s/;
 
 let upstream: Upstream;
 let server: GitHubStandIn;
