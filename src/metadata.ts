@@ -3,12 +3,15 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { readTextCapped } from './bounded-read.ts';
 import { BackupError } from './errors.ts';
+import { snapshotMetadataSummarySchema } from './github-metadata/format.ts';
 import { isPlainRefKey, refKeyToBytes, refMapSchema, type RefMap } from './refs.ts';
 import { METADATA_FILE } from './snapshot-files.ts';
 
 /**
  * Format 2 keeps ref names losslessly (src/refs.ts `RefKey`) and records where the snapshot came from
  * (`upstream`). Format 1 files are still read: their ref names were decoded lossily, and they have no `upstream`.
+ * `githubMetadata` is an optional field of format 2, present only in a snapshot that carries GitHub metadata
+ * (docs/METADATA_FORMAT.md "In a snapshot"): a snapshot without it is written byte for byte as before.
  */
 export const METADATA_FORMAT = 2;
 
@@ -61,6 +64,8 @@ export const snapshotMetadataSchema = z
     }),
     sizes: z.object({ totalBytes: z.number().int(), linkedBytes: z.number().int(), copiedBytes: z.number().int() }),
     files: z.record(z.string(), z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), size: z.number().int() })),
+    /** The GitHub metadata under github-metadata/ (its files are in `files` like the rest). */
+    githubMetadata: snapshotMetadataSummarySchema.optional(),
   })
   .strict();
 

@@ -224,7 +224,8 @@ describe('reading a snapshot\'s metadata', () => {
     const repo = join(b.root, 'snapshots', 'acme', 'widgets', snapshot, SNAPSHOT_METADATA_REPO);
     writeFileSync(join(repo, 'objects', 'info', 'alternates'), `${elsewhere}\n`);
     const result = await b.engine.exportMetadata({ output: join(makeTempDir('gpb-site-'), 'site') });
-    expect(errorOf(result)).toMatch(/git would read another directory through github-metadata\/repo\.git\/objects\/info\/alternates/);
+    // Refused by the snapshot's structural checks (src/engine/structure.ts), before any git runs.
+    expect(errorOf(result)).toMatch(/github-metadata\/repo\.git\/objects\/info\/alternates: git would read another directory through this file/);
   });
 });
 

@@ -1,7 +1,7 @@
 // Which files a snapshot may share with the live mirror (docs/ARCHITECTURE.md invariant 2). Sharing a file that git rewrites
 // in place would let a later fetch change an old snapshot; carrying a hook would let a snapshot run code.
 import { describe, expect, it } from 'vitest';
-import { isSkippedDir, METADATA_FILE, treatmentOf } from '../src/snapshot-files.ts';
+import { isSkippedDir, METADATA_FILE, snapshotFileTreatment, treatmentOf } from '../src/snapshot-files.ts';
 
 const SHA1 = '0123456789abcdef0123456789abcdef01234567';
 const SHA256 = '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef';
@@ -99,12 +99,48 @@ describe('treatmentOf: near misses are not linked', () => {
 });
 
 describe('isSkippedDir', () => {
-  it('prunes hooks/ and quarantine directories from the walk, nothing else', () => {
+  it('prunes hooks/, quarantine directories and a snapshot\'s github-metadata/ from the walk, nothing else', () => {
     expect(isSkippedDir('hooks')).toBe(true);
+    expect(isSkippedDir('github-metadata')).toBe(true);
+    expect(isSkippedDir('refs/heads/github-metadata')).toBe(false);
     expect(isSkippedDir('objects/incoming-xyz')).toBe(true);
     expect(isSkippedDir('objects/tmp_objdir-incoming-xyz')).toBe(true);
     expect(isSkippedDir('objects')).toBe(false);
     expect(isSkippedDir('refs/heads/hooks')).toBe(false);
     expect(isSkippedDir('logs')).toBe(false);
+  });
+});
+
+// A snapshot directory also holds its GitHub metadata (docs/METADATA_FORMAT.md "In a snapshot"): exactly the
+// metadata repository's files by the same rules, and assets named by their sha256. A repository built from a
+// snapshot (restore, hydrate) never takes any of it.
+describe('snapshotFileTreatment: the github-metadata/ subtree', () => {
+  it.each([
+    [`github-metadata/repo.git/objects/ab/${SHA1.slice(2)}`, 'link'],
+    [`github-metadata/repo.git/objects/pack/pack-${SHA1}.pack`, 'link'],
+    [`github-metadata/assets/${SHA256}`, 'link'],
+    ['github-metadata/repo.git/HEAD', 'copy'],
+    ['github-metadata/repo.git/config', 'copy'],
+    ['github-metadata/repo.git/refs/heads/main', 'copy'],
+    ['github-metadata/repo.git/packed-refs', 'copy'],
+    ['github-metadata/repo.git/hooks/post-update', 'skip'],
+    ['github-metadata/repo.git/objects/info/alternates', 'skip'],
+    ['github-metadata/repo.git/refs/heads/main.lock', 'skip'],
+    [`github-metadata/assets/${SHA256.toUpperCase()}`, 'skip'],
+    [`github-metadata/assets/${SHA1}`, 'skip'],
+    [`github-metadata/assets/${SHA256}/x`, 'skip'],
+    ['github-metadata/README', 'skip'],
+    ['github-metadata/repo.git', 'skip'],
+    ['github-metadata', 'skip'],
+    ['config', 'copy'],
+    [`objects/pack/pack-${SHA1}.pack`, 'link'],
+  ])('%s: %s', (rel, treatment) => {
+    expect(snapshotFileTreatment(rel)).toBe(treatment);
+  });
+
+  it('is never part of a bare repository', () => {
+    expect(treatmentOf(`github-metadata/assets/${SHA256}`)).toBe('skip');
+    expect(treatmentOf('github-metadata/repo.git/HEAD')).toBe('skip');
+    expect(treatmentOf('refs/heads/github-metadata')).toBe('copy');
   });
 });

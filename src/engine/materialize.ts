@@ -59,13 +59,7 @@ export async function materialize(source: string, dest: string, options: Materia
     const target = join(dest, file.rel);
     await ensureDir(dirname(target));
     if (treatment === 'link' && options.objects === 'link') {
-      await link(file.abs, target).catch((error: NodeJS.ErrnoException) => {
-        if (error.code !== 'EXDEV' && error.code !== 'EPERM' && error.code !== 'EMLINK') throw error;
-        throw new BackupError(
-          `cannot hard-link ${file.rel} into ${dest} (${error.code}): the mirror and its snapshots must be on one filesystem ` +
-            'that supports hard links (one volume for the whole backup root, not one per directory)',
-        );
-      });
+      await hardLink(file.abs, target, file.rel, dest);
     } else {
       await copyFile(file.abs, target);
       await chmod(target, treatment === 'link' ? 0o444 : options.copyMode);
@@ -74,4 +68,15 @@ export async function materialize(source: string, dest: string, options: Materia
     out.push({ ...file, treatment, dest: target });
   }
   return out;
+}
+
+/** Share a file written once (an object file, a release asset) by hard link, or say why the root cannot. */
+export async function hardLink(source: string, target: string, rel: string, dest: string): Promise<void> {
+  await link(source, target).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EXDEV' && error.code !== 'EPERM' && error.code !== 'EMLINK') throw error;
+    throw new BackupError(
+      `cannot hard-link ${rel} into ${dest} (${error.code}): the mirror and its snapshots must be on one filesystem ` +
+        'that supports hard links (one volume for the whole backup root, not one per directory)',
+    );
+  });
 }

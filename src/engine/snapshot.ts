@@ -1,4 +1,5 @@
-// Hardlinked snapshots of the mirror: built under a temporary name, flushed, renamed into place (invariants 1-3).
+// Hardlinked snapshots of the mirror (and of the GitHub metadata, snapshot-metadata.ts): built under a temporary
+// name, flushed, renamed into place (invariants 1-3).
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readdir, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import { isSnapshotName, MAX_SNAPSHOTS_PER_SECOND, snapshotName, snapshotNameInS
 import { stripCredentials } from '../redact.ts';
 import { METADATA_FILE } from '../snapshot-files.ts';
 import { materialize } from './materialize.ts';
+import { materializeMetadata } from './snapshot-metadata.ts';
 import type { RepoTarget, SnapshotSummary } from '../types.ts';
 import { TOOL_VERSION } from '../version.ts';
 import { throwIfAborted, type EngineContext } from './context.ts';
@@ -156,6 +158,8 @@ export async function takeSnapshot(ctx: EngineContext, target: RepoTarget, sourc
       fsync: true,
       checkpoint: () => throwIfAborted(ctx),
     });
+    const github = await materializeMetadata(ctx, target, tmp);
+    if (github) files.push(...github.files);
     const checksums: SnapshotMetadata['files'] = {};
     const counts = { files: 0, linkedFiles: 0, copiedFiles: 0 };
     const sizes = { totalBytes: 0, linkedBytes: 0, copiedBytes: 0 };
@@ -190,6 +194,7 @@ export async function takeSnapshot(ctx: EngineContext, target: RepoTarget, sourc
       counts: { ...countRefs(refs), ...counts },
       sizes,
       files: checksums,
+      ...(github ? { githubMetadata: github.summary } : {}),
     };
     const metadataFile = join(tmp, METADATA_FILE);
     await writeFile(metadataFile, serializeMetadata(metadata), { mode: 0o444 });

@@ -6,7 +6,8 @@ import { BackupError } from '../errors.ts';
 import { walkFiles, type WalkEntry } from '../fsutil.ts';
 import { foreignConfigEntries } from '../git/config-template.ts';
 import { readMetadata, type SnapshotMetadata } from '../metadata.ts';
-import { METADATA_FILE } from '../snapshot-files.ts';
+import { SNAPSHOT_METADATA_DIR, SNAPSHOT_METADATA_REPO } from '../github-metadata/format.ts';
+import { isMetadataPath, METADATA_FILE, metadataRepoPath, snapshotFileTreatment } from '../snapshot-files.ts';
 import type { VerifyProblem } from '../types.ts';
 
 // Files through which git reads another directory: objects of another repository, or a whole other git dir.
@@ -52,14 +53,21 @@ export async function checkSnapshotStructure(dir: string): Promise<SnapshotStruc
     onOther: (rel) => unsafe.push({ file: rel, problem: 'a symlink or special file: reading it could read outside the snapshot' }),
   });
   for (const file of files) {
-    if (leadsGitElsewhere(file.rel)) unsafe.push({ file: file.rel, problem: 'git would read another directory through this file' });
+    // The metadata repository is one git reads too (verify's fsck): what leads git elsewhere is refused inside it.
+    if (leadsGitElsewhere(metadataRepoPath(file.rel) ?? file.rel)) unsafe.push({ file: file.rel, problem: 'git would read another directory through this file' });
+    else if (isMetadataPath(file.rel) && snapshotFileTreatment(file.rel) === 'skip') {
+      unsafe.push({ file: file.rel, problem: `not a file a snapshot holds under ${SNAPSHOT_METADATA_DIR}/ (only its repository's files and assets/<sha256>)` });
+    }
   }
-  const config = files.find((f) => f.rel === 'config');
-  if (config && config.size > MAX_CONFIG_BYTES) foreignConfig.push({ file: 'config', problem: `${config.size} bytes: larger than any config this tool writes` });
-  else if (config) {
-    for (const problem of foreignConfigEntries(await readFile(config.abs, 'utf8'))) foreignConfig.push({ file: 'config', problem });
-  }
+  for (const rel of ['config', `${SNAPSHOT_METADATA_REPO}/config`]) await checkConfig(files.find((f) => f.rel === rel), foreignConfig);
   return { metadata, files, unsafe, foreignConfig };
+}
+
+async function checkConfig(config: WalkEntry | undefined, foreignConfig: VerifyProblem[]): Promise<void> {
+  if (config && config.size > MAX_CONFIG_BYTES) foreignConfig.push({ file: config.rel, problem: `${config.size} bytes: larger than any config this tool writes` });
+  else if (config) {
+    for (const problem of foreignConfigEntries(await readFile(config.abs, 'utf8'))) foreignConfig.push({ file: config.rel, problem });
+  }
 }
 
 /** Refuse a snapshot that fails its structural checks, naming the problems; `--force` has no say here. */

@@ -15,6 +15,7 @@ import { pruneRepo } from './prune.ts';
 import { findLatest } from './latest.ts';
 import { recoverRepository } from './recover.ts';
 import { listSnapshotNames, takeSnapshot } from './snapshot.ts';
+import { liveMetadataCommit } from './snapshot-metadata.ts';
 import { recordSummary } from './repo-summary.ts';
 import { recordSync } from './state.ts';
 import { hydrateMirror, pushRepoSnapshots, type StoreRun } from './store-sync.ts';
@@ -70,9 +71,13 @@ async function newestRecord(ctx: EngineContext, target: RepoTarget): Promise<Sna
   return newest ? readMetadata(join(ctx.layout.snapshotParent(target), newest)).catch(() => null) : null;
 }
 
-/** A snapshot is due when the refs, or where they come from (another URL, a rename), differ from the newest one. */
-function differsFrom(previous: SnapshotMetadata | null, fetched: FetchResult): boolean {
+/**
+ * A snapshot is due when the refs, or where they come from (another URL, a rename), or the GitHub metadata's commit
+ * (docs/METADATA_FORMAT.md) differ from the newest one.
+ */
+function differsFrom(previous: SnapshotMetadata | null, fetched: FetchResult, metadataCommit: string | null): boolean {
   if (!previous || !previous.upstream || !sameRefs(previous.refs, fetched.refs)) return true;
+  if ((previous.githubMetadata?.commit ?? null) !== metadataCommit) return true;
   const { url, github } = fetched.source;
   return previous.upstream.url !== url || (github !== null && previous.upstream.github?.fullName !== github.fullName);
 }
@@ -90,7 +95,7 @@ export async function syncRepo(ctx: EngineContext, target: RepoTarget, options: 
       const fetched = init.fetch ?? (await fetchMirror(ctx, target, init.dir, fetchOptions));
       const { changes } = fetched;
       const newest = previous?.name;
-      const differsFromNewest = differsFrom(previous, fetched);
+      const differsFromNewest = differsFrom(previous, fetched, await liveMetadataCommit(ctx, target));
       const snapshot = differsFromNewest || options.forceSnapshot ? await takeSnapshot(ctx, target, fetched.source) : null;
       // Pushed before retention runs, so a snapshot an earlier push missed is uploaded before it can be pruned.
       const pushed = store ? await pushRepoSnapshots(ctx, store, target) : null;

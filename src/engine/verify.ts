@@ -1,4 +1,5 @@
-// verify: recompute every checksum, run git fsck, compare refs with what the snapshot recorded (invariant 4).
+// verify: recompute every checksum, run git fsck, compare refs with what the snapshot recorded (invariant 4), and
+// check the GitHub metadata the snapshot carries (verify-metadata.ts).
 import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assertSnapshotName } from '../naming.ts';
@@ -17,6 +18,7 @@ import { describeSkipped, findLatest } from './latest.ts';
 import { listSnapshotNames } from './snapshot.ts';
 import { checkSnapshotStructure } from './structure.ts';
 import { reportPhase } from './progress.ts';
+import { checkSnapshotMetadata } from './verify-metadata.ts';
 
 /** "latest" or a validated name, resolved against what exists. */
 export async function resolveSnapshotName(ctx: EngineContext, target: RepoTarget, requested: string | undefined): Promise<string> {
@@ -119,6 +121,7 @@ export async function verifySnapshotDir(ctx: EngineContext, dir: string, expecte
   } catch (error) {
     problems.push({ file: 'refs', problem: (error as Error).message });
   }
+  problems.pushAll(await checkSnapshotMetadata(ctx, dir, metadata, structure.files));
   return result(recorded.filesChecked);
 }
 

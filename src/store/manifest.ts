@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { BackupError } from '../errors.ts';
 import { isSnapshotName, isValidOwner, isValidRepoName } from '../naming.ts';
-import { METADATA_FILE, treatmentOf } from '../snapshot-files.ts';
+import { METADATA_FILE, snapshotFileTreatment } from '../snapshot-files.ts';
 import { objectKey } from './format.ts';
 
 export const MANIFEST_FORMAT = 'github-private-backup-snapshot-manifest';
@@ -62,7 +62,7 @@ export function unsafeRepoPathReason(path: string): string | null {
   if (/[\\\u0000-\u001f\u007f]/.test(path)) return 'backslash or control character in path';
   if (path.split('/').some((segment) => UNSAFE_SEGMENT.has(segment))) return 'empty, "." or ".." path segment';
   if (path === METADATA_FILE) return null;
-  if (treatmentOf(path) === 'skip') return 'not a file a snapshot holds (hooks, alternates, locks and temporaries are never restored)';
+  if (snapshotFileTreatment(path) === 'skip') return 'not a file a snapshot holds (hooks, alternates, locks and temporaries are never restored)';
   if (path === '.git' || path.startsWith('.git/')) return 'nested .git';
   return null;
 }

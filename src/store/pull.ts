@@ -6,7 +6,7 @@ import { chmod, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { AbortedError, BackupError } from '../errors.ts';
-import { METADATA_FILE, treatmentOf } from '../snapshot-files.ts';
+import { isMetadataPath, METADATA_FILE, snapshotFileTreatment } from '../snapshot-files.ts';
 import { fsyncPath, removeTree } from '../fsutil.ts';
 import { assertManifestSound, type Manifest, type ManifestFile } from './manifest.ts';
 import type { Store } from './store.ts';
@@ -18,7 +18,8 @@ const SKELETON = ['objects/pack', 'refs'];
 export interface PullOptions {
   /**
    * 'snapshot': read-only like a local snapshot (files 0444, directories 0555), snapshot.json kept.
-   * 'repository': a working bare repository (object files 0444, others 0644), snapshot.json left out.
+   * 'repository': a working bare repository (object files 0444, others 0644), snapshot.json and the GitHub metadata
+   * (github-metadata/, not part of the repository) left out.
    */
   layout: 'snapshot' | 'repository';
   /** Downloads in flight at once (default 4). */
@@ -78,7 +79,7 @@ export async function pullSnapshot(store: Store, manifest: Manifest, destDir: st
   assertManifestSound(manifest, where);
   const dest = resolve(destDir);
   const created = await assertFreshDestination(dest);
-  const files = manifest.files.filter((f) => options.layout === 'snapshot' || f.path !== METADATA_FILE);
+  const files = manifest.files.filter((f) => options.layout === 'snapshot' || (f.path !== METADATA_FILE && !isMetadataPath(f.path)));
   try {
     await mkdir(dest, { recursive: true });
     for (const dir of SKELETON) await mkdir(join(dest, dir), { recursive: true });
@@ -86,7 +87,7 @@ export async function pullSnapshot(store: Store, manifest: Manifest, destDir: st
     for (const dir of new Set(files.map((f) => dirname(f.path)).filter((d) => d !== '.'))) await mkdir(join(dest, dir), { recursive: true });
     await forEachLimit(files, options.concurrency ?? 4, async (file) => {
       if (options.signal?.aborted) throw new AbortedError('pull stopped on request');
-      const readOnly = options.layout === 'snapshot' || treatmentOf(file.path) === 'link' || file.path === METADATA_FILE;
+      const readOnly = options.layout === 'snapshot' || snapshotFileTreatment(file.path) === 'link' || file.path === METADATA_FILE;
       await downloadFile(store, file, join(dest, file.path), readOnly ? 0o444 : 0o644, options.fsync ?? false, where);
     });
     if (options.layout === 'snapshot') await makeReadOnly(dest);

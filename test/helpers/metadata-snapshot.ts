@@ -16,7 +16,8 @@ function plumbing(gitDir: string, args: string[], options: { input?: string | Bu
 /** Commit `documents` (tree path -> JSON value, or raw text) on `main` of the bare repository `gitDir`, creating it. */
 export function commitMetadata(gitDir: string, documents: Record<string, unknown>, message = 'capture'): string {
   mkdirSync(gitDir, { recursive: true });
-  plumbing(gitDir, ['init', '--bare', '--quiet', '--initial-branch=main']);
+  // No template: a snapshot's metadata repository never holds hooks (src/snapshot-files.ts).
+  plumbing(gitDir, ['init', '--bare', '--quiet', '--template=', '--initial-branch=main']);
   const index = join(gitDir, 'fixture-index');
   rmSync(index, { force: true });
   for (const [path, value] of Object.entries(documents)) {
