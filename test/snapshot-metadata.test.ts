@@ -2,6 +2,7 @@
 // assets are laid into each snapshot (objects and assets hard-linked, the rest copied, all read-only), recorded in
 // snapshot.json, point in time, and checked by verify. Real git throughout; the metadata repository is built with
 // git plumbing (test/helpers/metadata-repo.ts) where the capture writes it.
+import { createHash } from 'node:crypto';
 import { chmodSync, lstatSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -184,6 +185,25 @@ describe('verify of the metadata in a snapshot', () => {
     expect(restore.outcomes[0]!.ok ? '' : restore.outcomes[0]!.error).toContain('refusing to restore');
     const exported = await b.engine.exportArchive({ output: join(u.tmp, 'out.tar.gz') });
     expect(exported.outcomes[0]!.ok ? '' : exported.outcomes[0]!.error).toContain('refusing to export');
+  });
+
+  it('finds an asset no release names, even one snapshot.json was edited to list', async () => {
+    const { b, snap } = await synced();
+    const bytes = 'smuggled in\n';
+    const name = createHash('sha256').update(bytes).digest('hex');
+    const assets = join(snap, SNAPSHOT_METADATA_ASSETS);
+    chmodSync(assets, 0o755);
+    writeFileSync(join(assets, name), bytes, { mode: 0o444 });
+    chmodSync(assets, 0o555);
+    const file = join(snap, 'snapshot.json');
+    const forged = JSON.parse(readFileSync(file, 'utf8'));
+    forged.files[`${SNAPSHOT_METADATA_ASSETS}/${name}`] = { sha256: name, size: bytes.length };
+    replaceInSnapshot(file, `${JSON.stringify(forged, null, 2)}\n`);
+    const problems = failedVerify(await b.engine.verify()).snapshots[0]!.problems;
+    expect(problems).toEqual([
+      { file: `${SNAPSHOT_METADATA_ASSETS}/${name}`, problem: 'no release of the recorded commit names this asset' },
+      { file: SNAPSHOT_METADATA_ASSETS, problem: `recorded 1 asset(s) of 21 bytes, found 2 of ${21 + bytes.length} bytes` },
+    ]);
   });
 
   it('refuses what would lead git elsewhere inside the metadata repository', async () => {
