@@ -1,7 +1,7 @@
 // A Store on S3-compatible object storage: AWS S3, Cloudflare R2, Backblaze B2, MinIO, Wasabi, GCS through HMAC
 // keys (docs/STORE_BACKENDS.md). Credentials come only from the SDK's default provider chain; nothing here reads,
 // holds or prints them. Write-once is `If-None-Match: *` where the server honours it, with a head check before
-// every put for the servers that do not.
+// a put for the servers that do not (skipped when the caller has just listed the keys: expectAbsent).
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import {
@@ -79,9 +79,12 @@ export class S3Store implements Store {
   async putOnce(key: string, body: PutBody, options: PutOnceOptions = {}): Promise<PutOnceResult> {
     const Key = this.objectKey(key);
     for (let attempt = 1; ; attempt++) {
-      // The head saves the upload when the object exists, and is the only guard on servers that ignore If-None-Match.
-      const existing = await this.head(key);
-      if (existing) return { created: false, storedSize: existing.size };
+      // The head saves the upload when the object exists, and is the only guard on servers that ignore
+      // If-None-Match. A caller that has just listed the keys (expectAbsent) saves it on the first attempt.
+      if (attempt > 1 || !options.expectAbsent) {
+        const existing = await this.head(key);
+        if (existing) return { created: false, storedSize: existing.size };
+      }
       try {
         await this.write(Key, body, options);
         return { created: true, storedSize: Buffer.isBuffer(body) ? body.length : body.size };

@@ -19,6 +19,12 @@ export interface ObjectRetention {
 
 export interface PutOnceOptions {
   retention?: ObjectRetention;
+  /**
+   * The caller has just listed the keys and did not see this one, so a backend may skip asking whether it exists
+   * before writing. Write-once still holds: the write stays conditional, and a key that appeared meanwhile comes
+   * back as created: false.
+   */
+  expectAbsent?: boolean;
 }
 
 /** A body given as bytes, or as a stream factory (called again for a retry) with its length. */
