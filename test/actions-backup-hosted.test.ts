@@ -117,7 +117,7 @@ describe('actions/backup on a GitHub-hosted runner', () => {
     const first = await hosted({ action: 'sync', config, 'backup-root': root, cache: 'false' });
     expect(first.code, first.stdout + first.stderr).toBe(0);
     const name = first.outputs.snapshot!;
-    expect(existsSync(join(storeDir, 'snapshots', 'acme', 'app', `${name}.json`))).toBe(true);
+    expect(existsSync(join(storeDir, 'snapshots', 'acme', 'app', `${name}.json.gz`))).toBe(true);
     expect(first.summary).toMatch(new RegExp(`- acme/app: pushed \`${name}\` \\(\\d+ objects, [\\d.]+ (B|KiB|MiB) uploaded\\) \\(store \`file://`));
 
     removeTree(join(base, 'stored-runner')); // the next runner has nothing, and no cache

@@ -3,8 +3,10 @@
 // objects s3rver holds and the requests it received.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { generateIdentity, identityToRecipient } from 'age-encryption';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { manifestKey } from '../src/store/format.ts';
 import type { RunResult, StoreListRepoResult, StorePruneRunResult, StorePushRepoResult, StoreVerifyRepoResult, SyncRepoResult, RestoreRepoResult } from '../src/types.ts';
 import { runCli, startCli, type CliResult } from './helpers/cli.ts';
 import { createUpstream, git, makeTempDir, refsOf, type Upstream } from './helpers/git-fixtures.ts';
@@ -63,12 +65,16 @@ function bucketKeys(): string[] {
 
 interface ManifestFile {
   path: string;
-  key: string;
   size: number;
+  /** Absent for the files the manifest carries itself (snapshot.json, packed-refs). */
+  key?: string;
 }
-function manifest(snapshot: string): { files: ManifestFile[]; name: string } {
-  return JSON.parse(s3.objectBytes(`${PREFIX}/snapshots/acme/widgets/${snapshot}.json`)!.toString('utf8')) as { files: ManifestFile[]; name: string };
+/** The stored files of a manifest in the bucket (gzip-compressed JSON, docs/STORE_FORMAT.md). */
+function storedManifest(prefix: string, snapshot: string): { files: Array<ManifestFile & { key: string }>; name: string } {
+  const m = JSON.parse(gunzipSync(s3.objectBytes(`${prefix}/${manifestKey('acme/widgets', snapshot)}`)!).toString('utf8')) as { files: ManifestFile[]; name: string };
+  return { ...m, files: m.files.filter((f): f is ManifestFile & { key: string } => f.key !== undefined) };
 }
+const manifest = (snapshot: string) => storedManifest(PREFIX, snapshot);
 
 /** Everything a run printed, and every log file under the root, must be free of the secrets. */
 function expectNoSecrets(run: CliResult, root: string): void {
@@ -95,7 +101,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe('backup-manager with a store (s3rver)', () => {
   let first: string;
 
-  it('sync pushes the snapshot it took: every file of it is an object, the manifest names them all', async () => {
+  it('sync pushes the snapshot it took: every file but the two the manifest carries is an object, the manifest names them all', async () => {
     const { file, root } = config('first');
     // Watch the process list while it runs: neither secret may appear in any argv.
     const { child, done } = startCli(['sync', '--config', file, '--json'], env());
@@ -112,8 +118,8 @@ describe('backup-manager with a store (s3rver)', () => {
     expect(synced.pushed!.uploadedObjects).toBeGreaterThan(3);
 
     const keys = bucketKeys();
-    expect(keys).toContain('store-format-v1.json');
-    expect(keys).toContain(`snapshots/acme/widgets/${first}.json`);
+    expect(keys).toContain('store-format-v2.json');
+    expect(keys).toContain(manifestKey('acme/widgets', first));
     const m = manifest(first);
     expect(m.files.some((f) => /^objects\/pack\/pack-[0-9a-f]+\.pack$/.test(f.path))).toBe(true);
     for (const f of m.files) expect(keys, f.path).toContain(f.key);
@@ -194,8 +200,8 @@ describe('backup-manager with a store (s3rver)', () => {
     const added = bucketKeys().filter((k) => !before.has(k));
     const addedPaths = manifest(second).files.filter((f) => added.includes(f.key)).map((f) => f.path);
     expect(addedPaths.filter((p) => p.endsWith('.pack'))).toHaveLength(1);
-    expect(addedPaths.every((p) => /^(objects\/pack\/pack-[0-9a-f]+\.(pack|idx|rev)|packed-refs|snapshot\.json|config|HEAD)$/.test(p)), addedPaths.join(', ')).toBe(true);
-    expect(added).toContain(`snapshots/acme/widgets/${second}.json`);
+    expect(addedPaths.every((p) => /^(objects\/pack\/pack-[0-9a-f]+\.(pack|idx|rev)|config|HEAD)$/.test(p)), addedPaths.join(', ')).toBe(true);
+    expect(added).toContain(manifestKey('acme/widgets', second));
     // No pack the store already had was uploaded again.
     const putKeys = s3.requests.slice(requestsBefore).filter((r) => r.method === 'PUT').map((r) => r.path.replace(`/backups/${PREFIX}/`, ''));
     for (const p of oldPacks) expect(putKeys).not.toContain(p.key);
@@ -237,7 +243,7 @@ describe('backup-manager with a store (s3rver)', () => {
     expect(pushed.code, pushed.stderr).toBe(0);
     const name = value<SyncRepoResult>(pushed).pushed!.snapshots[0]!;
     // Nothing in that prefix is readable JSON: the manifest is age ciphertext.
-    const stored = s3.objectBytes(`encrypted/snapshots/acme/widgets/${name}.json`)!;
+    const stored = s3.objectBytes(`encrypted/${manifestKey('acme/widgets', name)}`)!;
     expect(stored.subarray(0, 21).toString('latin1')).toBe('age-encryption.org/v1');
 
     const cold = await runCli(['sync', '--config', config('enc-cold', encrypted).file, '--json', '-v'], env());
@@ -255,8 +261,7 @@ describe('backup-manager with a store (s3rver)', () => {
     const cfg = () => config('maintained', { url: 's3://backups/maintained' });
     let snapshot: string;
     const objectOf = (path: RegExp) => {
-      const m = JSON.parse(s3.objectBytes(`maintained/snapshots/acme/widgets/${snapshot}.json`)!.toString('utf8')) as { files: ManifestFile[] };
-      return m.files.find((f) => path.test(f.path))!;
+      return storedManifest('maintained', snapshot).files.find((f) => path.test(f.path))!;
     };
 
     it('a sound store verifies, by size and with --read-data (sha256, git verify-pack)', async () => {

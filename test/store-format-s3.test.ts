@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanupAfterEach } from './helpers/cleanups.ts';
 import { readMetadata } from '../src/metadata.ts';
 import { readManifest, resolveStoredSnapshot } from '../src/store/catalog.ts';
+import { manifestKey } from '../src/store/format.ts';
 import { pullSnapshot } from '../src/store/pull.ts';
 import { PushSession, pushSnapshot } from '../src/store/push.ts';
 import { pruneStore } from '../src/store/store-prune.ts';
@@ -76,8 +77,11 @@ describe('store format on S3', () => {
     const result = await pushSnapshot(s3.store(prefix), snapshot, { objectLock: { mode: 'GOVERNANCE', days: 7 }, clock: () => now });
     const puts = s3.requests.slice(mark).filter((r) => r.method === 'PUT' && r.path.includes(`/${prefix}/`) && !r.path.includes('/locks/') && !r.path.includes('/store-format-v'));
     const metadata = await readMetadata(snapshot);
-    expect(puts).toHaveLength(Object.keys(metadata.files).length + 2); // + snapshot.json + the manifest
-    expect(puts.map((r) => r.path).at(-1)).toBe(`/backups/${prefix}/snapshots/acme/widgets/${result.snapshot}.json`);
+    // One PUT per file but packed-refs (snapshot.json and packed-refs travel in the manifest), then the manifest.
+    expect(puts).toHaveLength(Object.keys(metadata.files).length);
+    expect(puts.map((r) => r.path).at(-1)).toBe(`/backups/${prefix}/${manifestKey('acme/widgets', result.snapshot)}`);
+    // The push listed objects/ first, so no object costs a HEAD before its PUT.
+    expect(s3.requests.slice(mark).filter((r) => r.method === 'HEAD' && r.path.includes('/objects/'))).toEqual([]);
     for (const put of puts) {
       expect(put.headers['if-none-match']).toBe('*');
       expect(put.headers['x-amz-object-lock-mode']).toBe('GOVERNANCE');

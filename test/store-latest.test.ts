@@ -2,13 +2,14 @@
 // while a clock ran ahead would otherwise be the newest backup for as long as it is kept.
 import { describe, expect, it } from 'vitest';
 import { resolveStoredSnapshot } from '../src/store/catalog.ts';
+import { manifestKey } from '../src/store/format.ts';
 import { LocalDirStore } from '../src/store/local-store.ts';
 import { makeTempDir } from './helpers/git-fixtures.ts';
 
 describe('the store\'s latest snapshot', () => {
   it('skips names in the future, and says so when nothing else is there', async () => {
     const store = new LocalDirStore(makeTempDir('gpb-store-latest-'));
-    const manifest = (name: string) => store.putOnce(`snapshots/acme/widgets/${name}.json`, Buffer.from('{}'));
+    const manifest = (name: string) => store.putOnce(manifestKey('acme/widgets', name), Buffer.from('{}'));
     await manifest('snapshot-20261130-020000');
     await manifest('snapshot-20261201-020000');
     await manifest('snapshot-20991201-020000');

@@ -3,6 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync, chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { cleanupAfterEach } from './helpers/cleanups.ts';
 import { generateIdentity, identityToRecipient } from 'age-encryption';
@@ -11,7 +12,7 @@ import { readMetadata } from '../src/metadata.ts';
 import { encryptedStore } from '../src/store/encrypted-store.ts';
 import { listStoredSnapshots, readManifest, resolveStoredSnapshot } from '../src/store/catalog.ts';
 import { ensureStoreFormat, formatMarkerKey, manifestKey, objectKey } from '../src/store/format.ts';
-import { parseManifest, serializeManifest, unsafeRepoPathReason, type Manifest } from '../src/store/manifest.ts';
+import { isStoredFile, manifestMetadata, parseManifest, serializeManifest, storedFiles, unsafeRepoPathReason, type Manifest } from '../src/store/manifest.ts';
 import { pullSnapshot } from '../src/store/pull.ts';
 import { PushSession, pushSnapshot } from '../src/store/push.ts';
 import { git, makeTempDir, refsOf } from './helpers/git-fixtures.ts';
@@ -34,18 +35,27 @@ describe('store push and pull', () => {
     const metadata = await readMetadata(snapshot);
     const result = await pushSnapshot(s.store, snapshot);
     expect(result).toMatchObject({ repository: 'acme/widgets', snapshot: metadata.name, alreadyInStore: false, reusedObjects: 0 });
-    expect(result.uploadedObjects).toBe(Object.keys(metadata.files).length + 1); // + snapshot.json
+    // snapshot.json and packed-refs travel inside the manifest; every other file is an object.
+    const carried = ['packed-refs', 'snapshot.json'];
+    expect(Object.keys(metadata.files)).toContain('packed-refs');
+    expect(result.uploadedObjects).toBe(Object.keys(metadata.files).length - 1);
 
     // The store holds the marker, one object per file content, and the manifest.
     expect(existsSync(s.store.filePath(formatMarkerKey()))).toBe(true);
+    expect(formatMarkerKey()).toBe('store-format-v2.json');
     for (const [path, file] of Object.entries(metadata.files)) {
-      expect(readFileSync(s.store.filePath(objectKey(file.sha256)))).toEqual(readFileSync(join(snapshot, path)));
+      if (carried.includes(path)) expect(existsSync(s.store.filePath(objectKey(file.sha256)))).toBe(false);
+      else expect(readFileSync(s.store.filePath(objectKey(file.sha256)))).toEqual(readFileSync(join(snapshot, path)));
     }
+    // The manifest is gzip-compressed JSON whose snapshot is snapshot.json, and the only list of refs.
+    const stored = readFileSync(s.store.filePath(manifestKey('acme/widgets', metadata.name)));
+    const json = JSON.parse(gunzipSync(stored).toString('utf8')) as Record<string, unknown>;
+    expect(`${JSON.stringify(json.snapshot, null, 2)}\n`).toBe(readFileSync(join(snapshot, 'snapshot.json'), 'utf8'));
+    expect(Object.keys(json)).not.toContain('refs');
     const manifest = await readManifest(s.store, 'acme/widgets', metadata.name);
-    expect(manifest.refs).toEqual(metadata.refs);
-    expect(manifest.head).toEqual(metadata.head);
-    expect(manifest.sourceUrl).toBe(metadata.sourceUrl);
+    expect(manifestMetadata(manifest).refs).toEqual(metadata.refs);
     expect(manifest.files.map((f) => f.path)).toEqual([...Object.keys(metadata.files), 'snapshot.json'].sort());
+    expect(manifest.files.filter((f) => !isStoredFile(f)).map((f) => f.path)).toEqual(carried);
 
     // As a snapshot: byte-identical, snapshot.json included.
     const asSnapshot = join(makeTempDir('gpb-pull-'), 'snap');
@@ -105,19 +115,21 @@ describe('store push and pull', () => {
       'delete locks/shared/ID/N',
     ]);
     const written = calls.filter((c) => c.op === 'putOnce' && !c.key.startsWith('locks/')).map((c) => c.key);
-    const expectedKeys = new Set([...newFiles.map(([, f]) => objectKey(f.sha256)), manifestKey('acme/widgets', m2.name)]);
-    // snapshot.json is new content every time.
-    const manifest = await readManifest(s.store, 'acme/widgets', m2.name);
-    expectedKeys.add(manifest.files.find((f) => f.path === 'snapshot.json')!.key);
+    // packed-refs changed too, but it travels in the manifest, as snapshot.json does.
+    const uploadedFiles = newFiles.filter(([path]) => path !== 'packed-refs');
+    expect(uploadedFiles.length).toBe(newFiles.length - 1);
+    const expectedKeys = new Set([...uploadedFiles.map(([, f]) => objectKey(f.sha256)), manifestKey('acme/widgets', m2.name)]);
     expect(new Set(written)).toEqual(expectedKeys);
+    // The push listed what the store holds, so it never asked about a key before writing it.
+    expect(calls.filter((c) => c.op === 'head')).toEqual([]);
     expect(result!.reusedObjects).toBeGreaterThan(0);
+    const manifest = await readManifest(s.store, 'acme/widgets', m2.name);
 
     // Bytes: the new pack plus small files (the bench measures the ratio over 30 days).
     const newPackBytes = newPacks.reduce((n, [, f]) => n + f.size, 0);
-    const smallBytes = newFiles.filter(([path]) => !/\.pack$/.test(path)).reduce((n, [, f]) => n + f.size, 0);
+    const smallBytes = uploadedFiles.filter(([path]) => !/\.pack$/.test(path)).reduce((n, [, f]) => n + f.size, 0);
     const manifestBytes = readFileSync(s.store.filePath(manifestKey('acme/widgets', m2.name))).length;
-    const metadataBytes = readFileSync(join(second, 'snapshot.json')).length;
-    expect(result!.uploadedBytes).toBe(newPackBytes + smallBytes + manifestBytes + metadataBytes);
+    expect(result!.uploadedBytes).toBe(newPackBytes + smallBytes + manifestBytes);
 
     // Both snapshots are listed, and the newer one restores with the new commit.
     expect((await listStoredSnapshots(s.store, 'acme/widgets')).map((x) => x.snapshot)).toEqual([m1.name, m2.name]);
@@ -194,7 +206,8 @@ describe('store push and pull with encryption', () => {
 
     const reader = encryptedStore(s.store, [recipient], [identity]);
     const manifest = await readManifest(reader, 'acme/widgets', result.snapshot);
-    expect(manifest.totals.storedBytes).toBeGreaterThan(manifest.totals.bytes);
+    // Ciphertext is larger than the plaintext of the files stored as objects.
+    expect(manifest.totals.storedBytes).toBeGreaterThan(storedFiles(manifest).reduce((n, f) => n + f.size, 0));
     const repo = join(makeTempDir('gpb-pull-'), 'w.git');
     await pullSnapshot(reader, manifest, repo, { layout: 'repository' });
     fsckClean(repo);
@@ -207,10 +220,18 @@ describe('store format', () => {
   it('refuses a store written by another major version', async () => {
     const s = scenario();
     await ensureStoreFormat(s.store, { create: true });
-    await s.store.putOnce(formatMarkerKey(2), Buffer.from('{}'));
-    await expect(ensureStoreFormat(s.store, { create: true })).rejects.toThrow(/holds store format version 2/);
+    await s.store.putOnce(formatMarkerKey(3), Buffer.from('{}'));
+    await expect(ensureStoreFormat(s.store, { create: true })).rejects.toThrow(/holds store format version 3; .*upgrade github-private-backup/);
     const snapshot = await s.syncSnapshot();
-    await expect(pushSnapshot(s.store, snapshot)).rejects.toThrow(/version 2/);
+    await expect(pushSnapshot(s.store, snapshot)).rejects.toThrow(/version 3/);
+  });
+
+  it('refuses a version-1 store, whose manifests it cannot read, and writes nothing to it', async () => {
+    const s = scenario();
+    await s.store.putOnce(formatMarkerKey(1), Buffer.from('{}'));
+    const snapshot = await s.syncSnapshot();
+    await expect(pushSnapshot(s.store, snapshot)).rejects.toThrow(/holds store format version 1; .*an earlier github-private-backup wrote it/);
+    expect(s.store.calls.filter((c) => c.op === 'putOnce').map((c) => c.key)).toEqual([formatMarkerKey(1)]);
   });
 
   it('readers refuse a directory that is not a store', async () => {
@@ -240,12 +261,12 @@ describe('pull never trusts the manifest', () => {
   ])('refuses the path %s', async (path, reason) => {
     expect(unsafeRepoPathReason(path)).toMatch(reason);
     const { s, manifest } = await pushed();
-    const evil: Manifest = { ...manifest, files: [...manifest.files, { ...manifest.files[0]!, path }] };
+    const evil: Manifest = { ...manifest, files: [...manifest.files, { ...storedFiles(manifest)[0]!, path }] };
     const dest = join(makeTempDir('gpb-pull-'), 'x');
     await expect(pullSnapshot(s.store, evil, dest, { layout: 'repository' })).rejects.toThrow(/manifest refused/);
     expect(existsSync(dest)).toBe(false);
     // parseManifest refuses the same bytes read from a store.
-    const bytes = Buffer.from(JSON.stringify(evil));
+    const bytes = gzipSync(JSON.stringify(evil));
     expect(() => parseManifest(bytes, 'test')).toThrow(/manifest refused/);
   });
 
@@ -257,7 +278,7 @@ describe('pull never trusts the manifest', () => {
 
   it('a tampered object fails the pull and leaves nothing behind', async () => {
     const { s, manifest } = await pushed();
-    const pack = manifest.files.find((f) => f.path.endsWith('.pack'))!;
+    const pack = storedFiles(manifest).find((f) => f.path.endsWith('.pack'))!;
     const stored = s.store.filePath(pack.key);
     const bytes = readFileSync(stored);
     bytes[20]! ^= 0x01;

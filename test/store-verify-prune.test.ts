@@ -4,19 +4,20 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { cleanupAfterEach } from './helpers/cleanups.ts';
 import { LockHeldError } from '../src/errors.ts';
 import { listStoredSnapshots, readManifest } from '../src/store/catalog.ts';
 import { manifestKey, objectKey } from '../src/store/format.ts';
-import { serializeManifest } from '../src/store/manifest.ts';
+import { serializeManifest, storedFiles } from '../src/store/manifest.ts';
 import { pullSnapshot } from '../src/store/pull.ts';
 import { PushSession, pushSnapshot } from '../src/store/push.ts';
 import { ExclusiveLease, sharedLeases } from '../src/store/store-lock.ts';
 import { pruneStore, type StorePruneOptions } from '../src/store/store-prune.ts';
 import { verifyStore } from '../src/store/store-verify.ts';
 import { git, makeTempDir, refsOf } from './helpers/git-fixtures.ts';
-import { overwrite, storeScenario, type StoreScenario } from './helpers/store-fixtures.ts';
+import { forgeManifest, overwrite, storeScenario, type StoreScenario } from './helpers/store-fixtures.ts';
 
 const cleanups = cleanupAfterEach();
 
@@ -26,11 +27,15 @@ function scenario(): StoreScenario {
   return s;
 }
 
-/** Three daily snapshots, each pushed. */
-async function threeDays(s: StoreScenario): Promise<string[]> {
+/**
+ * Three daily snapshots, each pushed. With `repack`, the mirror is repacked into one pack before the third, as
+ * sync's geometric repack does once packs pile up: the older snapshots' packs are then theirs alone.
+ */
+async function threeDays(s: StoreScenario, options: { repack?: boolean } = {}): Promise<string[]> {
   const dirs = [await s.syncSnapshot()];
   for (const day of ['day two', 'day three']) {
     s.clock.advanceDays(1);
+    if (options.repack && day === 'day three') git(join(s.backup.root, 'immutable', 'acme', 'widgets.git'), 'repack', '-a', '-d', '-q');
     dirs.push(await s.syncSnapshot(day));
   }
   for (const dir of dirs) await pushSnapshot(s.store, dir);
@@ -69,8 +74,8 @@ describe('store verify', () => {
     const s = scenario();
     const [first] = await threeDays(s);
     const manifest = await readManifest(s.store, 'acme/widgets', first!.split('/').at(-1)!);
-    const idx = manifest.files.find((f) => f.path.endsWith('.idx'))!;
-    const config = manifest.files.find((f) => f.path === 'config')!;
+    const idx = storedFiles(manifest).find((f) => f.path.endsWith('.idx'))!;
+    const config = storedFiles(manifest).find((f) => f.path === 'config')!;
     rmSync(s.store.filePath(idx.key));
     overwrite(s.store.filePath(config.key), Buffer.from(`${readFileSync(s.store.filePath(config.key), 'utf8')}# grown\n`));
     const result = await verifyStore(s.store);
@@ -88,7 +93,7 @@ describe('store verify', () => {
     await threeDays(s);
     const [latest] = (await listStoredSnapshots(s.store)).slice(-1);
     const manifest = await readManifest(s.store, latest!.repository, latest!.snapshot);
-    const pack = manifest.files.find((f) => f.path.endsWith('.pack'))!;
+    const pack = storedFiles(manifest).find((f) => f.path.endsWith('.pack'))!;
     const bytes = readFileSync(s.store.filePath(pack.key));
     bytes[bytes.length - 25]! ^= 0x10;
     overwrite(s.store.filePath(pack.key), bytes);
@@ -118,8 +123,9 @@ describe('store verify', () => {
     const garbage = Buffer.from('PACK not really a pack at all');
     const sha256 = createHash('sha256').update(garbage).digest('hex');
     await s.store.putOnce(objectKey(sha256), garbage);
-    const files = manifest.files.map((f) => (f.path.endsWith('.pack') ? { ...f, sha256, key: objectKey(sha256), size: garbage.length, storedSize: garbage.length } : f));
-    const forged = { ...manifest, name: 'snapshot-20300101-000000', files, totals: { files: files.length, bytes: files.reduce((n, f) => n + f.size, 0), storedBytes: files.reduce((n, f) => n + f.storedSize, 0) } };
+    const forged = forgeManifest(manifest, 'snapshot-20300101-000000', (f) =>
+      f.path.endsWith('.pack') ? { ...f, sha256, key: objectKey(sha256), size: garbage.length, storedSize: garbage.length } : f,
+    );
     await s.store.putOnce(manifestKey('acme/widgets', forged.name), serializeManifest(forged));
     const result = await verifyStore(s.store, { readData: 1 });
     expect(result.problems).toEqual([expect.objectContaining({ snapshot: 'acme/widgets snapshot-20300101-000000', problem: expect.stringMatching(/git verify-pack failed/) })]);
@@ -128,7 +134,7 @@ describe('store verify', () => {
   it('reports an unreadable manifest', async () => {
     const s = scenario();
     await threeDays(s);
-    await s.store.putOnce(manifestKey('acme/widgets', 'snapshot-20300101-000000'), Buffer.from('{"format": "nope"'));
+    await s.store.putOnce(manifestKey('acme/widgets', 'snapshot-20300101-000000'), gzipSync('{"format": "nope"'));
     const result = await verifyStore(s.store);
     expect(result.problems).toEqual([expect.objectContaining({ problem: expect.stringMatching(/^unreadable manifest: .*not valid JSON/) })]);
   });
@@ -137,7 +143,7 @@ describe('store verify', () => {
 describe('store prune', () => {
   it('forgets what the policy lets go, deletes unreferenced objects past the grace period, and the rest still restores', async () => {
     const s = scenario();
-    const dirs = await threeDays(s);
+    const dirs = await threeDays(s, { repack: true });
     const names = dirs.map((d) => d.split('/').at(-1)!);
     ageEverything(s, 2);
     const before = objectFiles(s).length;

@@ -5,8 +5,11 @@ import { isSnapshotName, isValidOwner, isValidRepoName } from '../naming.ts';
 import { TOOL_VERSION } from '../version.ts';
 import type { Store } from './store.ts';
 
-/** Readers refuse a store that holds a marker with another major version; minor versions only add. */
-export const STORE_FORMAT_MAJOR = 1;
+/**
+ * Readers refuse a store that holds a marker with another major version; minor versions only add. Version 2
+ * (docs/STORE_FORMAT.md "Versions"): gzip-compressed manifests under .json.gz that carry snapshot.json and packed-refs.
+ */
+export const STORE_FORMAT_MAJOR = 2;
 export const STORE_FORMAT_MINOR = 0;
 
 // The major version is in the marker's key, not only in its body: with an encrypted store the backup side holds
@@ -52,9 +55,12 @@ export function manifestPrefix(repository: string): string {
   return `${SNAPSHOTS_PREFIX}${owner}/${repo}/`;
 }
 
+/** Manifests are gzip-compressed JSON (docs/STORE_FORMAT.md "Manifest"). */
+export const MANIFEST_SUFFIX = '.json.gz';
+
 export function manifestKey(repository: string, snapshot: string): string {
   if (!isSnapshotName(snapshot)) throw new BackupError(`invalid snapshot name ${JSON.stringify(snapshot)} for the store`);
-  return `${manifestPrefix(repository)}${snapshot}.json`;
+  return `${manifestPrefix(repository)}${snapshot}${MANIFEST_SUFFIX}`;
 }
 
 export interface ManifestKeyParts {
@@ -64,7 +70,7 @@ export interface ManifestKeyParts {
 
 /** Repository and snapshot a manifest key names, or null for any other key (stray uploads are ignored). */
 export function parseManifestKey(key: string): ManifestKeyParts | null {
-  const m = /^snapshots\/([^/]+)\/([^/]+)\/([^/]+)\.json$/.exec(key);
+  const m = /^snapshots\/([^/]+)\/([^/]+)\/([^/]+)\.json\.gz$/.exec(key);
   if (!m) return null;
   const [, owner, repo, snapshot] = m as unknown as [string, string, string, string];
   if (!isValidOwner(owner) || !isValidRepoName(repo) || !isSnapshotName(snapshot)) return null;
@@ -98,9 +104,12 @@ export async function ensureStoreFormat(store: Store, options: { create: boolean
   const majors = await markerMajors(store);
   const foreign = majors.filter((m) => m !== STORE_FORMAT_MAJOR);
   if (foreign.length) {
+    const older = foreign.every((m) => m < STORE_FORMAT_MAJOR);
     throw new BackupError(
       `${store.location} holds store format version ${foreign.join(', ')}; this tool reads and writes version ${STORE_FORMAT_MAJOR} only ` +
-        '(upgrade github-private-backup, see docs/STORE_FORMAT.md)',
+        (older
+          ? '(an earlier github-private-backup wrote it: restore from it with that version, and point store.url at a new prefix for this one; see docs/STORE_FORMAT.md "Versions")'
+          : '(upgrade github-private-backup, see docs/STORE_FORMAT.md)'),
     );
   }
   if (majors.includes(STORE_FORMAT_MAJOR)) return;
@@ -113,7 +122,7 @@ export async function ensureStoreFormat(store: Store, options: { create: boolean
     minor: STORE_FORMAT_MINOR,
     createdAt: (options.now ?? new Date()).toISOString(),
     createdBy: `github-private-backup ${TOOL_VERSION}`,
-    description: 'Snapshots of git repositories: objects/<sha256[0:2]>/<sha256> hold file contents, snapshots/<owner>/<repo>/<snapshot>.json the manifests. See docs/STORE_FORMAT.md.',
+    description: 'Snapshots of git repositories: objects/<sha256[0:2]>/<sha256> hold file contents, snapshots/<owner>/<repo>/<snapshot>.json.gz the manifests (gzip-compressed JSON). See docs/STORE_FORMAT.md.',
   };
   // Written once; a concurrent first push writing the same marker is harmless (created: false).
   await store.putOnce(formatMarkerKey(), Buffer.from(`${JSON.stringify(marker, null, 2)}\n`));

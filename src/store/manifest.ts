@@ -1,20 +1,28 @@
 // A snapshot's manifest in the store: what the snapshot is and every file it needs (docs/STORE_FORMAT.md).
-// Written last by a push, so a snapshot is in the store if and only if its manifest is. Pure.
+// Written last by a push, so a snapshot is in the store if and only if its manifest is. Stored gzip-compressed.
+// Pure.
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { z } from 'zod';
 import { BackupError } from '../errors.ts';
+import { MAX_METADATA_BYTES, snapshotMetadataSchema } from '../metadata.ts';
 import { isSnapshotName, isValidOwner, isValidRepoName } from '../naming.ts';
 import { METADATA_FILE, snapshotFileTreatment } from '../snapshot-files.ts';
 import { objectKey } from './format.ts';
+import { renderPackedRefs, renderSnapshotJson, sha256Hex } from './rebuilt-files.ts';
 
 export const MANIFEST_FORMAT = 'github-private-backup-snapshot-manifest';
-export const MANIFEST_VERSION = 1;
+export const MANIFEST_VERSION = 2;
+/** The largest manifest we uncompress: snapshot.json's own limit, twice over for the file list. */
+export const MAX_MANIFEST_BYTES = 2 * MAX_METADATA_BYTES;
+
+export const PACKED_REFS_FILE = 'packed-refs';
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
 const size = z.number().int().nonnegative();
 
-const manifestFileSchema = z
+const storedFileSchema = z
   .object({
-    /** Path inside the bare repository, forward slashes (checked by assertSafeRepoPath before any use). */
+    /** Path inside the bare repository, forward slashes (checked by unsafeRepoPathReason before any use). */
     path: z.string(),
     size,
     sha256,
@@ -25,6 +33,19 @@ const manifestFileSchema = z
   })
   .strict();
 
+/** A file whose bytes the manifest itself carries (src/store/rebuilt-files.ts): no object in the store. */
+const rebuiltFileSchema = z
+  .object({
+    path: z.string(),
+    size,
+    sha256,
+    /** snapshot-json: `snapshot` as JSON; packed-refs: `snapshot.refs` with `packedRefs`. */
+    rebuild: z.enum(['snapshot-json', 'packed-refs']),
+  })
+  .strict();
+
+const manifestFileSchema = z.union([storedFileSchema, rebuiltFileSchema]);
+
 export const manifestSchema = z
   .object({
     format: z.literal(MANIFEST_FORMAT),
@@ -34,11 +55,13 @@ export const manifestSchema = z
     name: z.string(),
     createdAt: z.iso.datetime(),
     pushedAt: z.iso.datetime(),
-    sourceUrl: z.string(),
-    head: z.object({ hash: z.string(), date: z.string(), subject: z.string() }).nullable(),
-    headRef: z.string().nullable(),
-    /** Carried verbatim from the snapshot's snapshot.json (which the manifest also lists, byte-exact, as a file). */
-    refs: z.unknown(),
+    /**
+     * The snapshot's snapshot.json as JSON, kept as read (key order included) so it renders back byte-exact. Its
+     * `refs` are the snapshot's only ref list in the manifest; sourceUrl, head and headRef are in it too.
+     */
+    snapshot: z.unknown(),
+    /** How packed-refs is rebuilt from snapshot.refs, when the manifest carries it (else null). */
+    packedRefs: z.object({ header: z.string().nullable(), peeled: z.record(z.string(), z.string().regex(/^[0-9a-f]{40,64}$/)) }).strict().nullable(),
     files: z.array(manifestFileSchema),
     totals: z.object({ files: size, bytes: size, storedBytes: size }).strict(),
   })
@@ -46,6 +69,25 @@ export const manifestSchema = z
 
 export type Manifest = z.infer<typeof manifestSchema>;
 export type ManifestFile = z.infer<typeof manifestFileSchema>;
+export type StoredManifestFile = z.infer<typeof storedFileSchema>;
+export type RebuiltManifestFile = z.infer<typeof rebuiltFileSchema>;
+
+export const isStoredFile = (file: ManifestFile): file is StoredManifestFile => 'key' in file;
+
+/** The files whose bytes are objects in the store (what push uploads, verify checks, prune keeps). */
+export const storedFiles = (manifest: Manifest): StoredManifestFile[] => manifest.files.filter(isStoredFile);
+
+/** The snapshot.json a manifest records, validated (assertManifestSound has checked it already for parsed ones). */
+export function manifestMetadata(manifest: Manifest): z.infer<typeof snapshotMetadataSchema> {
+  return snapshotMetadataSchema.parse(manifest.snapshot);
+}
+
+/** The bytes of a file the manifest carries. */
+export function rebuiltBytes(manifest: Manifest, file: RebuiltManifestFile): Buffer {
+  if (file.rebuild === 'snapshot-json') return renderSnapshotJson(manifest.snapshot);
+  if (!manifest.packedRefs) throw new BackupError(`manifest ${manifest.repository} ${manifest.name}: packed-refs is to be rebuilt, but packedRefs is null`);
+  return renderPackedRefs(manifestMetadata(manifest).refs, manifest.packedRefs);
+}
 
 const UNSAFE_SEGMENT = new Set(['', '.', '..']);
 
@@ -75,6 +117,12 @@ export function assertManifestSound(manifest: Manifest, where: string): void {
   const [owner = '', repo = '', extra] = manifest.repository.split('/');
   if (extra !== undefined || !isValidOwner(owner) || !isValidRepoName(repo)) fail(`invalid repository ${JSON.stringify(manifest.repository)}`);
   if (!isSnapshotName(manifest.name)) fail(`invalid snapshot name ${JSON.stringify(manifest.name)}`);
+  const snapshot = snapshotMetadataSchema.safeParse(manifest.snapshot);
+  if (!snapshot.success) fail(`its snapshot.json is invalid at ${snapshot.error!.issues[0]!.path.join('.') || '(top)'}: ${snapshot.error!.issues[0]!.message}`);
+  const recorded = snapshot.data!;
+  if (recorded.repository !== manifest.repository || recorded.name !== manifest.name || recorded.createdAt !== manifest.createdAt) {
+    fail('its snapshot.json describes another snapshot');
+  }
   const seen = new Set<string>();
   let bytes = 0;
   let storedBytes = 0;
@@ -83,28 +131,56 @@ export function assertManifestSound(manifest: Manifest, where: string): void {
     if (reason) fail(`${JSON.stringify(file.path)}: ${reason}`);
     if (seen.has(file.path)) fail(`${JSON.stringify(file.path)} listed twice`);
     seen.add(file.path);
-    if (file.key !== objectKey(file.sha256)) fail(`${file.path}: key ${JSON.stringify(file.key)} does not match its sha256`);
     bytes += file.size;
-    storedBytes += file.storedSize;
+    if (isStoredFile(file)) {
+      if (file.key !== objectKey(file.sha256)) fail(`${file.path}: key ${JSON.stringify(file.key)} does not match its sha256`);
+      storedBytes += file.storedSize;
+      continue;
+    }
+    const expectedPath = file.rebuild === 'snapshot-json' ? METADATA_FILE : PACKED_REFS_FILE;
+    if (file.path !== expectedPath) fail(`${file.path}: only ${expectedPath} is rebuilt as ${file.rebuild}`);
+    if (file.rebuild === 'packed-refs' && !manifest.packedRefs) fail('packed-refs is to be rebuilt, but packedRefs is null');
+    const rebuilt = rebuiltBytes(manifest, file);
+    if (rebuilt.length !== file.size || sha256Hex(rebuilt) !== file.sha256) fail(`${file.path}: the bytes it rebuilds to do not match its sha256`);
   }
   if (!seen.has(METADATA_FILE)) fail(`no ${METADATA_FILE}`);
+  // The files snapshot.json records are exactly the others, with the same contents.
+  const byPath = new Map(manifest.files.map((f) => [f.path, f]));
+  for (const [path, file] of Object.entries(recorded.files)) {
+    const listed = byPath.get(path);
+    if (!listed || listed.sha256 !== file.sha256 || listed.size !== file.size) fail(`${JSON.stringify(path)}: not listed as its snapshot.json records it`);
+  }
+  if (Object.keys(recorded.files).length + 1 !== manifest.files.length) fail(`lists files its ${METADATA_FILE} does not record`);
   if (manifest.totals.files !== manifest.files.length || manifest.totals.bytes !== bytes || manifest.totals.storedBytes !== storedBytes) {
     fail('totals do not add up');
   }
 }
 
+/** The manifest as stored: pretty-printed JSON, gzip-compressed (before any encryption). */
 export function serializeManifest(manifest: Manifest): Buffer {
   const parsed = manifestSchema.parse(manifest);
   assertManifestSound(parsed, `manifest ${manifest.repository} ${manifest.name}`);
-  return Buffer.from(`${JSON.stringify(parsed, null, 2)}\n`);
+  return gzipSync(`${JSON.stringify(parsed, null, 2)}\n`, { level: 9 });
+}
+
+/** The JSON text of a stored manifest: gzip, uncompressed to at most MAX_MANIFEST_BYTES (a gzip bomb stops there). */
+function uncompress(bytes: Buffer, where: string): string {
+  if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) throw new BackupError(`${where}: manifest is not gzip-compressed (a manifest of store format 2 is)`);
+  try {
+    return gunzipSync(bytes, { maxOutputLength: MAX_MANIFEST_BYTES }).toString('utf8');
+  } catch (error) {
+    const why = (error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' ? `larger than ${MAX_MANIFEST_BYTES} bytes uncompressed` : (error as Error).message;
+    throw new BackupError(`${where}: manifest cannot be uncompressed: ${why}`);
+  }
 }
 
 /** Parse and check a manifest read from the store; `where` names it in errors (its key). */
 export function parseManifest(bytes: Buffer, where: string): Manifest {
   let data: unknown;
   try {
-    data = JSON.parse(bytes.toString('utf8'));
+    data = JSON.parse(uncompress(bytes, where));
   } catch (error) {
+    if (error instanceof BackupError) throw error;
     throw new BackupError(`${where}: manifest is not valid JSON: ${(error as Error).message}`);
   }
   if (data && typeof data === 'object' && 'format' in data && data.format === MANIFEST_FORMAT && 'version' in data && data.version !== MANIFEST_VERSION) {

@@ -2,13 +2,14 @@
 // (docs/STORE_FORMAT.md "Pull"). Every path is checked before use and every file's size and sha256 before it
 // counts; the destination is new and only ever holds files this pull created.
 import { createWriteStream } from 'node:fs';
-import { chmod, mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { AbortedError, BackupError } from '../errors.ts';
 import { isMetadataPath, METADATA_FILE, snapshotFileTreatment } from '../snapshot-files.ts';
 import { fsyncPath, removeTree } from '../fsutil.ts';
-import { assertManifestSound, type Manifest, type ManifestFile } from './manifest.ts';
+import { assertManifestSound, isStoredFile, rebuiltBytes, type Manifest, type RebuiltManifestFile, type StoredManifestFile } from './manifest.ts';
+import { sha256Hex } from './rebuilt-files.ts';
 import type { Store } from './store.ts';
 import { forEachLimit, Sha256Check } from './transfer.ts';
 
@@ -48,7 +49,7 @@ async function assertFreshDestination(destDir: string): Promise<boolean> {
 }
 
 /** Download one object into `target` (created exclusively: never through an existing file or symlink), checked on the way. */
-async function downloadFile(store: Store, file: ManifestFile, target: string, mode: number, fsync: boolean, where: string): Promise<void> {
+async function downloadFile(store: Store, file: StoredManifestFile, target: string, mode: number, fsync: boolean, where: string): Promise<void> {
   const partial = `${target}.pull-partial`;
   try {
     const source = await store.getStream(file.key);
@@ -60,6 +61,15 @@ async function downloadFile(store: Store, file: ManifestFile, target: string, mo
   }
   await chmod(partial, mode);
   await rename(partial, target);
+}
+
+/** Write a file the manifest carries (created exclusively, like a download), after checking its bytes once more. */
+async function writeRebuilt(manifest: Manifest, file: RebuiltManifestFile, target: string, mode: number, fsync: boolean, where: string): Promise<void> {
+  const bytes = rebuiltBytes(manifest, file);
+  if (bytes.length !== file.size || sha256Hex(bytes) !== file.sha256) throw new BackupError(`${where}: ${file.path} does not rebuild to its recorded sha256`);
+  await writeFile(target, bytes, { flag: 'wx', mode: 0o600 });
+  if (fsync) await fsyncPath(target);
+  await chmod(target, mode);
 }
 
 async function makeReadOnly(dir: string): Promise<void> {
@@ -88,7 +98,9 @@ export async function pullSnapshot(store: Store, manifest: Manifest, destDir: st
     await forEachLimit(files, options.concurrency ?? 4, async (file) => {
       if (options.signal?.aborted) throw new AbortedError('pull stopped on request');
       const readOnly = options.layout === 'snapshot' || snapshotFileTreatment(file.path) === 'link' || file.path === METADATA_FILE;
-      await downloadFile(store, file, join(dest, file.path), readOnly ? 0o444 : 0o644, options.fsync ?? false, where);
+      const mode = readOnly ? 0o444 : 0o644;
+      if (isStoredFile(file)) await downloadFile(store, file, join(dest, file.path), mode, options.fsync ?? false, where);
+      else await writeRebuilt(manifest, file, join(dest, file.path), mode, options.fsync ?? false, where);
     });
     if (options.layout === 'snapshot') await makeReadOnly(dest);
     if (options.fsync) await fsyncPath(dest);

@@ -1,7 +1,6 @@
 // push: copy local snapshots into the store (docs/STORE_FORMAT.md "Push"). Objects first, each written once under
 // its content key and skipped when the store already holds it; the manifest last, as the commit point. A push
 // killed at any moment leaves no manifest, and the next one uploads only what is still missing.
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -9,12 +8,12 @@ import { pipeline } from 'node:stream';
 import { AbortedError, BackupError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { readMetadata, type SnapshotMetadata } from '../metadata.ts';
-import { stripCredentials } from '../redact.ts';
 import { METADATA_FILE } from '../snapshot-files.ts';
 import { TOOL_VERSION } from '../version.ts';
 import { listStoredSnapshots } from './catalog.ts';
 import { ensureStoreFormat, manifestKey, objectKey, OBJECTS_PREFIX } from './format.ts';
-import { MANIFEST_FORMAT, MANIFEST_VERSION, serializeManifest, type Manifest, type ManifestFile } from './manifest.ts';
+import { MANIFEST_FORMAT, MANIFEST_VERSION, PACKED_REFS_FILE, serializeManifest, type Manifest, type ManifestFile } from './manifest.ts';
+import { packedRefsSpec, renderSnapshotJson, sha256Hex, type PackedRefsSpec } from './rebuilt-files.ts';
 import type { ObjectRetention, PutBody, Store } from './store.ts';
 import { SharedLease } from './store-lock.ts';
 import { forEachLimit, Sha256Check } from './transfer.ts';
@@ -71,6 +70,34 @@ interface LocalFile {
   abs: string;
   size: number;
   sha256: string;
+  /** Set when the manifest carries the file's bytes (src/store/rebuilt-files.ts): it is not uploaded. */
+  rebuild?: 'snapshot-json' | 'packed-refs';
+}
+
+/** What the manifest carries instead of objects: snapshot.json as JSON, and how packed-refs renders from its refs. */
+interface Carried {
+  snapshot: unknown;
+  packedRefs: PackedRefsSpec | null;
+}
+
+/**
+ * snapshot.json and packed-refs go into the manifest when they render back byte-exact (the tool's own
+ * snapshot.json always does, and packed-refs after `pack-refs --all`); otherwise they are uploaded as objects.
+ */
+async function carriedFiles(snapshotDir: string, metadata: SnapshotMetadata, files: LocalFile[]): Promise<Carried> {
+  const metadataFile = files.find((f) => f.path === METADATA_FILE)!;
+  const metadataBytes = await readFile(metadataFile.abs);
+  const snapshot: unknown = JSON.parse(metadataBytes.toString('utf8'));
+  if (renderSnapshotJson(snapshot).equals(metadataBytes)) metadataFile.rebuild = 'snapshot-json';
+  const packed = files.find((f) => f.path === PACKED_REFS_FILE);
+  if (!packed) return { snapshot, packedRefs: null };
+  const bytes = await readFile(packed.abs);
+  if (bytes.length !== packed.size || sha256Hex(bytes) !== packed.sha256) {
+    throw new BackupError(`${snapshotDir}: ${PACKED_REFS_FILE} does not match the checksum ${METADATA_FILE} recorded; run "backup-manager verify"`);
+  }
+  const spec = packedRefsSpec(bytes, metadata.refs);
+  if (spec) packed.rebuild = 'packed-refs';
+  return { snapshot, packedRefs: spec };
 }
 
 /**
@@ -96,7 +123,7 @@ async function snapshotFiles(snapshotDir: string, metadata: SnapshotMetadata): P
   }
   const metadataAbs = join(snapshotDir, METADATA_FILE);
   const metadataBytes = await readFile(metadataAbs);
-  files.push({ path: METADATA_FILE, abs: metadataAbs, size: metadataBytes.length, sha256: createHash('sha256').update(metadataBytes).digest('hex') });
+  files.push({ path: METADATA_FILE, abs: metadataAbs, size: metadataBytes.length, sha256: sha256Hex(metadataBytes) });
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
@@ -210,13 +237,16 @@ export class PushSession {
     for (const dir of [...snapshotDirs].sort()) {
       const name = dir.replace(/\/+$/, '').split('/').at(-1)!;
       if (stored.has(name)) continue;
-      results.push(await this.pushSnapshot(dir, { expectRepository: repository }));
+      results.push(await this.pushSnapshot(dir, { expectRepository: repository, knownAbsent: true }));
     }
     return results;
   }
 
-  /** Push one snapshot directory (idempotent: a snapshot already in the store costs one HEAD of its manifest). */
-  async pushSnapshot(snapshotDir: string, check: { expectRepository?: string } = {}): Promise<PushSnapshotResult> {
+  /**
+   * Push one snapshot directory. Idempotent: a snapshot already in the store costs one HEAD of its manifest, unless
+   * the caller has just listed the repository's manifests (`knownAbsent`).
+   */
+  async pushSnapshot(snapshotDir: string, check: { expectRepository?: string; knownAbsent?: boolean } = {}): Promise<PushSnapshotResult> {
     this.active++;
     try {
       return await this.pushOne(snapshotDir, check);
@@ -226,7 +256,7 @@ export class PushSession {
     }
   }
 
-  private async pushOne(snapshotDir: string, check: { expectRepository?: string }): Promise<PushSnapshotResult> {
+  private async pushOne(snapshotDir: string, check: { expectRepository?: string; knownAbsent?: boolean }): Promise<PushSnapshotResult> {
     this.throwIfAborted();
     await this.ensureFormat();
     const metadata = await readMetadata(snapshotDir);
@@ -245,18 +275,19 @@ export class PushSession {
       reusedBytes: 0,
       totalBytes: 0,
     };
-    if (await this.store.head(key)) return { ...result, alreadyInStore: true };
+    if (!check.knownAbsent && (await this.store.head(key))) return { ...result, alreadyInStore: true };
 
     const files = await snapshotFiles(snapshotDir, metadata);
+    const carried = await carriedFiles(snapshotDir, metadata, files);
     const held = await this.hold();
     const { present } = held;
     const where = `${metadata.repository} ${metadata.name}`;
-    const entries: ManifestFile[] = [];
     const missing: LocalFile[] = [];
     // Two files with the same content (an empty file, say) are one object: upload it once.
     const queued = new Set<string>();
     for (const file of files) {
       result.totalBytes += file.size;
+      if (file.rebuild) continue;
       const k = objectKey(file.sha256);
       if (present.has(k)) {
         result.reusedObjects++;
@@ -269,7 +300,8 @@ export class PushSession {
     await forEachLimit(missing, this.concurrency, async (file) => {
       this.throwIfAborted();
       const k = objectKey(file.sha256);
-      const put = await this.store.putOnce(k, checkedBody(file, where), { retention: this.retention() });
+      // The listing did not show it: no need to ask again before writing (docs/STORE_BACKENDS.md "Write once").
+      const put = await this.store.putOnce(k, checkedBody(file, where), { retention: this.retention(), expectAbsent: true });
       present.set(k, put.storedSize);
       if (put.created) {
         result.uploadedObjects++;
@@ -279,10 +311,12 @@ export class PushSession {
         result.reusedBytes += put.storedSize;
       }
     });
-    for (const file of files) {
-      const k = objectKey(file.sha256);
-      entries.push({ path: file.path, size: file.size, sha256: file.sha256, key: k, storedSize: present.get(k)! });
-    }
+    const entries: ManifestFile[] = files.map((file) => {
+      const { path, size, sha256 } = file;
+      if (file.rebuild) return { path, size, sha256, rebuild: file.rebuild };
+      const k = objectKey(sha256);
+      return { path, size, sha256, key: k, storedSize: present.get(k)! };
+    });
     this.throwIfAborted();
 
     const manifest: Manifest = {
@@ -293,21 +327,19 @@ export class PushSession {
       name: metadata.name,
       createdAt: metadata.createdAt,
       pushedAt: this.clock().toISOString(),
-      sourceUrl: stripCredentials(metadata.sourceUrl),
-      head: metadata.head,
-      headRef: metadata.headRef,
-      refs: metadata.refs,
+      snapshot: carried.snapshot,
+      packedRefs: carried.packedRefs,
       files: entries,
       totals: {
         files: entries.length,
         bytes: entries.reduce((n, f) => n + f.size, 0),
-        storedBytes: entries.reduce((n, f) => n + f.storedSize, 0),
+        storedBytes: entries.reduce((n, f) => n + ('storedSize' in f ? f.storedSize : 0), 0),
       },
     };
     // The commit point: only now is the snapshot in the store. Our lease must still hold, or a prune may have
     // removed an object we counted as present.
     held.lease.assertHeld();
-    const put = await this.store.putOnce(key, serializeManifest(manifest), { retention: this.retention() });
+    const put = await this.store.putOnce(key, serializeManifest(manifest), { retention: this.retention(), expectAbsent: check.knownAbsent });
     if (!put.created) return { ...result, alreadyInStore: true };
     result.uploadedBytes += put.storedSize;
     this.options.logger?.log('info', `store push ${where}: ${result.uploadedObjects} object(s) uploaded, ${result.reusedObjects} already in the store`, {

@@ -5,6 +5,7 @@ import { errorMessage, LockHeldError, StoreObjectLockedError } from '../errors.t
 import type { Logger } from '../log.ts';
 import { byRepository, listStoredSnapshots, readManifest, type StoredSnapshot } from './catalog.ts';
 import { ensureStoreFormat, OBJECTS_PREFIX } from './format.ts';
+import { storedFiles } from './manifest.ts';
 import { planStoreRetention, type StoreRetentionDecision, type StoreRetentionPolicy } from './policy.ts';
 import type { ObjectLockSettings } from './push.ts';
 import { ExclusiveLease, sharedLeases } from './store-lock.ts';
@@ -118,7 +119,7 @@ async function prune(store: Store, options: StorePruneOptions, now: Date, dryRun
   const referenced = new Set<string>();
   for (const snapshot of kept) {
     try {
-      for (const file of (await readManifest(store, snapshot.repository, snapshot.snapshot)).files) referenced.add(file.key);
+      for (const file of storedFiles(await readManifest(store, snapshot.repository, snapshot.snapshot))) referenced.add(file.key);
     } catch (error) {
       result.problems.push(`${snapshot.key}: ${errorMessage(error)}`);
     }

@@ -12,7 +12,7 @@ import { createGitCommandManager, type GitCommandManager } from '../git/git.ts';
 import { Redactor } from '../redact.ts';
 import { listStoredSnapshots, readManifest } from './catalog.ts';
 import { ensureStoreFormat, OBJECTS_PREFIX } from './format.ts';
-import type { Manifest, ManifestFile } from './manifest.ts';
+import { storedFiles, type Manifest, type StoredManifestFile } from './manifest.ts';
 import type { Store } from './store.ts';
 import { forEachLimit, Sha256Check } from './transfer.ts';
 
@@ -50,7 +50,7 @@ export interface StoreVerifyResult {
 }
 
 interface Reference {
-  file: ManifestFile;
+  file: StoredManifestFile;
   manifest: Manifest;
 }
 
@@ -91,7 +91,8 @@ export async function verifyStore(store: Store, options: StoreVerifyOptions = {}
   // Each object once, with the first manifest file that names it (its checksum is in its key, so any will do).
   const references = new Map<string, Reference>();
   for (const manifest of manifests) {
-    for (const file of manifest.files) {
+    // Files the manifest carries (snapshot.json, packed-refs) were checked against their sha256 when it was read.
+    for (const file of storedFiles(manifest)) {
       const size = stored.get(file.key);
       const snapshot = `${manifest.repository} ${manifest.name}`;
       if (size === undefined) problems.push({ snapshot, key: file.key, path: file.path, problem: 'missing object' });
@@ -99,7 +100,7 @@ export async function verifyStore(store: Store, options: StoreVerifyOptions = {}
       else if (!references.has(file.key)) references.set(file.key, { file, manifest });
     }
   }
-  const referenced = new Set(manifests.flatMap((m) => m.files.map((f) => f.key)));
+  const referenced = new Set(manifests.flatMap((m) => storedFiles(m).map((f) => f.key)));
   const result: StoreVerifyResult = {
     ok: false,
     snapshots: snapshots.length,
@@ -136,10 +137,10 @@ export async function verifyStore(store: Store, options: StoreVerifyOptions = {}
 async function readObject(store: Store, ref: Reference, git: GitCommandManager, tmp: string): Promise<string | null | 'pack-checked'> {
   const { file, manifest } = ref;
   const isPack = /^objects\/pack\/pack-[0-9a-f]+\.pack$/.test(file.path);
-  const index = isPack ? manifest.files.find((f) => f.path === file.path.replace(/\.pack$/, '.idx')) : undefined;
+  const index = isPack ? storedFiles(manifest).find((f) => f.path === file.path.replace(/\.pack$/, '.idx')) : undefined;
   const dir = isPack ? await mkdtemp(join(tmp, 'pack-')) : null;
   try {
-    const download = async (f: ManifestFile, to: NodeJS.WritableStream) =>
+    const download = async (f: StoredManifestFile, to: NodeJS.WritableStream) =>
       pipeline(await store.getStream(f.key), new Sha256Check(f, `${f.key} (${f.path})`), to);
     try {
       await download(file, dir ? createWriteStream(join(dir, basename(file.path))) : discard());

@@ -4,6 +4,10 @@ import { createHash } from 'node:crypto';
 import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { walkFiles } from '../../src/fsutil.ts';
+import type { SnapshotMetadata } from '../../src/metadata.ts';
+import { METADATA_FILE } from '../../src/snapshot-files.ts';
+import { isStoredFile, type Manifest, type StoredManifestFile } from '../../src/store/manifest.ts';
+import { renderSnapshotJson, sha256Hex } from '../../src/store/rebuilt-files.ts';
 import { createBackup, createUpstream, fakeClock, makeTempDir, okValue, type TestBackup, type Upstream } from './git-fixtures.ts';
 import { TestDirStore } from './dir-store.ts';
 
@@ -55,4 +59,27 @@ export async function contentFingerprint(dir: string): Promise<Record<string, st
 export function overwrite(path: string, bytes: Buffer): void {
   chmodSync(path, 0o644);
   writeFileSync(path, bytes);
+}
+
+/**
+ * A copy of `manifest` under another name with some stored files replaced, made self-consistent the way only a
+ * writer could (its snapshot.json, carried in the manifest, lists the replaced files): a hostile or buggy writer.
+ */
+export function forgeManifest(manifest: Manifest, name: string, replace: (file: StoredManifestFile) => StoredManifestFile): Manifest {
+  const files = manifest.files.map((f) => (isStoredFile(f) ? replace(f) : f));
+  const recorded = manifest.snapshot as SnapshotMetadata;
+  const snapshot = { ...recorded, name, files: Object.fromEntries(files.filter((f) => f.path !== METADATA_FILE).map((f) => [f.path, { sha256: f.sha256, size: f.size }])) };
+  const rendered = renderSnapshotJson(snapshot);
+  const withMetadata = files.map((f) => (f.path === METADATA_FILE ? { path: f.path, size: rendered.length, sha256: sha256Hex(rendered), rebuild: 'snapshot-json' as const } : f));
+  return {
+    ...manifest,
+    name,
+    snapshot,
+    files: withMetadata,
+    totals: {
+      files: withMetadata.length,
+      bytes: withMetadata.reduce((n, f) => n + f.size, 0),
+      storedBytes: withMetadata.reduce((n, f) => n + (isStoredFile(f) ? f.storedSize : 0), 0),
+    },
+  };
 }
