@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SERVER = join(REPO_ROOT, 'bench', 's3-bench-server.mjs');
@@ -40,6 +41,11 @@ function storedObjects(directory) {
   };
   if (existsSync(base)) walk(base, '');
   return out;
+}
+
+/** A manifest as s3rver holds it (gzip-compressed JSON, docs/STORE_FORMAT.md), unencrypted in this bench. */
+function readStoredManifest(directory, snapshot) {
+  return JSON.parse(gunzipSync(readFileSync(join(directory, BUCKET, PREFIX, 'snapshots', 'bench', 'big', `${snapshot}.json.gz._S3rver_object`))).toString('utf8'));
 }
 
 /** Sizes of the mirror's pack files (.pack, .idx, .rev, .bitmap) by name. */
@@ -88,6 +94,7 @@ export async function storeSection(h) {
 
     const ratios = [];
     const ratiosAllPackFiles = [];
+    const dayRequests = [];
     let manifestBytes = 0;
     // Where the uploaded bytes went, over all days: which files of the snapshot were new objects.
     const uploadedByKind = { 'pack files': 0, 'packed-refs': 0, 'snapshot.json': 0, other: 0 };
@@ -97,18 +104,21 @@ export async function storeSection(h) {
       h.upstreamDay(day);
       h.nextSecond();
       const before = packFiles(mirror);
+      const requestsBefore = s3.count();
       const outcome = sync();
+      dayRequests.push(s3.count() - requestsBefore);
       if (!outcome.ok) throw new Error(`day ${day}: ${outcome.error}`);
       const { pushed, snapshot } = outcome.value;
       const added = [...packFiles(mirror)].filter(([name]) => !before.has(name));
       const packBytes = added.filter(([name]) => name.endsWith('.pack')).reduce((n, [, size]) => n + size, 0);
       const allPackBytes = added.reduce((n, [, size]) => n + size, 0);
-      const manifest = storedObjects(s3dir).get(`snapshots/bench/big/${snapshot.name}.json`) ?? 0;
+      const manifest = storedObjects(s3dir).get(`snapshots/bench/big/${snapshot.name}.json.gz`) ?? 0;
       manifestBytes = manifest;
-      const pushedManifest = JSON.parse(readFileSync(join(s3dir, BUCKET, PREFIX, 'snapshots', 'bench', 'big', `${snapshot.name}.json._S3rver_object`), 'utf8'));
+      const pushedManifest = readStoredManifest(s3dir, snapshot.name);
       const seen = new Set();
+      // Files the manifest carries (snapshot.json, packed-refs) have no key: they are in the manifest's bytes.
       for (const f of pushedManifest.files) {
-        if (objectsBefore.has(f.key) || seen.has(f.key)) continue;
+        if (!f.key || objectsBefore.has(f.key) || seen.has(f.key)) continue;
         seen.add(f.key);
         uploadedByKind[kindOf(f.path)] += f.storedSize;
       }
@@ -126,8 +136,8 @@ export async function storeSection(h) {
 
     // Restore onto nothing vs downloading the same objects with the same client, alternating, median.
     const newest = JSON.parse(h.cli(['store', 'list', '--config', config, '--json'], env).stdout).outcomes[0].value.snapshots.at(-1).name;
-    const manifest = JSON.parse(readFileSync(join(s3dir, BUCKET, PREFIX, 'snapshots', 'bench', 'big', `${newest}.json._S3rver_object`), 'utf8'));
-    const keys = [...new Set(manifest.files.map((f) => `${PREFIX}/${f.key}`))];
+    const manifest = readStoredManifest(s3dir, newest);
+    const keys = [...new Set(manifest.files.filter((f) => f.key).map((f) => `${PREFIX}/${f.key}`))];
     const restoreMs = [];
     const downloadMs = [];
     for (let i = 0; i < h.reps; i++) {
@@ -152,6 +162,7 @@ export async function storeSection(h) {
       mirrorBytes,
       storePerMirror: storeBytes / mirrorBytes,
       quietDayRequests: quietRequests,
+      newDayRequestsMedian: h.median(dayRequests),
       restoreMs: h.median(restoreMs),
       downloadMs: h.median(downloadMs),
       restorePerDownload: h.median(restoreMs) / h.median(downloadMs),
@@ -162,7 +173,7 @@ export async function storeSection(h) {
     h.log(`  the same against all new pack files (.pack + .idx + .rev): median ${fmt(results.uploadPerPackFilesMedian)}; manifest ${h.fmtBytes(manifestBytes)} a day`);
     h.log(`  uploaded over ${h.days} days by file: ${Object.entries(uploadedByKind).map(([k, v]) => `${k} ${h.fmtBytes(v)}`).join(', ')}`);
     h.log(`store after ${h.days} days: ${h.fmtBytes(storeBytes)} in ${objects.size} objects, mirror ${h.fmtBytes(mirrorBytes)}: ${fmt(results.storePerMirror)}  (target <= 1.3x)`);
-    h.log(`requests on a day with nothing new: ${quietRequests} for 1 repository  (target <= 3)`);
+    h.log(`requests on a day with nothing new: ${quietRequests} for 1 repository  (target <= 3); on a day with a new snapshot: median ${results.newDayRequestsMedian}`);
     h.log(`restore --from-store ${h.fmtMs(results.restoreMs)} vs downloading its ${keys.length} objects ${h.fmtMs(results.downloadMs)}: ${fmt(results.restorePerDownload)} (median of ${h.reps}, both child processes)`);
     return results;
   } finally {
