@@ -1,4 +1,4 @@
-// The token never leaves the process, even with simple-git's verbose logging on (DEBUG=simple-git:*, what people
+// The token never leaves the process, even with the git executor's verbose logging on (DEBUG=backup-manager:*, what people
 // turn on when a backup fails): the bundled CLI fetches over real HTTP from 127.0.0.1 (git-http-backend behind a
 // CGI bridge, and a hostile server echoing the token it received, URL-encoded), and nothing it prints or writes
 // holds the token in any form. The servers' records prove the token was really sent.
@@ -71,11 +71,11 @@ afterAll(() => {
 
 function env(server: GitHttpServer): Record<string, string> {
   // The token is scoped to the server GITHUB_API_URL points at: here the loopback server.
-  return { GITHUB_TOKEN: TOKEN, GITHUB_API_URL: `${server.url}/api/v3`, DEBUG: 'simple-git:*', DEBUG_COLORS: '0' };
+  return { GITHUB_TOKEN: TOKEN, GITHUB_API_URL: `${server.url}/api/v3`, DEBUG: 'backup-manager:*', DEBUG_COLORS: '0' };
 }
 
-describe('DEBUG=simple-git:* output', () => {
-  it('a sync over HTTP prints simple-git debug lines but no form of the token', async () => {
+describe('DEBUG=backup-manager:* output', () => {
+  it('a sync over HTTP prints the git executor debug lines but no form of the token', async () => {
     const server = await startGitHttpServer(join(upstream.tmp, 'upstream'));
     const root = join(upstream.tmp, 'root-ok');
     try {
@@ -83,7 +83,7 @@ describe('DEBUG=simple-git:* output', () => {
       expect(run.stderr + run.stdout, run.stderr).toContain('"ok": true');
       expect(run.code, run.stderr).toBe(0);
       // Debug output is really on, and the spawn line with the child's environment really printed.
-      expect(run.stderr).toMatch(/simple-git/);
+      expect(run.stderr).toMatch(/backup-manager:git git /);
       expect(run.stderr).toContain('GPB_GIT_AUTH_HEADER');
       expect(run.stderr).toMatch(/AUTHORIZATION: basic \*\*\*/);
       // The server received the token, so there was something to leak.

@@ -144,7 +144,7 @@ describe('Redactor: age identities', () => {
 });
 
 describe('redactDebugOutput', () => {
-  it('routes the debug library (the one simple-git logs through) through every registered secret', async () => {
+  it('routes the debug library (the one the git executor logs through) through every registered secret', async () => {
     const { default: createDebug } = await import('debug');
     const { redactDebugOutput } = await import('../src/debug-redact.ts');
     const { redactEverySecret } = await import('../src/redact.ts');

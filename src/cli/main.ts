@@ -195,7 +195,7 @@ if (isEntryPoint) {
         process.stderr.write(`${freshLine()}backup-manager: stopped at once on a second ${sig}; the next run finishes the cleanup\n`);
         process.exit(ExitCode.INTERRUPTED);
       }
-      // First: say so at once, stop git (simple-git interrupts each git it started; their helpers get SIGTERM
+      // First: say so at once, stop git (the executor interrupts each git it started; their helpers get SIGTERM
       // here), let the engine unwind between steps, leaving nothing half-made, and exit 130.
       process.stderr.write(`${freshLine()}backup-manager: ${sig}: ${redactEverySecret(describeStop())} (again to stop at once)\n`);
       controller.abort();

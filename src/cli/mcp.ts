@@ -1,9 +1,7 @@
 // `backup-manager mcp`: serves the Model Context Protocol on stdin/stdout until the client closes it (docs/MCP.md).
 // stdout is the protocol's: logs, progress and the final line go to stderr.
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { resolveSettings } from '../config.ts';
 import { ExitCode } from '../errors.ts';
-import { createMcpServer } from '../mcp/server.ts';
 import { Redactor } from '../redact.ts';
 import type { Command } from './command.ts';
 import { overridesFrom } from './options.ts';
@@ -21,6 +19,8 @@ export const mcpCommand: Command<never> = {
     const startedAt = new Date().toISOString();
     const redactor = new Redactor();
     redactor.add(settings.token);
+    // The MCP SDK is loaded by this command only: every other command starts without it.
+    const [{ createMcpServer }, { StdioServerTransport }] = await Promise.all([import('../mcp/server.ts'), import('@modelcontextprotocol/sdk/server/stdio.js')]);
     const server = createMcpServer({
       settingsFor: (repository) => resolveSettings({ ...overridesFrom(values), repositories: repository ? [repository] : (values.repo as string[] | undefined) }, env),
       allowWrite: Boolean(values['allow-write']),

@@ -34,8 +34,8 @@ export async function lookUpGitHubIdentity(ctx: EngineContext, target: RepoTarge
 export interface IdentityVerdict {
   /** Why the fetched refs look like another repository; empty when they do not. */
   problems: string[];
-  /** Root commits among the commits this fetch brought. */
-  newRoots: string[];
+  /** Root commits among the commits this fetch brought; null when they were not walked. */
+  newRoots: string[] | null;
 }
 
 /**
@@ -56,6 +56,9 @@ export async function judgeIdentity(
   const had = new Set(Object.values(before));
   const brought = Object.values(upstream);
   if (!brought.some((oid) => !had.has(oid))) return { problems, newRoots: [] };
+  // A first fetch with no snapshot before it (a new mirror): no history to compare with. Its root commits are left
+  // unknown (null), so the snapshot walks them in full (snapshot.ts upstreamOf): one walk instead of two.
+  if (!had.size && !previous) return { problems, newRoots: null };
   const history = await newHistory(ctx.git, dir, evidence.staged, evidence.stagingGlob);
   const sharesTip = brought.some((oid) => had.has(oid));
   if (had.size && history.commits && !sharesTip && !history.connected) {

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { BackupError, errorMessage } from '../errors.ts';
 import { exists, removeTree } from '../fsutil.ts';
 import { mirrorConfig, renderConfig } from '../git/config-template.ts';
-import { headRefOf, isAncestor, lsRemote, readRefs, updateRefs, type RefUpdate } from '../git/repo.ts';
+import { isAncestor, lsRemote, readRefs, readRefsAndHead, updateRefs, type RefUpdate } from '../git/repo.ts';
 import type { SnapshotMetadata } from '../metadata.ts';
 import { stripCredentials } from '../redact.ts';
 import { diffRefs, hasDirectoryConflict, isBackedUpRef, isPlainRefKey, isStagingRef, movedRefs, STAGING_PREFIX, suspiciousRefLoss, type RefMap } from '../refs.ts';
@@ -77,8 +77,8 @@ export interface FetchResult {
 export interface FetchedSource {
   url: string;
   github: GitHubIdentity | null;
-  /** Root commits among the commits this fetch brought. */
-  newRoots: string[];
+  /** Root commits among the commits this fetch brought; null when not walked (then the snapshot walks them all). */
+  newRoots: string[] | null;
   /** A new identity was accepted: earlier root commits no longer describe the upstream. */
   identityReset: boolean;
 }
@@ -90,6 +90,8 @@ export interface FetchOptions {
   acceptNewIdentity?: boolean;
   /** The newest snapshot's record: a baseline for both guards, also when the mirror itself is empty. */
   previous?: SnapshotMetadata | null;
+  /** GitHub's answer to who the target is, when already asked in this run. */
+  github?: Promise<GitHubIdentity | null>;
 }
 
 const backedUp = (ctx: EngineContext, refs: RefMap): RefMap =>
@@ -152,7 +154,7 @@ export async function fetchMirror(ctx: EngineContext, target: RepoTarget, dir: s
   reportPhase(ctx, target, 'fetching');
   // Watched on a terminal, git reports its transfer (and --quiet would silence that); otherwise it runs quietly.
   const progress = transferReporter(ctx, target);
-  const github = lookUpGitHubIdentity(ctx, target);
+  const github = options.github ?? lookUpGitHubIdentity(ctx, target);
   const refspecs = [
     `+refs/*:${stage}refs/*`,
     `^${STAGING_PREFIX}*`,
@@ -174,7 +176,8 @@ export async function fetchMirror(ctx: EngineContext, target: RepoTarget, dir: s
     await dropStagingRefs(ctx, dir).catch(() => undefined);
     throw error;
   }
-  const { before, staged, stagedHead } = splitStaged(await readRefs(ctx.git, dir), stage);
+  const listed = await readRefsAndHead(ctx.git, dir);
+  const { before, staged, stagedHead } = splitStaged(listed.refs, stage);
   const refuse = async (message: string): Promise<never> => {
     await dropStagingRefs(ctx, dir);
     await discardNewPacks(ctx, dir, packsBefore);
@@ -200,7 +203,7 @@ export async function fetchMirror(ctx: EngineContext, target: RepoTarget, dir: s
   throwIfAborted(ctx);
 
   const changes = await applyToMirror(ctx, dir, before, upstream);
-  await followUpstreamHead(ctx, target, dir, upstream, stagedHead);
+  await followUpstreamHead(ctx, target, dir, { upstream, stagedHead, current: listed.headRef });
   const url = stripCredentials(target.url);
   if (previous?.upstream?.url !== url) {
     const was = previous?.upstream?.url ?? previous?.sourceUrl;
@@ -247,11 +250,16 @@ async function applyToMirror(ctx: EngineContext, dir: string, before: RefMap, up
 
 /**
  * Point HEAD where upstream's does. The fetch brought HEAD's commit: while our HEAD branch still has it, nothing
- * moved and no question is asked; otherwise one `ls-remote --symref HEAD` says which branch it is.
+ * moved and no question is asked; otherwise one `ls-remote --symref HEAD` says which branch it is. `current` is the
+ * ref our HEAD pointed to before this fetch's refs were applied (null: none that existed).
  */
-async function followUpstreamHead(ctx: EngineContext, target: RepoTarget, dir: string, upstream: RefMap, stagedHead: string | null): Promise<void> {
+async function followUpstreamHead(
+  ctx: EngineContext,
+  target: RepoTarget,
+  dir: string,
+  { upstream, stagedHead, current }: { upstream: RefMap; stagedHead: string | null; current: string | null },
+): Promise<void> {
   if (stagedHead === null) return;
-  const current = await headRefOf(ctx.git, dir);
   if (current && upstream[current] === stagedHead) return;
   let headRef: string | null;
   try {

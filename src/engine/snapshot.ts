@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { BackupError } from '../errors.ts';
 import { exists, fsyncPath, removeTree, sha256File } from '../fsutil.ts';
 import { renderConfig, snapshotConfig } from '../git/config-template.ts';
-import { headCommit, headRefOf, readRefs, rootCommits } from '../git/repo.ts';
+import { headCommit, headRefOf, readRefsAndHead, rootCommits } from '../git/repo.ts';
 import { countRefs, MAX_RECORDED_ROOTS, METADATA_FORMAT, readMetadata, serializeMetadata, type SnapshotMetadata, type UpstreamIdentity } from '../metadata.ts';
 import { STAGING_PREFIX } from '../refs.ts';
 import { isSnapshotName, MAX_SNAPSHOTS_PER_SECOND, snapshotName, snapshotNameInSecond } from '../naming.ts';
@@ -90,7 +90,7 @@ async function newestMetadata(ctx: EngineContext, target: RepoTarget): Promise<P
  */
 async function upstreamOf(ctx: EngineContext, target: RepoTarget, dir: string, previous: PreviousFiles | null, source?: FetchedSource): Promise<UpstreamIdentity> {
   const carried = source?.identityReset ? [] : previous?.upstream?.rootCommits;
-  const roots = carried && source ? [...carried, ...source.newRoots] : await rootCommits(ctx.git, dir, `${STAGING_PREFIX}*`);
+  const roots = carried && source?.newRoots ? [...carried, ...source.newRoots] : await rootCommits(ctx.git, dir, `${STAGING_PREFIX}*`);
   const github = source ? source.github : previous?.upstream?.github;
   return {
     url: source?.url ?? stripCredentials(target.url),
@@ -179,7 +179,7 @@ export async function takeSnapshot(ctx: EngineContext, target: RepoTarget, sourc
       sizes.totalBytes += file.size;
     }
 
-    const refs = await readRefs(ctx.git, tmp);
+    const { refs, headRef } = await readRefsAndHead(ctx.git, tmp);
     const metadata: SnapshotMetadata = {
       format: METADATA_FORMAT,
       tool: { name: 'github-private-backup', version: TOOL_VERSION },
@@ -188,7 +188,8 @@ export async function takeSnapshot(ctx: EngineContext, target: RepoTarget, sourc
       name,
       createdAt: createdAt.toISOString(),
       head: await headCommit(ctx.git, tmp),
-      headRef: await headRefOf(ctx.git, tmp),
+      // A HEAD naming no existing ref (an empty upstream) is recorded as git names it.
+      headRef: headRef ?? (await headRefOf(ctx.git, tmp)),
       refs,
       upstream: await upstreamOf(ctx, target, tmp, previous, source),
       counts: { ...countRefs(refs), ...counts },

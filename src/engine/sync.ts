@@ -6,11 +6,14 @@ import { repoTimeoutSecondsFromEnv, withDeadline } from '../git/deadline.ts';
 import { withLock } from '../lock.ts';
 import { readMetadata, type SnapshotMetadata } from '../metadata.ts';
 import { changeCount, sameRefs } from '../refs.ts';
-import type { InitRepoResult, RepoTarget, SnapshotRepoResult, SyncRepoResult } from '../types.ts';
+import { stripCredentials } from '../redact.ts';
+import type { InitRepoResult, RefChanges, RepoTarget, SnapshotRepoResult, SyncRepoResult } from '../types.ts';
 import type { SnapshotOptions, SyncOptions } from './api.ts';
 import { pinSnapshot } from './pins.ts';
 import { throwIfAborted, type EngineContext } from './context.ts';
-import { fetchMirror, initMirror, type FetchResult } from './mirror.ts';
+import { lookUpGitHubIdentity } from './identity.ts';
+import { fetchMirror, initMirror, type FetchOptions, type FetchResult } from './mirror.ts';
+import { upstreamUnchanged } from './unchanged-upstream.ts';
 import { pruneRepo } from './prune.ts';
 import { findLatest } from './latest.ts';
 import { recoverRepository } from './recover.ts';
@@ -82,6 +85,22 @@ function differsFrom(previous: SnapshotMetadata | null, fetched: FetchResult, me
   return previous.upstream.url !== url || (github !== null && previous.upstream.github?.fullName !== github.fullName);
 }
 
+/**
+ * The fetch, or, when upstream has nothing new for the mirror (unchanged-upstream.ts: one ls-remote), what a fetch
+ * would have found: no change, the newest snapshot's refs, nothing new to walk.
+ */
+async function fetchUnlessUnchanged(ctx: EngineContext, target: RepoTarget, dir: string, fetchOptions: FetchOptions, options: SyncOptions): Promise<FetchResult> {
+  const { previous } = fetchOptions;
+  if (!previous || options.forceSnapshot) return fetchMirror(ctx, target, dir, fetchOptions);
+  const github = lookUpGitHubIdentity(ctx, target);
+  if (!(await upstreamUnchanged(ctx, target, dir, previous, github))) return fetchMirror(ctx, target, dir, { ...fetchOptions, github });
+  return {
+    changes: { added: [], updated: [], forceUpdated: [], deleted: [] },
+    refs: previous.refs,
+    source: { url: stripCredentials(target.url), github: await github, newRoots: [], identityReset: false },
+  };
+}
+
 /** `store`: the command's view of the configured store (store-sync.ts), or null without one. */
 export async function syncRepo(ctx: EngineContext, target: RepoTarget, options: SyncOptions = {}, store: StoreRun | null = null): Promise<SyncRepoResult> {
   try {
@@ -92,7 +111,7 @@ export async function syncRepo(ctx: EngineContext, target: RepoTarget, options: 
       const previous = await newestRecord(ctx, target);
       const fetchOptions = { allowRefLoss: options.allowRefLoss, acceptNewIdentity: options.acceptNewIdentity, previous };
       const init = await initMirror(ctx, target, fetchOptions);
-      const fetched = init.fetch ?? (await fetchMirror(ctx, target, init.dir, fetchOptions));
+      const fetched = init.fetch ?? (await fetchUnlessUnchanged(ctx, target, init.dir, fetchOptions, options));
       const { changes } = fetched;
       const newest = previous?.name;
       const differsFromNewest = differsFrom(previous, fetched, await liveMetadataCommit(ctx, target));

@@ -73,7 +73,7 @@ export async function withDeadline<T>(seconds: number, what: string, fn: () => P
   const marker = randomBytes(8).toString('hex');
   const timer = setTimeout(() => {
     controller.abort();
-    // simple-git stops the git it started; the helpers git started (git-remote-http, ssh) outlive it and hold its
+    // The executor interrupts the git it started (spawn.ts); the helpers git started (git-remote-http, ssh) outlive it and hold its
     // output pipes open, so they are found by the marker in their environment and stopped too.
     stopProcesses(markedProcesses(DEADLINE_MARKER_ENV, marker), KILL_GRACE_MS).catch(() => undefined);
   }, Math.min(seconds * 1000, MAX_TIMER_MS));

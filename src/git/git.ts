@@ -1,12 +1,12 @@
 // Every git call goes through one executor that takes an argument array (never a shell string) and carries the
 // token per invocation: through an environment variable named by --config-env, so it is never on a command line,
 // never in .git/config and never in a log.
-import { realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { simpleGit } from 'simple-git';
-import { AbortedError, BackupError } from '../errors.ts';
+import { AbortedError, BackupError, errorMessage } from '../errors.ts';
 import { beginStep } from '../activity.ts';
 import { RUN_MARKER_ENV, runMarker } from '../process-tree.ts';
+import { runProcess } from './spawn.ts';
 import { currentDeadline, DEADLINE_MARKER_ENV, deadlineMessage, stallConfig } from './deadline.ts';
 import { progressReader, withoutProgress } from './progress.ts';
 import type { TransferProgress } from '../progress.ts';
@@ -41,7 +41,7 @@ export interface GitFactoryOptions {
   redactor: Redactor;
   /** Host whose https URLs get the token, e.g. https://github.com/ (the header is scoped to it). */
   authScope?: string;
-  /** Stops every running git at once (simple-git sends it SIGINT) and fails later calls: the run was stopped. */
+  /** Stops every running git at once (SIGINT) and fails later calls: the run was stopped. */
   signal?: AbortSignal;
   /** Abandon an http(s) transfer that moves less than a byte a second for this long (0: never). */
   stallSeconds?: number;
@@ -91,6 +91,12 @@ export function gitFailureMessage(command: string, cwd: string, stderr: string):
   return `git ${command} failed in ${where}:${lines.map((l) => `\n    ${l}`).join('')}`;
 }
 
+/** Why git could not start: spawn says ENOENT both for a missing git and for a missing directory to run it in. */
+function startFailure(error: unknown, cwd: string): string {
+  if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return errorMessage(error);
+  return existsSync(cwd) ? 'git is not installed (not found on PATH)' : `the directory ${cwd} does not exist`;
+}
+
 export function createGitCommandManager(options: GitFactoryOptions): GitCommandManager {
   const { token, redactor } = options;
   // git gets a small, known environment: nothing inherited can point it at an editor, pager, askpass or config.
@@ -117,42 +123,28 @@ export function createGitCommandManager(options: GitFactoryOptions): GitCommandM
     const { progress } = runOptions;
     const callArgs = progress ? [args[0]!, '--progress', ...args.slice(1)] : args;
     const full = gitArgs(cwd, callArgs, [...stall, ...(useAuth ? [`--config-env=${scope}=${AUTH_ENV}`] : [])]);
-    let exitCode = 0;
-    // simple-git decodes stdout as UTF-8, replacing invalid bytes; its errors hook sees the bytes themselves.
-    let bytes = Buffer.alloc(0);
-    // The repository's deadline (deadline.ts) also fires when the run is stopped: either way simple-git stops git.
+    // The repository's deadline (deadline.ts) also fires when the run is stopped: either way git is interrupted.
     const deadline = currentDeadline();
-    const git = simpleGit({
-      baseDir: cwd,
-      trimmed: false,
-      abort: deadline?.signal ?? options.signal,
-      // simple-git 4 strips or refuses GIT_* variables it was not told about: these are the ones we set ourselves.
-      allowEnvironment: ['GIT_TERMINAL_PROMPT', 'GIT_CONFIG_NOSYSTEM', AUTH_ENV],
-      // The base config sets these to their safe values (and init uses an empty --template=); no user input ever
-      // becomes a git option.
-      unsafe: { allowUnsafeHooksPath: true, allowUnsafeFsMonitor: true, allowUnsafeCredentialHelper: true, allowUnsafeTemplateDir: true },
-      ...(runOptions.input ? { input: () => runOptions.input } : {}),
-      errors: (error, result) => {
-        exitCode = result.exitCode;
-        bytes = Buffer.concat(result.stdOut);
-        if (!error && result.exitCode === 0) return undefined;
-        const raw = Buffer.concat(result.stdErr).toString('utf8');
-        const stderr = (progress ? withoutProgress(raw) : raw).trim();
-        return Buffer.from(stderr || (error ? String(error) : `exit code ${result.exitCode}`));
-      },
-    }).env({ ...(useAuth ? authEnv : baseEnv), ...(deadline ? { [DEADLINE_MARKER_ENV]: deadline.marker } : {}) });
-    // simple-git still collects stderr for the errors hook; this listener only reads the progress out of it.
-    if (progress) git.outputHandler((_bin, _stdout, stderr) => stderr.on('data', progressReader(progress)));
+    const env = { ...(useAuth ? authEnv : baseEnv), ...(deadline ? { [DEADLINE_MARKER_ENV]: deadline.marker } : {}) };
     const endStep = beginStep(`git ${args[0]}`);
     try {
-      const out = await git.raw(full);
-      return { code: 0, out, bytes };
+      const result = await runProcess('git', full, {
+        cwd,
+        env,
+        input: runOptions.input,
+        signal: deadline?.signal ?? options.signal,
+        ...(progress ? { onStderr: progressReader(progress) } : {}),
+      });
+      if (result.code === 0) return { code: 0, out: result.stdout.toString('utf8'), bytes: result.stdout };
+      if (runOptions.okExitCodes?.includes(result.code)) return { code: result.code, out: '', bytes: Buffer.alloc(0) };
+      const raw = result.stderr.toString('utf8');
+      const stderr = (progress ? withoutProgress(raw) : raw).trim();
+      throw new BackupError(redactor.redact(gitFailureMessage(args[0] ?? 'git', cwd, stderr || `exit code ${result.code}${result.signal ? ` (${result.signal})` : ''}`)));
     } catch (error) {
       if (options.signal?.aborted) throw new AbortedError(`stopped on request during git ${args[0]}`);
       if (deadline?.signal.aborted) throw new BackupError(deadlineMessage(deadline, `git ${args[0]}`));
-      if (exitCode !== 0 && runOptions.okExitCodes?.includes(exitCode)) return { code: exitCode, out: '', bytes: Buffer.alloc(0) };
-      const message = error instanceof Error ? error.message : String(error);
-      throw new BackupError(redactor.redact(gitFailureMessage(args[0] ?? 'git', cwd, message)));
+      if (error instanceof BackupError) throw error;
+      throw new BackupError(redactor.redact(gitFailureMessage(args[0] ?? 'git', cwd, startFailure(error, cwd))));
     } finally {
       endStep();
     }

@@ -7,20 +7,40 @@ import { refKeyFromBytes, refKeyToBytes, type RefKey, type RefMap } from '../ref
 /** Refs under `dir` (all of them, or those under the given prefixes), keyed losslessly by their bytes. */
 export async function readRefs(git: GitCommandManager, dir: string, prefixes: string[] = []): Promise<RefMap> {
   const out = await git.runBytes(dir, ['for-each-ref', '--format=%(objectname) %(refname)', ...prefixes]);
-  return parseRefLines(out);
+  return parseRefLines(out, false).refs;
 }
 
-/** "<oid> <name>" lines; a name is any bytes up to the newline git never allows in one. */
-function parseRefLines(out: Buffer): RefMap {
+export interface RefsAndHead {
+  refs: RefMap;
+  /** The ref HEAD points to; null when HEAD is detached or names no existing ref (unborn). */
+  headRef: RefKey | null;
+}
+
+/** Every ref and the one HEAD points to, in one git call: %(HEAD) marks HEAD's ref with "*". */
+export async function readRefsAndHead(git: GitCommandManager, dir: string): Promise<RefsAndHead> {
+  return parseRefLines(await git.runBytes(dir, ['for-each-ref', '--format=%(objectname) %(HEAD)%(refname)']), true);
+}
+
+/**
+ * "<oid> <name>" lines, or "<oid> <mark><name>" where the mark is "*" or " "; a name is any bytes up to the newline
+ * git never allows in one.
+ */
+function parseRefLines(out: Buffer, marked: boolean): RefsAndHead {
   const refs: RefMap = {};
+  let headRef: RefKey | null = null;
+  const skip = marked ? 2 : 1;
   for (let start = 0; start < out.length; ) {
     let end = out.indexOf(0x0a, start);
     if (end < 0) end = out.length;
     const space = out.indexOf(0x20, start);
-    if (space > start && space < end) refs[refKeyFromBytes(out.subarray(space + 1, end))] = out.toString('latin1', start, space);
+    if (space > start && space + skip < end) {
+      const key = refKeyFromBytes(out.subarray(space + skip, end));
+      refs[key] = out.toString('latin1', start, space);
+      if (marked && out[space + 1] === 0x2a) headRef = key;
+    }
     start = end + 1;
   }
-  return refs;
+  return { refs, headRef };
 }
 
 export interface RemoteRefs {
@@ -71,8 +91,7 @@ export type RefUpdate =
  */
 export async function updateRefs(git: GitCommandManager, dir: string, updates: readonly RefUpdate[]): Promise<void> {
   if (!updates.length) return;
-  // An explicit start/prepare/commit: git answers "<verb>: ok" for each, and a git call that prints nothing costs a
-  // fixed 50 ms wait in simple-git.
+  // An explicit start/prepare/commit: git answers "<verb>: ok" for each, so the commit is confirmed, not assumed.
   const parts: Buffer[] = [Buffer.from('start\0')];
   const field = (text: string) => parts.push(Buffer.from(`${text}\0`, 'latin1'));
   for (const u of updates) {
@@ -103,11 +122,11 @@ export async function rootCommits(git: GitCommandManager, dir: string, exclude: 
   return (await git.run(dir, ['rev-list', '--max-parents=0', `--exclude=${exclude}`, '--all'])).split('\n').filter(Boolean);
 }
 
+/** HEAD's commit; null when HEAD is unborn or names no commit (--ignore-missing: then git prints nothing). */
 export async function headCommit(git: GitCommandManager, dir: string): Promise<HeadCommit | null> {
-  const ok = await git.test(dir, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}']);
-  if (!ok) return null;
   // NUL-separated so quotes, newlines and any bytes in a subject survive.
-  const out = await git.run(dir, ['log', '-1', '--no-show-signature', '--format=%H%x00%cI%x00%s', 'HEAD']);
+  const out = await git.run(dir, ['log', '-1', '--ignore-missing', '--no-show-signature', '--format=%H%x00%cI%x00%s', 'HEAD^{commit}', '--']);
+  if (!out) return null;
   const [hash = '', date = '', subject = ''] = out.replace(/\n$/, '').split('\0');
   return { hash, date, subject };
 }

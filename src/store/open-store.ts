@@ -4,9 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.ts';
 import type { StoreConfig } from '../config.ts';
 import type { Redactor } from '../redact.ts';
-import { encryptedStore, readIdentityFile } from './encrypted-store.ts';
 import { LocalDirStore } from './local-store.ts';
-import { S3Store } from './s3-store.ts';
 import type { Store } from './store.ts';
 
 export interface OpenStoreOptions {
@@ -50,10 +48,12 @@ export async function openStore(config: StoreConfig, env: NodeJS.ProcessEnv = pr
   options.redactor?.add(env.AWS_SECRET_ACCESS_KEY);
   options.redactor?.add(env.AWS_SESSION_TOKEN);
   const target = parseStoreUrl(config.url);
+  // The S3 SDK and age are loaded only by a run that uses them: every other run starts faster and smaller, and so
+  // forks each git faster (docs/BENCHMARKS.md "Scale").
   const base: Store =
     target.kind === 'file'
       ? new LocalDirStore(target.dir, { clock: options.clock })
-      : new S3Store({
+      : new (await import('./s3-store.ts')).S3Store({
           bucket: target.bucket,
           prefix: target.prefix,
           endpoint: config.endpoint,
@@ -61,6 +61,7 @@ export async function openStore(config: StoreConfig, env: NodeJS.ProcessEnv = pr
           forcePathStyle: config.forcePathStyle,
         });
   if (!config.encryption) return base;
+  const { encryptedStore, readIdentityFile } = await import('./encrypted-store.ts');
   const identityFile = env[IDENTITY_FILE_ENV];
   const identities = identityFile ? await readIdentityFile(identityFile, options.redactor) : [];
   return encryptedStore(base, config.encryption.recipients, identities);
