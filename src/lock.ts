@@ -35,6 +35,8 @@ export interface LockOwner {
 export interface Lock {
   path: string;
   owner: LockOwner;
+  /** Taken over from a holder judged stale (dead, or its lease ran out): what it was doing may be half done. */
+  tookOver: boolean;
   /** Removes the lock file if it is still ours; safe to call twice. */
   release(): Promise<void>;
 }
@@ -298,7 +300,7 @@ export async function acquireLock(path: string, options: AcquireLockOptions): Pr
     try {
       await link(temp.path, path);
       await unlinkQuiet(temp.path);
-      return makeLock(path, owner, record, temp.handle, options);
+      return makeLock(path, owner, record, temp.handle, options, false);
     } catch (error) {
       await discard(temp);
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
@@ -322,7 +324,7 @@ export async function acquireLock(path: string, options: AcquireLockOptions): Pr
             previousCommand: held.owner.command,
             previousSince: held.owner.acquiredAt,
           });
-          return makeLock(path, owner, record, outcome, options);
+          return makeLock(path, owner, record, outcome, options, true);
         }
         // Another process is taking it over (or just did): look again shortly, even past the deadline.
         await sleep(POLL_MIN_MS);
@@ -378,13 +380,14 @@ function startHeartbeat(path: string, leaseMs: number, handle: FileHandle, logge
   };
 }
 
-function makeLock(path: string, owner: LockOwner, record: OwnerRecord, handle: FileHandle, options: AcquireLockOptions): Lock {
+function makeLock(path: string, owner: LockOwner, record: OwnerRecord, handle: FileHandle, options: AcquireLockOptions, tookOver: boolean): Lock {
   const { logger } = options;
   let released = false;
   const stopHeartbeat = startHeartbeat(path, record.leaseMs ?? DEFAULT_LEASE_MS, handle, logger, options.onLost);
   return {
     path,
     owner,
+    tookOver,
     async release() {
       if (released) return;
       released = true;
@@ -403,10 +406,10 @@ function makeLock(path: string, owner: LockOwner, record: OwnerRecord, handle: F
 }
 
 /** Run `fn` holding the lock; the lock is released however `fn` ends. */
-export async function withLock<T>(path: string, options: AcquireLockOptions, fn: () => Promise<T>): Promise<T> {
+export async function withLock<T>(path: string, options: AcquireLockOptions, fn: (lock: Lock) => Promise<T>): Promise<T> {
   const lock = await acquireLock(path, options);
   try {
-    return await fn();
+    return await fn(lock);
   } finally {
     await lock.release();
   }

@@ -5,7 +5,7 @@ import { readdir, unlink } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { BackupError } from '../errors.ts';
 import { exists } from '../fsutil.ts';
-import { descendantsOf, inspectProcess, isGitProcess, listProcesses, runAlive, stopProcesses, waitGone } from '../process-tree.ts';
+import { descendantsOf, inspectProcess, isGitProcess, listProcesses, runAlive, stopProcesses, waitGone, type ProcessInfo, type ProcessView } from '../process-tree.ts';
 import type { RepoTarget } from '../types.ts';
 import type { EngineContext } from './context.ts';
 import { removeFetchLeftovers } from './mirror.ts';
@@ -29,23 +29,40 @@ export interface GitOnRepo {
   orphaned: boolean;
 }
 
-/** git processes, not ours, whose working directory (or GIT_DIR) is inside this repository's directories. */
-export function gitProcessesOn(ctx: EngineContext, target: RepoTarget): GitOnRepo[] {
-  const parent = dirname(ctx.layout.mirror(target));
-  const owns = ownsName(target);
+interface GitSighting extends ProcessInfo {
+  view: ProcessView;
+}
+
+/** Every live git process that is not ours, with where it works: one pass over /proc. */
+function gitSightings(): GitSighting[] {
   const processes = listProcesses();
   const ours = new Set([process.pid, ...descendantsOf(process.pid, processes).map((p) => p.pid)]);
+  return processes.filter((p) => !ours.has(p.pid) && p.state !== 'Z' && isGitProcess(p)).map((p) => ({ ...p, view: inspectProcess(p.pid) }));
+}
+
+/** git processes, not ours, whose working directory (or GIT_DIR) is inside this repository's directories. */
+function gitProcessesOn(ctx: EngineContext, target: RepoTarget, sightings: GitSighting[] = gitSightings()): GitOnRepo[] {
+  const parent = dirname(ctx.layout.mirror(target));
+  const owns = ownsName(target);
   const found: GitOnRepo[] = [];
-  for (const p of processes) {
-    if (ours.has(p.pid) || p.state === 'Z' || !isGitProcess(p)) continue;
-    const view = inspectProcess(p.pid);
+  for (const { pid, comm, view } of sightings) {
     const dir = view.dirs.find((d) => {
       const rel = relative(parent, d);
       return rel !== '' && !rel.startsWith('..') && owns(rel.split(sep)[0]!);
     });
-    if (dir) found.push({ pid: p.pid, comm: p.comm, dir, orphaned: view.run !== null && !runAlive(view.run) });
+    if (dir) found.push({ pid, comm, dir, orphaned: view.run !== null && !runAlive(view.run) });
   }
   return found;
+}
+
+// The git processes this engine saw when it first recovered a repository. A dead run's git is among them: it
+// was started before this run, and a run that dies later leaves its lock behind, which is then taken over.
+const seenAtStart = new WeakMap<EngineContext, GitSighting[]>();
+
+function gitSeenAtStart(ctx: EngineContext): GitSighting[] {
+  let seen = seenAtStart.get(ctx);
+  if (!seen) seenAtStart.set(ctx, (seen = gitSightings()));
+  return seen;
 }
 
 /**
@@ -96,8 +113,29 @@ export async function removeStaleGitLocks(ctx: EngineContext, mirror: string): P
   return found;
 }
 
-/** Make the repository whole again after a crash or stop. Call with the repository lock held. */
-export async function recoverRepository(ctx: EngineContext, target: RepoTarget): Promise<void> {
+/** Lock files, a fetch's leftovers, temporaries or a swap journal: what an interrupted run leaves. No git runs. */
+async function anythingLeft(ctx: EngineContext, target: RepoTarget): Promise<boolean> {
+  const mirror = ctx.layout.mirror(target);
+  const owns = ownsName(target);
+  const names = async (dir: string) => readdir(dir).catch(() => [] as string[]);
+  if ((await names(dirname(mirror))).some((n) => n !== basename(mirror) && owns(n))) return true;
+  if ((await names(ctx.layout.snapshotParent(target))).some((n) => n.startsWith('.tmp-'))) return true;
+  if (await exists(ctx.layout.swapJournal(target))) return true;
+  if (!(await exists(mirror))) return false;
+  if ((await names(join(mirror, 'objects/pack'))).some((n) => n.startsWith('tmp_') || n.startsWith('.tmp-'))) return true;
+  if ((await names(join(mirror, 'objects'))).some((n) => n.startsWith('incoming-') || n.startsWith('tmp_objdir'))) return true;
+  if ((await lockFilesIn(mirror, false)).length) return true;
+  for (const sub of LOCK_DIRS) if ((await lockFilesIn(join(mirror, sub), true)).length) return true;
+  return false;
+}
+
+/**
+ * Make the repository whole again after a crash or stop. Call with the repository lock held. Nothing to do, and no
+ * pass over /proc, when the lock was free, no git was working on the repository when this engine started, and
+ * nothing is left to clean (so no lock file of anyone's could be removed).
+ */
+export async function recoverRepository(ctx: EngineContext, target: RepoTarget, options: { lockTakenOver?: boolean } = {}): Promise<void> {
+  if (!options.lockTakenOver && gitProcessesOn(ctx, target, gitSeenAtStart(ctx)).length === 0 && !(await anythingLeft(ctx, target))) return;
   const mirror = ctx.layout.mirror(target);
   const { othersBusy } = await settleGit(ctx, target);
   await finishInterruptedSwap(ctx, target);

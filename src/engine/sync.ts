@@ -34,13 +34,13 @@ export async function repoLocked<T>(ctx: EngineContext, target: RepoTarget, comm
   const stop = ctx.signal ? AbortSignal.any([ctx.signal, lost.signal]) : lost.signal;
   const onLost = (why: string) => lost.abort(why);
   // The deadline runs inside the lock, so a git it kills has ended before the lock is released.
-  return withLock(ctx.layout.repoLock(target), { command: what, waitMs, logger: ctx.logger, clock: ctx.clock, onLost }, async () => {
+  return withLock(ctx.layout.repoLock(target), { command: what, waitMs, logger: ctx.logger, clock: ctx.clock, onLost }, async (lock) => {
     try {
       const result = await withDeadline(
         repoTimeoutSecondsFromEnv(),
         what,
         async () => {
-          await recoverRepository(ctx, target);
+          await recoverRepository(ctx, target, { lockTakenOver: lock.tookOver });
           const value = await fn();
           await recordSummary(ctx, target);
           return value;
