@@ -2,7 +2,7 @@
 // name alone: a snapshot taken while the clock ran ahead, or one whose snapshot.json contradicts its name, would
 // otherwise be handed out as the newest backup for as long as it exists.
 import { join } from 'node:path';
-import { readMetadata } from '../metadata.ts';
+import { readMetadata, type SnapshotMetadata } from '../metadata.ts';
 import { isFutureDated, timeAgreesWithName } from '../snapshot-time.ts';
 import type { RepoTarget } from '../types.ts';
 import type { EngineContext } from './context.ts';
@@ -16,6 +16,8 @@ export interface SkippedSnapshot {
 export interface Latest {
   /** The newest trusted snapshot, or undefined when there is none. */
   name: string | undefined;
+  /** Its snapshot.json, read on the way (undefined with the name). */
+  metadata?: SnapshotMetadata;
   /** Newer snapshots passed over, newest first, with the reason. */
   skipped: SkippedSnapshot[];
 }
@@ -31,18 +33,18 @@ export async function findLatest(ctx: EngineContext, target: RepoTarget, names?:
       skipped.push({ name, why: `named in the future (clock now ${now.toISOString()})` });
       continue;
     }
-    let createdAt: string;
+    let metadata: SnapshotMetadata;
     try {
-      createdAt = (await readMetadata(join(ctx.layout.snapshotParent(target), name))).createdAt;
+      metadata = await readMetadata(join(ctx.layout.snapshotParent(target), name));
     } catch (error) {
       skipped.push({ name, why: `metadata unreadable (${(error as Error).message})` });
       continue;
     }
-    if (!timeAgreesWithName(name, new Date(createdAt))) {
-      skipped.push({ name, why: `its recorded createdAt ${createdAt} disagrees with the name` });
+    if (!timeAgreesWithName(name, new Date(metadata.createdAt))) {
+      skipped.push({ name, why: `its recorded createdAt ${metadata.createdAt} disagrees with the name` });
       continue;
     }
-    return { name, skipped };
+    return { name, metadata, skipped };
   }
   return { name: undefined, skipped };
 }

@@ -250,8 +250,9 @@ async function applyToMirror(ctx: EngineContext, dir: string, before: RefMap, up
 
 /**
  * Point HEAD where upstream's does. The fetch brought HEAD's commit: while our HEAD branch still has it, nothing
- * moved and no question is asked; otherwise one `ls-remote --symref HEAD` says which branch it is. `current` is the
- * ref our HEAD pointed to before this fetch's refs were applied (null: none that existed).
+ * moved and no question is asked; when exactly one upstream branch has it, that branch is HEAD; otherwise one
+ * `ls-remote --symref HEAD` says which branch it is. `current` is the ref our HEAD pointed to before this fetch's
+ * refs were applied (null: none that existed).
  */
 async function followUpstreamHead(
   ctx: EngineContext,
@@ -261,6 +262,11 @@ async function followUpstreamHead(
 ): Promise<void> {
   if (stagedHead === null) return;
   if (current && upstream[current] === stagedHead) return;
+  const candidates = Object.keys(upstream).filter((ref) => ref.startsWith('refs/heads/') && upstream[ref] === stagedHead);
+  if (candidates.length === 1 && isPlainRefKey(candidates[0]!)) {
+    if (candidates[0] !== current) await ctx.git.run(dir, ['symbolic-ref', 'HEAD', candidates[0]!]);
+    return;
+  }
   let headRef: string | null;
   try {
     headRef = (await withRetry(ctx, `ls-remote ${target.id}`, target, () => lsRemote(ctx.git, dir, target.url, ['HEAD']))).headRef;
@@ -269,6 +275,16 @@ async function followUpstreamHead(
     return;
   }
   if (headRef && headRef !== current && headRef in upstream && isPlainRefKey(headRef)) await ctx.git.run(dir, ['symbolic-ref', 'HEAD', headRef]);
+}
+
+/**
+ * What `git init --bare --template=` makes (no sample hooks, description or info/exclude to carry into every
+ * snapshot), written directly: one git process less per new mirror. Its config is written next, from our template.
+ */
+async function createBareRepository(dir: string): Promise<void> {
+  await mkdir(dir);
+  for (const sub of ['objects/info', 'objects/pack', 'refs/heads', 'refs/tags']) await mkdir(join(dir, sub), { recursive: true });
+  await writeFile(join(dir, 'HEAD'), 'ref: refs/heads/master\n');
 }
 
 /** Create the mirror under a temporary name and rename it into place: a failed init leaves nothing behind. */
@@ -280,8 +296,7 @@ export async function initMirror(ctx: EngineContext, target: RepoTarget, options
   await mkdir(dirname(dir), { recursive: true });
   const tmp = join(dirname(dir), `.tmp-init-${target.name}-${randomBytes(4).toString('hex')}`);
   try {
-    // No template: no sample hooks, description or info/exclude to carry into every snapshot.
-    await ctx.git.run(dirname(dir), ['init', '--bare', '--quiet', '--template=', '--', tmp]);
+    await createBareRepository(tmp);
     await configureMirror(ctx, tmp, target.url);
     const fetch = await fetchMirror(ctx, target, tmp, options);
     await rename(tmp, dir);

@@ -1,10 +1,9 @@
 // init, sync and snapshot for one repository, each under the repository's writer lock.
-import { join } from 'node:path';
 import { readRefs } from '../git/repo.ts';
 import { AbortedError, errorMessage, LockHeldError } from '../errors.ts';
 import { repoTimeoutSecondsFromEnv, withDeadline } from '../git/deadline.ts';
 import { withLock } from '../lock.ts';
-import { readMetadata, type SnapshotMetadata } from '../metadata.ts';
+import type { SnapshotMetadata } from '../metadata.ts';
 import { changeCount, sameRefs } from '../refs.ts';
 import { stripCredentials } from '../redact.ts';
 import type { InitRepoResult, RefChanges, RepoTarget, SnapshotRepoResult, SyncRepoResult } from '../types.ts';
@@ -70,8 +69,7 @@ export async function initRepo(ctx: EngineContext, target: RepoTarget): Promise<
  * name, must not hide a change), or null when there is none or it cannot be read (then it is no baseline).
  */
 async function newestRecord(ctx: EngineContext, target: RepoTarget): Promise<SnapshotMetadata | null> {
-  const newest = (await findLatest(ctx, target)).name;
-  return newest ? readMetadata(join(ctx.layout.snapshotParent(target), newest)).catch(() => null) : null;
+  return (await findLatest(ctx, target)).metadata ?? null;
 }
 
 /**

@@ -1,9 +1,11 @@
 // A sync with nothing new costs one `git ls-remote` (docs/OPERATIONS.md "sync, step by step", step 3): when the
 // mirror's refs are byte for byte the ones the newest snapshot copied, and upstream lists exactly those refs and that
 // HEAD from the same URL and the same GitHub repository, there is nothing to fetch, judge or snapshot.
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorMessage } from '../errors.ts';
-import { sha256File, walkFiles } from '../fsutil.ts';
+import { walkFiles } from '../fsutil.ts';
 import { lsRemote } from '../git/repo.ts';
 import { refsAsRecorded, type SnapshotMetadata } from '../metadata.ts';
 import { stripCredentials } from '../redact.ts';
@@ -24,8 +26,9 @@ async function mirrorHasSnapshotRefs(mirror: string, previous: SnapshotMetadata)
   for (const name of REF_FILES) {
     const recorded = previous.files[name];
     if (!recorded) return false;
-    const actual = await sha256File(join(mirror, name)).catch(() => null);
-    if (actual !== recorded.sha256) return false;
+    // Read whole (packed-refs is about 100 bytes a ref): one read instead of a stream's several.
+    const bytes = await readFile(join(mirror, name)).catch(() => null);
+    if (bytes?.length !== recorded.size || createHash('sha256').update(bytes).digest('hex') !== recorded.sha256) return false;
   }
   let other = false;
   const loose = await walkFiles(join(mirror, 'refs'), { onOther: () => (other = true) }).catch(() => null);
