@@ -6,7 +6,7 @@ import { withLock } from '../lock.ts';
 import type { SnapshotMetadata } from '../metadata.ts';
 import { changeCount, sameRefs } from '../refs.ts';
 import { stripCredentials } from '../redact.ts';
-import type { InitRepoResult, RefChanges, RepoTarget, SnapshotRepoResult, SyncRepoResult } from '../types.ts';
+import type { InitRepoResult, RepoTarget, SnapshotRepoResult, SyncRepoResult } from '../types.ts';
 import type { SnapshotOptions, SyncOptions } from './api.ts';
 import { pinSnapshot } from './pins.ts';
 import { throwIfAborted, type EngineContext } from './context.ts';
