@@ -1,0 +1,73 @@
+// state/metadata/<owner>/<repo>.json: what lets the next capture ask only for what changed (docs/METADATA_FORMAT.md
+// "Where it lives"): ETags of the lists last read, `since` high-water marks of the incremental streams, and the
+// assets already downloaded. Not part of any snapshot; losing it costs one full capture, never a record.
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, rename } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { z } from 'zod';
+import { readTextCapped } from '../bounded-read.ts';
+
+const CAPTURE_STATE_VERSION = 1;
+// Thousands of ETags and assets are a few hundred kilobytes; anything near this is damage.
+const MAX_CAPTURE_STATE_BYTES = 32 * 1024 * 1024;
+
+const pageMarkSchema = z.object({ etag: z.string(), hasNext: z.boolean() });
+export type PageMark = z.infer<typeof pageMarkSchema>;
+
+const streamMarkSchema = z.object({
+  /** The `since` of the last request (updated_at of the newest record read); absent: from the beginning. */
+  since: z.string().optional(),
+  /** ETag of the first page asked with that `since`: an unchanged stream answers 304. */
+  etag: z.string().optional(),
+});
+export type StreamMark = z.infer<typeof streamMarkSchema>;
+
+const assetMarkSchema = z.object({ updatedAt: z.string(), size: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) });
+export type AssetMark = z.infer<typeof assetMarkSchema>;
+
+export const captureStateSchema = z.object({
+  version: z.literal(CAPTURE_STATE_VERSION),
+  /** By request ("/repos/o/r/labels?page=1&per_page=100"): the ETag of its last 200, and whether a next page followed. */
+  pages: z.record(z.string(), pageMarkSchema),
+  /** By stream name (issues, issueComments, reviewComments, pulls). */
+  streams: z.record(z.string(), streamMarkSchema),
+  /** By asset id: the bytes already kept for that version of the asset. */
+  assets: z.record(z.string(), assetMarkSchema),
+});
+export type CaptureState = z.infer<typeof captureStateSchema>;
+
+export function emptyCaptureState(): CaptureState {
+  return { version: CAPTURE_STATE_VERSION, pages: {}, streams: {}, assets: {} };
+}
+
+/** The recorded state, or an empty one when there is none or it cannot be trusted (the capture is then full). */
+export async function readCaptureState(file: string): Promise<{ state: CaptureState; problem?: string }> {
+  let text: string;
+  try {
+    text = await readTextCapped(file, MAX_CAPTURE_STATE_BYTES, 'the metadata capture state');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { state: emptyCaptureState() };
+    return { state: emptyCaptureState(), problem: `${file} is unreadable (${(error as Error).message}): capturing everything again` };
+  }
+  try {
+    const parsed = captureStateSchema.safeParse(JSON.parse(text));
+    if (parsed.success) return { state: parsed.data };
+  } catch {
+    // not JSON: the same as a schema mismatch
+  }
+  return { state: emptyCaptureState(), problem: `${file} is not a capture state this version reads: capturing everything again` };
+}
+
+/** Written to a temporary file, flushed and renamed: a crash leaves the old state or the new one. */
+export async function writeCaptureState(file: string, state: CaptureState): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${randomBytes(4).toString('hex')}`;
+  const handle = await open(tmp, 'w', 0o600);
+  try {
+    await handle.writeFile(`${JSON.stringify(captureStateSchema.parse(state))}\n`);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(tmp, file);
+}

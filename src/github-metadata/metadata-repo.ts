@@ -1,0 +1,78 @@
+// The live metadata repository (docs/METADATA_FORMAT.md "One git repository of JSON documents per repository"): a
+// bare repository of ours with one branch, read through our git executor only. Reads are batched (one ls-tree, one
+// cat-file --batch) so a capture of thousands of records starts as fast as one of ten.
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, rename } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { exists, removeTree } from '../fsutil.ts';
+import type { GitCommandManager } from '../git/git.ts';
+import { METADATA_BRANCH } from './format.ts';
+
+/** Create the repository under a temporary name and rename it into place (docs/ARCHITECTURE.md invariant 1). */
+export async function ensureMetadataRepo(git: GitCommandManager, dir: string): Promise<void> {
+  if (await exists(dir)) return;
+  await mkdir(dirname(dir), { recursive: true });
+  const tmp = join(dirname(dir), `.tmp-metadata-${randomBytes(4).toString('hex')}`);
+  try {
+    // No template: no sample hooks or description to carry into every snapshot.
+    await git.run(dirname(dir), ['init', '--bare', '--quiet', '--template=', '--', tmp]);
+    await git.run(tmp, ['symbolic-ref', 'HEAD', METADATA_BRANCH]);
+    await rename(tmp, dir);
+  } catch (error) {
+    await removeTree(tmp).catch(() => undefined);
+    throw error;
+  }
+}
+
+export interface MetadataTree {
+  /** The branch's commit, or null before the first capture. */
+  commit: string | null;
+  /** Blob id by path. */
+  blobs: Map<string, string>;
+  objectFormat: 'sha1' | 'sha256';
+}
+
+export async function readMetadataTree(git: GitCommandManager, dir: string): Promise<MetadataTree> {
+  const objectFormat = (await git.run(dir, ['rev-parse', '--show-object-format'])).trim() === 'sha256' ? 'sha256' : 'sha1';
+  const blobs = new Map<string, string>();
+  const commit = (await git.test(dir, ['rev-parse', '--verify', '--quiet', `${METADATA_BRANCH}^{commit}`]))
+    ? (await git.run(dir, ['rev-parse', '--verify', `${METADATA_BRANCH}^{commit}`])).trim()
+    : null;
+  if (commit) {
+    const listing = await git.runBytes(dir, ['ls-tree', '-r', '-z', '--full-tree', commit]);
+    for (const entry of listing.toString('utf8').split('\0')) {
+      const match = /^\d+ blob ([0-9a-f]+)\t(.+)$/s.exec(entry);
+      if (match) blobs.set(match[2]!, match[1]!);
+    }
+  }
+  return { commit, blobs, objectFormat };
+}
+
+/** The id git gives these bytes as a blob: an unchanged document is found unchanged without asking git. */
+export function blobId(bytes: Buffer, objectFormat: 'sha1' | 'sha256'): string {
+  return createHash(objectFormat).update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
+}
+
+/** The documents at `paths` in the tree (absent ones are left out), parsed as JSON; one cat-file for all of them. */
+export async function readDocuments(git: GitCommandManager, dir: string, tree: MetadataTree, paths: Iterable<string>): Promise<Map<string, unknown>> {
+  const wanted = [...new Set(paths)].filter((p) => tree.blobs.has(p));
+  const documents = new Map<string, unknown>();
+  if (!wanted.length) return documents;
+  const out = await git.runBytes(dir, ['cat-file', '--batch'], { input: Buffer.from(wanted.map((p) => `${tree.blobs.get(p)}\n`).join('')) });
+  let offset = 0;
+  for (const path of wanted) {
+    const end = out.indexOf(0x0a, offset);
+    const header = out.subarray(offset, end).toString('utf8');
+    const match = /^[0-9a-f]+ blob (\d+)$/.exec(header);
+    if (!match) throw new Error(`git cat-file answered ${JSON.stringify(header)} for ${path}`);
+    const size = Number(match[1]);
+    const body = out.subarray(end + 1, end + 1 + size);
+    offset = end + 1 + size + 1;
+    try {
+      documents.set(path, JSON.parse(body.toString('utf8')));
+    } catch {
+      // A document we cannot parse is rewritten from GitHub's answer; its old version stays in the history.
+    }
+  }
+  return documents;
+}
