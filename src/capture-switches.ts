@@ -10,6 +10,14 @@ export const metadataSwitchesSchema = z
   .object({
     wiki: z.boolean().optional(),
     lfs: z.boolean().optional(),
+    // The GitHub records of docs/METADATA_FORMAT.md (src/github-metadata/switches.ts says which kinds each covers).
+    issues: z.boolean().optional(),
+    pulls: z.boolean().optional(),
+    releases: z.boolean().optional(),
+    assets: z.boolean().optional(),
+    /** Release assets larger than this many bytes are not downloaded (capture.json names them); unset: no cap. */
+    assetMaxBytes: z.number().int().nonnegative().optional(),
+    settings: z.boolean().optional(),
   })
   .strict();
 

@@ -1,6 +1,7 @@
 // The typed results every engine command returns. Rendering (text, JSON, job summary) reads these and nothing else.
 import type { MetadataSwitches } from './capture-switches.ts';
 import type { ExitCodeValue } from './errors.ts';
+import type { MetadataCaptureResult } from './github-metadata/capture.ts';
 import type { StoreVerifyResult } from './store/store-verify.ts';
 
 /** One repository the run works on. `id` is owner/name and names its directories under the root. */
@@ -131,6 +132,8 @@ export interface SyncRepoResult {
   hydrated?: HydrateSummary | null;
   /** With a store configured: what was pushed after the sync. */
   pushed?: StorePushSummary | null;
+  /** A repository on GitHub: how each kind of its records fared (a failed kind is a warning, not a failed sync). */
+  metadata?: MetadataCaptureResult;
 }
 
 export interface SnapshotRepoResult {

@@ -4,6 +4,7 @@ import { renderOutcomes } from './render.ts';
 import { describeChanges } from '../format.ts';
 import type { SyncRepoResult } from '../types.ts';
 import { describeStorePush } from './store.ts';
+import { describeMetadataCapture } from '../github-metadata/describe.ts';
 
 const MAX_LISTED = 10;
 
@@ -47,6 +48,7 @@ export const syncCommand: Command<SyncRepoResult> = {
       ...listRefs('updated', v.changes.updated),
       ...listRefs('force-updated', v.changes.forceUpdated),
       ...listRefs('deleted', v.changes.deleted),
+      ...(v.metadata ? describeMetadataCapture(v.metadata) : []),
       ...(v.hydrated ? [`hydrated from ${v.hydrated.store} ${v.hydrated.snapshot} instead of cloning`] : []),
       ...(v.pushed ? [describeStorePush(v.pushed)] : []),
     ]),

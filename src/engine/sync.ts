@@ -13,6 +13,7 @@ import { throwIfAborted, type EngineContext } from './context.ts';
 import { lookUpGitHubIdentity } from './identity.ts';
 import { fetchMirror, initMirror, type FetchOptions, type FetchResult } from './mirror.ts';
 import { upstreamUnchanged } from './unchanged-upstream.ts';
+import { captureRepoMetadata } from './metadata-capture.ts';
 import { pruneRepo } from './prune.ts';
 import { findLatest } from './latest.ts';
 import { recoverRepository } from './recover.ts';
@@ -111,6 +112,8 @@ export async function syncRepo(ctx: EngineContext, target: RepoTarget, options: 
       const init = await initMirror(ctx, target, fetchOptions);
       const fetched = init.fetch ?? (await fetchUnlessUnchanged(ctx, target, init.dir, fetchOptions, options));
       const { changes } = fetched;
+      // Before the snapshot, so it carries the records as of now (docs/METADATA_FORMAT.md "In a snapshot").
+      const metadata = await captureRepoMetadata(ctx, target);
       const newest = previous?.name;
       const differsFromNewest = differsFrom(previous, fetched, await liveMetadataCommit(ctx, target));
       const snapshot = differsFromNewest || options.forceSnapshot ? await takeSnapshot(ctx, target, fetched.source) : null;
@@ -128,7 +131,7 @@ export async function syncRepo(ctx: EngineContext, target: RepoTarget, options: 
         snapshot: snapshot?.name ?? null,
         pruned: pruned.length,
       });
-      return { repo: target.id, changes, changed: changeCount(changes) > 0, snapshot, pruned, snapshotCount, ...(store ? { hydrated, pushed } : {}) };
+      return { repo: target.id, changes, changed: changeCount(changes) > 0, snapshot, pruned, snapshotCount, ...(metadata ? { metadata } : {}), ...(store ? { hydrated, pushed } : {}) };
     });
   } catch (error) {
     // Another run holding the lock, or a stop on request (a container restart), is not this repository failing:
