@@ -1,0 +1,313 @@
+// The GitHub metadata capture (docs/METADATA_FORMAT.md) against the API stand-in: every kind into one commit of the
+// metadata repository, an unchanged day costing only 304s and no commit, point in time across captures, kinds failing
+// on their own, rate limits waited out or stopped at cleanly and resumed, and assets downloaded without the token.
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createGitCommandManager } from '../src/git/git.ts';
+import { captureMetadata, type CaptureOptions } from '../src/github-metadata/capture.ts';
+import { metadataSelection } from '../src/github-metadata/switches.ts';
+import { Redactor } from '../src/redact.ts';
+import { cleanupAfterEach } from './helpers/cleanups.ts';
+import { git, makeTempDir } from './helpers/git-fixtures.ts';
+import { GitHubRecords, type RepoRecords } from './helpers/github-records.ts';
+import { GitHubStandIn, type RecordedRequest } from './helpers/github-standin.ts';
+
+const TOKEN = 'ghp_METAcaptureTOKEN0123456789abcdefABCD';
+const cleanups = cleanupAfterEach();
+
+let standIn: GitHubStandIn;
+let records: GitHubRecords;
+let repo: RepoRecords;
+let dir: string;
+/** The capture's clock: each capture is a day after the last. */
+let day = Date.parse('2026-12-01T02:00:00Z');
+
+beforeEach(async () => {
+  standIn = await new GitHubStandIn().start();
+  records = await new GitHubRecords(standIn).start();
+  cleanups.push(() => void standIn.close(), () => void records.close());
+  repo = records.repo('acme', 'widgets');
+  dir = makeTempDir('gpb-meta-');
+});
+
+function options(overrides: Partial<CaptureOptions> = {}): CaptureOptions {
+  const redactor = new Redactor();
+  redactor.add(TOKEN);
+  return {
+    apiUrl: standIn.url,
+    token: TOKEN,
+    owner: 'acme',
+    name: 'widgets',
+    repoDir: join(dir, 'metadata/acme/widgets.git'),
+    assetsDir: join(dir, 'metadata/acme/widgets.assets'),
+    stateFile: join(dir, 'state/metadata/acme/widgets.json'),
+    selection: metadataSelection(undefined),
+    git: createGitCommandManager({ token: TOKEN, redactor }),
+    redactor,
+    clock: () => new Date(day),
+    ...overrides,
+  };
+}
+
+/** Run one capture and return it with the API requests it made. */
+async function capture(overrides: Partial<CaptureOptions> = {}) {
+  day += 86_400_000;
+  const before = standIn.requests.length;
+  const downloadsBefore = records.downloads.length;
+  const answersBefore = records.answers.length;
+  const result = await captureMetadata(options(overrides));
+  return { result, requests: standIn.requests.slice(before), downloads: records.downloads.slice(downloadsBefore), statuses: records.answers.slice(answersBefore).map((a) => a.status) };
+}
+
+const metaGit = (...args: string[]) => git(join(dir, 'metadata/acme/widgets.git'), ...args);
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a document read back, asserted on field by field
+const doc = (path: string, rev = 'main'): any => JSON.parse(metaGit('show', `${rev}:${path}`));
+const callOf = (r: RecordedRequest) => decodeURIComponent(`${r.path}?${new URLSearchParams(r.query).toString()}`);
+const newest = (items: Array<{ updated_at: string }>) => items.map((i) => i.updated_at).sort().at(-1);
+
+/** A repository with something of every kind. */
+function populate(): void {
+  repo.addLabel('bug', 'd73a4a', 'Something is wrong');
+  repo.addLabel('enhancement', 'a2eeef');
+  repo.addMilestone('v2', { description: 'the next one' });
+  repo.addIssue({ title: 'It breaks', body: 'Steps to reproduce: …', labels: ['bug'], assignees: ['octocat'], milestone: 1, reactions: { '+1': 3, heart: 1 } });
+  repo.comment(1, 'Confirmed on main.');
+  repo.comment(1, 'Fixed, I think.', null);
+  repo.addPull({ title: 'Fix the break', body: 'Fixes #1', head: 'fix-break', labels: ['bug'] });
+  repo.comment(2, 'Looks good so far');
+  const review = repo.review(2, { state: 'CHANGES_REQUESTED', body: 'One thing' });
+  repo.reviewComment(2, { body: 'Rename this', path: 'src/widget.ts', reviewId: review.id });
+  repo.addIssue({ title: 'Docs are thin', state: 'closed', state_reason: 'completed', closed_at: '2026-11-02T00:00:00Z' });
+  repo.addCommitComment({ body: 'Why this constant?', commit: 'c'.repeat(40), path: 'src/widget.ts', line: 3 });
+  repo.addRelease('v1.0', [
+    { name: 'widgets.tar.gz', bytes: Buffer.from('the release tarball\n'.repeat(50)) },
+    { name: 'checksums.txt', bytes: Buffer.from('abc  widgets.tar.gz\n'), contentType: 'text/plain' },
+  ]);
+  repo.protection.main = { required_pull_request_reviews: { required_approving_review_count: 1 }, enforce_admins: { enabled: true } };
+}
+
+describe('capture', () => {
+  it('keeps every kind as one JSON document per record, in one commit, assets under their sha256', async () => {
+    populate();
+    const { result, requests, downloads } = await capture();
+
+    expect(result.committed).toBe(true);
+    expect(metaGit('rev-list', '--count', 'main').trim()).toBe('1');
+    expect(Object.fromEntries(Object.entries(result.kinds).map(([k, v]) => [k, [v.state, v.count]]))).toEqual({
+      settings: ['complete', 1],
+      labels: ['complete', 2],
+      milestones: ['complete', 1],
+      issues: ['complete', 2],
+      pulls: ['complete', 1],
+      commitComments: ['complete', 1],
+      releases: ['complete', 1],
+    });
+    expect(doc('format.json')).toEqual({ format: 'github-private-backup-metadata', version: 1 });
+    expect(doc('capture.json').kinds.issues).toEqual({ state: 'complete', count: 2 });
+
+    const issue = doc('issues/1.json');
+    expect(issue).toMatchObject({ number: 1, title: 'It breaks', state: 'open', author: 'octocat', labels: ['bug'], assignees: ['octocat'], milestone: 1, reactions: { '+1': 3, heart: 1 } });
+    expect(issue.comments.map((c: { body: string; author: string | null }) => [c.author, c.body])).toEqual([['hubot', 'Confirmed on main.'], [null, 'Fixed, I think.']]);
+    expect(doc('issues/3.json')).toMatchObject({ state: 'closed', stateReason: 'completed' });
+    const pull = doc('pulls/2.json');
+    expect(pull).toMatchObject({ number: 2, title: 'Fix the break', merged: false, draft: false, head: { ref: 'fix-break', repository: 'acme/widgets' }, base: { ref: 'main' } });
+    expect(pull.comments.map((c: { body: string }) => c.body)).toEqual(['Looks good so far']);
+    expect(pull.reviews).toMatchObject([{ state: 'CHANGES_REQUESTED', body: 'One thing', author: 'reviewer' }]);
+    expect(pull.reviewComments).toMatchObject([{ body: 'Rename this', path: 'src/widget.ts', diffHunk: '@@ -1,3 +1,4 @@\n line\n+added', reviewId: pull.reviews[0].id }]);
+    expect(metaGit('ls-tree', '--name-only', 'main', 'issues/').split('\n').filter(Boolean)).toEqual(['issues/1.json', 'issues/3.json']);
+    expect(doc('labels.json')).toEqual([
+      { name: 'bug', color: 'd73a4a', description: 'Something is wrong' },
+      { name: 'enhancement', color: 'a2eeef', description: null },
+    ]);
+    expect(doc('repository.json')).toMatchObject({ fullName: 'acme/widgets', topics: ['widgets'], defaultBranch: 'main', visibility: 'private', branchProtection: { main: repo.protection.main } });
+    // No API URL in any document: a day's diff shows what changed on GitHub and nothing else.
+    expect(() => metaGit('grep', '-q', '-e', standIn.url, '-e', 'github.example', 'main')).toThrow();
+
+    const release = repo.releases[0]!;
+    const kept = doc(`releases/${release.id}.json`);
+    for (const [i, asset] of release.assets.entries()) {
+      const sha256 = createHash('sha256').update(asset.bytes).digest('hex');
+      expect(kept.assets[i]).toMatchObject({ id: asset.id, name: asset.name, size: asset.bytes.length, sha256 });
+      const file = join(dir, 'metadata/acme/widgets.assets', sha256);
+      expect(readFileSync(file)).toEqual(asset.bytes);
+      expect(statSync(file).mode & 0o777).toBe(0o444);
+    }
+    // The API got the token; the download host it redirected to got the bytes asked for, and no credential.
+    const assetCalls = requests.filter((r) => r.path.includes('/releases/assets/'));
+    expect(assetCalls).toHaveLength(2);
+    expect(assetCalls.every((r) => r.headers.authorization === `token ${TOKEN}` && r.headers.accept === 'application/octet-stream')).toBe(true);
+    expect(downloads.map((d) => d.path).sort()).toEqual(release.assets.map((a) => `/download/${a.id}/${encodeURIComponent(a.name)}`).sort());
+    for (const download of downloads) {
+      expect(download.headers.authorization).toBeUndefined();
+      expect(JSON.stringify(download.headers)).not.toContain(TOKEN);
+    }
+  });
+
+  it('a second capture with nothing new sends only conditional requests, gets 304s and makes no commit', async () => {
+    populate();
+    await capture();
+    const commit = metaGit('rev-parse', 'main').trim();
+    const { result, requests, downloads, statuses } = await capture();
+
+    expect(result.committed).toBe(false);
+    expect(statuses).toEqual(Array(requests.length).fill(304));
+    expect(result.changedDocuments).toBe(0);
+    expect(metaGit('rev-parse', 'main').trim()).toBe(commit);
+    expect(downloads).toEqual([]);
+    // One conditional request per list: every one carries the ETag of its last answer.
+    expect(requests.map(callOf).sort()).toEqual(
+      [
+        '/repos/acme/widgets?',
+        '/repos/acme/widgets/branches?page=1&per_page=100&protected=true',
+        '/repos/acme/widgets/branches/main/protection?',
+        '/repos/acme/widgets/labels?page=1&per_page=100',
+        '/repos/acme/widgets/milestones?page=1&per_page=100&state=all',
+        `/repos/acme/widgets/issues?direction=asc&page=1&per_page=100&since=${newest(repo.issues)}&sort=updated&state=all`,
+        '/repos/acme/widgets/pulls?direction=desc&page=1&per_page=100&sort=updated&state=all',
+        `/repos/acme/widgets/issues/comments?direction=asc&page=1&per_page=100&since=${newest(repo.issues.flatMap((i) => i.comments))}&sort=updated`,
+        `/repos/acme/widgets/pulls/comments?direction=asc&page=1&per_page=100&since=${newest(repo.issues.flatMap((i) => i.pull?.reviewComments ?? []))}&sort=updated`,
+        '/repos/acme/widgets/comments?page=1&per_page=100',
+        '/repos/acme/widgets/releases?page=1&per_page=100',
+      ].sort(),
+    );
+    expect(requests.every((r) => typeof r.headers['if-none-match'] === 'string')).toBe(true);
+  });
+
+  it('asks only for what changed since the mark, and the older commit keeps the record as it was', async () => {
+    populate();
+    await capture();
+    const first = metaGit('rev-parse', 'main').trim();
+    repo.editIssue(1, { body: 'Steps to reproduce, corrected' });
+    repo.editComment(repo.issue(1).comments[0]!.id, 'Confirmed on main and on v1.0.');
+    repo.comment(3, 'Reopening? No.');
+
+    const { result, requests } = await capture();
+    expect(result.committed).toBe(true);
+    const issueCalls = requests.filter((r) => r.path === '/repos/acme/widgets/issues');
+    expect(issueCalls[0]!.query.since).toBeDefined();
+    expect(issueCalls[0]!.headers['if-none-match']).toBeDefined();
+    // Only what changed is in the new commit.
+    expect(metaGit('diff', '--name-only', first, 'main').split('\n').filter(Boolean)).toEqual(['capture.json', 'issues/1.json', 'issues/3.json']);
+    expect(doc('issues/1.json').body).toBe('Steps to reproduce, corrected');
+    expect(doc('issues/1.json').comments.map((c: { body: string }) => c.body)).toEqual(['Confirmed on main and on v1.0.', 'Fixed, I think.']);
+    expect(doc('issues/3.json').comments.map((c: { body: string }) => c.body)).toEqual(['Reopening? No.']);
+    // Point in time: the first capture's commit still shows the issue as it was then.
+    expect(doc('issues/1.json', first).body).toBe('Steps to reproduce: …');
+    expect(doc('issues/1.json', first).comments[0].body).toBe('Confirmed on main.');
+    // And the day after, nothing new again: no commit, only 304s.
+    const third = await capture();
+    expect(third.result.committed).toBe(false);
+    expect(third.requests.every((r) => typeof r.headers['if-none-match'] === 'string')).toBe(true);
+    expect(third.statuses).toEqual(Array(third.requests.length).fill(304));
+  });
+
+  it('a kind that fails says why and stops no other kind: 410 issues, 451 releases, 403 reviews', async () => {
+    populate();
+    repo.fail('issues', 410).fail('issueComments', 410).fail('releases', 451).fail('reviews', 403);
+    const { result } = await capture();
+    expect(result.kinds.issues).toMatchObject({ state: 'disabled', count: 0, reason: expect.stringMatching(/HTTP 410.*Issues are disabled for this repo/) });
+    expect(result.kinds.releases).toMatchObject({ state: 'failed', reason: expect.stringMatching(/HTTP 451, unavailable for legal reasons/) });
+    expect(result.kinds.pulls).toMatchObject({ state: 'partial', count: 1, reason: expect.stringMatching(/reviews of pull request #2: HTTP 403/) });
+    expect(result.kinds.pulls!.skipped).toEqual([{ what: 'reviews of pull request #2', reason: expect.stringMatching(/HTTP 403/) }]);
+    for (const kind of ['settings', 'labels', 'milestones', 'commitComments'] as const) expect(result.kinds[kind]!.state).toBe('complete');
+    expect(doc('capture.json').kinds.releases.reason).toMatch(/HTTP 451/);
+    // The pull request is kept from /pulls, without the reviews the token cannot read.
+    expect(doc('pulls/2.json')).toMatchObject({ title: 'Fix the break', reviews: [] });
+
+    // Healed: the next capture reads what failed, and keeps what it had.
+    repo.heal();
+    const healed = await capture();
+    expect(Object.values(healed.result.kinds).map((k) => k.state)).toEqual(Array(7).fill('complete'));
+    expect(healed.result.kinds.issues!.count).toBe(2);
+    expect(doc('pulls/2.json').reviews).toHaveLength(1);
+  });
+
+  it('a repository blocked for legal reasons (451 everywhere) fails each kind alike, with the reason', async () => {
+    populate();
+    repo.fail('repository', 451);
+    const { result } = await capture();
+    for (const kind of Object.values(result.kinds)) expect(kind).toMatchObject({ state: 'failed', reason: expect.stringMatching(/HTTP 451/) });
+    expect(doc('capture.json').kinds.settings.state).toBe('failed');
+  });
+
+  it('waits out a secondary limit (Retry-After) and a primary one (x-ratelimit-reset) within the bounded wait', async () => {
+    const saved = process.env.BACKUP_RETRY_BASE_MS;
+    process.env.BACKUP_RETRY_BASE_MS = '5';
+    cleanups.push(() => (saved === undefined ? delete process.env.BACKUP_RETRY_BASE_MS : (process.env.BACKUP_RETRY_BASE_MS = saved)));
+    populate();
+    records.secondaryRateLimit(2, 2);
+    const waits: string[] = [];
+    const first = await capture({ onWait: (seconds, why) => waits.push(`${seconds} ${why}`) });
+    expect(Object.values(first.result.kinds).every((k) => k.state === 'complete')).toBe(true);
+    expect(waits).toEqual([expect.stringMatching(/^2 secondary rate limit on GET/), expect.stringMatching(/^2 secondary rate limit on GET/)]);
+    // The same request, asked three times: twice refused, then answered.
+    expect(first.requests.slice(0, 3).map(callOf)).toEqual(Array(3).fill('/repos/acme/widgets?'));
+
+    repo.addIssue({ title: 'After the limit' });
+    records.primaryRateLimit(1, 1);
+    waits.length = 0;
+    const second = await capture({ onWait: (seconds, why) => waits.push(`${seconds} ${why}`) });
+    expect(waits).toEqual([expect.stringMatching(/rate limit on GET/)]);
+    expect(second.result.kinds.issues).toMatchObject({ state: 'complete', count: 3 });
+  });
+
+  it('a rate limit past the bounded wait stops the repository cleanly (partial) and the next run resumes from its marks', async () => {
+    for (let i = 1; i <= 250; i++) repo.addIssue({ title: `issue ${i}`, body: `body ${i}` });
+    // settings (2 requests), labels, milestones, then issue pages 1 and 2 are answered; page 3 hits a limit that
+    // resets in an hour, far past the wait budget.
+    records.primaryRateLimit(1000, 3600, 6);
+    const stopped = await capture({ maxWaitSeconds: 5 });
+    expect(stopped.result.kinds.issues).toMatchObject({ state: 'partial', count: 200, reason: expect.stringMatching(/rate limit still exceeded after the bounded wait until/) });
+    for (const kind of ['pulls', 'commitComments', 'releases'] as const) {
+      expect(stopped.result.kinds[kind]).toMatchObject({ state: 'partial', reason: expect.stringMatching(/^not read this run: issues: rate limit/) });
+    }
+    expect(stopped.result.committed).toBe(true);
+    expect(doc('capture.json').kinds.issues.state).toBe('partial');
+    const limitedRequests = stopped.requests.length;
+    expect(limitedRequests).toBeLessThan(12); // it stopped instead of asking every kind into the limit
+
+    records.liftRateLimits();
+    const resumed = await capture();
+    const firstIssueCall = resumed.requests.find((r) => r.path === '/repos/acme/widgets/issues')!;
+    // Resumed from the newest update it had read: the 200th issue's, not from the beginning.
+    expect(firstIssueCall.query.since).toBe(repo.issue(200).updated_at);
+    expect(resumed.result.kinds.issues).toMatchObject({ state: 'complete', count: 250 });
+    expect(Object.values(resumed.result.kinds).every((k) => k.state === 'complete')).toBe(true);
+  });
+
+  it('an asset over assetMaxBytes, or with assets switched off, is named as skipped, never silently dropped', async () => {
+    repo.addRelease('v2.0', [
+      { name: 'small.txt', bytes: Buffer.from('small\n') },
+      { name: 'huge.bin', bytes: Buffer.alloc(4096, 7) },
+    ]);
+    const { result, downloads } = await capture({ selection: { ...metadataSelection(undefined), assetMaxBytes: 100 } });
+    expect(downloads.map((d) => d.path)).toEqual([expect.stringMatching(/small\.txt$/)]);
+    expect(result.kinds.releases).toMatchObject({ state: 'complete', count: 1, skipped: [{ what: expect.stringMatching(/asset huge\.bin .* of release v2\.0/), reason: '4096 bytes, over metadata.assetMaxBytes (100)' }] });
+    const release = doc(`releases/${repo.releases[0]!.id}.json`);
+    expect(release.assets[1]).toMatchObject({ name: 'huge.bin', sha256: null, skipped: '4096 bytes, over metadata.assetMaxBytes (100)' });
+    expect(release.assets[0].sha256).toBe(createHash('sha256').update('small\n').digest('hex'));
+
+    const off = await captureMetadata(options({ selection: metadataSelection({ assets: false, issues: false, pulls: false, settings: false }), repoDir: join(dir, 'other.git'), stateFile: join(dir, 'other.json') }));
+    expect(off.kinds.releases!.skipped!.map((s) => s.reason)).toEqual(Array(2).fill('asset downloads are switched off (metadata.assets: false)'));
+    expect(off.kinds.issues).toMatchObject({ state: 'disabled', reason: 'switched off in the config (metadata.issues: false)' });
+    expect(off.kinds.labels).toMatchObject({ state: 'disabled' });
+  });
+
+  it('a download that does not match the declared size keeps nothing half-written and is tried again next run', async () => {
+    const release = repo.addRelease('v3.0', [{ name: 'data.bin', bytes: Buffer.from('0123456789') }]);
+    // GitHub declares one size; the bytes served are fewer (a truncated transfer).
+    const asset = release.assets[0]!;
+    const full = asset.bytes;
+    asset.declaredSize = full.length;
+    asset.bytes = full.subarray(0, 5);
+    const { result } = await capture();
+    expect(result.kinds.releases!.skipped).toEqual([{ what: expect.stringMatching(/data\.bin/), reason: expect.stringMatching(/download failed.*5 bytes where the API declares 10/) }]);
+    expect(readdirSync(join(dir, 'metadata/acme/widgets.assets'))).toEqual([]);
+    asset.bytes = full;
+    const again = await capture();
+    expect(again.result.kinds.releases!.skipped).toBeUndefined();
+    expect(doc(`releases/${release.id}.json`).assets[0].sha256).toBe(createHash('sha256').update(full).digest('hex'));
+  });
+});

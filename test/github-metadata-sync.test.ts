@@ -1,0 +1,124 @@
+// sync captures a GitHub repository's records after the git fetch (docs/METADATA_FORMAT.md): git over HTTP and the
+// API on one loopback stand-in, as github.com serves both. A kind that fails is a warning in the result and the log,
+// never a failed sync; a repository elsewhere gets git data only; the token reaches no file under the root.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '../src/config.ts';
+import { cleanupAfterEach } from './helpers/cleanups.ts';
+import { createBackup, createUpstream, git, okValue, type Upstream } from './helpers/git-fixtures.ts';
+import { serveThroughBackend } from './helpers/git-http.ts';
+import { GitHubRecords, type RepoRecords } from './helpers/github-records.ts';
+import { GitHubStandIn } from './helpers/github-standin.ts';
+
+const TOKEN = 'ghp_SYNCmetadataTOKEN0123456789abcdefABCD';
+const cleanups = cleanupAfterEach();
+
+let standIn: GitHubStandIn;
+let records: GitHubRecords;
+let repo: RepoRecords;
+let upstream: Upstream;
+
+beforeEach(async () => {
+  upstream = createUpstream();
+  standIn = await new GitHubStandIn().start();
+  records = await new GitHubRecords(standIn).start();
+  cleanups.push(() => upstream.cleanup(), () => void standIn.close(), () => void records.close());
+  standIn.serveRaw((req, res) => {
+    if (!/\.git\//.test(req.url ?? '')) return false;
+    void serveThroughBackend(join(upstream.tmp, 'upstream'), req, res);
+    return true;
+  });
+  repo = records.repo('acme', 'widgets');
+  repo.addLabel('bug');
+  repo.addIssue({ title: 'It breaks', labels: ['bug'] });
+  repo.comment(1, 'Confirmed.');
+  repo.addRelease('v1.0', [{ name: 'notes.txt', bytes: Buffer.from('release notes\n') }]);
+});
+
+/** Every file under `dir`, as text. */
+function filesUnder(dir: string): Array<{ path: string; text: string }> {
+  const out: Array<{ path: string; text: string }> = [];
+  const walk = (d: string) => {
+    for (const entry of readdirSync(d, { withFileTypes: true })) {
+      const path = join(d, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.isFile()) out.push({ path, text: readFileSync(path).toString('latin1') });
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+describe('sync with GitHub metadata', () => {
+  it('captures the records after the fetch, and the token reaches no file under the root', async () => {
+    const b = createBackup([], { repositories: [`${standIn.url}/acme/widgets.git`], apiUrl: standIn.url, token: TOKEN });
+    const value = okValue(await b.engine.sync());
+    expect(value.snapshot).not.toBeNull();
+    expect(value.metadata).toMatchObject({ committed: true, kinds: { issues: { state: 'complete', count: 1 }, releases: { state: 'complete', count: 1 }, labels: { count: 1 } } });
+    const metadataRepo = join(b.root, 'metadata/acme/widgets.git');
+    expect(git(metadataRepo, 'rev-parse', 'main').trim()).toBe(value.metadata!.commit);
+    expect(JSON.parse(git(metadataRepo, 'show', 'main:issues/1.json')).comments[0].body).toBe('Confirmed.');
+    expect(statSync(join(b.root, 'state/metadata/acme/widgets.json')).isFile()).toBe(true);
+    // The API calls carried the token (so there was something to leak); the asset's download host did not get it.
+    expect(records.apiRequests.every((r) => r.headers.authorization === `token ${TOKEN}`)).toBe(true);
+    expect(records.downloads).toHaveLength(1);
+    expect(records.downloads[0]!.headers.authorization).toBeUndefined();
+    for (const file of filesUnder(b.root)) expect(file.text.includes(TOKEN), file.path).toBe(false);
+
+    // A second sync with nothing new: only 304s for the records, no metadata commit.
+    const answered = records.answers.length;
+    const second = okValue(await b.engine.sync());
+    expect(second.metadata).toMatchObject({ committed: false, commit: value.metadata!.commit });
+    const statuses = records.answers.slice(answered).map((a) => `${a.path} ${a.status}`);
+    // The identity lookup (src/engine/identity.ts) asks for the repository unconditionally, as it always has.
+    expect(statuses.filter((s) => !s.endsWith(' 304'))).toEqual(['/repos/acme/widgets 200']);
+  });
+
+  it('a kind that fails is a warning in the result and the log, and the git backup succeeds', async () => {
+    repo.fail('releases', 451);
+    const b = createBackup([], { repositories: [`${standIn.url}/acme/widgets.git`], apiUrl: standIn.url, token: TOKEN });
+    const result = await b.engine.sync();
+    expect(result.exitCode).toBe(0);
+    const value = okValue(result);
+    expect(value.snapshot).not.toBeNull();
+    expect(value.metadata!.kinds.releases).toMatchObject({ state: 'failed', reason: expect.stringMatching(/HTTP 451/) });
+    expect(value.metadata!.kinds.issues!.state).toBe('complete');
+    const log = readdirSync(join(b.root, 'logs')).map((f) => readFileSync(join(b.root, 'logs', f), 'utf8')).join('');
+    expect(log).toMatch(/WARN +acme\/widgets: GitHub metadata releases failed: releases: HTTP 451, unavailable for legal reasons/);
+  });
+
+  it('config switches turn kinds off per repository; a repository elsewhere gets git data only', async () => {
+    const elsewhere = createUpstream({ name: 'gadgets' });
+    cleanups.push(() => elsewhere.cleanup());
+    const b = createBackup([], {
+      repositories: [{ repo: 'acme/widgets', url: `${standIn.url}/acme/widgets.git`, metadata: { issues: false, releases: false } }, elsewhere.bare],
+      apiUrl: standIn.url,
+      token: TOKEN,
+    });
+    const result = await b.engine.sync();
+    const byRepo = Object.fromEntries(result.outcomes.map((o) => [o.repo, o.ok ? o.value : null]));
+    expect(byRepo['acme/widgets']!.metadata!.kinds).toMatchObject({
+      issues: { state: 'disabled', reason: 'switched off in the config (metadata.issues: false)' },
+      releases: { state: 'disabled' },
+      pulls: { state: 'complete' },
+    });
+    expect(records.apiRequests.some((r) => r.path === '/repos/acme/widgets/issues' || r.path === '/repos/acme/widgets/releases')).toBe(false);
+    expect(records.downloads).toEqual([]);
+    // The local upstream (a path) is no GitHub repository: no metadata, no API call for it.
+    const local = result.outcomes.find((o) => o.repo === 'acme/gadgets')!;
+    expect(local.ok && local.value.metadata).toBeUndefined();
+    expect(readdirSync(join(b.root, 'metadata'))).toEqual(['acme']);
+    expect(readdirSync(join(b.root, 'metadata/acme'))).toEqual(['widgets.git']);
+  });
+});
+
+describe('metadata: in the config', () => {
+  it('takes the kinds and the asset cap per repository or owner, and names a bad value with its line', () => {
+    const parsed = parseConfig(['repositories:', '  - repo: acme/widgets', '    metadata: { issues: false, assetMaxBytes: 1000 }', '  - owner: acme', '    metadata: { releases: false, assets: false, settings: false, pulls: true }', ''].join('\n'), 'backup.config.yml');
+    expect(parsed.repositories).toMatchObject([{ metadata: { issues: false, assetMaxBytes: 1000 } }, { metadata: { releases: false, assets: false, settings: false, pulls: true } }]);
+    expect(() => parseConfig(['repositories:', '  - repo: acme/widgets', '    metadata: { assetMaxBytes: -1 }', ''].join('\n'), 'backup.config.yml')).toThrow(
+      /backup.config.yml:3: repositories.0.metadata.assetMaxBytes: Too small/,
+    );
+  });
+});
