@@ -14,6 +14,7 @@ import { runCli } from './helpers/cli.ts';
 import { runCliOnTerminal } from './helpers/terminal.ts';
 import { serveThroughBackend, type Pace } from './helpers/git-http.ts';
 import { GitHubStandIn } from './helpers/github-standin.ts';
+import { GitHubRecords } from './helpers/github-records.ts';
 
 const TOKEN = 'progress-test-token-7Qm2xZ';
 const ESC = '\x1b';
@@ -25,6 +26,7 @@ const RECEIVING = /receiving objects \d{1,3}%( \(\d+\/\d+\))?, \d+(\.\d+)? (KiB|
 
 let upstream: Upstream;
 let server: GitHubStandIn;
+let records: GitHubRecords;
 let url: string;
 /** The pace of the git answers: a slow network for the tests that watch a transfer as it goes. */
 let pace: Pace | undefined;
@@ -47,13 +49,15 @@ beforeAll(async () => {
     void serveThroughBackend(gitRoot, req, res, pace);
     return true;
   });
-  for (const [id, name] of [[1, 'widgets'], [2, 'gadgets']] as const) {
-    server.on('GET', `/api/v3/repos/acme/${name}`, () => ({ status: 200, body: { id, full_name: `acme/${name}` } }));
-  }
+  // The API answers for the repositories' records too (their metadata capture, docs/METADATA_FORMAT.md), as GitHub
+  // does: a sync that draws progress has no warning to print.
+  records = await new GitHubRecords(server, '/api/v3').start();
+  for (const name of ['widgets', 'gadgets']) records.repo('acme', name);
   url = `${server.url}/acme/widgets.git`;
 });
 
 afterAll(async () => {
+  await records.close();
   await server.close();
   spawnSync('chmod', ['-R', 'u+w', upstream.tmp]);
   upstream.cleanup();

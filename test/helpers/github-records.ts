@@ -357,7 +357,11 @@ export class GitHubRecords {
   private downloadServer: Server | undefined;
   private downloadUrl = '';
 
-  constructor(readonly standIn: GitHubStandIn) {}
+  /** `apiPrefix`: where the API lives on the stand-in ("/api/v3" for a GitHub Enterprise-style GITHUB_API_URL). */
+  constructor(
+    readonly standIn: GitHubStandIn,
+    readonly apiPrefix = '',
+  ) {}
 
   tick(): string {
     this.clock += 60_000;
@@ -395,7 +399,7 @@ export class GitHubRecords {
 
   /** The API requests the stand-in received for repository records (the download host's are in `downloads`). */
   get apiRequests(): RecordedRequest[] {
-    return this.standIn.requests.filter((r) => r.path.includes('/repos/'));
+    return this.standIn.requests.filter((r) => r.path.startsWith(`${this.apiPrefix}/repos/`));
   }
 
   async start(): Promise<this> {
@@ -465,7 +469,7 @@ export class GitHubRecords {
 
   private install(repo: RepoRecords): void {
     const s = this.standIn;
-    const prefix = `/repos/${repo.owner}/${repo.name}`;
+    const prefix = `${this.apiPrefix}/repos/${repo.owner}/${repo.name}`;
     const get = (route: RecordRoute, pattern: string, answer: (request: RecordedRequest, params: string[]) => StandInResponse) => {
       const regex = new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}${pattern}$`);
       const gate = this.gate(repo, route);
