@@ -2,6 +2,7 @@
 import type { MetadataSwitches } from './capture-switches.ts';
 import type { ExitCodeValue } from './errors.ts';
 import type { MetadataCaptureResult } from './github-metadata/capture.ts';
+import type { SnapshotMetadataSummary } from './github-metadata/format.ts';
 import type { StoreVerifyResult } from './store/store-verify.ts';
 
 /** One repository the run works on. `id` is owner/name and names its directories under the root. */
@@ -38,6 +39,8 @@ export interface SnapshotSummary {
   sizeBytes: number;
   /** Kept out of retention until unpinned (docs/OPERATIONS.md "Pinned snapshots"). */
   pin?: { reason: string; pinnedAt: string };
+  /** The GitHub metadata it carries: counts per kind, what was skipped or failed and why (docs/METADATA_FORMAT.md). */
+  githubMetadata?: SnapshotMetadataSummary;
 }
 
 /** Refs between two snapshots, or a snapshot and the mirror (`diff`). */
@@ -246,6 +249,8 @@ export interface StatusRepoResult {
   lastSuccessAgeSeconds: number | null;
   /** Seconds since the newest snapshot was taken, by its name. */
   newestSnapshotAgeSeconds: number | null;
+  /** The GitHub metadata of the newest snapshot, when it carries any (recorded in the repository summary). */
+  githubMetadata?: SnapshotMetadataSummary;
   /** Clock skew, a missing root: true, but not a verdict by themselves. */
   warnings: string[];
   /** Snapshots kept out of retention, oldest first, with why. */

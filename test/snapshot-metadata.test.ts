@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { ExitCode } from '../src/errors.ts';
 import { SNAPSHOT_METADATA_ASSETS, SNAPSHOT_METADATA_REPO } from '../src/github-metadata/format.ts';
 import { readMetadata } from '../src/metadata.ts';
-import type { VerifyRepoResult } from '../src/types.ts';
+import type { ListRepoResult, RunResult, StatusRepoResult, VerifyRepoResult } from '../src/types.ts';
+import { runCli } from './helpers/cli.ts';
 import { cleanupAfterEach } from './helpers/cleanups.ts';
 import { createBackup, createUpstream, git, makeTempDir, okValue, refsOf } from './helpers/git-fixtures.ts';
 import { createMetadataRepo, sampleIssue, sampleRelease } from './helpers/metadata-repo.ts';
@@ -249,5 +250,42 @@ describe('restore of a snapshot with metadata', () => {
     // None of the metadata's objects reached the remote.
     const metadataCommit = (await readMetadata(snap)).githubMetadata!.commit;
     expect(() => git(remote, 'cat-file', '-e', metadataCommit)).toThrow();
+  });
+});
+
+describe('status and list report the metadata', () => {
+  it('status and list carry the newest snapshot\'s counts, skips and failures; status reads them from the summary', async () => {
+    const { b } = setup();
+    okValue(await b.engine.sync());
+    const expected = 'metadata:  1 issues, 0 pulls, 1 releases (1 assets skipped: over 100 MiB); pulls failed: HTTP 403: Resource not accessible by integration';
+    const args = ['--root', b.root, '--repo', b.settings.repositories[0] as string];
+    const text = await runCli(['status', ...args]);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain(`\n    ${expected}\n`);
+
+    const json = JSON.parse((await runCli(['status', ...args, '--json'])).stdout) as RunResult<StatusRepoResult>;
+    const status = json.outcomes[0]!.ok ? json.outcomes[0]!.value : null;
+    expect(status?.githubMetadata?.kinds.pulls).toEqual({ state: 'failed', count: 0, reason: 'HTTP 403: Resource not accessible by integration' });
+    expect(status?.githubMetadata?.assets).toEqual({ files: 1, bytes: 21 });
+
+    const list = JSON.parse((await runCli(['list', ...args, '--json'])).stdout) as RunResult<ListRepoResult>;
+    const listed = list.outcomes[0]!.ok ? list.outcomes[0]!.value.snapshots : [];
+    expect(listed.map((s) => s.githubMetadata?.kinds.issues?.count)).toEqual([1]);
+    expect((await runCli(['list', ...args])).stdout).toMatch(/metadata \(snapshot-\d{8}-\d{6}\): 1 issues, 0 pulls, 1 releases/);
+
+    // Recorded in the repository summary when the snapshot was taken: status reads no snapshot to say it.
+    const snap = join(b.root, 'snapshots/acme/widgets', listed[0]!.name);
+    replaceInSnapshot(join(snap, 'snapshot.json'), '{}');
+    expect((await runCli(['status', ...args])).stdout).toContain(expected);
+  });
+
+  it('a repository without metadata shows no metadata line', async () => {
+    const u = createUpstream();
+    cleanups.push(u.cleanup);
+    const b = createBackup([u]);
+    okValue(await b.engine.sync());
+    const status = okValue(await b.engine.status());
+    expect(status.githubMetadata).toBeUndefined();
+    expect((await runCli(['status', '--root', b.root, '--repo', u.bare])).stdout).not.toContain('metadata:');
   });
 });

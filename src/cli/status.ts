@@ -2,6 +2,7 @@ import type { Command } from './command.ts';
 import { OPERATIONS } from '../operations/index.ts';
 import { describeHead } from './render.ts';
 import { formatBytes } from '../format.ts';
+import { describeMetadata } from '../github-metadata/describe.ts';
 import type { Health, RunResult, StatusRepoResult } from '../types.ts';
 
 // ✓ only for healthy; ⚠ for what is not failing yet but is no backup to count on; ✗ for failures.
@@ -22,6 +23,7 @@ function describe(v: StatusRepoResult): string[] {
     `last sync: ${v.lastSync ? `${v.lastSync.at} ${v.lastSync.ok ? 'ok' : `FAILED: ${v.lastSync.error ?? ''}`}` : 'never'}`,
     `snapshots: ${v.snapshotCount}${v.snapshotCount ? ` (newest ${v.newestSnapshot ?? 'none trusted'}, oldest ${v.oldestSnapshot})` : ''}`,
     `disk used: ${formatBytes(v.diskUsedBytes)} (apparent ${formatBytes(v.apparentBytes)}: hard links counted once)`,
+    ...(v.githubMetadata ? [`metadata:  ${describeMetadata(v.githubMetadata)}`] : []),
     ...v.pinned.map((p) => `pinned:    ${p.name}: ${p.reason}`),
     ...v.warnings.map((w) => `⚠ ${w}`),
   ];

@@ -1,5 +1,6 @@
-// state/summaries/<owner>/<repo>.json: what status and health show of one repository (HEAD, ref counts, disk used),
-// recorded by the writers so that status never walks every snapshot (docs/OPERATIONS.md "Status and health").
+// state/summaries/<owner>/<repo>.json: what status and health show of one repository (HEAD, ref counts, disk used,
+// the newest snapshot's GitHub metadata), recorded by the writers so that status never walks every snapshot
+// (docs/OPERATIONS.md "Status and health").
 // A summary is trusted only while its fingerprint (the snapshot names and the mtimes of the mirror's ref and object
 // directories) matches the disk; otherwise status measures afresh. verify still re-reads everything.
 import { randomBytes } from 'node:crypto';
@@ -8,7 +9,9 @@ import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { diskUsage, exists, walkFiles } from '../fsutil.ts';
 import { headCommit, readRefs } from '../git/repo.ts';
-import { countRefs } from '../metadata.ts';
+import { snapshotMetadataSummarySchema, type SnapshotMetadataSummary } from '../github-metadata/format.ts';
+import { countRefs, readMetadata } from '../metadata.ts';
+import { newestTrusted } from '../snapshot-time.ts';
 import type { RepoTarget } from '../types.ts';
 import type { EngineContext } from './context.ts';
 import { listSnapshotNames } from './snapshot.ts';
@@ -23,6 +26,8 @@ const summarySchema = z.object({
   tags: z.number().int(),
   diskUsedBytes: z.number(),
   apparentBytes: z.number(),
+  /** The newest trusted snapshot's githubMetadata, or null (required: a summary recorded before it is measured again). */
+  githubMetadata: snapshotMetadataSummarySchema.nullable(),
 });
 
 export type RepoSummary = z.infer<typeof summarySchema>;
@@ -58,7 +63,16 @@ async function measure(ctx: EngineContext, target: RepoTarget, fingerprint: Fing
     tags: counts.tags,
     diskUsedBytes: disk,
     apparentBytes: apparent,
+    githubMetadata: await newestMetadataSummary(ctx, target, fingerprint.snapshots),
   };
+}
+
+/** What the newest trusted snapshot says of its GitHub metadata: one snapshot.json read, when the snapshots change. */
+async function newestMetadataSummary(ctx: EngineContext, target: RepoTarget, names: string[]): Promise<SnapshotMetadataSummary | null> {
+  const newest = newestTrusted(names, ctx.clock());
+  if (!newest) return null;
+  const metadata = await readMetadata(join(ctx.layout.snapshotParent(target), newest)).catch(() => null);
+  return metadata?.githubMetadata ?? null;
 }
 
 async function readSummary(ctx: EngineContext, target: RepoTarget): Promise<RepoSummary | null> {

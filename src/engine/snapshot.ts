@@ -46,6 +46,7 @@ export function summarize(path: string, metadata: SnapshotMetadata): SnapshotSum
     head: metadata.head,
     refCount: metadata.counts.refs,
     sizeBytes: metadata.sizes.totalBytes,
+    ...(metadata.githubMetadata ? { githubMetadata: metadata.githubMetadata } : {}),
   };
 }
 

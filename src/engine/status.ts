@@ -67,5 +67,6 @@ export async function statusRepo(ctx: EngineContext, target: RepoTarget): Promis
     newestSnapshotAgeSeconds: verdict.newestSnapshotAgeSeconds,
     warnings,
     pinned: names.filter((n) => pins.has(n)).map((name) => ({ name, reason: pins.get(name)!.reason })),
+    ...(summary.githubMetadata ? { githubMetadata: summary.githubMetadata } : {}),
   };
 }
