@@ -2,7 +2,7 @@
 // the off-site store (the local-directory store and S3 on s3rver behind the recording proxy), a pull onto an empty
 // root that then verifies, a hydrate that brings the live metadata repository back, the tar archive, and retention.
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tar from 'tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -134,6 +134,20 @@ describe('the off-site store carries the metadata', () => {
     expect(okValue(await engine.verify()).snapshots[0]!.ok).toBe(true);
     // The mirror built from the snapshot holds no metadata.
     expect(readdirSync(join(fresh.root, 'immutable', 'acme', 'widgets.git'))).not.toContain('github-metadata');
+  });
+});
+
+describe('a killed hydrate', () => {
+  it('leaves a temporary that the next writer removes, and nothing else beside the live metadata is touched', async () => {
+    const s = await backupWithMetadata();
+    const parent = join(s.b.root, 'metadata', 'acme');
+    const leftover = join(parent, '.tmp-hydrate-widgets-0123abcd');
+    const other = join(parent, '.tmp-hydrate-gadgets-0123abcd'); // another repository's: its own writer's business
+    for (const dir of [leftover, other]) mkdirSync(join(dir, 'objects'), { recursive: true });
+    okValue(await s.b.engineWith({}, s.clock.now).sync());
+    expect(existsSync(leftover)).toBe(false);
+    expect(existsSync(other)).toBe(true);
+    expect(readdirSync(parent).sort()).toEqual(['.tmp-hydrate-gadgets-0123abcd', 'widgets.assets', 'widgets.git']);
   });
 });
 

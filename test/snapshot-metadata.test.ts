@@ -172,6 +172,24 @@ describe('verify of the metadata in a snapshot', () => {
     expect(problems).toEqual([expect.objectContaining({ file: `${SNAPSHOT_METADATA_ASSETS}/${asset}`, problem: expect.stringMatching(/^checksum mismatch: recorded sha256 [0-9a-f]{64} \(21 bytes\)/) })]);
   });
 
+  it('names every place a damaged asset inode is shared: the other snapshots and the live asset directory', async () => {
+    const { b, meta, asset, snap } = await synced();
+    meta.put('issues/2.json', sampleIssue(2, 'Second issue'));
+    meta.commit('2026-01-02T02:00:00Z');
+    const newer = okValue(await b.engine.sync()).snapshot!;
+    // Damaged in place (a disk error): the one inode the live directory and both snapshots share.
+    const live = join(meta.assetsDir, asset);
+    chmodSync(live, 0o644);
+    writeFileSync(live, 'RELEASE BINARY BYTES\n');
+    const run = failedVerify(await b.engine.verify({ all: true }));
+    for (const [self, other] of [[snap, newer.path], [newer.path, snap]] as const) {
+      const report = run.snapshots.find((s) => self.endsWith(s.snapshot))!;
+      expect(report.problems).toEqual([
+        expect.objectContaining({ file: `${SNAPSHOT_METADATA_ASSETS}/${asset}`, sharedWith: [other.split('/').at(-1), 'live metadata assets'] }),
+      ]);
+    }
+  });
+
   it('refuses a planted file under github-metadata/: verify reports it, restore and export refuse the snapshot', async () => {
     const { b, u, snap } = await synced();
     const planted = join(snap, 'github-metadata');

@@ -16,6 +16,12 @@ import type { EngineContext } from './context.ts';
 import { hardLink, materialize } from './materialize.ts';
 
 const ASSET_PREFIX = `${SNAPSHOT_METADATA_ASSETS}/`;
+const TMP_PREFIX = '.tmp-hydrate-';
+
+/** What a killed hydrate of `target`'s metadata left beside the live metadata repository (recover.ts removes it). */
+export function hydrateLeftoverOf(target: RepoTarget): (name: string) => boolean {
+  return (name) => name.startsWith(`${TMP_PREFIX}${target.name}-`) && /^[0-9a-f]{8}$/.test(name.slice(TMP_PREFIX.length + target.name.length + 1));
+}
 
 /**
  * Lay the snapshot's metadata down as the live one, when the snapshot carries metadata and the root has no live
@@ -36,7 +42,7 @@ export async function hydrateMetadata(ctx: EngineContext, target: RepoTarget, sn
   }
 
   await mkdir(dirname(live), { recursive: true });
-  const tmp = join(dirname(live), `.tmp-hydrate-${target.name}-${randomBytes(4).toString('hex')}`);
+  const tmp = join(dirname(live), `${TMP_PREFIX}${target.name}-${randomBytes(4).toString('hex')}`);
   try {
     await materialize(join(snapshotDir, SNAPSHOT_METADATA_REPO), tmp, { objects: 'link', config: renderConfig(snapshotConfig()), copyMode: 0o644, fsync: false });
     const head = await metadataHead(ctx.git, tmp);

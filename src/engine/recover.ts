@@ -9,6 +9,7 @@ import { descendantsOf, inspectProcess, isGitProcess, listProcesses, runAlive, s
 import type { RepoTarget } from '../types.ts';
 import type { EngineContext } from './context.ts';
 import { removeFetchLeftovers } from './mirror.ts';
+import { hydrateLeftoverOf } from './metadata-hydrate.ts';
 import { removeTemporaries } from './snapshot.ts';
 import { finishInterruptedSwap } from './swap-journal.ts';
 
@@ -148,4 +149,5 @@ export async function recoverRepository(ctx: EngineContext, target: RepoTarget, 
   }
   // Snapshots being built (.tmp-<name>-…) and being deleted by prune (.tmp-deleting-…).
   await removeTemporaries(ctx, ctx.layout.snapshotParent(target));
+  await removeTemporaries(ctx, dirname(ctx.layout.metadataRepo(target)), hydrateLeftoverOf(target));
 }

@@ -9,6 +9,7 @@ import { exists } from '../fsutil.ts';
 import { renderConfig, snapshotConfig } from '../git/config-template.ts';
 import { assetFileName, SNAPSHOT_METADATA_ASSETS, SNAPSHOT_METADATA_REPO, type SnapshotMetadataSummary } from '../github-metadata/format.ts';
 import { assertKnownFormat, assetDigestsOf, metadataHead, readCapture } from '../github-metadata/read-commit.ts';
+import { metadataRepoPath } from '../snapshot-files.ts';
 import type { RepoTarget } from '../types.ts';
 import { throwIfAborted, type EngineContext } from './context.ts';
 import { hardLink, materialize, type MaterializedFile } from './materialize.ts';
@@ -17,6 +18,17 @@ export interface MaterializedMetadata {
   /** Every file laid down, with its path inside the snapshot directory (for snapshot.json's checksums). */
   files: MaterializedFile[];
   summary: SnapshotMetadataSummary;
+}
+
+/**
+ * Where a file of a snapshot lives outside the snapshots, sharing its inode when it is hard-linked: the mirror, or for
+ * the metadata the live metadata repository and asset directory (verify names them beside a damaged file).
+ */
+export function liveCounterpart(ctx: EngineContext, target: RepoTarget, rel: string): { label: string; path: string } {
+  const inRepo = metadataRepoPath(rel);
+  if (inRepo !== null) return { label: 'live metadata repository', path: join(ctx.layout.metadataRepo(target), inRepo) };
+  if (rel.startsWith(`${SNAPSHOT_METADATA_ASSETS}/`)) return { label: 'live metadata assets', path: join(ctx.layout.metadataAssets(target), rel.slice(SNAPSHOT_METADATA_ASSETS.length + 1)) };
+  return { label: 'mirror', path: join(ctx.layout.mirror(target), rel) };
 }
 
 /** The live metadata repository's `main`: what a new snapshot would carry (null: nothing captured yet). */

@@ -16,6 +16,7 @@ import { describeProblems, ProblemList } from './problem-list.ts';
 import { whileReading } from './readers.ts';
 import { describeSkipped, findLatest } from './latest.ts';
 import { listSnapshotNames } from './snapshot.ts';
+import { liveCounterpart } from './snapshot-metadata.ts';
 import { checkSnapshotStructure } from './structure.ts';
 import { reportPhase } from './progress.ts';
 import { checkSnapshotMetadata } from './verify-metadata.ts';
@@ -44,12 +45,12 @@ export async function resolveSnapshotName(ctx: EngineContext, target: RepoTarget
   return requested;
 }
 
-/** Other places (snapshots, the mirror) holding the same inode: damage there is damage here. */
+/** Other places (snapshots, the mirror, the live metadata) holding the same inode: damage there is damage here. */
 async function sharersOf(ctx: EngineContext, target: RepoTarget, self: string, rel: string): Promise<string[]> {
   const mine = await lstat(join(ctx.layout.snapshotParent(target), self, rel));
   const candidates = [
     ...(await listSnapshotNames(ctx, target)).filter((n) => n !== self).map((n) => ({ label: n, path: join(ctx.layout.snapshotParent(target), n, rel) })),
-    { label: 'mirror', path: join(ctx.layout.mirror(target), rel) },
+    liveCounterpart(ctx, target, rel),
   ];
   const sharers: string[] = [];
   for (const c of candidates) {
