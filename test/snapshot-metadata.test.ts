@@ -3,7 +3,7 @@
 // snapshot.json, point in time, and checked by verify. Real git throughout; the metadata repository is built with
 // git plumbing (test/helpers/metadata-repo.ts) where the capture writes it.
 import { createHash } from 'node:crypto';
-import { chmodSync, lstatSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ExitCode } from '../src/errors.ts';
@@ -138,6 +138,19 @@ describe('a snapshot carries the GitHub metadata', () => {
     expect(readdirSync(join(b.root, 'snapshots/acme/widgets'))).toEqual([]);
   });
 
+  it('refuses a damaged live metadata repository, even inside a backup root that a git repository holds', async () => {
+    const { b, meta } = setup();
+    // The root's parent is a git repository with a main of its own: git must not fall back to it.
+    const parent = join(b.root, '..');
+    git(parent, 'init', '--quiet', '--initial-branch=main');
+    git(parent, '-c', 'user.name=x', '-c', 'user.email=x@example.com', 'commit', '--quiet', '--allow-empty', '-m', 'unrelated');
+    writeFileSync(join(meta.dir, 'HEAD'), 'garbage\n');
+    const run = await b.engine.sync();
+    expect(run.exitCode).toBe(ExitCode.FAILURE);
+    expect(run.outcomes[0]!.ok ? '' : run.outcomes[0]!.error).toContain(`${meta.dir} is not a git repository: a metadata repository there is damaged`);
+    expect(existsSync(join(b.root, 'snapshots/acme/widgets')) ? readdirSync(join(b.root, 'snapshots/acme/widgets')) : []).toEqual([]);
+  });
+
   it('refuses a metadata repository in a format this tool does not read', async () => {
     const { b, meta } = setup();
     meta.put('format.json', { format: 'github-private-backup-metadata', version: 99 });
@@ -233,6 +246,15 @@ describe('verify of the metadata in a snapshot', () => {
     chmodSync(repo, 0o555);
     const problems = failedVerify(await b.engine.verify()).snapshots[0]!.problems;
     expect(problems).toContainEqual({ file: `${SNAPSHOT_METADATA_REPO}/commondir`, problem: 'git would read another directory through this file' });
+  });
+
+  it('does not let git fall back to the enclosing snapshot when the metadata repository is no repository', async () => {
+    const { b, snap } = await synced();
+    replaceInSnapshot(join(snap, SNAPSHOT_METADATA_REPO, 'HEAD'), 'garbage\n');
+    const problems = failedVerify(await b.engine.verify()).snapshots[0]!.problems;
+    expect(problems).toContainEqual({ file: SNAPSHOT_METADATA_REPO, problem: 'not a git repository (git would read the enclosing snapshot instead)' });
+    expect(problems).toContainEqual(expect.objectContaining({ file: `${SNAPSHOT_METADATA_REPO}/HEAD`, problem: expect.stringMatching(/^checksum mismatch/) }));
+    expect(problems.some((p) => p.file.endsWith('(git fsck)'))).toBe(false);
   });
 
   it('finds a metadata repository whose main is not the commit snapshot.json records', async () => {

@@ -1,12 +1,11 @@
 // verify of a snapshot's GitHub metadata (docs/METADATA_FORMAT.md "In a snapshot"): git fsck of the metadata
 // repository, its main against the recorded commit, its format, and its assets against what its releases name and
 // the recorded totals. Runs only once the structural checks passed (structure.ts), as for the snapshot's own git.
-import { realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WalkEntry } from '../fsutil.ts';
 import { fsck } from '../git/repo.ts';
 import { SNAPSHOT_METADATA_ASSETS, SNAPSHOT_METADATA_DIR, SNAPSHOT_METADATA_REPO } from '../github-metadata/format.ts';
-import { assertKnownFormat, assetDigestsOf, metadataHead } from '../github-metadata/read-commit.ts';
+import { assertKnownFormat, assetDigestsOf, isRepositoryItself, metadataHead } from '../github-metadata/read-commit.ts';
 import type { SnapshotMetadata } from '../metadata.ts';
 import { isMetadataPath, metadataRepoPath } from '../snapshot-files.ts';
 import type { VerifyProblem } from '../types.ts';
@@ -23,9 +22,7 @@ export async function checkSnapshotMetadata(ctx: EngineContext, dir: string, met
   if (!present.some((f) => metadataRepoPath(f.rel) !== null)) return [{ file: SNAPSHOT_METADATA_REPO, problem: 'missing: snapshot.json records GitHub metadata' }];
 
   const repo = join(dir, SNAPSHOT_METADATA_REPO);
-  // A damaged one (no valid HEAD, say) is not a repository to git, which would then read the enclosing snapshot.
-  const gitDir = (await ctx.git.run(repo, ['rev-parse', '--absolute-git-dir'], { okExitCodes: [128] })).trim();
-  if (gitDir !== realpathSync(repo)) return [{ file: SNAPSHOT_METADATA_REPO, problem: 'not a git repository (git would read the enclosing snapshot instead)' }];
+  if (!(await isRepositoryItself(ctx.git, repo))) return [{ file: SNAPSHOT_METADATA_REPO, problem: 'not a git repository (git would read the enclosing snapshot instead)' }];
 
   const problems: VerifyProblem[] = [];
   for (const line of await fsck(ctx.git, repo)) problems.push({ file: `${SNAPSHOT_METADATA_REPO} (git fsck)`, problem: line });

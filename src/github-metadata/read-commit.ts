@@ -1,6 +1,7 @@
 // What snapshots and verify read of a metadata repository through git (docs/METADATA_FORMAT.md "In a snapshot"):
 // its `main`, its format, its capture.json and the assets its releases name, at one commit. Run only in a repository
 // of ours (the live one, or a snapshot's copy after its structural checks); documents are parsed with read.ts.
+import { realpathSync } from 'node:fs';
 import type { z } from 'zod';
 import { formatCount } from '../bounded-read.ts';
 import { BackupError } from '../errors.ts';
@@ -9,9 +10,19 @@ import type { GitCommandManager } from '../git/git.ts';
 import { captureDocumentSchema, formatDocumentSchema, METADATA_BRANCH, metadataPaths, releaseSchema, type CaptureDocument } from './format.ts';
 import { MAX_DOCUMENT_BYTES, parseBatchOutput, parseDocument, parseTreeListing } from './read.ts';
 
+/**
+ * Whether git takes `dir` itself as the repository. A damaged one (no valid HEAD, say) is not a repository to git,
+ * which then looks in the directories above it: the enclosing snapshot, or whatever repository holds the root.
+ */
+export async function isRepositoryItself(git: GitCommandManager, dir: string): Promise<boolean> {
+  const gitDir = (await git.run(dir, ['rev-parse', '--absolute-git-dir'], { okExitCodes: [128] })).trim();
+  return gitDir === realpathSync(dir);
+}
+
 /** The commit `main` points to in the metadata repository at `dir`, or null when there is none (no repository yet). */
 export async function metadataHead(git: GitCommandManager, dir: string): Promise<string | null> {
   if (!(await exists(dir))) return null;
+  if (!(await isRepositoryItself(git, dir))) throw new BackupError(`${dir} is not a git repository: a metadata repository there is damaged (docs/METADATA_FORMAT.md)`);
   const out = await git.run(dir, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${METADATA_BRANCH}^{commit}`], { okExitCodes: [1] });
   return out.trim() || null;
 }
