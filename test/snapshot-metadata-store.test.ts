@@ -12,6 +12,7 @@ import { SNAPSHOT_METADATA_ASSETS, SNAPSHOT_METADATA_REPO } from '../src/github-
 import { readMetadata } from '../src/metadata.ts';
 import { readManifest } from '../src/store/catalog.ts';
 import { objectKey } from '../src/store/format.ts';
+import { unsafeRepoPathReason } from '../src/store/manifest.ts';
 import { pullSnapshot } from '../src/store/pull.ts';
 import { pushSnapshot } from '../src/store/push.ts';
 import type { Store } from '../src/store/store.ts';
@@ -134,6 +135,23 @@ describe('the off-site store carries the metadata', () => {
     expect(okValue(await engine.verify()).snapshots[0]!.ok).toBe(true);
     // The mirror built from the snapshot holds no metadata.
     expect(readdirSync(join(fresh.root, 'immutable', 'acme', 'widgets.git'))).not.toContain('github-metadata');
+  });
+});
+
+describe('manifest paths under github-metadata/', () => {
+  const SHA = 'ab'.repeat(32);
+  it.each([
+    [`github-metadata/assets/${SHA}`, null],
+    ['github-metadata/repo.git/HEAD', null],
+    [`github-metadata/repo.git/objects/pack/pack-${'c'.repeat(40)}.pack`, null],
+    ['github-metadata/repo.git/hooks/post-update', 'not a file a snapshot holds'],
+    ['github-metadata/repo.git/objects/info/alternates', 'not a file a snapshot holds'],
+    ['github-metadata/README.txt', 'not a file a snapshot holds'],
+    ['github-metadata/assets/not-a-sha256', 'not a file a snapshot holds'],
+  ])('%s: %s', (path, refused) => {
+    const reason = unsafeRepoPathReason(path);
+    if (refused === null) expect(reason).toBeNull();
+    else expect(reason).toContain(refused);
   });
 });
 
