@@ -74,7 +74,8 @@ async function roundTrip(store: Store, s: Awaited<ReturnType<typeof backupWithMe
   expect(paths).toContain(`${SNAPSHOT_METADATA_ASSETS}/${s.asset}`);
   expect(paths.filter((p) => p.startsWith(`${SNAPSHOT_METADATA_REPO}/`)).sort()).toEqual(Object.keys(metadata.files).filter((p) => p.startsWith(`${SNAPSHOT_METADATA_REPO}/`)).sort());
   // The asset is one object named by its content, like every other file.
-  expect(manifest.files.find((f) => f.path.endsWith(s.asset))?.key).toBe(objectKey(s.asset));
+  const assetEntry = manifest.files.find((f) => f.path.endsWith(s.asset));
+  expect(assetEntry && 'key' in assetEntry ? assetEntry.key : null).toBe(objectKey(s.asset));
 
   const fresh = emptyRoot(s.u);
   const dest = join(fresh.root, 'snapshots', 'acme', 'widgets', metadata.name);
