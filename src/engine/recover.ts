@@ -121,6 +121,7 @@ async function anythingLeft(ctx: EngineContext, target: RepoTarget): Promise<boo
   const names = async (dir: string) => readdir(dir).catch(() => [] as string[]);
   if ((await names(dirname(mirror))).some((n) => n !== basename(mirror) && owns(n))) return true;
   if ((await names(ctx.layout.snapshotParent(target))).some((n) => n.startsWith('.tmp-'))) return true;
+  if ((await names(dirname(ctx.layout.metadataRepo(target)))).some(hydrateLeftoverOf(target))) return true;
   if (await exists(ctx.layout.swapJournal(target))) return true;
   if (!(await exists(mirror))) return false;
   if ((await names(join(mirror, 'objects/pack'))).some((n) => n.startsWith('tmp_') || n.startsWith('.tmp-'))) return true;
