@@ -4,6 +4,7 @@
 import { Octokit } from '@octokit/rest';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
+import Bottleneck from 'bottleneck/light.js';
 
 const ThrottledOctokit = Octokit.plugin(throttling, retry);
 export type GitHubClient = InstanceType<typeof ThrottledOctokit>;
@@ -27,6 +28,20 @@ function baseMs(env: NodeJS.ProcessEnv): number {
   return Number.isFinite(value) && value > 0 ? value : 1000;
 }
 
+// GitHub asks for a second between requests that create content, and more before those that notify people (an issue,
+// a comment); the plugin paces them so, and we keep its pacing, in the same unit as every other wait: shared by every
+// client of the process, as the plugin's own limiters are.
+const pacing = new Map<number, { write: Bottleneck.Group; notifications: Bottleneck.Group }>();
+function pacingFor(base: number) {
+  if (!pacing.has(base)) {
+    pacing.set(base, {
+      write: new Bottleneck.Group({ id: `gpb-write-${base}`, maxConcurrent: 1, minTime: base }),
+      notifications: new Bottleneck.Group({ id: `gpb-notifications-${base}`, maxConcurrent: 1, minTime: 3 * base }),
+    });
+  }
+  return pacing.get(base)!;
+}
+
 /** Throttle and retry settings for any Octokit built with the two plugins (ours, or @actions/github's getOctokit). */
 export function rateLimitOptions(options: Pick<GitHubClientOptions, 'maxWaitSeconds' | 'onWait'>, env: NodeJS.ProcessEnv = process.env) {
   const budget = options.maxWaitSeconds ?? (Number(env.BACKUP_API_MAX_WAIT_SECONDS) || 300);
@@ -42,7 +57,7 @@ export function rateLimitOptions(options: Pick<GitHubClientOptions, 'maxWaitSeco
     };
   const base = baseMs(env);
   return {
-    throttle: { onRateLimit: waitOut('rate limit'), onSecondaryRateLimit: waitOut('secondary rate limit'), retryAfterBaseValue: base },
+    throttle: { onRateLimit: waitOut('rate limit'), onSecondaryRateLimit: waitOut('secondary rate limit'), retryAfterBaseValue: base, ...pacingFor(base) },
     retry: { retries: 2, retryAfterBaseValue: base },
   };
 }
