@@ -81,6 +81,16 @@ export class Layout {
     assertRepoId(repo.owner, repo.name);
     return join(this.stateDir, 'metadata', repo.owner, `${repo.name}.json`);
   }
+  /** What restore --metadata-to created in a GitHub repository, step by step (src/engine/metadata-restore-state.ts). */
+  metadataRestoreJournal(target: RepoRef): string {
+    assertRepoId(target.owner, target.name);
+    return join(this.stateDir, 'metadata-restore', target.owner, `${target.name}.jsonl`);
+  }
+  /** Held while one restore --metadata-to works on a target. */
+  metadataRestoreLock(target: RepoRef): string {
+    assertRepoId(target.owner, target.name);
+    return join(this.stateDir, 'locks', `metadata-restore__${target.owner}__${target.name}.lock`);
+  }
   /** Journal of an in-place restore's swap of the live mirror while it is under way (docs/OPERATIONS.md). */
   swapJournal(repo: RepoRef): string {
     assertRepoId(repo.owner, repo.name);

@@ -303,6 +303,25 @@ export interface ExportSiteResult {
   keptPrevious: string | null;
 }
 
+/** restore --metadata-to: the snapshot's records recreated in a GitHub repository (docs/RESTORE_RUNBOOK.md). */
+export interface RestoreMetadataResult {
+  repo: string;
+  snapshot: string;
+  /** OWNER/NAME the records are recreated in. */
+  metadataTarget: string;
+  dryRun: boolean;
+  /** What this run created, by kind (a dry run creates nothing: see planned). */
+  created: { labels: number; milestones: number; issues: number; pulls: number; pullsAsIssues: number; comments: number; closed: number; releases: number; assets: number };
+  /** Steps an earlier run already did (from the journal): not done again. */
+  alreadyDone: number;
+  /** A dry run: what a real run would create or change, in order. */
+  planned: string[];
+  /** Release assets not uploaded, and why (not downloaded by the capture, missing, damaged). */
+  notRestored: Array<{ what: string; reason: string }>;
+  /** The journal of old to new numbers that makes the restore resumable. */
+  journal: string;
+}
+
 export type RepoOutcome<T> =
   | { repo: string; ok: true; value: T }
   | { repo: string; ok: false; error: string; exitCode: ExitCodeValue; details?: unknown };

@@ -60,6 +60,7 @@ function scriptedEngine(sync: () => Promise<RunResult<SyncRepoResult>>): Engine 
     verify: unexpected,
     prune: unexpected,
     restore: unexpected,
+    restoreMetadata: unexpected,
     exportArchive: unexpected,
     exportMetadata: unexpected,
     storePush: unexpected,

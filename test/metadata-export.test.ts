@@ -11,21 +11,11 @@ import { SNAPSHOT_METADATA_REPO, type ReviewComment } from '../src/github-metada
 import { cleanupAfterEach } from './helpers/cleanups.ts';
 import { runCli } from './helpers/cli.ts';
 import { createBackup, createUpstream, makeTempDir, okValue } from './helpers/git-fixtures.ts';
-import { addMetadataToSnapshot, HOSTILE, sampleMetadata, sha256Of } from './helpers/metadata-snapshot.ts';
+import { addMetadataToSnapshot, backupWithMetadata, HOSTILE, sampleMetadata, sha256Of } from './helpers/metadata-snapshot.ts';
 
 const cleanups = cleanupAfterEach();
 
-/** A synced backup whose newest snapshot carries `documents` (default: the sample) as its GitHub metadata. */
-async function backupWithMetadata(documents?: Record<string, unknown>, assets?: Parameters<typeof addMetadataToSnapshot>[2]) {
-  const upstream = createUpstream();
-  cleanups.push(() => upstream.cleanup());
-  const b = createBackup([upstream]);
-  expect((await b.engine.sync()).exitCode).toBe(0);
-  const snapshot = okValue(await b.engine.list()).snapshots.at(-1)!;
-  const sample = sampleMetadata();
-  const commit = addMetadataToSnapshot(join(b.root, 'snapshots', 'acme', 'widgets', snapshot.name), documents ?? sample.documents, assets ?? sample.assets);
-  return { b, snapshot: snapshot.name, commit, sample };
-}
+const withMetadata = (documents?: Record<string, unknown>, assets?: Parameters<typeof addMetadataToSnapshot>[2]) => backupWithMetadata(cleanups, { documents, assets });
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { recursive: true, withFileTypes: true })
@@ -72,7 +62,7 @@ describe('the HTML helpers', () => {
 
 describe('export --metadata', () => {
   it('writes a site whose every link resolves, with the records, the review threads and the asset bytes', async () => {
-    const { b, snapshot, commit, sample } = await backupWithMetadata();
+    const { b, snapshot, commit, sample } = await withMetadata();
     const site = join(makeTempDir('gpb-site-'), 'site');
     const value = okValue(await b.engine.exportMetadata({ output: site }));
     expect(value).toMatchObject({ snapshot, site, metadataCommit: commit, counts: { issues: 2, pulls: 1, releases: 1, pages: 5 }, assets: { files: 2 }, keptPrevious: null });
@@ -115,7 +105,7 @@ describe('export --metadata', () => {
   });
 
   it('shows hostile text from GitHub as text: no markup, script or handler survives', async () => {
-    const { b } = await backupWithMetadata();
+    const { b } = await withMetadata();
     const site = join(makeTempDir('gpb-site-'), 'site');
     okValue(await b.engine.exportMetadata({ output: site }));
     for (const page of filesUnder(site).filter((f) => f.endsWith('.html'))) {
@@ -135,7 +125,7 @@ describe('export --metadata', () => {
   });
 
   it('replaces an earlier site of its own; any other directory needs force and is kept', async () => {
-    const { b } = await backupWithMetadata();
+    const { b } = await withMetadata();
     const parent = makeTempDir('gpb-site-');
     const site = join(parent, 'site');
     okValue(await b.engine.exportMetadata({ output: site }));
@@ -159,7 +149,7 @@ describe('export --metadata', () => {
   });
 
   it('defaults to archives/<owner>/<repo>/<snapshot>.metadata and refuses a directory inside the backup', async () => {
-    const { b, snapshot } = await backupWithMetadata();
+    const { b, snapshot } = await withMetadata();
     const value = okValue(await b.engine.exportMetadata());
     expect(value.site).toBe(join(b.root, 'archives', 'acme', 'widgets', `${snapshot}.metadata`));
     const inside = await b.engine.exportMetadata({ output: join(b.root, 'snapshots', 'acme', 'site') });
@@ -171,7 +161,7 @@ describe('export --metadata', () => {
     const sample = sampleMetadata();
     const damaged = Buffer.from(sample.assets[0]!);
     damaged[0] = damaged[0]! ^ 1;
-    const { b } = await backupWithMetadata(sample.documents, [{ sha256: sha256Of(sample.assets[0]!), bytes: damaged }]);
+    const { b } = await withMetadata(sample.documents, [{ sha256: sha256Of(sample.assets[0]!), bytes: damaged }]);
     const site = join(makeTempDir('gpb-site-'), 'site');
     const value = okValue(await b.engine.exportMetadata({ output: site }));
     expect(value.assets.files).toBe(0);
@@ -187,7 +177,7 @@ describe('export --metadata', () => {
 
 describe('reading a snapshot\'s metadata', () => {
   const failure = async (documents: Record<string, unknown>) => {
-    const { b } = await backupWithMetadata(documents, []);
+    const { b } = await withMetadata(documents, []);
     const result = await b.engine.exportMetadata({ output: join(makeTempDir('gpb-site-'), 'site') });
     expect(result.outcomes[0]!.ok).toBe(false);
     return result;
@@ -219,7 +209,7 @@ describe('reading a snapshot\'s metadata', () => {
   });
 
   it('a metadata repository that leads git elsewhere (alternates) is refused before git reads it', async () => {
-    const { b, snapshot } = await backupWithMetadata();
+    const { b, snapshot } = await withMetadata();
     const elsewhere = makeTempDir('gpb-elsewhere-');
     const repo = join(b.root, 'snapshots', 'acme', 'widgets', snapshot, SNAPSHOT_METADATA_REPO);
     writeFileSync(join(repo, 'objects', 'info', 'alternates'), `${elsewhere}\n`);
@@ -231,7 +221,7 @@ describe('reading a snapshot\'s metadata', () => {
 
 describe('backup-manager export --metadata', () => {
   it('writes the site and prints where its index is', async () => {
-    const { b } = await backupWithMetadata();
+    const { b } = await withMetadata();
     const site = join(makeTempDir('gpb-site-'), 'site');
     const run = await runCli(['export', 'latest', '--metadata', '--output', site, '--root', b.root, '--repo', b.settings.repositories[0] as string]);
     expect(run.stderr).toBe('');

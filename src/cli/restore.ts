@@ -2,12 +2,38 @@ import type { Command } from './command.ts';
 import { OPERATIONS, parseInput } from '../operations/index.ts';
 import { renderOutcomes } from './render.ts';
 import { UsageError } from '../errors.ts';
-import type { RestoreRepoResult } from '../types.ts';
+import type { RestoreMetadataResult, RestoreRepoResult } from '../types.ts';
 
-export const restoreCommand: Command<RestoreRepoResult> = {
+function describeRestore(v: RestoreRepoResult): string[] {
+  return [
+    `${v.dryRun ? 'would restore' : 'restored'} ${v.snapshot}${v.fromStore ? ` from ${v.fromStore}` : ''} ${v.mode === 'push' ? 'by push to' : 'to'} ${v.target} (${v.refsRestored} refs)`,
+    ...(v.keptAs
+      ? [`the replaced mirror is kept as pinned snapshot ${v.keptAs.snapshot} (${v.keptAs.reason}); "unpin ${v.keptAs.snapshot}" hands it to retention`]
+      : v.keptPrevious
+        ? [`previous content kept at ${v.keptPrevious}`]
+        : []),
+    // A restored copy has no remote, so no push from it reaches the original by accident (docs/RESTORE_RUNBOOK.md).
+    ...(v.mode !== 'push' && v.remote === null ? [`no remote is configured in it, so git push goes nowhere; to push on purpose: git remote add origin ${v.sourceUrl}`] : []),
+  ];
+}
+
+function describeMetadataRestore(v: RestoreMetadataResult): string[] {
+  const c = v.created;
+  const notRestored = v.notRestored.map((n) => `not restored: ${n.what}: ${n.reason}`);
+  if (v.dryRun) {
+    return [`would recreate in ${v.metadataTarget} from ${v.snapshot}: ${v.planned.length} step(s)${v.alreadyDone ? ` (${v.alreadyDone} already done)` : ''}`, ...v.planned.map((p) => `would create ${p}`), ...notRestored];
+  }
+  return [
+    `recreated in ${v.metadataTarget} from ${v.snapshot}: ${c.labels} label(s), ${c.milestones} milestone(s), ${c.issues} issue(s), ${c.pulls} pull request(s) and ${c.pullsAsIssues} as issues, ${c.comments} comment(s), ${c.closed} closed, ${c.releases} release(s), ${c.assets} asset(s)`,
+    ...(v.alreadyDone ? [`${v.alreadyDone} step(s) already done by an earlier run (${v.journal}): not repeated`] : []),
+    ...notRestored,
+  ];
+}
+
+export const restoreCommand: Command<RestoreRepoResult | RestoreMetadataResult> = {
   name: OPERATIONS.restore.name,
   summary: OPERATIONS.restore.summary,
-  usage: 'restore [latest|NAME] [--to DIR [--checkout]] [--push URL] [--from-archive FILE | --from-store] [--force] [--dry-run]',
+  usage: 'restore [latest|NAME] [--to DIR [--checkout]] [--push URL] [--from-archive FILE | --from-store] [--force] [--dry-run] | restore [latest|NAME] --metadata-to OWNER/NAME [--force] [--dry-run]',
   help: `  (no target)        replace the live mirror atomically; the old one is kept as a pinned snapshot
                      ("replaced by restore of NAME") until unpinned
   --to DIR           restore into DIR as a bare repository with every ref and no remote (must be empty or
@@ -17,8 +43,14 @@ export const restoreCommand: Command<RestoreRepoResult> = {
   --from-archive F   restore from an archive written by "export" (checksum and contents verified first)
   --from-store       restore from the configured off-site store (NAME as it is in the store; every file's
                      sha256 checked, then verified like a local snapshot); works on an empty root with --repo
-  --force            replace a non-empty --to directory (kept as DIR.replaced-<time>) or push to a non-empty remote
-  --dry-run          say what would be restored, change nothing`,
+  --metadata-to O/N  recreate the snapshot's labels, milestones, issues (with comments, closed ones closed),
+                     pull requests (as pull requests when their branches exist there, else as issues, with their
+                     reviews as comments) and releases (with assets) in the empty GitHub repository O/N; each
+                     carries a header naming its original author, date and number. Resumable: a journal under
+                     state/metadata-restore/ means a second run creates nothing twice (token from GITHUB_TOKEN)
+  --force            replace a non-empty --to directory (kept as DIR.replaced-<time>) or push to a non-empty remote;
+                     with --metadata-to, add the records to a repository that has issues of its own
+  --dry-run          say what would be restored (or created in GitHub), change nothing`,
   options: {
     to: { type: 'string' },
     checkout: { type: 'boolean' },
@@ -27,6 +59,7 @@ export const restoreCommand: Command<RestoreRepoResult> = {
     'from-store': { type: 'boolean' },
     force: { type: 'boolean' },
     'dry-run': { type: 'boolean' },
+    'metadata-to': { type: 'string' },
   },
   execute: ({ engine, values, positionals }) => {
     if (positionals.length > 1) throw new UsageError('restore takes at most one snapshot name');
@@ -41,17 +74,8 @@ export const restoreCommand: Command<RestoreRepoResult> = {
       fromStore: Boolean(values['from-store']),
       force: Boolean(values.force),
       dryRun: Boolean(values['dry-run']),
+      metadataTo: values['metadata-to'] as string | undefined,
     }));
   },
-  render: (result) =>
-    renderOutcomes(result, (v) => [
-      `${v.dryRun ? 'would restore' : 'restored'} ${v.snapshot}${v.fromStore ? ` from ${v.fromStore}` : ''} ${v.mode === 'push' ? 'by push to' : 'to'} ${v.target} (${v.refsRestored} refs)`,
-      ...(v.keptAs
-        ? [`the replaced mirror is kept as pinned snapshot ${v.keptAs.snapshot} (${v.keptAs.reason}); "unpin ${v.keptAs.snapshot}" hands it to retention`]
-        : v.keptPrevious
-          ? [`previous content kept at ${v.keptPrevious}`]
-          : []),
-      // A restored copy has no remote, so no push from it reaches the original by accident (docs/RESTORE_RUNBOOK.md).
-      ...(v.mode !== 'push' && v.remote === null ? [`no remote is configured in it, so git push goes nowhere; to push on purpose: git remote add origin ${v.sourceUrl}`] : []),
-    ]),
+  render: (result) => renderOutcomes(result, (v) => ('metadataTarget' in v ? describeMetadataRestore(v) : describeRestore(v))),
 };

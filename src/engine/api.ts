@@ -9,6 +9,7 @@ import type {
   ListRepoResult,
   PruneRepoResult,
   RepoTarget,
+  RestoreMetadataResult,
   RestoreRepoResult,
   RunResult,
   StoreListRepoResult,
@@ -80,6 +81,8 @@ export interface RestoreOptions {
   fromArchive?: string;
   /** Restore from the configured off-site store (the snapshot named as in the store). */
   fromStore?: boolean;
+  /** Recreate the snapshot's issues, pull requests and releases in this GitHub repository (OWNER/NAME). */
+  metadataTo?: string;
   force?: boolean;
   dryRun?: boolean;
 }
@@ -133,6 +136,8 @@ export interface Engine {
   verify(options?: VerifyOptions): Promise<RunResult<VerifyRepoResult>>;
   prune(options?: PruneOptions): Promise<RunResult<PruneRepoResult>>;
   restore(options?: RestoreOptions): Promise<RunResult<RestoreRepoResult>>;
+  /** restore with metadataTo: the snapshot's GitHub records recreated through the API, resumably. */
+  restoreMetadata(options: RestoreOptions): Promise<RunResult<RestoreMetadataResult>>;
   exportArchive(options?: ExportOptions): Promise<RunResult<ExportRepoResult>>;
   /** A snapshot's issues, pull requests and releases as a static site (docs/METADATA_FORMAT.md). */
   exportMetadata(options?: ExportMetadataOptions): Promise<RunResult<ExportSiteResult>>;

@@ -19,6 +19,7 @@ import { exportRepo } from './export.ts';
 import { exportMetadataSite } from './export-metadata.ts';
 import { pruneRepo } from './prune.ts';
 import { restoreFromArchive, restoreRepo } from './restore.ts';
+import { restoreMetadataRepo } from './restore-metadata.ts';
 import { runPerRepo } from './run.ts';
 import { listRepo, statusRepo } from './status.ts';
 import { initRepo, repoLocked, snapshotRepo, syncRepo } from './sync.ts';
@@ -179,6 +180,11 @@ export function createEngine(options: EngineOptions): Engine {
       }
       if (o.fromStore) return withRequiredStore(ctx, 'restore --from-store', (store) => each('restore', targets, (t) => restoreFromStore(ctx, store, t, o)));
       return each('restore', targets, (t) => restoreRepo(ctx, t, o));
+    },
+    restoreMetadata: async (o) => {
+      const targets = await readableTargets('restore');
+      if (targets.length > 1) throw new UsageError(`restore of the metadata works on one repository; ${targets.length} are selected`, 'pick-one-repository');
+      return each('restore', targets, (t) => restoreMetadataRepo(ctx, t, o));
     },
     storePush: async () => {
       const targets = await readableTargets('store push');

@@ -5,11 +5,13 @@ export interface RestoreRequest {
   push?: string;
   force?: boolean;
   dryRun?: boolean;
+  metadataTo?: string;
 }
 
 /** Why a restore may not run on a read-only server, or undefined when it may. */
 export function restoreRefusal(request: RestoreRequest, allowWrite: boolean): string | undefined {
   if (allowWrite || request.dryRun) return undefined;
+  if (request.metadataTo) return 'restore of the metadata creates issues, pull requests and releases in GitHub, and this server is read-only';
   if (!request.to && !request.push) return 'restore in place replaces the live mirror, and this server is read-only';
   if (request.force) return 'restore with force replaces a non-empty directory or remote, and this server is read-only';
   return undefined;
@@ -32,7 +34,8 @@ export interface ToolCall {
 export function callRefusal(call: ToolCall, allowWrite: boolean): string | undefined {
   if (call.tool === 'restore') {
     const refusal = restoreRefusal(call.input, allowWrite);
-    return refusal && `${refusal}: ${READ_ONLY_HINT}`;
+    // Into GitHub there is no harmless alternative to offer: only --allow-write.
+    return refusal && `${refusal}: ${call.input.metadataTo ? WRITE_HINT : READ_ONLY_HINT}`;
   }
   if (call.destructive && !allowWrite) return `${call.tool} is destructive and this server is read-only: ${WRITE_HINT}`;
   return undefined;

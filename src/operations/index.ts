@@ -2,7 +2,7 @@
 // workflow's choices and the MCP server's tools all derive from these entries.
 import { z } from 'zod';
 import { defineOperation, named, type Operation } from './operation.ts';
-import type { ExportRepoResult, ExportSiteResult, RunResult } from '../types.ts';
+import type { ExportRepoResult, ExportSiteResult, RestoreMetadataResult, RestoreRepoResult, RunResult } from '../types.ts';
 
 export { parseInput, type Operation } from './operation.ts';
 
@@ -148,15 +148,22 @@ export const OPERATIONS = {
         fromStore: z.boolean().optional(),
         force: z.boolean().optional(),
         dryRun: z.boolean().optional(),
+        metadataTo: z
+          .string()
+          .regex(/^[^/\s]+\/[^/\s]+$/, 'a GitHub repository as OWNER/NAME')
+          .optional()
+          .describe("recreate the snapshot's labels, milestones, issues, pull requests and releases in this empty GitHub repository (OWNER/NAME)"),
       })
       .strict()
       .refine((v) => !(v.to && v.push), { message: 'to and push cannot be combined' })
+      .refine((v) => !(v.metadataTo && (v.to || v.push || v.checkout || v.fromArchive || v.fromStore)), { message: 'metadataTo restores the records into GitHub: it takes none of to, push, checkout, fromArchive, fromStore' })
       .refine((v) => !(v.fromArchive && v.snapshot), { message: 'fromArchive restores the snapshot inside the archive; do not name one' }),
     readOnly: false,
     destructive: true,
     action: true,
     dispatch: true,
-    run: async (engine, input) => named('restore', await engine.restore(input)),
+    run: async (engine, input): Promise<RunResult<RestoreRepoResult | RestoreMetadataResult, 'restore'>> =>
+      input.metadataTo ? named('restore', await engine.restoreMetadata(input)) : named('restore', await engine.restore(input)),
   }),
   export: defineOperation({
     name: 'export',

@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createBackup, createUpstream, okValue, type TestBackup } from './git-fixtures.ts';
 import { serializeDocument, SNAPSHOT_METADATA_ASSETS, SNAPSHOT_METADATA_REPO, type Issue, type Pull, type Release } from '../../src/github-metadata/format.ts';
 
 const ENV = { ...process.env, GIT_AUTHOR_NAME: 'capture', GIT_AUTHOR_EMAIL: 'capture@example.com', GIT_COMMITTER_NAME: 'capture', GIT_COMMITTER_EMAIL: 'capture@example.com', GIT_CONFIG_NOSYSTEM: '1' };
@@ -57,6 +58,25 @@ export function addMetadataToSnapshot(snapshotDir: string, documents: Record<str
   } finally {
     chmodSync(snapshotDir, mode);
   }
+}
+
+/**
+ * A synced backup of a real upstream (acme/widgets) whose newest snapshot carries `documents` (default: the sample)
+ * as its GitHub metadata. Cleanups go onto `cleanups`.
+ */
+export async function backupWithMetadata(
+  cleanups: Array<() => void>,
+  options: { documents?: Record<string, unknown>; assets?: Parameters<typeof addMetadataToSnapshot>[2]; settings?: Parameters<typeof createBackup>[1] } = {},
+): Promise<{ b: TestBackup; snapshot: string; commit: string; sample: SampleMetadata }> {
+  const upstream = createUpstream();
+  cleanups.push(() => upstream.cleanup());
+  const b = createBackup([upstream], options.settings);
+  const synced = await b.engine.sync();
+  if (synced.exitCode !== 0) throw new Error(`sync failed: ${JSON.stringify(synced.outcomes)}`);
+  const snapshot = okValue(await b.engine.list()).snapshots.at(-1)!.name;
+  const sample = sampleMetadata();
+  const commit = addMetadataToSnapshot(join(b.root, 'snapshots', 'acme', 'widgets', snapshot), options.documents ?? sample.documents, options.assets ?? sample.assets);
+  return { b, snapshot, commit, sample };
 }
 
 /** Strings that would run script or break out of markup were they not escaped. */

@@ -2,6 +2,7 @@
 import type {
   InitRepoResult,
   PruneRepoResult,
+  RestoreMetadataResult,
   RestoreRepoResult,
   RunResult,
   SnapshotRepoResult,
@@ -18,7 +19,8 @@ export type AnyRepoResult =
   | StatusRepoResult
   | VerifyRepoResult
   | PruneRepoResult
-  | RestoreRepoResult;
+  | RestoreRepoResult
+  | RestoreMetadataResult;
 
 export interface Row {
   repository: string;
@@ -55,8 +57,8 @@ function snapshotCell(command: string, value: AnyRepoResult, status: StatusRepoR
     case 'snapshot':
       return (value as SnapshotRepoResult).snapshot.name;
     case 'restore': {
-      const v = value as RestoreRepoResult;
-      return `${v.snapshot} → ${v.target}${v.dryRun ? ' (dry run)' : ''}`;
+      const v = value as RestoreRepoResult | RestoreMetadataResult;
+      return `${v.snapshot} → ${'metadataTarget' in v ? v.metadataTarget : v.target}${v.dryRun ? ' (dry run)' : ''}`;
     }
     case 'verify': {
       const v = value as VerifyRepoResult;

@@ -1,0 +1,387 @@
+// restore --metadata-to OWNER/NAME: a snapshot's labels, milestones, issues, pull requests and releases recreated in
+// an empty GitHub repository through the API (docs/RESTORE_RUNBOOK.md "Restoring issues, pull requests and
+// releases"). The steps and their text come from src/github-metadata/restore-plan.ts; a journal of what was created
+// (src/engine/metadata-restore-state.ts) makes a second run, or a run after a kill, create nothing twice. Rate limits
+// are waited out by the client (src/github/client.ts).
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AbortedError, AuthError, BackupError, UsageError } from '../errors.ts';
+import { describeApiError, isHttpError } from '../github/api-errors.ts';
+import { createGitHubClient, type GitHubClient } from '../github/client.ts';
+import { readSnapshotMetadata, type SnapshotMetadata } from '../github-metadata/read.ts';
+import { describeStep, planRestore, restoreMarker, type RestoreStep } from '../github-metadata/restore-plan.ts';
+import { withLock } from '../lock.ts';
+import { isValidOwner, isValidRepoName } from '../naming.ts';
+import type { RepoTarget, RestoreMetadataResult } from '../types.ts';
+import type { RestoreOptions } from './api.ts';
+import type { EngineContext } from './context.ts';
+import { openJournal, readJournal } from './metadata-restore-state.ts';
+import { whileReading } from './readers.ts';
+import { assertSafeStructure, checkSnapshotStructure } from './structure.ts';
+import { resolveSnapshotName } from './verify.ts';
+
+type Counts = RestoreMetadataResult['created'];
+const noCounts = (): Counts => ({ labels: 0, milestones: 0, issues: 0, pulls: 0, pullsAsIssues: 0, comments: 0, closed: 0, releases: 0, assets: 0 });
+
+/** OWNER/NAME of the repository to recreate the records in. */
+export function parseMetadataTarget(spec: string): { owner: string; name: string; id: string } {
+  const [owner = '', name = '', ...rest] = spec.split('/');
+  if (rest.length || !isValidOwner(owner) || !isValidRepoName(name)) throw new UsageError(`restore: ${JSON.stringify(spec)} is not a GitHub repository as OWNER/NAME`);
+  return { owner, name, id: `${owner}/${name}` };
+}
+
+interface IssueListed {
+  number: number;
+  body?: string | null;
+}
+
+/** The target repository through the API: each call's failure becomes a message that names what was being done. */
+class TargetRepository {
+  private readonly branches = new Map<string, boolean>();
+  private readonly uploadUrls = new Map<number, string>();
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly client: GitHubClient,
+    readonly owner: string,
+    readonly repo: string,
+  ) {}
+
+  get id(): string {
+    return `${this.owner}/${this.repo}`;
+  }
+
+  async call<T>(what: string, request: () => Promise<{ data: T }>): Promise<T> {
+    try {
+      return (await request()).data;
+    } catch (error) {
+      throw describeApiError(error, `${what} in ${this.id}`, this.ctx.redactor);
+    }
+  }
+
+  /** null when GitHub answers `status` (e.g. 404, 422): the caller knows what that means. */
+  async callOr<T>(status: number, what: string, request: () => Promise<{ data: T }>): Promise<T | null> {
+    try {
+      return (await request()).data;
+    } catch (error) {
+      if (isHttpError(error) && error.status === status) return null;
+      throw describeApiError(error, `${what} in ${this.id}`, this.ctx.redactor);
+    }
+  }
+
+  private get params() {
+    return { owner: this.owner, repo: this.repo };
+  }
+
+  exists(): Promise<unknown> {
+    return this.call('reading the repository', () => this.client.request('GET /repos/{owner}/{repo}', this.params));
+  }
+
+  issues(): Promise<IssueListed[]> {
+    return this.call('listing issues', async () => ({ data: await this.client.paginate('GET /repos/{owner}/{repo}/issues', { ...this.params, state: 'all', per_page: 100 }) }));
+  }
+
+  comments(issue: number): Promise<Array<{ id: number; body?: string }>> {
+    return this.call(`listing the comments of #${issue}`, async () => ({ data: await this.client.paginate('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...this.params, issue_number: issue, per_page: 100 }) }));
+  }
+
+  async hasBranch(branch: string): Promise<boolean> {
+    if (!this.branches.has(branch)) {
+      const found = await this.callOr(404, `looking for branch ${branch}`, () => this.client.request('GET /repos/{owner}/{repo}/branches/{branch}', { ...this.params, branch }));
+      this.branches.set(branch, found !== null);
+    }
+    return this.branches.get(branch)!;
+  }
+
+  async uploadUrl(releaseId: number): Promise<string> {
+    if (!this.uploadUrls.has(releaseId)) {
+      const release = await this.call(`reading release ${releaseId}`, () => this.client.request('GET /repos/{owner}/{repo}/releases/{release_id}', { ...this.params, release_id: releaseId }));
+      this.uploadUrls.set(releaseId, release.upload_url);
+    }
+    return this.uploadUrls.get(releaseId)!;
+  }
+
+  rememberUploadUrl(releaseId: number, url: string): void {
+    this.uploadUrls.set(releaseId, url);
+  }
+
+  request<T = unknown>(what: string, route: string, parameters: Record<string, unknown>): Promise<T> {
+    return this.call(what, () => this.client.request(route, { ...this.params, ...parameters }) as Promise<{ data: T }>);
+  }
+
+  requestOr<T = unknown>(status: number, what: string, route: string, parameters: Record<string, unknown>): Promise<T | null> {
+    return this.callOr(status, what, () => this.client.request(route, { ...this.params, ...parameters }) as Promise<{ data: T }>);
+  }
+}
+
+/** A pull request is recreated as one when its branches are in the target (after restore --push) and it came from the repository itself. */
+async function asPullRequest(target: TargetRepository, step: Extract<RestoreStep, { kind: 'issue' }>, source: string): Promise<boolean> {
+  const pull = step.pull;
+  if (!pull) return false;
+  const fromFork = pull.head.repository !== null && pull.head.repository.toLowerCase() !== source.toLowerCase();
+  return !fromFork && (await target.hasBranch(pull.base.ref)) && (await target.hasBranch(pull.head.ref));
+}
+
+/** What the update step sends: a pull request's labels and milestone (its creation takes none), and the closed state. */
+function updateOf(step: Extract<RestoreStep, { kind: 'update' }>, milestone: number | null): Record<string, unknown> | null {
+  const update: Record<string, unknown> = {};
+  if (step.pull) {
+    if (step.issue.labels.length) update.labels = step.issue.labels;
+    if (milestone !== null) update.milestone = milestone;
+  }
+  if (step.issue.state === 'closed') {
+    update.state = 'closed';
+    // GitHub accepts these two; a merged pull request recreated as an issue was completed.
+    const reason = step.issue.stateReason === 'not_planned' ? 'not_planned' : 'completed';
+    update.state_reason = reason;
+  }
+  return Object.keys(update).length ? update : null;
+}
+
+interface Run {
+  ctx: EngineContext;
+  target: TargetRepository;
+  source: string;
+  metadata: SnapshotMetadata;
+  done: ReadonlyMap<string, number>;
+  existing: IssueListed[];
+  counts: Counts;
+}
+
+/** The new number or id of a step that ran before this one. */
+function doneId(run: Run, key: string): number {
+  const id = run.done.get(key);
+  if (id === undefined) throw new BackupError(`restore of the metadata: ${key} was not restored before what depends on it`);
+  return id;
+}
+
+/** The asset's bytes, checked against the sha256 the capture recorded; or why they cannot be uploaded. */
+async function assetBytes(metadata: SnapshotMetadata, step: Extract<RestoreStep, { kind: 'asset' }>): Promise<Buffer | string> {
+  const { asset } = step;
+  if (!asset.sha256) return `not in the backup${asset.skipped ? `: ${asset.skipped}` : ''}`;
+  const file = metadata.assetFile(asset.sha256);
+  if (!file) return 'its file is missing from the snapshot';
+  const bytes = await readFile(file);
+  if (createHash('sha256').update(bytes).digest('hex') !== asset.sha256) return 'its file in the snapshot is damaged (sha256 mismatch; run verify)';
+  return bytes;
+}
+
+/**
+ * The record a step created in an earlier run whose answer never reached us (killed, or the connection dropped after
+ * GitHub acted), found by the marker in its body or by its unique name; null when there is none.
+ */
+async function findCreated(run: Run, step: RestoreStep): Promise<number | null> {
+  const marker = restoreMarker(run.source, step.key);
+  const { target } = run;
+  switch (step.kind) {
+    case 'issue':
+      return run.existing.find((i) => (i.body ?? '').includes(marker))?.number ?? null;
+    case 'comment':
+      return (await target.comments(doneId(run, step.parent))).find((c) => (c.body ?? '').includes(marker))?.id ?? null;
+    case 'milestone':
+      return findMilestone(run, step.milestone.title);
+    case 'release': {
+      const release = await target.requestOr<{ id: number; body?: string | null; upload_url: string }>(404, `looking for release ${step.release.tagName}`, 'GET /repos/{owner}/{repo}/releases/tags/{tag}', { tag: step.release.tagName });
+      if (!release || !(release.body ?? '').includes(marker)) return null;
+      target.rememberUploadUrl(release.id, release.upload_url);
+      return release.id;
+    }
+    case 'asset': {
+      const assets = await target.request<Array<{ id: number; name: string }>>('listing release assets', 'GET /repos/{owner}/{repo}/releases/{release_id}/assets', { release_id: doneId(run, step.parent), per_page: 100 });
+      return assets.find((a) => a.name === step.asset.name)?.id ?? null;
+    }
+    default:
+      // Labels and updates are idempotent: sending them again changes nothing.
+      return null;
+  }
+}
+
+async function findMilestone(run: Run, title: string): Promise<number | null> {
+  const all = await run.target.request<Array<{ number: number; title: string }>>('listing milestones', 'GET /repos/{owner}/{repo}/milestones', { state: 'all', per_page: 100 });
+  return all.find((m) => m.title === title)?.number ?? null;
+}
+
+/** Send one step's request (an asset's checked bytes beside it); the new record's number or id. */
+async function perform(run: Run, step: RestoreStep, assetData: Buffer | null): Promise<number> {
+  const { target, counts } = run;
+  switch (step.kind) {
+    case 'label': {
+      const { name, color, description } = step.label;
+      const created = await target.requestOr<{ id: number }>(422, `creating label ${name}`, 'POST /repos/{owner}/{repo}/labels', { name, color, description: description ?? '' });
+      if (created) {
+        counts.labels++;
+        return created.id;
+      }
+      // A new repository comes with GitHub's default labels (bug, enhancement, ...): ours take their colour and text.
+      return (await target.request<{ id: number }>(`updating label ${name}`, 'PATCH /repos/{owner}/{repo}/labels/{name}', { name, color, description: description ?? '' })).id;
+    }
+    case 'milestone': {
+      const { title, state, description, dueOn } = step.milestone;
+      const created = await target.requestOr<{ number: number }>(422, `creating milestone ${title}`, 'POST /repos/{owner}/{repo}/milestones', { title, state, description: description ?? '', ...(dueOn ? { due_on: dueOn } : {}) });
+      if (created) counts.milestones++;
+      const number = created?.number ?? (await findMilestone(run, title));
+      if (number === null) throw new BackupError(`restore of the metadata: GitHub refused milestone ${JSON.stringify(title)} in ${target.id} and none of that title is there`);
+      return number;
+    }
+    case 'issue': {
+      const { issue, pull } = step;
+      if (pull && (await asPullRequest(target, step, run.source))) {
+        const created = await target.requestOr<{ number: number }>(422, `creating pull request #${issue.number}`, 'POST /repos/{owner}/{repo}/pulls', { title: issue.title, head: pull.head.ref, base: pull.base.ref, body: step.body, draft: pull.draft });
+        if (created) {
+          counts.pulls++;
+          return created.number;
+        }
+        // GitHub refused it (no commits between the branches, say): the conversation is kept as an issue instead.
+        run.ctx.logger.log('warn', `GitHub refused pull request #${issue.number} in ${target.id}; recreating it as an issue`);
+      }
+      const milestone = issue.milestone === null ? null : (run.done.get(`milestone:${issue.milestone}`) ?? null);
+      const created = await target.request<{ number: number }>(`creating issue #${issue.number}`, 'POST /repos/{owner}/{repo}/issues', { title: issue.title, body: step.body, labels: issue.labels, ...(milestone !== null ? { milestone } : {}) });
+      if (pull) counts.pullsAsIssues++;
+      else counts.issues++;
+      return created.number;
+    }
+    case 'comment': {
+      const created = await target.request<{ id: number }>(`commenting on #${doneId(run, step.parent)}`, 'POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { issue_number: doneId(run, step.parent), body: step.body });
+      counts.comments++;
+      return created.id;
+    }
+    case 'update': {
+      const number = doneId(run, step.parent);
+      const milestone = step.issue.milestone === null ? null : (run.done.get(`milestone:${step.issue.milestone}`) ?? null);
+      const update = updateOf(step, milestone);
+      if (update) {
+        await target.request(`updating #${number}`, 'PATCH /repos/{owner}/{repo}/issues/{issue_number}', { issue_number: number, ...update });
+        if (update.state === 'closed') counts.closed++;
+      }
+      return number;
+    }
+    case 'release': {
+      const { release } = step;
+      const created = await target.request<{ id: number; upload_url: string }>(`creating release ${release.tagName}`, 'POST /repos/{owner}/{repo}/releases', {
+        tag_name: release.tagName,
+        target_commitish: release.targetCommitish,
+        name: release.name ?? release.tagName,
+        body: step.body,
+        draft: release.draft,
+        prerelease: release.prerelease,
+      });
+      target.rememberUploadUrl(created.id, created.upload_url);
+      counts.releases++;
+      return created.id;
+    }
+    case 'asset': {
+      if (!assetData) throw new BackupError(`restore of the metadata: no bytes for asset ${step.asset.name}`);
+      const url = await target.uploadUrl(doneId(run, step.parent));
+      const created = await target.request<{ id: number }>(`uploading asset ${step.asset.name}`, `POST ${url}`, {
+        name: step.asset.name,
+        ...(step.asset.label ? { label: step.asset.label } : {}),
+        data: assetData,
+        headers: { 'content-type': step.asset.contentType || 'application/octet-stream' },
+      });
+      counts.assets++;
+      return created.id;
+    }
+  }
+}
+
+/** Steps that create a record GitHub would not refuse a second time: their request is journaled as pending first. */
+const CREATES_DUPLICATES: ReadonlySet<RestoreStep['kind']> = new Set(['issue', 'comment', 'release', 'asset']);
+
+export async function restoreMetadataRepo(ctx: EngineContext, source: RepoTarget, options: RestoreOptions): Promise<RestoreMetadataResult> {
+  const to = parseMetadataTarget(options.metadataTo ?? '');
+  const name = await resolveSnapshotName(ctx, source, options.snapshot);
+  return whileReading(ctx, source, name, 'restore', async () => {
+    const dir = join(ctx.layout.snapshotParent(source), name);
+    const what = `restore the metadata of ${source.id} ${name}`;
+    const structure = await checkSnapshotStructure(dir);
+    assertSafeStructure(structure, what);
+    const metadata = await readSnapshotMetadata(ctx.git, dir, structure, what);
+    const journalFile = ctx.layout.metadataRestoreJournal(to);
+    const client = createGitHubClient({
+      apiUrl: ctx.settings.apiUrl,
+      token: ctx.settings.token,
+      signal: ctx.signal,
+      onWait: (seconds, why) => ctx.logger.log('warn', `restore of the metadata into ${to.id}: waiting ${seconds}s (${why})`),
+    });
+    const target = new TargetRepository(ctx, client, to.owner, to.name);
+    const steps = planRestore(metadata.records, source.id);
+    const base = { repo: source.id, snapshot: name, metadataTarget: to.id, journal: journalFile };
+
+    const prepare = async (done: ReadonlyMap<string, number>, pending: string | null) => {
+      await target.exists();
+      const existing = await target.issues();
+      // Ours: what the journal maps, and the record of the step whose answer was lost (it carries that step's marker).
+      const ours = new Set([...done].filter(([key]) => key.startsWith('issue:') || key.startsWith('pull:')).map(([, id]) => id));
+      const pendingMarker = pending ? restoreMarker(source.id, pending) : null;
+      const foreign = existing.filter((i) => !ours.has(i.number) && !(pendingMarker && (i.body ?? '').includes(pendingMarker)));
+      if (foreign.length && !options.force) {
+        const shown = foreign.slice(0, 5).map((i) => `#${i.number}`).join(', ');
+        throw new UsageError(
+          `refusing to restore the metadata into ${to.id}: it already has ${foreign.length} issue(s) or pull request(s) this restore did not create (${shown}${foreign.length > 5 ? ', ...' : ''}). ` +
+            'Restore into a new, empty repository, or pass --force to add the records beside them.',
+        );
+      }
+      return existing;
+    };
+
+    if (options.dryRun) {
+      const journal = await readJournal(journalFile, source.id, to.id);
+      const done = journal?.done ?? new Map<string, number>();
+      const existing = await prepare(done, journal?.pending ?? null);
+      const run: Run = { ctx, target, source: source.id, metadata, done, existing, counts: noCounts() };
+      const planned: string[] = [];
+      const notRestored: RestoreMetadataResult['notRestored'] = [];
+      for (const step of steps) {
+        if (done.has(step.key)) continue;
+        if (step.kind === 'asset') {
+          const bytes = await assetBytes(metadata, step);
+          if (typeof bytes === 'string') {
+            notRestored.push({ what: describeStep(step), reason: bytes });
+            continue;
+          }
+        }
+        if (step.kind === 'update' && !updateOf(step, step.issue.milestone)) continue;
+        planned.push(describeStep(step, step.kind === 'issue' ? await asPullRequest(target, step, source.id) : undefined));
+      }
+      return { ...base, dryRun: true, created: run.counts, alreadyDone: steps.filter((s) => done.has(s.key)).length, planned, notRestored };
+    }
+
+    if (!ctx.settings.token) throw new AuthError(`restore of the metadata into ${to.id} needs a token that can write its issues, pull requests and releases (GITHUB_TOKEN)`);
+    // One restore at a time into a target: two would each create what the other has not journaled yet.
+    return withLock(ctx.layout.metadataRestoreLock(to), { command: `restore --metadata-to ${to.id}`, logger: ctx.logger, clock: ctx.clock }, async () => {
+      const journal = await openJournal(journalFile, source.id, to.id);
+      const existing = await prepare(journal.done, journal.pending);
+      const run: Run = { ctx, target, source: source.id, metadata, done: journal.done, existing, counts: noCounts() };
+      const notRestored: RestoreMetadataResult['notRestored'] = [];
+      let alreadyDone = 0;
+      for (const step of steps) {
+        if (ctx.signal?.aborted) throw new AbortedError(`restore of the metadata into ${to.id} stopped on request; run it again to go on where it stopped`);
+        if (journal.done.has(step.key)) {
+          alreadyDone++;
+          continue;
+        }
+        let assetData: Buffer | null = null;
+        if (step.kind === 'asset') {
+          const bytes = await assetBytes(metadata, step);
+          if (typeof bytes === 'string') {
+            notRestored.push({ what: describeStep(step), reason: bytes });
+            continue;
+          }
+          assetData = bytes;
+        }
+        if (journal.pending === step.key) {
+          const found = await findCreated(run, step);
+          if (found !== null) {
+            ctx.logger.log('info', `restore of the metadata into ${to.id}: ${step.key} was created by the interrupted run; not created again`);
+            await journal.record(step.key, found);
+            continue;
+          }
+        }
+        if (CREATES_DUPLICATES.has(step.kind)) await journal.markPending(step.key);
+        await journal.record(step.key, await perform(run, step, assetData));
+      }
+      ctx.logger.log('info', `restored the metadata of ${source.id} ${name} into ${to.id}`, { ...run.counts, alreadyDone });
+      return { ...base, dryRun: false, created: run.counts, alreadyDone, planned: [], notRestored };
+    });
+  });
+}
