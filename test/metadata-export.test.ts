@@ -9,6 +9,7 @@ import { escapeHtml, html, safeFileName } from '../src/github-metadata/html.ts';
 import { reviewThreads } from '../src/github-metadata/site.ts';
 import { SNAPSHOT_METADATA_REPO, type ReviewComment } from '../src/github-metadata/format.ts';
 import { cleanupAfterEach } from './helpers/cleanups.ts';
+import { createMetadataRepo } from './helpers/metadata-repo.ts';
 import { runCli } from './helpers/cli.ts';
 import { createBackup, createUpstream, makeTempDir, okValue } from './helpers/git-fixtures.ts';
 import { addMetadataToSnapshot, backupWithMetadata, HOSTILE, sampleMetadata, sha256Of } from './helpers/metadata-snapshot.ts';
@@ -157,6 +158,29 @@ describe('export --metadata', () => {
     expect(inside.exitCode).toBe(ExitCode.USAGE);
   });
 
+  it('is point in time: the site of an older snapshot shows an issue as it was that day', async () => {
+    const upstream = createUpstream();
+    cleanups.push(() => upstream.cleanup());
+    const b = createBackup([upstream]);
+    const live = createMetadataRepo(b.root, { owner: 'acme', name: 'widgets' });
+    const issue = sampleMetadata().issues[0]!;
+    live.put('issues/1.json', issue);
+    live.commit('2026-03-01T02:00:00Z');
+    expect((await b.engine.sync()).exitCode).toBe(0);
+    live.put('issues/1.json', { ...issue, title: 'Crash on start (edited)', body: 'Rewritten later' });
+    live.commit('2026-03-02T02:00:00Z');
+    expect((await b.engine.sync()).exitCode).toBe(0);
+    const [older, newer] = okValue(await b.engine.list()).snapshots.map((s) => s.name);
+    const site = (snapshot: string) => {
+      const out = join(makeTempDir('gpb-site-'), 'site');
+      return b.engine.exportMetadata({ snapshot, output: out }).then((r) => (okValue(r), readFileSync(join(out, 'issues/1.html'), 'utf8')));
+    };
+    const then = await site(older!);
+    expect(then).toContain('<title>Crash on start · #1</title>');
+    expect(then).toContain('Body of 1');
+    expect(await site(newer!)).toContain('Rewritten later');
+  });
+
   it('an asset file that is missing or damaged is named, and the rest of the site is written', async () => {
     const sample = sampleMetadata();
     const damaged = Buffer.from(sample.assets[0]!);
@@ -209,7 +233,7 @@ describe('reading a snapshot\'s metadata', () => {
   });
 
   it('a metadata repository that leads git elsewhere (alternates) is refused before git reads it', async () => {
-    const { b, snapshot } = await withMetadata();
+    const { b, snapshot } = await withMetadata(sampleMetadata().documents);
     const elsewhere = makeTempDir('gpb-elsewhere-');
     const repo = join(b.root, 'snapshots', 'acme', 'widgets', snapshot, SNAPSHOT_METADATA_REPO);
     writeFileSync(join(repo, 'objects', 'info', 'alternates'), `${elsewhere}\n`);

@@ -223,7 +223,10 @@ export async function readSnapshotMetadata(git: GitCommandManager, snapshotDir: 
   try {
     const repo = join(scratch, 'repo.git');
     await materialize(join(snapshotDir, SNAPSHOT_METADATA_REPO), repo, { objects: 'borrow', config: renderConfig(snapshotConfig()), copyMode: 0o644, fsync: false });
-    const commit = (await git.run(repo, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${METADATA_BRANCH}^{commit}`], { okExitCodes: [1] })).trim();
+    // The commit snapshot.json records is the snapshot's metadata; main of the copy, where it records none.
+    const recorded = structure.metadata?.githubMetadata?.commit;
+    const commit = (await git.run(repo, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${recorded ?? METADATA_BRANCH}^{commit}`], { okExitCodes: [1] })).trim();
+    if (!commit && recorded) throw new BackupError(`${what}: snapshot.json records metadata commit ${recorded}, which ${SNAPSHOT_METADATA_REPO} does not hold: the snapshot is damaged (run verify)`);
     if (!commit) throw new BackupError(`${what}: ${SNAPSHOT_METADATA_REPO} has no ${METADATA_BRANCH}: nothing was captured into it`);
     const records = await readRecords(git, repo, commit, what);
     const assets = new Set(structure.files.filter((f) => f.rel.startsWith(`${SNAPSHOT_METADATA_ASSETS}/`)).map((f) => f.rel.slice(SNAPSHOT_METADATA_ASSETS.length + 1)));

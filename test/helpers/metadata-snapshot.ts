@@ -1,12 +1,13 @@
-// A snapshot's GitHub metadata (docs/METADATA_FORMAT.md "In a snapshot"), built with git plumbing into a real
-// snapshot taken by the engine: the metadata repository <snapshot>/github-metadata/repo.git (branch main) and the
-// asset files <snapshot>/github-metadata/assets/<sha256>. Also a sample set of records, hostile text included.
+// Snapshots with GitHub metadata (docs/METADATA_FORMAT.md "In a snapshot") for export --metadata and restore
+// --metadata-to: a sample set of records (hostile text included) carried in by a sync from the live metadata
+// repository, or, for a tampered snapshot, metadata put with git plumbing into a snapshot the engine took.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createBackup, createUpstream, okValue, type TestBackup } from './git-fixtures.ts';
-import { serializeDocument, SNAPSHOT_METADATA_ASSETS, SNAPSHOT_METADATA_REPO, type Issue, type Pull, type Release } from '../../src/github-metadata/format.ts';
+import { metadataPaths, serializeDocument, SNAPSHOT_METADATA_ASSETS, SNAPSHOT_METADATA_REPO, type CaptureDocument, type Issue, type Pull, type Release } from '../../src/github-metadata/format.ts';
+import { createMetadataRepo } from './metadata-repo.ts';
 
 const ENV = { ...process.env, GIT_AUTHOR_NAME: 'capture', GIT_AUTHOR_EMAIL: 'capture@example.com', GIT_COMMITTER_NAME: 'capture', GIT_COMMITTER_EMAIL: 'capture@example.com', GIT_CONFIG_NOSYSTEM: '1' };
 
@@ -61,8 +62,10 @@ export function addMetadataToSnapshot(snapshotDir: string, documents: Record<str
 }
 
 /**
- * A synced backup of a real upstream (acme/widgets) whose newest snapshot carries `documents` (default: the sample)
- * as its GitHub metadata. Cleanups go onto `cleanups`.
+ * A synced backup of a real upstream (acme/widgets) whose newest snapshot carries GitHub metadata. By default the
+ * sample, written into the live metadata repository (test/helpers/metadata-repo.ts) and carried into the snapshot by
+ * the sync itself. With `documents` (and `assets`), a tampered snapshot instead: those are put into the snapshot after
+ * it was taken, as an attacker or damage would, so they may be invalid in ways the live repository never is.
  */
 export async function backupWithMetadata(
   cleanups: Array<() => void>,
@@ -71,11 +74,20 @@ export async function backupWithMetadata(
   const upstream = createUpstream();
   cleanups.push(() => upstream.cleanup());
   const b = createBackup([upstream], options.settings);
+  const sample = sampleMetadata();
+  const tampered = options.documents !== undefined || options.assets !== undefined;
+  let commit = '';
+  if (!tampered) {
+    const live = createMetadataRepo(b.root, { owner: 'acme', name: 'widgets' });
+    for (const [path, document] of Object.entries(sample.documents)) if (path !== metadataPaths.format && path !== metadataPaths.capture) live.put(path, document);
+    for (const bytes of sample.assets) live.addAsset(bytes);
+    const capture = sample.documents[metadataPaths.capture] as CaptureDocument;
+    commit = live.commit(capture.capturedAt, capture.kinds);
+  }
   const synced = await b.engine.sync();
   if (synced.exitCode !== 0) throw new Error(`sync failed: ${JSON.stringify(synced.outcomes)}`);
   const snapshot = okValue(await b.engine.list()).snapshots.at(-1)!.name;
-  const sample = sampleMetadata();
-  const commit = addMetadataToSnapshot(join(b.root, 'snapshots', 'acme', 'widgets', snapshot), options.documents ?? sample.documents, options.assets ?? sample.assets);
+  if (tampered) commit = addMetadataToSnapshot(join(b.root, 'snapshots', 'acme', 'widgets', snapshot), options.documents ?? sample.documents, options.assets ?? sample.assets);
   return { b, snapshot, commit, sample };
 }
 
