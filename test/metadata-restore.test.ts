@@ -150,6 +150,7 @@ describe('restore --metadata-to', () => {
     const { b, standIn } = await setup();
     const missing = await b.engine.restoreMetadata({ metadataTo: 'nobody/nothing' });
     expect(missing.exitCode).toBe(ExitCode.NOT_FOUND);
+    expect(existsSync(join(b.root, 'state', 'metadata-restore', 'nobody'))).toBe(false);
     expect((missing.outcomes[0] as { error: string }).error).toMatch(/reading the repository in nobody\/nothing \(404 Not Found\)/);
     const sent = standIn.requests.length;
     const noToken = await b.engineWith({ token: undefined }).restoreMetadata({ metadataTo: 'rebuilt/widgets' });

@@ -349,8 +349,10 @@ export async function restoreMetadataRepo(ctx: EngineContext, source: RepoTarget
     if (!ctx.settings.token) throw new AuthError(`restore of the metadata into ${to.id} needs a token that can write its issues, pull requests and releases (GITHUB_TOKEN)`);
     // One restore at a time into a target: two would each create what the other has not journaled yet.
     return withLock(ctx.layout.metadataRestoreLock(to), { command: `restore --metadata-to ${to.id}`, logger: ctx.logger, clock: ctx.clock }, async () => {
+      // Checked before the journal is written: a refused or missing target leaves nothing behind.
+      const known = await readJournal(journalFile, source.id, to.id);
+      const existing = await prepare(known?.done ?? new Map<string, number>(), known?.pending ?? null);
       const journal = await openJournal(journalFile, source.id, to.id);
-      const existing = await prepare(journal.done, journal.pending);
       const run: Run = { ctx, target, source: source.id, metadata, done: journal.done, existing, counts: noCounts() };
       const notRestored: RestoreMetadataResult['notRestored'] = [];
       let alreadyDone = 0;
