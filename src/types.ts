@@ -162,6 +162,10 @@ export interface StorePruneRunResult {
   repo: string;
   store: string;
   dryRun: boolean;
+  /** What told each snapshot's objects: the manifests, or their object indexes (an encrypted store without the identity). */
+  readFrom: 'manifests' | 'object indexes';
+  /** The repositories the policy was applied to (the global selection), or null for every one the store holds. */
+  selected: string[] | null;
   repositories: Array<{
     repository: string;
     decisions: Array<{ name: string; createdAt: string; keep: boolean; reasons: string[] }>;
@@ -169,7 +173,7 @@ export interface StorePruneRunResult {
     /** Let go by the policy but retained by Object Lock: still in the store. */
     locked: string[];
   }>;
-  objects: { referenced: number; deleted: number; deletedBytes: number; young: number; locked: number };
+  objects: { referenced: number; deleted: number; deletedBytes: number; young: number; locked: number; indexesDeleted: number };
   problems: string[];
 }
 

@@ -255,6 +255,20 @@ describe('backup-manager with a store (s3rver)', () => {
     expect(warm.code, warm.stderr).toBe(0);
     expect(value<SyncRepoResult>(warm).hydrated).toMatchObject({ store: 's3://backups/encrypted' });
     expect(warm.stdout + warm.stderr).not.toContain(identity);
+
+    // The backup side, without the identity, verifies and prunes from the plaintext object indexes.
+    const writerConfig = config('enc-writer', encrypted).file;
+    const verified = await runCli(['store', 'verify', '--config', writerConfig, '--json'], env());
+    expect(verified.code, verified.stdout + verified.stderr).toBe(0);
+    expect(value<StoreVerifyRepoResult>(verified)).toMatchObject({ ok: true, readFrom: 'object indexes', snapshots: 2 });
+    const readBack = await runCli(['store', 'verify', '--read-data', '--config', writerConfig], env());
+    expect(readBack.code).toBe(12);
+    expect(readBack.stdout + readBack.stderr).toContain('needs BACKUP_AGE_IDENTITY_FILE');
+    const pruned = await runCli(['store', 'prune', '--dry-run', '--config', writerConfig, '--json'], env());
+    expect(pruned.code, pruned.stdout + pruned.stderr).toBe(0);
+    expect(value<StorePruneRunResult>(pruned)).toMatchObject({ readFrom: 'object indexes', selected: ['acme/widgets'], problems: [] });
+    const withIdentity = await runCli(['store', 'verify', '--config', writerConfig, '--json'], env({ BACKUP_AGE_IDENTITY_FILE: identityFile }));
+    expect(value<StoreVerifyRepoResult>(withIdentity)).toMatchObject({ ok: true, readFrom: 'manifests' });
   });
 
   describe('store verify and store prune (a prefix of their own)', () => {
@@ -319,7 +333,11 @@ describe('backup-manager with a store (s3rver)', () => {
       const dry = await runCli(['store', 'prune', '--dry-run', '--config', cfg().file, '--json'], env());
       expect(dry.code, dry.stdout + dry.stderr).toBe(0);
       const planned = value<StorePruneRunResult>(dry);
-      expect(planned).toMatchObject({ repo: 's3://backups/maintained', dryRun: true });
+      expect(planned).toMatchObject({ repo: 's3://backups/maintained', dryRun: true, readFrom: 'manifests', selected: ['acme/widgets'] });
+      // --repo narrows the policy to the repositories named: one the store does not hold is simply not there.
+      const other = await runCli(['store', 'prune', '--dry-run', '--config', cfg().file, '--repo', 'acme/other', '--json'], env());
+      expect(other.code, other.stdout + other.stderr).toBe(0);
+      expect(value<StorePruneRunResult>(other)).toMatchObject({ selected: ['acme/other'], repositories: [] });
       expect(planned.repositories.find((r) => r.repository === 'acme/widgets')!.decisions.every((d) => d.keep)).toBe(true);
 
       const requests = s3.requests.length;

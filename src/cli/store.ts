@@ -18,10 +18,13 @@ function parseSubset(raw: unknown): number | undefined {
   return percent;
 }
 
+const FROM_INDEXES = 'read from the object indexes: the store is encrypted and BACKUP_AGE_IDENTITY_FILE is not set';
+
 function describeVerify(v: StoreVerifyRepoResult): string[] {
   const read = v.objectsRead ? `, ${v.objectsRead} read back (${formatBytes(v.bytesRead)}, ${v.packsChecked} pack(s) through git verify-pack)` : '';
   return [
     `${v.snapshots} snapshot(s), ${v.objects} object(s) present with the right sizes${read}`,
+    ...(v.readFrom === 'object indexes' ? [`${FROM_INDEXES} (contents not checked)`] : []),
     ...(v.unreferencedObjects ? [`${v.unreferencedObjects} object(s) no manifest references (store prune removes them after the grace period)`] : []),
   ];
 }
@@ -29,6 +32,8 @@ function describeVerify(v: StoreVerifyRepoResult): string[] {
 function describePrune(v: StorePruneRunResult): string[] {
   const verb = v.dryRun ? 'would forget' : 'forgot';
   return [
+    ...(v.selected ? [`policy applied to ${v.selected.join(', ')} (objects judged against every repository in the store)`] : []),
+    ...(v.readFrom === 'object indexes' ? [FROM_INDEXES] : []),
     `${verb} ${v.repositories.reduce((n, r) => n + r.forgotten.length, 0)} snapshot(s); ${v.dryRun ? 'would delete' : 'deleted'} ${v.objects.deleted} unreferenced object(s) (${formatBytes(v.objects.deletedBytes)})`,
     ...v.repositories.filter((r) => r.forgotten.length).map((r) => `${r.repository}: ${r.forgotten.join(', ')}`),
     ...v.repositories.filter((r) => r.locked.length).map((r) => `${r.repository}: ${r.locked.length} snapshot(s) kept because Object Lock retains them`),
@@ -63,8 +68,10 @@ export const storeCommand: Command<StoreRepoResult> = {
   verify             every manifest's objects exist with the sizes it recorded
     --read-data      also download every object and check its sha256 (packs with git verify-pack)
     --read-data-subset P%   the same for P percent of the objects, chosen at random
-  prune              apply store.retention (restic-style; default: the local policy), then delete objects no
-                     manifest references, never younger than a day, never under Object Lock (under the store lock)
+  prune              apply store.retention (restic-style; default: the local policy) to the selected repositories
+                     (--repo, the config's list; all the store holds when none), then delete objects no manifest of
+                     any repository references, never younger than a day, never under Object Lock (store lock).
+                     An encrypted store's verify and prune need no identity: they read the object indexes
     --dry-run        say what would go, delete nothing`,
   options: {
     'read-data': { type: 'boolean' },

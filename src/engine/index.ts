@@ -201,9 +201,11 @@ export function createEngine(options: EngineOptions): Engine {
         return each('store verify', targets, (t) => storeVerifyRepo(ctx, store, t, o));
       }),
     storePrune: (o = {}) =>
-      withRequiredStore(ctx, 'store prune', (store) =>
-        runPerRepo('store prune', [{ owner: '', name: '', id: store.store.location, url: '' }], 1, ctx.clock, ctx.redactor, () => storePruneAll(ctx, store, o)),
-      ),
+      withRequiredStore(ctx, 'store prune', async (store) => {
+        // The global selection (--repo, the config's list, --shard) narrows the policy; objects stay store-wide.
+        const selected = ctx.settings.repositories.length ? (await resolveTargets()).map((t) => t.id) : null;
+        return runPerRepo('store prune', [{ owner: '', name: '', id: store.store.location, url: '' }], 1, ctx.clock, ctx.redactor, () => storePruneAll(ctx, store, o, selected));
+      }),
     exportArchive: async (o = {}) => {
       const targets = await readableTargets('export');
       if (targets.length > 1 && o.output) throw new UsageError(`export to a named file works on one repository; ${targets.length} are selected`, 'pick-one-repository');

@@ -26,6 +26,11 @@ import { listSnapshotNames } from './snapshot.ts';
 export interface StoreRun {
   store: Store;
   session: PushSession;
+  /**
+   * False for an encrypted store without BACKUP_AGE_IDENTITY_FILE: manifests and objects cannot be read, and
+   * verify and prune work from the object indexes (docs/STORE_FORMAT.md "Object index").
+   */
+  canReadBodies: boolean;
 }
 
 /** The configured store for one command, or null when none is configured. */
@@ -33,8 +38,9 @@ export async function openStoreRun(ctx: EngineContext): Promise<StoreRun | null>
   const config = ctx.settings.store;
   if (!config) return null;
   const store = await openStore(config, process.env, { redactor: ctx.redactor, clock: ctx.clock });
-  const session = new PushSession(store, { objectLock: config.objectLock, clock: ctx.clock, logger: ctx.logger, signal: ctx.signal });
-  return { store, session };
+  const encrypted = Boolean(config.encryption);
+  const session = new PushSession(store, { objectLock: config.objectLock, objectIndex: encrypted, clock: ctx.clock, logger: ctx.logger, signal: ctx.signal });
+  return { store, session, canReadBodies: !encrypted || Boolean(process.env[IDENTITY_FILE_ENV]) };
 }
 
 /**
@@ -92,7 +98,7 @@ export async function pushRepoSnapshots(ctx: EngineContext, run: StoreRun, targe
 export async function hydrateMirror(ctx: EngineContext, run: StoreRun, target: RepoTarget): Promise<HydrateSummary | null> {
   const mirror = ctx.layout.mirror(target);
   if (await exists(mirror)) return null;
-  if (ctx.settings.store?.encryption && !process.env[IDENTITY_FILE_ENV]) {
+  if (!run.canReadBodies) {
     ctx.logger.log('info', `${target.id}: the store is encrypted and ${IDENTITY_FILE_ENV} is not set: cloning instead of hydrating`);
     return null;
   }

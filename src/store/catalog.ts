@@ -4,7 +4,8 @@ import { parseSnapshotTime } from '../naming.ts';
 import { isFutureDated } from '../snapshot-time.ts';
 import { manifestKey, manifestPrefix, parseManifestKey, SNAPSHOTS_PREFIX } from './format.ts';
 import { parseManifest, type Manifest } from './manifest.ts';
-import type { Store } from './store.ts';
+import { objectIndexKey, parseObjectIndexKey } from './object-index.ts';
+import type { Store, StoredObject } from './store.ts';
 
 export interface StoredSnapshot {
   repository: string;
@@ -16,16 +17,43 @@ export interface StoredSnapshot {
   /** Manifest bytes as stored. */
   storedSize: number;
   lastModified: Date;
+  /** The key of its object index (docs/STORE_FORMAT.md "Object index"), or null when it has none. */
+  objectIndex: string | null;
+}
+
+export interface StoreCatalog {
+  /** Oldest first per repository. */
+  snapshots: StoredSnapshot[];
+  /** Object indexes without a manifest: a push died between the two, or a prune between deleting them. */
+  orphanIndexes: StoredObject[];
+}
+
+/** Snapshots and object indexes in the store, from one listing; `repository` narrows it to one (owner/name). */
+export async function listStoreCatalog(store: Store, repository?: string): Promise<StoreCatalog> {
+  const out: StoredSnapshot[] = [];
+  const indexes = new Map<string, StoredObject>();
+  for await (const object of store.list(repository ? manifestPrefix(repository) : SNAPSHOTS_PREFIX)) {
+    if (parseObjectIndexKey(object.key)) {
+      indexes.set(object.key, object);
+      continue;
+    }
+    const parts = parseManifestKey(object.key);
+    if (!parts || (repository && parts.repository !== repository)) continue;
+    out.push({ ...parts, createdAt: parseSnapshotTime(parts.snapshot)!, key: object.key, storedSize: object.size, lastModified: object.lastModified, objectIndex: null });
+  }
+  for (const snapshot of out) {
+    const key = objectIndexKey(snapshot.repository, snapshot.snapshot);
+    if (indexes.delete(key)) snapshot.objectIndex = key;
+  }
+  return { snapshots: sortSnapshots(out), orphanIndexes: [...indexes.values()] };
 }
 
 /** Snapshots in the store, oldest first per repository; `repository` narrows the listing to one (owner/name). */
 export async function listStoredSnapshots(store: Store, repository?: string): Promise<StoredSnapshot[]> {
-  const out: StoredSnapshot[] = [];
-  for await (const object of store.list(repository ? manifestPrefix(repository) : SNAPSHOTS_PREFIX)) {
-    const parts = parseManifestKey(object.key);
-    if (!parts || (repository && parts.repository !== repository)) continue;
-    out.push({ ...parts, createdAt: parseSnapshotTime(parts.snapshot)!, key: object.key, storedSize: object.size, lastModified: object.lastModified });
-  }
+  return (await listStoreCatalog(store, repository)).snapshots;
+}
+
+function sortSnapshots(out: StoredSnapshot[]): StoredSnapshot[] {
   return out.sort((a, b) => (a.repository < b.repository ? -1 : a.repository > b.repository ? 1 : a.snapshot < b.snapshot ? -1 : a.snapshot > b.snapshot ? 1 : 0));
 }
 

@@ -8,6 +8,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { Decrypter, Encrypter } from 'age-encryption';
 import { BackupError, ExitCode, UsageError } from '../errors.ts';
 import type { Redactor } from '../redact.ts';
+import { isObjectIndexKey } from './object-index.ts';
 import type { PutBody, PutOnceOptions, PutOnceResult, Store, StoredObject } from './store.ts';
 
 const RECIPIENT = /^age1[0-9a-z]{58}$/;
@@ -62,6 +63,8 @@ class EncryptedStore implements Store {
   }
 
   async putOnce(key: string, body: PutBody, options?: PutOnceOptions): Promise<PutOnceResult> {
+    // Object indexes hold only keys and sizes a listing shows anyway, and are read by the side without the identity.
+    if (isObjectIndexKey(key)) return this.inner.putOnce(key, body, options);
     const plainSize = Buffer.isBuffer(body) ? body.length : body.size;
     const openPlain = Buffer.isBuffer(body) ? () => Readable.from([body]) : body.open;
     // Encryption starts only if the inner store opens the body (it does not when the key exists already).
@@ -76,6 +79,7 @@ class EncryptedStore implements Store {
   }
 
   async getStream(key: string): Promise<Readable> {
+    if (isObjectIndexKey(key)) return this.inner.getStream(key);
     if (!this.decrypter) {
       throw new BackupError(
         `${this.location} is encrypted: set BACKUP_AGE_IDENTITY_FILE to the age identity file to read ${key} (docs/STORE_BACKENDS.md "Encryption")`,

@@ -10,7 +10,8 @@ import type { Store } from './store.ts';
  * (docs/STORE_FORMAT.md "Versions"): gzip-compressed manifests under .json.gz that carry snapshot.json and packed-refs.
  */
 export const STORE_FORMAT_MAJOR = 2;
-export const STORE_FORMAT_MINOR = 0;
+/** Minor 1 adds object indexes beside the manifests of encrypted stores (docs/STORE_FORMAT.md "Object index"). */
+export const STORE_FORMAT_MINOR = 1;
 
 // The major version is in the marker's key, not only in its body: with an encrypted store the backup side holds
 // only the public key and cannot read a body, but it can always list keys.

@@ -12,7 +12,8 @@ import { METADATA_FILE } from '../snapshot-files.ts';
 import { TOOL_VERSION } from '../version.ts';
 import { listStoredSnapshots } from './catalog.ts';
 import { ensureStoreFormat, manifestKey, objectKey, OBJECTS_PREFIX } from './format.ts';
-import { MANIFEST_FORMAT, MANIFEST_VERSION, PACKED_REFS_FILE, serializeManifest, type Manifest, type ManifestFile } from './manifest.ts';
+import { isStoredFile, MANIFEST_FORMAT, MANIFEST_VERSION, PACKED_REFS_FILE, serializeManifest, type Manifest, type ManifestFile } from './manifest.ts';
+import { OBJECT_INDEX_FORMAT, OBJECT_INDEX_VERSION, objectIndexKey, serializeObjectIndex } from './object-index.ts';
 import { packedRefsSpec, renderSnapshotJson, sha256Hex, type PackedRefsSpec } from './rebuilt-files.ts';
 import type { ObjectRetention, PutBody, Store } from './store.ts';
 import { SharedLease } from './store-lock.ts';
@@ -34,6 +35,11 @@ export interface PushOptions {
   signal?: AbortSignal;
   /** Uploads in flight at once (default 4). */
   concurrency?: number;
+  /**
+   * Write each snapshot's object index (src/store/object-index.ts) just before its manifest: on for an encrypted
+   * store, so the side without the identity can verify and prune it.
+   */
+  objectIndex?: boolean;
   /**
    * The push's shared lease (src/store/store-lock.ts): lease time, how long to wait while a prune runs, and after
    * how long without a push the session lets it go (default 2 minutes). Leases use real time unless `clock` is set:
@@ -336,6 +342,12 @@ export class PushSession {
         storedBytes: entries.reduce((n, f) => n + ('storedSize' in f ? f.storedSize : 0), 0),
       },
     };
+    if (this.options.objectIndex) {
+      const objects = Object.fromEntries(entries.filter(isStoredFile).map((f) => [f.key, f.storedSize]));
+      const index = serializeObjectIndex({ format: OBJECT_INDEX_FORMAT, version: OBJECT_INDEX_VERSION, repository: metadata.repository, name: metadata.name, objects });
+      const put = await this.store.putOnce(objectIndexKey(metadata.repository, metadata.name), index, { retention: this.retention(), expectAbsent: check.knownAbsent });
+      if (put.created) result.uploadedBytes += put.storedSize;
+    }
     // The commit point: only now is the snapshot in the store. Our lease must still hold, or a prune may have
     // removed an object we counted as present.
     held.lease.assertHeld();

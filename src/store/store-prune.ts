@@ -1,15 +1,17 @@
 // store prune: forget the snapshots the store's policy does not keep (their manifests), then delete the objects no
 // remaining manifest references (docs/STORE_FORMAT.md "Prune"). Under the exclusive store lease, never while a
 // push holds its lease, never an object younger than the grace period, never an object Object Lock retains.
-import { errorMessage, LockHeldError, StoreObjectLockedError } from '../errors.ts';
+import { BackupError, errorMessage, LockHeldError, StoreObjectLockedError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { byRepository, listStoredSnapshots, readManifest, type StoredSnapshot } from './catalog.ts';
+import { byRepository, listStoreCatalog, readManifest, type StoredSnapshot } from './catalog.ts';
 import { ensureStoreFormat, OBJECTS_PREFIX } from './format.ts';
 import { storedFiles } from './manifest.ts';
+import { readObjectIndex } from './object-index.ts';
 import { planStoreRetention, type StoreRetentionDecision, type StoreRetentionPolicy } from './policy.ts';
 import type { ObjectLockSettings } from './push.ts';
 import { ExclusiveLease, sharedLeases } from './store-lock.ts';
 import type { Store, StoredObject } from './store.ts';
+import type { StoreReadFrom } from './store-verify.ts';
 
 const DAY_MS = 86_400_000;
 export const DEFAULT_GRACE_MS = DAY_MS;
@@ -26,6 +28,10 @@ export interface StorePruneOptions {
   objectLock?: ObjectLockSettings;
   lease?: { leaseMs?: number; clock?: () => Date };
   logger?: Logger;
+  /** 'object indexes' when bodies cannot be read (an encrypted store without the identity): see store-verify.ts. */
+  readFrom?: StoreReadFrom;
+  /** Apply the policy to these repositories only (owner/name); objects are still judged against every manifest. */
+  repositories?: readonly string[];
 }
 
 export interface StorePruneRepository {
@@ -39,6 +45,9 @@ export interface StorePruneRepository {
 
 export interface StorePruneResult {
   dryRun: boolean;
+  readFrom: StoreReadFrom;
+  /** The repositories the policy was applied to, or null for all the store holds. */
+  selected: string[] | null;
   repositories: StorePruneRepository[];
   objects: {
     referenced: number;
@@ -49,9 +58,18 @@ export interface StorePruneResult {
     young: number;
     /** Unreferenced but retained by Object Lock: kept. */
     locked: number;
+    /** Object indexes deleted with their manifests, or left without one (older than the grace period). */
+    indexesDeleted: number;
   };
   /** Why object deletion was skipped, or what else went wrong; empty when all went well. */
   problems: string[];
+}
+
+/** The object keys a kept snapshot needs: from its manifest, or from its object index when bodies cannot be read. */
+async function neededKeys(store: Store, snapshot: StoredSnapshot, readFrom: StoreReadFrom): Promise<string[]> {
+  if (readFrom === 'manifests') return storedFiles(await readManifest(store, snapshot.repository, snapshot.snapshot)).map((f) => f.key);
+  if (!snapshot.objectIndex) throw new BackupError('no object index beside it (pushed unencrypted, or by an older tool): prune with BACKUP_AGE_IDENTITY_FILE set');
+  return Object.keys((await readObjectIndex(store, snapshot.repository, snapshot.snapshot)).objects);
 }
 
 function retainedByObjectLock(object: StoredObject, lock: ObjectLockSettings | undefined, now: Date): boolean {
@@ -78,12 +96,39 @@ export async function pruneStore(store: Store, options: StorePruneOptions): Prom
 }
 
 async function prune(store: Store, options: StorePruneOptions, now: Date, dryRun: boolean, lease: ExclusiveLease | null): Promise<StorePruneResult> {
-  const result: StorePruneResult = { dryRun, repositories: [], objects: { referenced: 0, deleted: 0, deletedBytes: 0, young: 0, locked: 0 }, problems: [] };
+  const readFrom = options.readFrom ?? 'manifests';
+  const selected = options.repositories ? [...options.repositories] : null;
+  const result: StorePruneResult = {
+    dryRun,
+    readFrom,
+    selected,
+    repositories: [],
+    objects: { referenced: 0, deleted: 0, deletedBytes: 0, young: 0, locked: 0, indexesDeleted: 0 },
+    problems: [],
+  };
   const log = (message: string, fields?: Record<string, unknown>) => options.logger?.log('info', `store prune: ${message}`, fields);
   const kept: StoredSnapshot[] = [];
-  const listed = await listStoredSnapshots(store);
+  const catalog = await listStoreCatalog(store);
+  const young = (object: { lastModified: Date }) => now.getTime() - object.lastModified.getTime() < (options.graceMs ?? DEFAULT_GRACE_MS);
+  const deleteIndex = async (key: string) => {
+    if (!dryRun) {
+      lease!.assertHeld();
+      try {
+        await store.delete(key);
+      } catch (error) {
+        if (!(error instanceof StoreObjectLockedError)) throw error;
+        return;
+      }
+    }
+    result.objects.indexesDeleted++;
+  };
 
-  for (const [repository, snapshots] of byRepository(listed)) {
+  for (const [repository, snapshots] of byRepository(catalog.snapshots)) {
+    // Outside the selection nothing is forgotten, but its manifests still count for the objects below.
+    if (selected && !selected.includes(repository)) {
+      kept.push(...snapshots);
+      continue;
+    }
     const decisions = planStoreRetention(snapshots.map((s) => ({ name: s.snapshot, createdAt: s.createdAt })), { ...options.policy, now });
     const entry: StorePruneRepository = { repository, decisions, forgotten: [], locked: [] };
     for (const decision of decisions) {
@@ -108,6 +153,8 @@ async function prune(store: Store, options: StorePruneOptions, now: Date, dryRun
           continue;
         }
       }
+      // After its manifest: the snapshot is gone from the store already, the index only tells what it needed.
+      if (snapshot.objectIndex) await deleteIndex(snapshot.objectIndex);
       entry.forgotten.push(decision.name);
     }
     if (entry.forgotten.length) log(`${repository}: ${dryRun ? 'would forget' : 'forgot'} ${entry.forgotten.length} snapshot(s)`, { snapshots: entry.forgotten });
@@ -115,27 +162,30 @@ async function prune(store: Store, options: StorePruneOptions, now: Date, dryRun
     result.repositories.push(entry);
   }
 
-  // What the remaining manifests need. One that cannot be read could need anything: then nothing is deleted.
+  // An index whose manifest is gone, once no push can be about to write that manifest.
+  for (const orphan of catalog.orphanIndexes) if (!young(orphan)) await deleteIndex(orphan.key);
+
+  // What the remaining snapshots need. One whose list cannot be read could need anything: then nothing is deleted.
   const referenced = new Set<string>();
   for (const snapshot of kept) {
     try {
-      for (const file of storedFiles(await readManifest(store, snapshot.repository, snapshot.snapshot))) referenced.add(file.key);
+      for (const key of await neededKeys(store, snapshot, readFrom)) referenced.add(key);
     } catch (error) {
-      result.problems.push(`${snapshot.key}: ${errorMessage(error)}`);
+      result.problems.push(`${readFrom === 'manifests' ? snapshot.key : (snapshot.objectIndex ?? snapshot.key)}: ${errorMessage(error)}`);
     }
   }
   result.objects.referenced = referenced.size;
   if (result.problems.length) {
-    result.problems.push('no object was deleted: a manifest that cannot be read may reference any of them (run "backup-manager store verify")');
+    const what = readFrom === 'manifests' ? 'a manifest that' : 'a snapshot whose object index';
+    result.problems.push(`no object was deleted: ${what} cannot be read may reference any of them (run "backup-manager store verify")`);
     return result;
   }
 
-  const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
   const objects: StoredObject[] = [];
   for await (const object of store.list(OBJECTS_PREFIX)) objects.push(object);
   for (const object of objects) {
     if (referenced.has(object.key)) continue;
-    if (now.getTime() - object.lastModified.getTime() < graceMs) {
+    if (young(object)) {
       result.objects.young++;
       continue;
     }

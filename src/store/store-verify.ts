@@ -7,12 +7,13 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
-import { AbortedError, errorMessage } from '../errors.ts';
+import { AbortedError, BackupError, errorMessage, ExitCode } from '../errors.ts';
 import { createGitCommandManager, type GitCommandManager } from '../git/git.ts';
 import { Redactor } from '../redact.ts';
-import { listStoredSnapshots, readManifest } from './catalog.ts';
+import { listStoreCatalog, readManifest, type StoredSnapshot } from './catalog.ts';
 import { ensureStoreFormat, OBJECTS_PREFIX } from './format.ts';
 import { storedFiles, type Manifest, type StoredManifestFile } from './manifest.ts';
+import { readObjectIndex } from './object-index.ts';
 import type { Store } from './store.ts';
 import { forEachLimit, Sha256Check } from './transfer.ts';
 
@@ -21,6 +22,11 @@ export interface StoreVerifyOptions {
   repository?: string;
   /** Download and check this share of the referenced objects: 1 is --read-data, 0.05 is --read-data-subset 5%. */
   readData?: number;
+  /**
+   * Where the list of each snapshot's objects comes from. 'object indexes' when bodies cannot be read (an
+   * encrypted store without the identity): existence and sizes are checked, contents cannot be.
+   */
+  readFrom?: StoreReadFrom;
   /** Picks the subset (tests pass a seeded one). */
   random?: () => number;
   git?: GitCommandManager;
@@ -36,8 +42,12 @@ export interface StoreVerifyProblem {
   problem: string;
 }
 
+/** What verify and prune read to learn each snapshot's objects (docs/STORE_FORMAT.md "Object index"). */
+export type StoreReadFrom = 'manifests' | 'object indexes';
+
 export interface StoreVerifyResult {
   ok: boolean;
+  readFrom: StoreReadFrom;
   snapshots: number;
   /** Distinct objects the manifests reference. */
   objects: number;
@@ -72,16 +82,54 @@ const discard = () =>
     },
   });
 
+/** One stored object a snapshot needs, and the manifest file it is (unknown when only the object index was read). */
+interface Needed {
+  key: string;
+  storedSize: number;
+  reference?: Reference;
+}
+
+/**
+ * The objects `s` needs: from its manifest, whose object index (when it has one) must agree, else `disagree` is
+ * told why; or from the index alone. Throws when the one read cannot be.
+ */
+async function neededObjects(store: Store, s: StoredSnapshot, readFrom: StoreReadFrom, disagree: (problem: string) => void): Promise<Needed[]> {
+  if (readFrom === 'object indexes') {
+    if (!s.objectIndex) throw new BackupError('no object index beside it (pushed unencrypted, or by an older tool): verify it with BACKUP_AGE_IDENTITY_FILE set');
+    const index = await readObjectIndex(store, s.repository, s.snapshot);
+    return Object.entries(index.objects).map(([key, storedSize]) => ({ key, storedSize }));
+  }
+  const manifest = await readManifest(store, s.repository, s.snapshot);
+  const needed = storedFiles(manifest).map((file) => ({ key: file.key, storedSize: file.storedSize, reference: { file, manifest } }));
+  if (s.objectIndex) {
+    try {
+      const indexed = Object.entries((await readObjectIndex(store, s.repository, s.snapshot)).objects);
+      const byKey = new Map(needed.map((n) => [n.key, n.storedSize]));
+      if (indexed.length !== byKey.size || indexed.some(([key, size]) => byKey.get(key) !== size)) disagree('its object index does not list the objects and sizes its manifest names');
+    } catch (error) {
+      disagree(`unreadable object index: ${errorMessage(error)}`);
+    }
+  }
+  return needed;
+}
+
 export async function verifyStore(store: Store, options: StoreVerifyOptions = {}): Promise<StoreVerifyResult> {
   await ensureStoreFormat(store, { create: false });
+  const readFrom = options.readFrom ?? 'manifests';
+  if (readFrom === 'object indexes' && options.readData) {
+    throw new BackupError(`${store.location} is encrypted: reading the data back needs BACKUP_AGE_IDENTITY_FILE (docs/STORE_BACKENDS.md "Encryption")`, ExitCode.AUTH);
+  }
   const problems: StoreVerifyProblem[] = [];
-  const snapshots = await listStoredSnapshots(store, options.repository);
-  const manifests: Manifest[] = [];
+  const { snapshots } = await listStoreCatalog(store, options.repository);
+  const needs: Needed[][] = [];
+  const what = readFrom === 'manifests' ? 'manifest' : 'object index';
   for (const s of snapshots) {
+    const snapshot = `${s.repository} ${s.snapshot}`;
     try {
-      manifests.push(await readManifest(store, s.repository, s.snapshot));
+      needs.push(await neededObjects(store, s, readFrom, (problem) => problems.push({ snapshot, key: s.objectIndex!, problem })));
     } catch (error) {
-      problems.push({ snapshot: `${s.repository} ${s.snapshot}`, key: s.key, problem: `unreadable manifest: ${errorMessage(error)}` });
+      needs.push([]);
+      problems.push({ snapshot, key: readFrom === 'manifests' ? s.key : (s.objectIndex ?? s.key), problem: `unreadable ${what}: ${errorMessage(error)}` });
     }
   }
 
@@ -90,19 +138,21 @@ export async function verifyStore(store: Store, options: StoreVerifyOptions = {}
 
   // Each object once, with the first manifest file that names it (its checksum is in its key, so any will do).
   const references = new Map<string, Reference>();
-  for (const manifest of manifests) {
-    // Files the manifest carries (snapshot.json, packed-refs) were checked against their sha256 when it was read.
-    for (const file of storedFiles(manifest)) {
-      const size = stored.get(file.key);
-      const snapshot = `${manifest.repository} ${manifest.name}`;
-      if (size === undefined) problems.push({ snapshot, key: file.key, path: file.path, problem: 'missing object' });
-      else if (size !== file.storedSize) problems.push({ snapshot, key: file.key, path: file.path, problem: `stored size ${size}, the manifest recorded ${file.storedSize}` });
-      else if (!references.has(file.key)) references.set(file.key, { file, manifest });
+  const referenced = new Set<string>();
+  snapshots.forEach((s, i) => {
+    const snapshot = `${s.repository} ${s.snapshot}`;
+    for (const need of needs[i] ?? []) {
+      referenced.add(need.key);
+      const size = stored.get(need.key);
+      const path = need.reference?.file.path;
+      if (size === undefined) problems.push({ snapshot, key: need.key, ...(path ? { path } : {}), problem: 'missing object' });
+      else if (size !== need.storedSize) problems.push({ snapshot, key: need.key, ...(path ? { path } : {}), problem: `stored size ${size}, the ${what} recorded ${need.storedSize}` });
+      else if (need.reference && !references.has(need.key)) references.set(need.key, need.reference);
     }
-  }
-  const referenced = new Set(manifests.flatMap((m) => storedFiles(m).map((f) => f.key)));
+  });
   const result: StoreVerifyResult = {
     ok: false,
+    readFrom,
     snapshots: snapshots.length,
     objects: referenced.size,
     unreferencedObjects: [...stored.keys()].filter((k) => !referenced.has(k)).length,
