@@ -274,6 +274,8 @@ export interface RestoreRepoResult {
   refsRestored: number;
   /** restore --from-store: the store the snapshot came from. */
   fromStore?: string;
+  /** restore --from-store --dry-run: what the restore would download (bytes as stored). */
+  download?: { objects: number; bytes: number };
   /** Where the snapshot was taken from (credentials stripped). */
   sourceUrl: string;
   /** The remote a plain `git push` from the result reaches: the mirror's origin in place, none for a copy or a push. */

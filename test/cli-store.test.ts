@@ -149,6 +149,31 @@ describe('backup-manager with a store (s3rver)', () => {
     expect(s3.writes.length).toBe(writes);
   });
 
+  it('restore --from-store --dry-run reads the manifest only, writes nothing, and says what it would download', async () => {
+    const { file, root } = config('dry');
+    const to = join(base, 'dry-restored.git');
+    const remote = join(base, 'dry-remote.git');
+    git(base, 'init', '--bare', '--quiet', remote);
+    for (const where of [['--to', to], ['--push', remote], []]) {
+      const mark = s3.requests.length;
+      const run = await runCli(['restore', 'latest', '--from-store', '--dry-run', '--config', file, '--repo', 'acme/widgets', '--json', ...where], env());
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      const result = value<RestoreRepoResult>(run);
+      expect(result).toMatchObject({ snapshot: first, dryRun: true, mode: where[0] === '--push' ? 'push' : where[0] ? 'to-dir' : 'in-place', fromStore: `s3://backups/${PREFIX}` });
+      expect(result.refsRestored).toBeGreaterThan(0);
+      expect(result.download!.objects).toBe(manifest(first).files.length);
+      // What reached the store: listings and the one manifest, never an object.
+      const gets = s3.requests.slice(mark).filter((r) => r.method === 'GET' && r.path.startsWith(`/backups/${PREFIX}/`));
+      expect(gets.map((r) => r.path)).toEqual([`/backups/${PREFIX}/${manifestKey('acme/widgets', first)}`]);
+    }
+    const human = await runCli(['restore', 'latest', '--from-store', '--dry-run', '--config', file, '--repo', 'acme/widgets', '--to', to], env());
+    expect(human.stdout).toMatch(/would restore snapshot-\S+ from s3:\/\/backups\/\S+ to \S+ \(\d+ refs; would download \d+ object\(s\), /);
+    expect(existsSync(to)).toBe(false);
+    expect(refsOf(remote)).toEqual({});
+    expect(existsSync(join(root, 'immutable', 'acme', 'widgets.git'))).toBe(false);
+    expect(existsSync(join(root, 'immutable', 'acme')) ? readdirSync(join(root, 'immutable', 'acme')) : []).toEqual([]);
+  });
+
   it('restore --from-store onto an empty root: --to DIR, --push to a new remote, and in place', async () => {
     const { file, root } = config('empty');
     const to = join(base, 'restored.git');

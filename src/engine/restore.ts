@@ -2,7 +2,7 @@
 // The result is built beside its target, verified, then swapped in; whatever it replaces is kept (invariant 7).
 import { randomBytes } from 'node:crypto';
 import { realpathSync } from 'node:fs';
-import { mkdir, mkdtemp, rename, rmdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rmdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { extractArchive } from '../archive.ts';
@@ -53,6 +53,7 @@ function configFor(ctx: EngineContext, build: Build): string {
 
 /** A repository built from the snapshot at `tmp`, checked with git fsck and against the recorded refs. */
 async function buildRepository(ctx: EngineContext, source: Source, tmp: string, build: Build): Promise<void> {
+  if (source.dir === null) throw new BackupError(`${source.name}: only its record is here, nothing to build a repository from`);
   const checkout = build.as === 'copy' && build.checkout;
   const objects = build.as === 'mirror' ? 'link' : build.as === 'copy' ? 'copy' : 'borrow';
   await materialize(source.dir, checkout ? join(tmp, '.git') : tmp, { objects, config: configFor(ctx, build), copyMode: 0o644, fsync: false });
@@ -85,7 +86,14 @@ async function pushSnapshot(ctx: EngineContext, target: RepoTarget, source: Sour
   const scratch = await mkdtemp(join(tmpdir(), 'gpb-push-'));
   try {
     const repo = join(scratch, 'repo.git');
-    await buildRepository(ctx, source, repo, { as: 'scratch' });
+    // A dry run from the store has only the snapshot's record: an empty repository with our config answers what
+    // the dry run asks (where the push would go, whether the remote is empty).
+    if (source.dir === null && options.dryRun) {
+      await ctx.git.run(scratch, ['init', '--bare', '--quiet', repo]);
+      await writeFile(join(repo, 'config'), configFor(ctx, { as: 'scratch' }));
+    } else {
+      await buildRepository(ctx, source, repo, { as: 'scratch' });
+    }
     const rewrites = await urlRewritesOf(ctx, repo, remote);
     if (rewrites.length) {
       throw new UsageError(
@@ -157,7 +165,8 @@ export function assertSafeTarget(ctx: EngineContext, to: string): string {
 }
 
 export interface Source {
-  dir: string;
+  /** The snapshot directory; null for a dry run that has only the snapshot's record (restore --from-store). */
+  dir: string | null;
   name: string;
   metadata: SnapshotMetadata;
 }

@@ -1,6 +1,7 @@
 // restore --from-store: the snapshot is pulled from the off-site store into a scratch directory, verified like a
 // local snapshot, then restored by restore's own build, verify and swap path (in place, --to or --push), so a
-// machine that has nothing can get a repository back (docs/RESTORE_RUNBOOK.md, docs/STORE_FORMAT.md).
+// machine that has nothing can get a repository back (docs/RESTORE_RUNBOOK.md, docs/STORE_FORMAT.md). A dry run
+// reads the manifest only, and says what would be downloaded.
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -8,6 +9,7 @@ import { BackupError } from '../errors.ts';
 import { removeTree } from '../fsutil.ts';
 import { readMetadata } from '../metadata.ts';
 import { readManifest, resolveStoredSnapshot } from '../store/catalog.ts';
+import { manifestMetadata, storedFiles } from '../store/manifest.ts';
 import { pullSnapshot } from '../store/pull.ts';
 import type { RepoTarget, RestoreRepoResult } from '../types.ts';
 import type { RestoreOptions } from './api.ts';
@@ -20,6 +22,11 @@ import { reportPhase } from './progress.ts';
 export async function restoreFromStore(ctx: EngineContext, run: StoreRun, target: RepoTarget, options: RestoreOptions): Promise<RestoreRepoResult> {
   const stored = await resolveStoredSnapshot(run.store, target.id, options.snapshot ?? 'latest', ctx.clock());
   const manifest = await readManifest(run.store, target.id, stored.snapshot);
+  if (options.dryRun) {
+    const files = storedFiles(manifest);
+    const result = await restoreFromSource(ctx, target, { dir: null, name: manifest.name, metadata: manifestMetadata(manifest) }, options);
+    return { ...result, fromStore: run.store.location, download: { objects: new Set(files.map((f) => f.key)).size, bytes: manifest.totals.storedBytes } };
+  }
   // Beside where the result goes: the in-place restore hard-links the pulled object files into the new mirror.
   const scratchParent = options.to ? dirname(assertSafeTarget(ctx, options.to)) : ctx.layout.immutableDir;
   await mkdir(scratchParent, { recursive: true });
