@@ -10,6 +10,7 @@ import type { RepoTarget } from '../types.ts';
 import type { EngineContext } from './context.ts';
 import { removeFetchLeftovers } from './mirror.ts';
 import { hydrateLeftoverOf } from './metadata-hydrate.ts';
+import { removeDeadScratch } from './scratch.ts';
 import { removeTemporaries } from './snapshot.ts';
 import { finishInterruptedSwap } from './swap-journal.ts';
 
@@ -137,6 +138,8 @@ async function anythingLeft(ctx: EngineContext, target: RepoTarget): Promise<boo
  * nothing is left to clean (so no lock file of anyone's could be removed).
  */
 export async function recoverRepository(ctx: EngineContext, target: RepoTarget, options: { lockTakenOver?: boolean } = {}): Promise<void> {
+  // Scratch directories of restores from the store or an archive whose run is gone (any repository's): one readdir.
+  await removeDeadScratch(ctx);
   if (!options.lockTakenOver && gitProcessesOn(ctx, target, gitSeenAtStart(ctx)).length === 0 && !(await anythingLeft(ctx, target))) return;
   const mirror = ctx.layout.mirror(target);
   const { othersBusy } = await settleGit(ctx, target);

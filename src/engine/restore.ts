@@ -23,6 +23,7 @@ import { materialize } from './materialize.ts';
 import { reportPhase, transferReporter } from './progress.ts';
 import { explainRemoteFailure } from './remote-failure.ts';
 import { pinReplacedMirror } from './replaced-mirror.ts';
+import { removeDeadScratch, scratchPath } from './scratch.ts';
 import { repoLocked } from './sync.ts';
 import { journaledSwap } from './swap-journal.ts';
 import { whileReading } from './readers.ts';
@@ -251,9 +252,10 @@ export async function restoreRepo(ctx: EngineContext, target: RepoTarget, option
  * the archive's own snapshot.json.
  */
 export async function restoreFromArchive(ctx: EngineContext, archive: string, options: RestoreOptions, targetFor: (metadata: SnapshotMetadata) => RepoTarget): Promise<RestoreRepoResult> {
-  const scratchParent = options.to ? dirname(assertSafeTarget(ctx, options.to)) : ctx.layout.immutableDir;
-  await mkdir(scratchParent, { recursive: true });
-  const scratch = join(scratchParent, `.tmp-archive-${nonce()}`);
+  if (options.to) assertSafeTarget(ctx, options.to);
+  // What a killed restore left is removed first; ours is named for this run (src/engine/scratch.ts).
+  await removeDeadScratch(ctx);
+  const scratch = await scratchPath(ctx, 'archive');
   try {
     const { topDir } = await extractArchive(resolve(archive), scratch);
     const { source, structure } = await checkedSource(ctx, topDir, null, `restore from ${archive}`);

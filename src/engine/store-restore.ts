@@ -2,9 +2,6 @@
 // local snapshot, then restored by restore's own build, verify and swap path (in place, --to or --push), so a
 // machine that has nothing can get a repository back (docs/RESTORE_RUNBOOK.md, docs/STORE_FORMAT.md). A dry run
 // reads the manifest only, and says what would be downloaded.
-import { randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
 import { BackupError } from '../errors.ts';
 import { removeTree } from '../fsutil.ts';
 import { readMetadata } from '../metadata.ts';
@@ -16,6 +13,7 @@ import type { RestoreOptions } from './api.ts';
 import type { EngineContext } from './context.ts';
 import { assertSafeTarget, restoreFromSource } from './restore.ts';
 import type { StoreRun } from './store-sync.ts';
+import { removeDeadScratch, scratchPath } from './scratch.ts';
 import { verifySnapshotDir } from './verify.ts';
 import { reportPhase } from './progress.ts';
 
@@ -27,10 +25,11 @@ export async function restoreFromStore(ctx: EngineContext, run: StoreRun, target
     const result = await restoreFromSource(ctx, target, { dir: null, name: manifest.name, metadata: manifestMetadata(manifest) }, options);
     return { ...result, fromStore: run.store.location, download: { objects: new Set(files.map((f) => f.key)).size, bytes: manifest.totals.storedBytes } };
   }
-  // Beside where the result goes: the in-place restore hard-links the pulled object files into the new mirror.
-  const scratchParent = options.to ? dirname(assertSafeTarget(ctx, options.to)) : ctx.layout.immutableDir;
-  await mkdir(scratchParent, { recursive: true });
-  const scratch = join(scratchParent, `.tmp-store-${target.name}-${randomBytes(4).toString('hex')}`);
+  if (options.to) assertSafeTarget(ctx, options.to);
+  // Under the root, beside the mirrors: the in-place restore hard-links the pulled object files into the new
+  // mirror. What a killed restore left is removed first; ours is named for this run (src/engine/scratch.ts).
+  await removeDeadScratch(ctx);
+  const scratch = await scratchPath(ctx, 'store');
   try {
     reportPhase(ctx, target, 'pulling from store', manifest.name);
     await pullSnapshot(run.store, manifest, scratch, { layout: 'snapshot', signal: ctx.signal });
