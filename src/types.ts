@@ -99,6 +99,8 @@ export interface InitRepoResult {
   created: boolean;
   mirror: string;
   refCount: number;
+  /** With a store configured: the snapshot the mirror was built from instead of a clone, or null (cloned). */
+  hydrated?: HydrateSummary | null;
 }
 
 /** What pushing one repository's snapshots to the off-site store did (docs/STORE_FORMAT.md "Push"). */

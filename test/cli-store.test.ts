@@ -7,7 +7,7 @@ import { gunzipSync } from 'node:zlib';
 import { generateIdentity, identityToRecipient } from 'age-encryption';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manifestKey } from '../src/store/format.ts';
-import type { RunResult, StoreListRepoResult, StorePruneRunResult, StorePushRepoResult, StoreVerifyRepoResult, SyncRepoResult, RestoreRepoResult } from '../src/types.ts';
+import type { InitRepoResult, RunResult, StoreListRepoResult, StorePruneRunResult, StorePushRepoResult, StoreVerifyRepoResult, SyncRepoResult, RestoreRepoResult } from '../src/types.ts';
 import { runCli, startCli, type CliResult } from './helpers/cli.ts';
 import { createUpstream, git, makeTempDir, refsOf, type Upstream } from './helpers/git-fixtures.ts';
 import { S3RVER_ACCESS_KEY_ID, S3StandIn } from './helpers/s3-standin.ts';
@@ -240,6 +240,27 @@ describe('backup-manager with a store (s3rver)', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(value<SyncRepoResult>(run).snapshot).toBeNull();
     expect(s3.requests.length - before).toBeLessThanOrEqual(3);
+  });
+
+  it('init on a fresh root hydrates from the store too, then fetches: the mirror is where a clone would be', async () => {
+    const { file, root } = config('init-hydrate');
+    const newest = value<StoreListRepoResult>(await runCli(['store', 'list', '--config', file, '--json'], env())).snapshots.at(-1)!.name;
+    await sleep(1100);
+    upstream.commit('after the last backup', 'init-new.txt');
+    upstream.push('main');
+    const mark = s3.requests.length;
+    const run = await runCli(['init', '--config', file, '--json'], env());
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const init = value<InitRepoResult>(run);
+    expect(init).toMatchObject({ created: true, hydrated: { store: `s3://backups/${PREFIX}`, snapshot: newest } });
+    // The objects came from the store (and only the new commit from upstream).
+    expect(s3.requests.slice(mark).filter((r) => r.method === 'GET' && r.path.includes(`/${PREFIX}/objects/`)).length).toBeGreaterThan(0);
+    const mirror = join(root, 'immutable', 'acme', 'widgets.git');
+    expect(refsOf(mirror)).toEqual(refsOf(upstream.bare));
+    git(mirror, 'fsck', '--full');
+    expect(readdirSync(join(root, 'snapshots', 'acme', 'widgets'))).toEqual([newest]);
+    const again = await runCli(['init', '--config', file, '--json'], env());
+    expect(value<InitRepoResult>(again)).toMatchObject({ created: false, hydrated: null });
   });
 
   it('no token and no AWS secret anywhere in the bucket', () => {

@@ -136,7 +136,10 @@ export function createEngine(options: EngineOptions): Engine {
     resolveTargets,
     repositories: async () =>
       each('repositories', await readableTargets('repositories'), async (t) => ({ repo: t.id, url: stripCredentials(t.url), initialized: await exists(ctx.layout.mirror(t)) })),
-    init: async () => each('init', await writableTargets('init'), (t) => initRepo(ctx, t)),
+    init: async () => {
+      const targets = await writableTargets('init');
+      return withStoreRun(ctx, (store) => each('init', targets, (t) => initRepo(ctx, t, store)));
+    },
     sync: async (o = {}) => {
       const targets = await writableTargets('sync');
       return withStoreRun(ctx, (store) => each('sync', targets, (t) => syncRepo(ctx, t, o, store)));

@@ -56,12 +56,19 @@ export async function repoLocked<T>(ctx: EngineContext, target: RepoTarget, comm
   });
 }
 
-export async function initRepo(ctx: EngineContext, target: RepoTarget): Promise<InitRepoResult> {
+/** `store`: as for syncRepo. A root with no mirror the store holds is hydrated from it, then fetched (store-sync.ts). */
+export async function initRepo(ctx: EngineContext, target: RepoTarget, store: StoreRun | null = null): Promise<InitRepoResult> {
   return repoLocked(ctx, target, 'init', async () => {
-    const { created, dir, fetch } = await initMirror(ctx, target, { previous: await newestRecord(ctx, target) });
-    const refCount = Object.keys(fetch?.refs ?? (await readRefs(ctx.git, dir))).length;
-    ctx.logger.log('info', created ? `initialized ${target.id}` : `${target.id} already initialized, nothing to do`, { refs: refCount });
-    return { repo: target.id, created, mirror: dir, refCount };
+    const hydrated = store ? await hydrateMirror(ctx, store, target) : null;
+    const previous = await newestRecord(ctx, target);
+    const init = await initMirror(ctx, target, { previous });
+    // A hydrated mirror is as old as the store's newest snapshot: one fetch leaves it where a clone would.
+    const fetched = hydrated ? await fetchMirror(ctx, target, init.dir, { previous }) : init.fetch;
+    const created = init.created || hydrated !== null;
+    const refCount = Object.keys(fetched?.refs ?? (await readRefs(ctx.git, init.dir))).length;
+    const how = hydrated ? ` from ${hydrated.store} ${hydrated.snapshot}, then fetched` : '';
+    ctx.logger.log('info', created ? `initialized ${target.id}${how}` : `${target.id} already initialized, nothing to do`, { refs: refCount });
+    return { repo: target.id, created, mirror: init.dir, refCount, ...(store ? { hydrated } : {}) };
   });
 }
 
