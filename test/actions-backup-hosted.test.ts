@@ -128,6 +128,15 @@ describe('actions/backup on a GitHub-hosted runner', () => {
     // Nothing new upstream: the hydrated snapshot is the newest, so no snapshot was needed.
     expect(second.outputs.snapshot).toBe(name);
     expect(second.outputs.updated).toBe('false');
+
+    // The store's own commands are actions too (the operations table): verify it, then a prune that keeps all.
+    const verified = await hosted({ action: 'store verify', config, 'backup-root': root, cache: 'false' });
+    expect(verified.code, verified.stdout + verified.stderr).toBe(0);
+    expect(verified.summary).toMatch(/\| acme\/app \| ✅ ok \| — \| 1 in the store, \d+ objects checked \|/);
+    const pruned = await hosted({ action: 'store prune', config, 'backup-root': root, cache: 'false' });
+    expect(pruned.code, pruned.stdout + pruned.stderr).toBe(0);
+    expect(pruned.summary).toContain('0 forgotten, 0 objects deleted');
+    expect(existsSync(join(storeDir, 'snapshots', 'acme', 'app', `${name}.json.gz`))).toBe(true);
   });
 
   describe('warm start from the Actions cache (ephemeral: true, so no store is needed here)', () => {

@@ -255,7 +255,7 @@ describe('actions/backup bundled, against real local repositories', () => {
     const fresh = join(base, 'untouched-root');
     const bad = await runAction(ACTION, { inputs: { action: 'explode', 'backup-root': fresh }, github: { token: TOKEN } });
     expect(bad.code).toBe(1);
-    expect(bad.stdout).toContain('::error::input "action" must be one of init, sync, snapshot, status, verify, prune, restore; got "explode"');
+    expect(bad.stdout).toContain('::error::input "action" must be one of init, sync, snapshot, status, verify, prune, restore, store push, store list, store verify, store prune; got "explode"');
     const days = await runAction(ACTION, { inputs: { action: 'prune', 'retention-days': '-3', 'backup-root': fresh }, github: { token: TOKEN } });
     expect(days.stdout).toContain('::error::input "retention-days" must be a positive whole number, got "-3"');
     expect(existsSync(fresh) ? readdirSync(fresh) : []).toEqual([]);

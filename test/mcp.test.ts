@@ -74,9 +74,26 @@ describe('backup-manager mcp', () => {
   it('lists the tools with read-only and destructive annotations', async () => {
     const { tools } = await conn.client.listTools();
     const byName = new Map(tools.map((t) => [t.name, t]));
-    expect([...byName.keys()].sort()).toEqual(['diff_snapshots', 'export', 'find', 'list_repositories', 'list_snapshots', 'restore', 'snapshot', 'status', 'unpin', 'verify']);
-    for (const name of ['status', 'list_snapshots', 'verify', 'list_repositories', 'diff_snapshots', 'find']) expect(byName.get(name)!.annotations).toMatchObject({ readOnlyHint: true, destructiveHint: false });
-    for (const name of ['restore', 'unpin']) expect(byName.get(name)!.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: true });
+    expect([...byName.keys()].sort()).toEqual([
+      'diff_snapshots',
+      'export',
+      'find',
+      'list_repositories',
+      'list_snapshots',
+      'restore',
+      'snapshot',
+      'status',
+      'store_list',
+      'store_prune',
+      'store_verify',
+      'unpin',
+      'verify',
+    ]);
+    for (const name of ['status', 'list_snapshots', 'verify', 'list_repositories', 'diff_snapshots', 'find', 'store_list', 'store_verify']) {
+      expect(byName.get(name)!.annotations).toMatchObject({ readOnlyHint: true, destructiveHint: false });
+    }
+    for (const name of ['restore', 'unpin', 'store_prune']) expect(byName.get(name)!.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: true });
+    expect(Object.keys(byName.get('store_verify')!.inputSchema.properties!).sort()).toEqual(['readData', 'readDataSubsetPercent', 'repository']);
     expect(Object.keys(byName.get('unpin')!.inputSchema.properties!).sort()).toEqual(['repository', 'snapshot']);
     expect(byName.get('snapshot')!.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: false });
     expect(Object.keys(byName.get('restore')!.inputSchema.properties!)).toEqual(expect.arrayContaining(['repository', 'snapshot', 'to', 'push', 'dryRun']));
@@ -152,6 +169,15 @@ describe('backup-manager mcp', () => {
     expect(refused.isError).toBe(true);
     expect(textOf(refused)).toBe('unpin is destructive and this server is read-only: to do this, restart the MCP server with --allow-write (docs/MCP.md)');
     expect(await pinnedOf('acme/one')).toBe(name);
+  });
+
+  it('refuses store_prune on a read-only server; store_verify runs (and says no store is configured here)', async () => {
+    const refused = await call('store_prune', { dryRun: true });
+    expect(refused.isError).toBe(true);
+    expect(textOf(refused)).toBe('store_prune is destructive and this server is read-only: to do this, restart the MCP server with --allow-write (docs/MCP.md)');
+    const verified = await call('store_verify');
+    expect(verified.isError).toBe(true);
+    expect(textOf(verified)).toMatch(/store verify: no store is configured/);
   });
 
   it("an engine error comes back as isError with the CLI's message and the hint in MCP's terms", async () => {

@@ -35,7 +35,8 @@ describe('the operations table', () => {
 
   it('marks what writes and what destroys', () => {
     const readOnly = Object.values(OPERATIONS).filter((o) => o.readOnly).map((o) => o.name);
-    expect(readOnly.sort()).toEqual(['diff', 'find', 'health', 'list', 'repositories', 'status', 'store list', 'verify']);
+    expect(readOnly.sort()).toEqual(['diff', 'find', 'health', 'list', 'repositories', 'status', 'store list', 'store verify', 'verify']);
+    expect(OPERATIONS['store prune'].destructive).toBe(true);
     for (const op of Object.values(OPERATIONS)) if (op.destructive) expect(op.readOnly).toBe(false);
     expect(OPERATIONS.restore.destructive && OPERATIONS.prune.destructive && OPERATIONS.unpin.destructive).toBe(true);
   });

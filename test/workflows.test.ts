@@ -88,7 +88,7 @@ describe('github-private-daily-backup.yml', () => {
     expect(workflow.on.schedule).toEqual([{ cron: '0 2 * * *' }]);
     const dispatch = workflow.on.workflow_dispatch as { inputs: Record<string, { type: string; options?: string[]; default?: string }> };
     expect(dispatch.inputs.action).toMatchObject({ type: 'choice', default: 'sync' });
-    expect(dispatch.inputs.action!.options).toEqual(['sync', 'snapshot', 'status', 'init', 'verify', 'restore']);
+    expect(dispatch.inputs.action!.options).toEqual(['sync', 'snapshot', 'status', 'init', 'verify', 'restore', 'store push', 'store verify', 'store prune']);
     expect(dispatch.inputs.snapshot).toMatchObject({ type: 'string', default: 'latest' });
   });
 
@@ -115,6 +115,9 @@ describe('github-private-daily-backup.yml', () => {
     expect(job.env!.CONTAINER).toBe('github-private-backup');
     expect(step(/health/)!.run).toContain('.State.Health.Status');
     expect(step(/Run backup-manager/)!.run).toContain('docker exec "$CONTAINER" backup-manager "$@"');
+    // "store verify" becomes two arguments, as the CLI takes it.
+    expect(step(/Run backup-manager/)!.run).toContain('"store "*) set -- store "${BACKUP_ACTION#store }" ;;');
+    expect(step(/Check the requested action/)!.run).toContain('"store push"|"store verify"|"store prune") ;;');
   });
 
   it('uploads the logs always, opens an issue on failure and closes it on success', () => {

@@ -3,9 +3,12 @@ import type { Command } from './command.ts';
 import { renderOutcomes } from './render.ts';
 import { UsageError } from '../errors.ts';
 import { formatBytes } from '../format.ts';
-import type { RunResult, StoreListRepoResult, StorePruneRunResult, StorePushRepoResult, StorePushSummary, StoreVerifyRepoResult } from '../types.ts';
+import { OPERATIONS, parseInput, type OperationResult } from '../operations/index.ts';
+import type { StoreListRepoResult, StorePruneRunResult, StorePushRepoResult, StorePushSummary, StoreVerifyRepoResult } from '../types.ts';
 
 type StoreRepoResult = StorePushRepoResult | StoreListRepoResult | StoreVerifyRepoResult | StorePruneRunResult;
+/** The four operations of the table under one command, told apart by `command`. */
+type StoreResult = Extract<OperationResult, { command: `store ${string}` }>;
 
 const SUBCOMMANDS = ['push', 'list', 'verify', 'prune'] as const;
 
@@ -58,7 +61,7 @@ function describeList(v: StoreListRepoResult): string[] {
   return [`${v.snapshots.length} snapshot(s) in the store`, ...[...v.snapshots].reverse().map((s) => `${s.name}  ${s.createdAt}`)];
 }
 
-export const storeCommand: Command<StoreRepoResult> = {
+export const storeCommand: Command<StoreRepoResult, StoreResult> = {
   name: 'store',
   summary: 'the off-site store: push snapshots not yet there, list, verify, prune',
   usage: 'store push | list | verify [--read-data | --read-data-subset P%] | prune [--dry-run]',
@@ -86,30 +89,33 @@ export const storeCommand: Command<StoreRepoResult> = {
     if (rest.length) throw new UsageError(`store ${sub} takes no arguments, got ${JSON.stringify(rest.join(' '))}`);
     switch (sub as (typeof SUBCOMMANDS)[number]) {
       case 'push':
-        return engine.storePush() as Promise<RunResult<StoreRepoResult>>;
+        return OPERATIONS['store push'].run(engine, {});
       case 'list':
-        return engine.storeList() as Promise<RunResult<StoreRepoResult>>;
+        return OPERATIONS['store list'].run(engine, {});
       case 'verify': {
         if (values['dry-run']) throw new UsageError('store verify: --dry-run belongs to store prune');
         if (values['read-data'] && values['read-data-subset'] !== undefined) throw new UsageError('store verify: give --read-data or --read-data-subset, not both');
         const subset = parseSubset(values['read-data-subset']);
-        return engine.storeVerify({ readData: Boolean(values['read-data']), ...(subset === undefined ? {} : { readDataSubsetPercent: subset }) }) as Promise<RunResult<StoreRepoResult>>;
+        const op = OPERATIONS['store verify'];
+        return op.run(engine, parseInput(op, { readData: Boolean(values['read-data']), ...(subset === undefined ? {} : { readDataSubsetPercent: subset }) }));
       }
-      case 'prune':
+      case 'prune': {
         if (values['read-data'] || values['read-data-subset'] !== undefined) throw new UsageError('store prune: --read-data belongs to store verify');
-        return engine.storePrune({ dryRun: Boolean(values['dry-run']) }) as Promise<RunResult<StoreRepoResult>>;
+        const op = OPERATIONS['store prune'];
+        return op.run(engine, parseInput(op, { dryRun: Boolean(values['dry-run']) }));
+      }
     }
   },
   render: (result) => {
     switch (result.command) {
       case 'store push':
-        return renderOutcomes(result as RunResult<StorePushRepoResult>, describePush);
+        return renderOutcomes(result, describePush);
+      case 'store list':
+        return renderOutcomes(result, describeList);
       case 'store verify':
-        return renderOutcomes(result as RunResult<StoreVerifyRepoResult>, describeVerify);
+        return renderOutcomes(result, describeVerify);
       case 'store prune':
-        return renderOutcomes(result as RunResult<StorePruneRunResult>, describePrune);
-      default:
-        return renderOutcomes(result as RunResult<StoreListRepoResult>, describeList);
+        return renderOutcomes(result, describePrune);
     }
   },
 };

@@ -8,6 +8,7 @@ import { listCommand } from '../cli/list.ts';
 import { repositoriesCommand } from '../cli/repositories.ts';
 import { restoreCommand } from '../cli/restore.ts';
 import { snapshotCommand } from '../cli/snapshot.ts';
+import { storeCommand } from '../cli/store.ts';
 import { unpinCommand } from '../cli/unpin.ts';
 import { renderStatus } from '../cli/status.ts';
 import { verifyCommand } from '../cli/verify.ts';
@@ -31,7 +32,7 @@ export interface ToolSpec {
   render(result: RunResult<never>): string;
 }
 
-const render = <T>(command: { render(result: RunResult<T>): string }) => command.render as (result: RunResult<never>) => string;
+const render = <R>(command: { render(result: R): string }) => command.render as (result: RunResult<never>) => string;
 
 export const TOOLS: ToolSpec[] = [
   { tool: 'list_repositories', operation: 'repositories', render: render(repositoriesCommand) },
@@ -44,8 +45,11 @@ export const TOOLS: ToolSpec[] = [
   { tool: 'export', operation: 'export', render: render(exportCommand) },
   { tool: 'diff_snapshots', operation: 'diff', render: render(diffCommand) },
   { tool: 'find', operation: 'find', render: render(findCommand) },
+  { tool: 'store_list', operation: 'store list', render: render(storeCommand) },
+  { tool: 'store_verify', operation: 'store verify', render: render(storeCommand) },
   // Destructive: refused unless the server was started with --allow-write (policy.ts).
   { tool: 'unpin', operation: 'unpin', render: render(unpinCommand) },
+  { tool: 'store_prune', operation: 'store prune', render: render(storeCommand) },
 ];
 
 /** The tool's input shape: the operation's fields (less those omitted) and `repository`. */

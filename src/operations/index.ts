@@ -189,6 +189,8 @@ export const OPERATIONS = {
     input: none,
     readOnly: false,
     destructive: false,
+    action: true,
+    dispatch: true,
     run: async (engine) => named('store push', await engine.storePush()),
   }),
   'store list': defineOperation({
@@ -197,7 +199,36 @@ export const OPERATIONS = {
     input: none,
     readOnly: true,
     destructive: false,
+    action: true,
     run: async (engine) => named('store list', await engine.storeList()),
+  }),
+  'store verify': defineOperation({
+    name: 'store verify',
+    summary: "check that every object the store's manifests name is there with its size; optionally read back all or a share",
+    input: z
+      .object({
+        readData: z.boolean().optional().describe('download every object and check its sha256 (packs with git verify-pack)'),
+        readDataSubsetPercent: z.number().gt(0).max(100).optional().describe('the same for this percentage of the objects, chosen at random'),
+      })
+      .strict()
+      .refine((v) => !(v.readData && v.readDataSubsetPercent !== undefined), { message: 'give readData or readDataSubsetPercent, not both' }),
+    // Reads the store, writes nothing anywhere.
+    readOnly: true,
+    destructive: false,
+    action: true,
+    dispatch: true,
+    run: async (engine, input) => named('store verify', await engine.storeVerify(input)),
+  }),
+  'store prune': defineOperation({
+    name: 'store prune',
+    summary: 'apply store.retention to the off-site store, then delete objects no manifest references (never young or locked ones)',
+    input: z.object({ dryRun: z.boolean().optional().describe('say what would go, delete nothing') }).strict(),
+    readOnly: false,
+    // Deletes manifests and objects from the store.
+    destructive: true,
+    action: true,
+    dispatch: true,
+    run: async (engine, input) => named('store prune', await engine.storePrune(input)),
   }),
 } as const satisfies Record<string, Operation>;
 

@@ -48,6 +48,14 @@ function runCommand(engine: Engine, input: BackupActionSettings): Promise<Action
       return OPERATIONS.prune.run(engine, parseInput(OPERATIONS.prune, { retentionDays: input.settings.retentionDays }));
     case 'restore':
       return OPERATIONS.restore.run(engine, parseInput(OPERATIONS.restore, { snapshot }));
+    case 'store push':
+      return OPERATIONS['store push'].run(engine, {});
+    case 'store list':
+      return OPERATIONS['store list'].run(engine, {});
+    case 'store verify':
+      return OPERATIONS['store verify'].run(engine, {});
+    case 'store prune':
+      return OPERATIONS['store prune'].run(engine, {});
   }
 }
 

@@ -7,6 +7,10 @@ import type {
   RunResult,
   SnapshotRepoResult,
   StatusRepoResult,
+  StoreListRepoResult,
+  StorePruneRunResult,
+  StorePushRepoResult,
+  StoreVerifyRepoResult,
   SyncRepoResult,
   VerifyRepoResult,
 } from '../../../src/types.ts';
@@ -20,7 +24,11 @@ export type AnyRepoResult =
   | VerifyRepoResult
   | PruneRepoResult
   | RestoreRepoResult
-  | RestoreMetadataResult;
+  | RestoreMetadataResult
+  | StorePushRepoResult
+  | StoreListRepoResult
+  | StoreVerifyRepoResult
+  | StorePruneRunResult;
 
 export interface Row {
   repository: string;
@@ -68,6 +76,18 @@ function snapshotCell(command: string, value: AnyRepoResult, status: StatusRepoR
     case 'prune': {
       const v = value as PruneRepoResult;
       return `${v.removed.length} removed${v.dryRun ? ' (dry run)' : ''}`;
+    }
+    case 'store push':
+      return `${(value as StorePushRepoResult).snapshots.length} pushed to the store`;
+    case 'store list':
+      return `${(value as StoreListRepoResult).snapshots.length} in the store`;
+    case 'store verify': {
+      const v = value as StoreVerifyRepoResult;
+      return `${v.snapshots} in the store, ${v.objects} objects checked${v.objectsRead ? `, ${v.objectsRead} read back` : ''}`;
+    }
+    case 'store prune': {
+      const v = value as StorePruneRunResult;
+      return `${v.repositories.reduce((n, r) => n + r.forgotten.length, 0)} forgotten, ${v.objects.deleted} objects deleted${v.dryRun ? ' (dry run)' : ''}`;
     }
     default:
       return status?.newestSnapshot ?? DASH;
