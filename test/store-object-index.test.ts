@@ -59,7 +59,8 @@ async function encryptedStoreWithHistory(): Promise<Encrypted> {
     for (let day = 0; day < 3; day++) {
       if (day) {
         clock.advanceDays(1);
-        upstream.commit(`day ${day} carrying ${PLANT}`, `day-${day}.txt`);
+        // Named for the repository, so the two histories (and their packs) differ.
+        upstream.commit(`${name} day ${day} carrying ${PLANT}`, `day-${day}.txt`);
         upstream.push('main');
       }
       if (day === 2) git(join(backup.root, 'immutable', 'acme', `${name}.git`), 'repack', '-a', '-d', '-q');
@@ -110,6 +111,7 @@ describe('object indexes of an encrypted store', () => {
     // Two objects of widgets alone (the repositories share a few small files, HEAD for one).
     const gadgets = new Set((await Promise.all(e.names['acme/gadgets']!.map((n) => readObjectIndex(e.writer, 'acme/gadgets', n)))).flatMap((i) => Object.keys(i.objects)));
     const [gone, grown] = Object.keys(index.objects).filter((k) => !gadgets.has(k));
+    expect(grown).toBeDefined();
     rmSync(e.store.filePath(gone!));
     execFileSync('chmod', ['u+w', e.store.filePath(grown!)]);
     execFileSync('sh', ['-c', 'printf x >> "$1"', 'sh', e.store.filePath(grown!)]);
