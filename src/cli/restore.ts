@@ -34,7 +34,7 @@ function describeMetadataRestore(v: RestoreMetadataResult): string[] {
 export const restoreCommand: Command<RestoreRepoResult | RestoreMetadataResult> = {
   name: OPERATIONS.restore.name,
   summary: OPERATIONS.restore.summary,
-  usage: 'restore [latest|NAME] [--to DIR [--checkout]] [--push URL] [--from-archive FILE | --from-store] [--force] [--dry-run] | restore [latest|NAME] --metadata-to OWNER/NAME [--force] [--dry-run]',
+  usage: 'restore [latest|NAME] [--to DIR [--checkout]] [--push URL] [--from-archive FILE | --from-store] [--verify full] [--force] [--dry-run] | restore [latest|NAME] --metadata-to OWNER/NAME [--force] [--dry-run]',
   help: `  (no target)        replace the live mirror atomically; the old one is kept as a pinned snapshot
                      ("replaced by restore of NAME") until unpinned
   --to DIR           restore into DIR as a bare repository with every ref and no remote (must be empty or
@@ -49,6 +49,9 @@ export const restoreCommand: Command<RestoreRepoResult | RestoreMetadataResult> 
                      reviews as comments) and releases (with assets) in the empty GitHub repository O/N; each
                      carries a header naming its original author, date and number. Resumable: a journal under
                      state/metadata-restore/ means a second run creates nothing twice (token from GITHUB_TOKEN)
+  --verify MODE      how the result is checked before it is swapped in: connectivity (default: every file
+                     against its recorded sha256, then git fsck --connectivity-only) or full (a full git fsck,
+                     which re-hashes every object: minutes on a large repository)
   --force            replace a non-empty --to directory (kept as DIR.replaced-<time>) or push to a non-empty remote;
                      with --metadata-to, add the records to a repository that has issues of its own
   --dry-run          say what would be restored (or created in GitHub), change nothing`,
@@ -61,6 +64,7 @@ export const restoreCommand: Command<RestoreRepoResult | RestoreMetadataResult> 
     force: { type: 'boolean' },
     'dry-run': { type: 'boolean' },
     'metadata-to': { type: 'string' },
+    verify: { type: 'string' },
   },
   execute: ({ engine, values, positionals }) => {
     if (positionals.length > 1) throw new UsageError('restore takes at most one snapshot name');
@@ -76,6 +80,7 @@ export const restoreCommand: Command<RestoreRepoResult | RestoreMetadataResult> 
       force: Boolean(values.force),
       dryRun: Boolean(values['dry-run']),
       metadataTo: values['metadata-to'] as string | undefined,
+      verify: values.verify as string | undefined,
     }));
   },
   render: (result) => renderOutcomes(result, (v) => ('metadataTarget' in v ? describeMetadataRestore(v) : describeRestore(v))),

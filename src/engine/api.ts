@@ -85,6 +85,8 @@ export interface RestoreOptions {
   metadataTo?: string;
   force?: boolean;
   dryRun?: boolean;
+  /** How the result is checked before it is swapped in: connectivity (default) or full (src/engine/restore-check.ts). */
+  verify?: 'connectivity' | 'full';
 }
 
 export interface StoreVerifyOptions {

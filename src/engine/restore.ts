@@ -29,6 +29,7 @@ import { journaledSwap } from './swap-journal.ts';
 import { whileReading } from './readers.ts';
 import { assertSafeStructure, checkSnapshotStructure, describeForeignConfig, type SnapshotStructure } from './structure.ts';
 import { checkRecordedFiles, resolveSnapshotName } from './verify.ts';
+import { borrowedObjects, checkAgainstRecord, type RestoreVerifyMode } from './restore-check.ts';
 
 // What a new remote gets: branches, tags and notes. GitHub refuses hidden refs such as refs/pull/*.
 const PUSH_REFSPECS = ['refs/heads/*:refs/heads/*', 'refs/tags/*:refs/tags/*', 'refs/notes/*:refs/notes/*'];
@@ -52,14 +53,24 @@ function configFor(ctx: EngineContext, build: Build): string {
   return renderConfig(snapshotConfig());
 }
 
-/** A repository built from the snapshot at `tmp`, checked with git fsck and against the recorded refs. */
-async function buildRepository(ctx: EngineContext, source: Source, tmp: string, build: Build): Promise<void> {
+/**
+ * A repository built from the snapshot at `tmp`, checked before anything is swapped in (restore-check.ts): every
+ * file against its recorded sha256, git fsck (connectivity only unless `verify` is full), the refs against the
+ * recorded ones.
+ */
+async function buildRepository(ctx: EngineContext, source: Source, tmp: string, build: Build, verify: RestoreVerifyMode): Promise<void> {
   if (source.dir === null) throw new BackupError(`${source.name}: only its record is here, nothing to build a repository from`);
   const checkout = build.as === 'copy' && build.checkout;
   const objects = build.as === 'mirror' ? 'link' : build.as === 'copy' ? 'copy' : 'borrow';
-  await materialize(source.dir, checkout ? join(tmp, '.git') : tmp, { objects, config: configFor(ctx, build), copyMode: 0o644, fsync: false });
-  const problems = await fsck(ctx.git, tmp);
-  if (problems.length) throw new BackupError(`restored repository failed git fsck: ${problems.join('; ')}`);
+  const laid = await materialize(source.dir, checkout ? join(tmp, '.git') : tmp, { objects, config: configFor(ctx, build), copyMode: 0o644, fsync: false });
+  const built = [...laid.map((f) => ({ rel: f.rel, path: f.dest, size: f.size })), ...(objects === 'borrow' ? await borrowedObjects(source.dir) : [])];
+  const damaged = await checkAgainstRecord(built, source.metadata);
+  if (damaged.length) {
+    const shown = damaged.slice(0, 5).map((p) => `${p.file}: ${p.problem}`);
+    throw new BackupError(`restored repository does not match snapshot.json: ${shown.join('; ')}${damaged.length > 5 ? ` (and ${damaged.length - 5} more)` : ''}; run verify on ${source.name}`);
+  }
+  const problems = await fsck(ctx.git, tmp, verify);
+  if (problems.length) throw new BackupError(`restored repository failed git fsck${verify === 'full' ? '' : ' --connectivity-only'}: ${problems.join('; ')}`);
   if (!sameRefs(refsAsRecorded(await readRefs(ctx.git, tmp), source.metadata.format), source.metadata.refs)) throw new BackupError('restored repository refs differ from the snapshot\'s recorded refs');
   // Every ref (notes included) is already there; the work tree is written from the checked objects.
   if (checkout && (await headCommit(ctx.git, tmp))) await ctx.git.run(tmp, ['reset', '--hard', '--quiet']);
@@ -93,7 +104,7 @@ async function pushSnapshot(ctx: EngineContext, target: RepoTarget, source: Sour
       await ctx.git.run(scratch, ['init', '--bare', '--quiet', repo]);
       await writeFile(join(repo, 'config'), configFor(ctx, { as: 'scratch' }));
     } else {
-      await buildRepository(ctx, source, repo, { as: 'scratch' });
+      await buildRepository(ctx, source, repo, { as: 'scratch' }, options.verify ?? 'connectivity');
     }
     const rewrites = await urlRewritesOf(ctx, repo, remote);
     if (rewrites.length) {
@@ -203,7 +214,7 @@ export async function restoreFromSource(ctx: EngineContext, target: RepoTarget, 
     const tmp = join(dirname(dir), `.${basename(dir)}.restore-${nonce()}`);
     try {
       // A restored repository is the user's to change: copy everything, share nothing with the backup.
-      await buildRepository(ctx, source, tmp, { as: 'copy', checkout: Boolean(options.checkout) });
+      await buildRepository(ctx, source, tmp, { as: 'copy', checkout: Boolean(options.checkout) }, options.verify ?? 'connectivity');
       const kept = await swapIn(ctx, tmp, dir);
       ctx.logger.log('info', `restored ${target.id} ${source.name} to ${dir} (no remote configured)`, { kept });
       return { ...base, mode: 'to-dir', target: dir, keptPrevious: kept, refsRestored: refCount, remote: null };
@@ -223,7 +234,7 @@ export async function restoreFromSource(ctx: EngineContext, target: RepoTarget, 
     try {
       // Object files never change in place, so the restored mirror may share them with the snapshot. Its config is
       // the one a new mirror of the configured source gets.
-      await buildRepository(ctx, source, tmp, { as: 'mirror', url: target.url });
+      await buildRepository(ctx, source, tmp, { as: 'mirror', url: target.url }, options.verify ?? 'connectivity');
       // Journaled: a crash between moving the mirror aside and moving this one in is finished by the next run.
       const moved = await journaledSwap(ctx, target, tmp, `${mirror}.replaced-${stamp(ctx)}-${nonce()}`);
       const kept = moved ? await pinReplacedMirror(ctx, target, moved, source.name) : null;

@@ -144,9 +144,14 @@ export async function missingObjects(git: GitCommandManager, dir: string, oids: 
   return new Set(out.split('\n').filter((line) => line.endsWith(' missing')).map((line) => line.slice(0, -' missing'.length)));
 }
 
-export async function fsck(git: GitCommandManager, dir: string): Promise<string[]> {
+/**
+ * git's complaints about the repository, none when it is sound. `full` re-hashes every object; `connectivity` only
+ * checks that every object the refs need is there (commits and trees are read, blobs are not).
+ */
+export async function fsck(git: GitCommandManager, dir: string, mode: 'full' | 'connectivity' = 'full'): Promise<string[]> {
+  const depth = mode === 'full' ? ['--full', '--strict'] : ['--connectivity-only'];
   try {
-    await git.run(dir, ['fsck', '--full', '--strict', '--no-dangling', '--no-progress']);
+    await git.run(dir, ['fsck', ...depth, '--no-dangling', '--no-progress']);
     return [];
   } catch (error) {
     return (error as Error).message.split('\n').filter((l) => l.trim());

@@ -153,6 +153,10 @@ export const OPERATIONS = {
           .regex(/^[^/\s]+\/[^/\s]+$/, 'a GitHub repository as OWNER/NAME')
           .optional()
           .describe("recreate the snapshot's labels, milestones, issues, pull requests and releases in this empty GitHub repository (OWNER/NAME)"),
+        verify: z
+          .enum(['connectivity', 'full'])
+          .optional()
+          .describe('how the result is checked: connectivity (default: recorded checksums and git fsck --connectivity-only) or full (a full git fsck too)'),
       })
       .strict()
       .refine((v) => !(v.to && v.push), { message: 'to and push cannot be combined' })
