@@ -10,6 +10,10 @@
 //     wrapper first on PATH that counts its calls; a separate, untimed pass over a few repositories).
 //
 // Env: BENCH_REPOS (default 200), BENCH_SNAPSHOTS (default 30). Options: --keep, --json.
+//
+// BENCH_SHARDS=N (e.g. BENCH_REPOS=10000 BENCH_SHARDS=4) runs the sharded day instead: N shards one after another,
+// each `sync --shard K/N` on a fresh root (as each matrix job gets a fresh runner) pushing to one file:// store,
+// then prints the total, each shard's time and repositories, the spread, and what the store holds.
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -20,6 +24,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const CLI = join(here, '..', 'dist', 'backup-manager.mjs');
 const PROBE = join(here, 'rss-probe.mjs');
 const REPOS = Number(process.env.BENCH_REPOS ?? 200);
+const SHARDS = Number(process.env.BENCH_SHARDS ?? 1);
 const SNAPSHOTS = Number(process.env.BENCH_SNAPSHOTS ?? 30);
 const CONCURRENCY = 4;
 const COUNTED = Math.min(REPOS, 20);
@@ -81,10 +86,34 @@ function generate() {
   return Number(run('git', ['for-each-ref', '--format=x'], { cwd: template }).split('\n').filter(Boolean).length);
 }
 
-function writeConfig(root, which) {
-  const file = join(work, `config-${which.length}.json`);
-  writeFileSync(file, JSON.stringify({ root, repositories: which.map((id) => ({ repo: `bench/${id}`, url: pathToFileURL(upstreamOf(id)).href })) }));
+function writeConfig(root, which, extra = {}) {
+  const file = join(work, `config-${which.length}-${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(file, JSON.stringify({ root, repositories: which.map((id) => ({ repo: `bench/${id}`, url: pathToFileURL(upstreamOf(id)).href })), ...extra }));
   return file;
+}
+
+/** One day of a sharded organisation: every shard synced in turn on its own fresh root, all pushing to one store. */
+function shardedDay() {
+  const store = join(work, 'store');
+  mkdirSync(store);
+  const shards = [];
+  for (let k = 1; k <= SHARDS; k++) {
+    const root = join(work, `shard-${k}`);
+    const config = writeConfig(root, ids, { store: { url: pathToFileURL(store).href } });
+    const { ms, rssKiB } = cli(config, ['sync', '--shard', `${k}/${SHARDS}`]);
+    const repos = existsSync(join(root, 'immutable', 'bench')) ? readdirSync(join(root, 'immutable', 'bench')).length : 0;
+    shards.push({ shard: k, ms, repos, rssKiB });
+    log(`  shard ${k}/${SHARDS}: ${String(repos).padStart(5)} repositories in ${fmtMs(ms).padStart(9)} (${(ms / Math.max(repos, 1)).toFixed(1)} ms each), peak RSS ${(rssKiB / 1024).toFixed(0)} MB`);
+    // A matrix job's runner is gone after the job: so is its root (the store keeps what it pushed).
+    spawnSync('chmod', ['-R', 'u+w', root]);
+    rmSync(root, { recursive: true, force: true });
+  }
+  const total = shards.reduce((sum, s) => sum + s.ms, 0);
+  const times = shards.map((s) => s.ms);
+  const counts = shards.map((s) => s.repos);
+  const stored = readdirSync(join(store), { recursive: true }).length;
+  log(`\n  total ${fmtMs(total)} for ${counts.reduce((a, b) => a + b, 0)} repositories; shards took ${fmtMs(Math.min(...times))} to ${fmtMs(Math.max(...times))} (slowest/fastest ${(Math.max(...times) / Math.min(...times)).toFixed(2)}x), held ${Math.min(...counts)} to ${Math.max(...counts)} repositories; the store holds ${stored} entries`);
+  return { shards, totalMs: total };
 }
 
 /** The CLI as a child process; its peak RSS (KiB) from the probe. */
@@ -148,13 +177,8 @@ function fanOutSnapshots(root) {
   }
 }
 
-const started = now();
-const results = { repos: REPOS, snapshots: SNAPSHOTS, concurrency: CONCURRENCY };
-try {
-  log(`github-private-backup scale benchmark: ${REPOS} repositories, concurrency ${CONCURRENCY}, ${cpus().length} CPU(s), node ${process.version}, ${run('git', ['--version']).trim()}`);
-  const refs = generate();
-  log(`upstreams: ${REPOS} copies of one repository with 5 commits and ${refs} refs (generated in ${fmtMs(now() - started)})`);
-
+/** init, no-op sync, snapshot, status and health of every repository, against plain git; git processes counted. */
+async function standardSections() {
   // References: plain git, from this process, 4 at a time.
   const refDir = join(work, 'reference');
   const cloneMs = await pool(ids, CONCURRENCY, (id) => runAsync('git', ['clone', '--quiet', '--mirror', pathToFileURL(upstreamOf(id)).href, join(refDir, `${id}.git`)]));
@@ -212,6 +236,18 @@ try {
   log(`\n  git processes per repository (${COUNTED} repositories counted):`);
   log(`    init: ${(initCalls.total / COUNTED).toFixed(1)} (${per(initCalls)})`);
   log(`    sync, nothing new: ${(syncCalls.total / COUNTED).toFixed(1)} (${per(syncCalls)})`);
+}
+
+const started = now();
+const results = { repos: REPOS, snapshots: SNAPSHOTS, concurrency: CONCURRENCY };
+try {
+  log(`github-private-backup scale benchmark: ${REPOS} repositories, concurrency ${CONCURRENCY}, ${cpus().length} CPU(s), node ${process.version}, ${run('git', ['--version']).trim()}`);
+  const refs = generate();
+  log(`upstreams: ${REPOS} copies of one repository with 5 commits and ${refs} refs (generated in ${fmtMs(now() - started)})`);
+  if (SHARDS > 1) {
+    log(`\nsharded day: ${SHARDS} shards, one after another, one file:// store`);
+    Object.assign(results, { shards: SHARDS, ...shardedDay() });
+  } else await standardSections();
   log(`\ntotal ${fmtMs(now() - started)}`);
   if (process.argv.includes('--json')) log(JSON.stringify(results));
 } finally {

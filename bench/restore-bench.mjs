@@ -1,0 +1,153 @@
+#!/usr/bin/env node
+// npm run bench, restore section (docs/BENCHMARKS.md "Restore time (RTO)"): what a restore costs beside what git
+// and a copy cost on the same snapshot, and what git itself takes in memory on a large pack.
+//
+//  1. Generate an upstream of --large MiB (default 64) of incompressible blobs with `git fast-import` (1 MiB random
+//     blobs, 8 per commit, in one pack), `init` it from a file:// URL and take a `snapshot`.
+//  2. Reference: a plain copy of the snapshot directory (`cp -r`) plus `git fsck --connectivity-only` in the copy.
+//  3. `restore --to` (default check: every file's sha256 plus git fsck --connectivity-only) and `restore --to
+//     --verify full` through the CLI; `git fsck --full --strict` alone for comparison.
+//  4. Peak RSS: of our process (bench/rss-probe.mjs), and of git itself (GNU time's maximum resident set size) for
+//     the init's transfer (`git clone --mirror`: index-pack hashes the whole pack), `fsck --connectivity-only` and
+//     `fsck --full`.
+//
+// Options: --large MiB (default 64), --keep, --json. Every timed step runs once, after the page cache holds the
+// snapshot (one untimed read first): a restore after a disaster may read it cold, which adds the disk's read time.
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const CLI = join(here, '..', 'dist', 'backup-manager.mjs');
+const PROBE = join(here, 'rss-probe.mjs');
+const option = (name, fallback) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const MIB = option('large', 64);
+const BLOB = 1 << 20;
+const PER_COMMIT = 8;
+const KEEP = process.argv.includes('--keep');
+const TIME = '/usr/bin/time';
+if (!existsSync(CLI)) {
+  console.error(`${CLI} is missing: run "npm run build" first (npm run bench does).`);
+  process.exit(1);
+}
+
+const work = mkdtempSync(join(tmpdir(), 'backup-restore-'));
+const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: work, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1', LC_ALL: 'C' };
+const now = () => Number(process.hrtime.bigint()) / 1e6;
+const fmtMs = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
+const mb = (kib) => `${(kib / 1024).toFixed(0)} MB`;
+const log = (line) => process.stdout.write(`${line}\n`);
+
+function run(cmd, args, options = {}) {
+  const started = now();
+  const result = spawnSync(cmd, args, { env, encoding: 'utf8', maxBuffer: 1 << 28, ...options });
+  const ms = now() - started;
+  if (result.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${result.status}: ${(result.stderr || result.stdout).slice(0, 2000)}`);
+  return { ms, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** `cmd` under GNU time: elapsed milliseconds and the peak RSS (KiB) of the process and the children it waited for. */
+function measured(cmd, args, options = {}) {
+  const { ms, stderr } = run(TIME, ['-f', 'maxrss=%M', cmd, ...args], options);
+  const rss = Number(/maxrss=(\d+)/.exec(stderr)?.[1] ?? NaN);
+  return { ms, rssKiB: rss };
+}
+
+/** The CLI as a child process with its peak RSS (KiB) from the probe. */
+function cli(args) {
+  const rssFile = join(work, `rss-${Math.random().toString(36).slice(2)}`);
+  const { ms } = run(process.execPath, ['--import', pathToFileURL(PROBE).href, CLI, ...args], { env: { ...env, BENCH_RSS_FILE: rssFile } });
+  return { ms, rssKiB: Number(readFileSync(rssFile, 'utf8').trim()) };
+}
+
+/** fast-import of MIB one-MiB random blobs, written as a stream (the data never sits in memory whole). */
+function generate(bare) {
+  run('git', ['init', '--quiet', '--bare', '--initial-branch=main', bare]);
+  return new Promise((resolve, reject) => {
+    // Random bytes do not compress: zlib would only spend time finding that out (the pack is the same size).
+    const child = spawn('git', ['-c', 'pack.compression=0', 'fast-import', '--quiet'], { cwd: bare, env, stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`git fast-import exited ${code}: ${stderr}`))));
+    (async () => {
+      const write = (chunk) => (child.stdin.write(chunk) ? Promise.resolve() : new Promise((r) => child.stdin.once('drain', r)));
+      let time = 1_700_000_000;
+      for (let c = 0; c * PER_COMMIT < MIB; c++) {
+        const message = `add blobs ${c}`;
+        await write(`commit refs/heads/main\ncommitter Bench <bench@example.com> ${(time += 60)} +0000\ndata ${message.length}\n${message}\n`);
+        for (let k = 0; k < PER_COMMIT && c * PER_COMMIT + k < MIB; k++) {
+          await write(`M 100644 inline data/blob-${c}-${k}.bin\ndata ${BLOB}\n`);
+          await write(randomBytes(BLOB));
+          await write('\n');
+        }
+      }
+      child.stdin.end();
+    })().catch(reject);
+  });
+}
+
+const sizeOf = (dir) => Number(run('du', ['-sk', dir]).stdout.split('\t')[0]) * 1024;
+
+const started = now();
+const results = { mib: MIB };
+try {
+  log(`github-private-backup restore benchmark: ${MIB} MiB of incompressible blobs, ${cpus().length} CPU(s), ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, node ${process.version}, ${run('git', ['--version']).stdout.trim()}`);
+  const upstream = join(work, 'upstream', 'bench', 'large.git');
+  let t = now();
+  await generate(upstream); // one pack, as a server's repository
+  log(`upstream: ${(sizeOf(upstream) / 2 ** 20).toFixed(0)} MiB packed (generated in ${fmtMs(now() - t)})`);
+
+  const root = join(work, 'root');
+  const args = ['--root', root, '--repo', pathToFileURL(upstream).href];
+  const init = cli(['init', ...args]);
+  const snap = cli(['snapshot', ...args]);
+  const parent = join(root, 'snapshots', 'bench', 'large');
+  const snapshot = join(parent, readdirSync(parent).filter((n) => n.startsWith('snapshot-'))[0]);
+  // What git itself takes: the same transfer as init, and both fsck depths, under GNU time.
+  const cloneRef = measured('git', ['clone', '--quiet', '--mirror', pathToFileURL(upstream).href, join(work, 'clone-ref.git')]);
+  run('cat', [join(snapshot, 'objects', 'pack', readdirSync(join(snapshot, 'objects', 'pack')).find((n) => n.endsWith('.pack')))], { stdio: 'ignore' });
+
+  // Reference: a plain copy plus git's connectivity check.
+  const copy = join(work, 'plain-copy');
+  const cpMs = run('cp', ['-r', snapshot, copy]).ms;
+  const connectivity = measured('git', ['fsck', '--connectivity-only', '--no-progress'], { cwd: copy });
+  const fullFsck = measured('git', ['fsck', '--full', '--strict', '--no-progress'], { cwd: copy });
+
+  const restored = cli(['restore', '--to', join(work, 'restored'), ...args]);
+  const restoredFull = cli(['restore', '--to', join(work, 'restored-full'), '--verify', 'full', ...args]);
+
+  const reference = cpMs + connectivity.ms;
+  const ratio = restored.ms / reference;
+  Object.assign(results, {
+    initMs: init.ms, snapshotMs: snap.ms, cpMs, connectivityMs: connectivity.ms, fullFsckMs: fullFsck.ms,
+    restoreMs: restored.ms, restoreFullMs: restoredFull.ms,
+    rssKiB: { init: init.rssKiB, restore: restored.rssKiB, restoreFull: restoredFull.rssKiB, gitClone: cloneRef.rssKiB, gitConnectivity: connectivity.rssKiB, gitFullFsck: fullFsck.rssKiB },
+  });
+  const rows = [
+    ['init (file:// transfer of the pack)', fmtMs(init.ms), '', `our peak RSS ${mb(init.rssKiB)}; git clone --mirror alone ${fmtMs(cloneRef.ms)}, git's peak RSS ${mb(cloneRef.rssKiB)}`],
+    ['snapshot', fmtMs(snap.ms), '', `our peak RSS ${mb(snap.rssKiB)}`],
+    ['cp -r of the snapshot', fmtMs(cpMs), '', ''],
+    ['git fsck --connectivity-only', fmtMs(connectivity.ms), '', `git's peak RSS ${mb(connectivity.rssKiB)}`],
+    ['  copy + connectivity (reference)', fmtMs(reference), '1.00x', ''],
+    ['restore --to (checksums + connectivity)', fmtMs(restored.ms), `${ratio.toFixed(2)}x`, `target <= 2x: ${ratio <= 2 ? 'met' : 'NOT met'}; our peak RSS ${mb(restored.rssKiB)}`],
+    ['git fsck --full --strict', fmtMs(fullFsck.ms), `${(fullFsck.ms / reference).toFixed(2)}x`, `git's peak RSS ${mb(fullFsck.rssKiB)}`],
+    ['restore --to --verify full', fmtMs(restoredFull.ms), `${(restoredFull.ms / reference).toFixed(2)}x`, `our peak RSS ${mb(restoredFull.rssKiB)}`],
+  ];
+  const widths = [0, 1, 2].map((c) => Math.max(...rows.map((row) => row[c].length)));
+  log('');
+  for (const row of rows) log(`  ${row[0].padEnd(widths[0])}  ${row[1].padStart(widths[1])}  ${row[2].padEnd(widths[2])}  ${row[3]}`.trimEnd());
+  log(`\ntotal ${fmtMs(now() - started)}`);
+  if (process.argv.includes('--json')) log(JSON.stringify(results));
+} finally {
+  if (!KEEP) {
+    spawnSync('chmod', ['-R', 'u+w', work]);
+    rmSync(work, { recursive: true, force: true });
+  }
+}
