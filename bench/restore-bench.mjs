@@ -7,9 +7,9 @@
 //  2. Reference: a plain copy of the snapshot directory (`cp -r`) plus `git fsck --connectivity-only` in the copy.
 //  3. `restore --to` (default check: every file's sha256 plus git fsck --connectivity-only) and `restore --to
 //     --verify full` through the CLI; `git fsck --full --strict` alone for comparison.
-//  4. Peak RSS: of our process (bench/rss-probe.mjs), and of git itself (GNU time's maximum resident set size) for
-//     the init's transfer (`git clone --mirror`: index-pack hashes the whole pack), `fsck --connectivity-only` and
-//     `fsck --full`.
+//  4. Peak RSS: of our process (bench/rss-probe.mjs), and of git itself (its process tree's RssAnon and RssFile,
+//     sampled from /proc every 20 ms) for the init's transfer (`git clone --mirror`: index-pack hashes the whole
+//     pack), `fsck --connectivity-only` and `fsck --full`.
 //
 // Options: --large MiB (default 64), --keep, --json. Every timed step runs once, after the page cache holds the
 // snapshot (one untimed read first): a restore after a disaster may read it cold, which adds the disk's read time.
@@ -17,6 +17,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
+import { clearInterval, setInterval } from 'node:timers';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -31,7 +32,6 @@ const MIB = option('large', 64);
 const BLOB = 1 << 20;
 const PER_COMMIT = 8;
 const KEEP = process.argv.includes('--keep');
-const TIME = '/usr/bin/time';
 if (!existsSync(CLI)) {
   console.error(`${CLI} is missing: run "npm run build" first (npm run bench does).`);
   process.exit(1);
@@ -52,11 +52,58 @@ function run(cmd, args, options = {}) {
   return { ms, stdout: result.stdout, stderr: result.stderr };
 }
 
-/** `cmd` under GNU time: elapsed milliseconds and the peak RSS (KiB) of the process and the children it waited for. */
+/** RssAnon and RssFile (KiB) of `pid` and every process below it, summed, from /proc. */
+function memoryOfTree(pid) {
+  const parents = new Map();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      parents.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) for (const [child, parent] of parents) if (parent === tree[i]) tree.push(child);
+  let anon = 0;
+  let file = 0;
+  for (const p of tree) {
+    try {
+      const status = readFileSync(`/proc/${p}/status`, 'utf8');
+      anon += Number(/RssAnon:\s+(\d+)/.exec(status)?.[1] ?? 0);
+      file += Number(/RssFile:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return { anon, file };
+}
+
+/**
+ * `cmd` with its memory sampled every 20 ms: elapsed milliseconds, and the peak anonymous and file-backed resident
+ * memory (KiB) of it and its children. File-backed is the pack git maps: page cache the kernel can drop and re-read,
+ * where anonymous memory is what a container's limit must leave room for.
+ */
 function measured(cmd, args, options = {}) {
-  const { ms, stderr } = run(TIME, ['-f', 'maxrss=%M', cmd, ...args], options);
-  const rss = Number(/maxrss=(\d+)/.exec(stderr)?.[1] ?? NaN);
-  return { ms, rssKiB: rss };
+  return new Promise((resolve, reject) => {
+    const started = now();
+    const child = spawn(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'], ...options });
+    let stderr = '';
+    const peak = { anon: 0, file: 0 };
+    const timer = setInterval(() => {
+      const m = memoryOfTree(child.pid);
+      peak.anon = Math.max(peak.anon, m.anon);
+      peak.file = Math.max(peak.file, m.file);
+    }, 20);
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearInterval(timer);
+      if (code !== 0) reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${stderr.slice(0, 2000)}`));
+      else resolve({ ms: now() - started, anonKiB: peak.anon, fileKiB: peak.file });
+    });
+  });
 }
 
 /** The CLI as a child process with its peak RSS (KiB) from the probe. */
@@ -111,14 +158,14 @@ try {
   const parent = join(root, 'snapshots', 'bench', 'large');
   const snapshot = join(parent, readdirSync(parent).filter((n) => n.startsWith('snapshot-'))[0]);
   // What git itself takes: the same transfer as init, and both fsck depths, under GNU time.
-  const cloneRef = measured('git', ['clone', '--quiet', '--mirror', pathToFileURL(upstream).href, join(work, 'clone-ref.git')]);
+  const cloneRef = await measured('git', ['clone', '--quiet', '--mirror', pathToFileURL(upstream).href, join(work, 'clone-ref.git')]);
   run('cat', [join(snapshot, 'objects', 'pack', readdirSync(join(snapshot, 'objects', 'pack')).find((n) => n.endsWith('.pack')))], { stdio: 'ignore' });
 
   // Reference: a plain copy plus git's connectivity check.
   const copy = join(work, 'plain-copy');
   const cpMs = run('cp', ['-r', snapshot, copy]).ms;
-  const connectivity = measured('git', ['fsck', '--connectivity-only', '--no-progress'], { cwd: copy });
-  const fullFsck = measured('git', ['fsck', '--full', '--strict', '--no-progress'], { cwd: copy });
+  const connectivity = await measured('git', ['fsck', '--connectivity-only', '--no-progress'], { cwd: copy });
+  const fullFsck = await measured('git', ['fsck', '--full', '--strict', '--no-progress'], { cwd: copy });
 
   const restored = cli(['restore', '--to', join(work, 'restored'), ...args]);
   const restoredFull = cli(['restore', '--to', join(work, 'restored-full'), '--verify', 'full', ...args]);
@@ -128,16 +175,18 @@ try {
   Object.assign(results, {
     initMs: init.ms, snapshotMs: snap.ms, cpMs, connectivityMs: connectivity.ms, fullFsckMs: fullFsck.ms,
     restoreMs: restored.ms, restoreFullMs: restoredFull.ms,
-    rssKiB: { init: init.rssKiB, restore: restored.rssKiB, restoreFull: restoredFull.rssKiB, gitClone: cloneRef.rssKiB, gitConnectivity: connectivity.rssKiB, gitFullFsck: fullFsck.rssKiB },
+    rssKiB: { init: init.rssKiB, restore: restored.rssKiB, restoreFull: restoredFull.rssKiB },
+    gitKiB: { clone: cloneRef, connectivity, fullFsck },
   });
+  const gitMemory = (m) => `git's peak RSS ${mb(m.anonKiB)} anonymous + ${mb(m.fileKiB)} mapped pack`;
   const rows = [
-    ['init (file:// transfer of the pack)', fmtMs(init.ms), '', `our peak RSS ${mb(init.rssKiB)}; git clone --mirror alone ${fmtMs(cloneRef.ms)}, git's peak RSS ${mb(cloneRef.rssKiB)}`],
+    ['init (file:// transfer of the pack)', fmtMs(init.ms), '', `our peak RSS ${mb(init.rssKiB)}; git clone --mirror alone ${fmtMs(cloneRef.ms)}, ${gitMemory(cloneRef)}`],
     ['snapshot', fmtMs(snap.ms), '', `our peak RSS ${mb(snap.rssKiB)}`],
     ['cp -r of the snapshot', fmtMs(cpMs), '', ''],
-    ['git fsck --connectivity-only', fmtMs(connectivity.ms), '', `git's peak RSS ${mb(connectivity.rssKiB)}`],
+    ['git fsck --connectivity-only', fmtMs(connectivity.ms), '', gitMemory(connectivity)],
     ['  copy + connectivity (reference)', fmtMs(reference), '1.00x', ''],
     ['restore --to (checksums + connectivity)', fmtMs(restored.ms), `${ratio.toFixed(2)}x`, `target <= 2x: ${ratio <= 2 ? 'met' : 'NOT met'}; our peak RSS ${mb(restored.rssKiB)}`],
-    ['git fsck --full --strict', fmtMs(fullFsck.ms), `${(fullFsck.ms / reference).toFixed(2)}x`, `git's peak RSS ${mb(fullFsck.rssKiB)}`],
+    ['git fsck --full --strict', fmtMs(fullFsck.ms), `${(fullFsck.ms / reference).toFixed(2)}x`, gitMemory(fullFsck)],
     ['restore --to --verify full', fmtMs(restoredFull.ms), `${(restoredFull.ms / reference).toFixed(2)}x`, `our peak RSS ${mb(restoredFull.rssKiB)}`],
   ];
   const widths = [0, 1, 2].map((c) => Math.max(...rows.map((row) => row[c].length)));
