@@ -222,10 +222,10 @@ describe('docker-compose.github-backup.yml', () => {
     expect(service.pid).toBeUndefined();
   });
 
-  it('limits memory to 512M and CPU to half a core (compose v2 and legacy keys agree)', () => {
-    expect(service.deploy.resources.limits.memory).toBe('512M');
+  it('limits memory to 1536M (docs/OPERATIONS.md "Memory") and CPU to half a core (compose v2 and legacy keys agree)', () => {
+    expect(service.deploy.resources.limits.memory).toBe('1536M');
     expect(String(service.deploy.resources.limits.cpus)).toBe('0.5');
-    expect(service.mem_limit).toBe('512M');
+    expect(service.mem_limit).toBe('1536M');
     expect(Number(service.cpus)).toBe(0.5);
   });
 
