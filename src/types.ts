@@ -3,6 +3,7 @@ import type { MetadataSwitches } from './capture-switches.ts';
 import type { ExitCodeValue } from './errors.ts';
 import type { MetadataCaptureResult } from './github-metadata/capture.ts';
 import type { SnapshotMetadataSummary } from './github-metadata/format.ts';
+import type { SnapshotRef } from './snapshot-ref.ts';
 import type { StoreVerifyResult } from './store/store-verify.ts';
 
 /** One repository the run works on. `id` is owner/name and names its directories under the root. */
@@ -29,16 +30,14 @@ export interface HeadCommit {
   subject: string;
 }
 
-export interface SnapshotSummary {
-  name: string;
-  path: string;
-  createdAt: string;
+export type { SnapshotRef } from './snapshot-ref.ts';
+
+/** A snapshot as sync, snapshot and list report it: its reference and what it holds. */
+export interface SnapshotSummary extends SnapshotRef {
   head: HeadCommit | null;
   refCount: number;
   /** Apparent size of the snapshot's files in bytes (hard links counted in full). */
   sizeBytes: number;
-  /** Kept out of retention until unpinned (docs/OPERATIONS.md "Pinned snapshots"). */
-  pin?: { reason: string; pinnedAt: string };
   /** The GitHub metadata it carries: counts per kind, what was skipped or failed and why (docs/METADATA_FORMAT.md). */
   githubMetadata?: SnapshotMetadataSummary;
 }
@@ -201,8 +200,7 @@ export interface VerifyProblem {
   sharedWith?: string[];
 }
 
-export interface VerifySnapshotResult {
-  snapshot: string;
+export interface VerifySnapshotResult extends SnapshotRef {
   ok: boolean;
   filesChecked: number;
   /** The first problems found (at most 100); problemsOmitted counts the rest. */
@@ -265,7 +263,7 @@ export interface StatusRepoResult {
 
 export interface RestoreRepoResult {
   repo: string;
-  snapshot: string;
+  snapshot: SnapshotRef;
   mode: 'in-place' | 'to-dir' | 'push' | 'archive';
   target: string;
   dryRun: boolean;
@@ -286,7 +284,7 @@ export interface RestoreRepoResult {
 
 export interface ExportRepoResult {
   repo: string;
-  snapshot: string;
+  snapshot: SnapshotRef;
   archive: string;
   sha256: string;
   sizeBytes: number;
@@ -297,7 +295,7 @@ export interface ExportRepoResult {
 /** export --metadata: the snapshot's GitHub metadata as a static site (docs/OPERATIONS.md). */
 export interface ExportSiteResult {
   repo: string;
-  snapshot: string;
+  snapshot: SnapshotRef;
   /** The site's directory: open index.html in it. */
   site: string;
   /** The metadata repository's commit the site shows (docs/METADATA_FORMAT.md). */

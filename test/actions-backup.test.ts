@@ -275,7 +275,7 @@ describe('summary and outputs (pure)', () => {
           repo: 'acme/app',
           changes: { added: ['refs/heads/x'], updated: [], forceUpdated: ['refs/heads/main'], deleted: ['refs/tags/t'] },
           changed: true,
-          snapshot: { name: 'snapshot-20250101-020001', path: '/x', createdAt: '2025-01-01T02:00:01.000Z', head: null, refCount: 3, sizeBytes: 10 },
+          snapshot: { repository: 'acme/app', name: 'snapshot-20250101-020001', path: '/x', createdAt: '2025-01-01T02:00:01.000Z', head: null, refCount: 3, sizeBytes: 10 },
           pruned: ['snapshot-20241101-020000'],
           snapshotCount: 30,
         },

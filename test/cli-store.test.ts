@@ -179,7 +179,7 @@ describe('backup-manager with a store (s3rver)', () => {
     const to = join(base, 'restored.git');
     const run = await runCli(['restore', 'latest', '--from-store', '--config', file, '--repo', 'acme/widgets', '--to', to, '--json'], env());
     expect(run.code, run.stderr).toBe(0);
-    expect(value<RestoreRepoResult>(run)).toMatchObject({ snapshot: first, mode: 'to-dir', fromStore: `s3://backups/${PREFIX}` });
+    expect(value<RestoreRepoResult>(run)).toMatchObject({ snapshot: { repository: 'acme/widgets', name: first, path: `s3://backups/${PREFIX}` }, mode: 'to-dir', fromStore: `s3://backups/${PREFIX}` });
     expect(refsOf(to)).toEqual(refsOf(upstream.bare));
     git(to, 'fsck', '--full');
 

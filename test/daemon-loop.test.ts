@@ -17,7 +17,7 @@ function okResult(at: Date, snapshot: string | null): RunResult<SyncRepoResult> 
     changes: { added: snapshot ? ['refs/heads/main'] : [], updated: [], forceUpdated: [], deleted: [] },
     changed: snapshot !== null,
     snapshot: snapshot
-      ? { name: snapshot, path: `/backup/snapshots/acme/app/${snapshot}`, createdAt: at.toISOString(), head: null, refCount: 1, sizeBytes: 10 }
+      ? { repository: 'acme/app', name: snapshot, path: `/backup/snapshots/acme/app/${snapshot}`, createdAt: at.toISOString(), head: null, refCount: 1, sizeBytes: 10 }
       : null,
     pruned: [],
     snapshotCount: 1,

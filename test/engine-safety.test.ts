@@ -214,8 +214,8 @@ describe('verify', () => {
     expect(message).toMatch(/same inode in [^)]*mirror/);
     // Machines get the same report, structured.
     const failure = all.outcomes[0]!;
-    const report = (failure.ok ? undefined : failure.details) as { snapshots: Array<{ snapshot: string; ok: boolean; problems: Array<{ file: string; sharedWith?: string[] }> }> };
-    const firstReport = report.snapshots.find((s) => s.snapshot === first.name)!;
+    const report = (failure.ok ? undefined : failure.details) as { snapshots: Array<{ name: string; ok: boolean; problems: Array<{ file: string; sharedWith?: string[] }> }> };
+    const firstReport = report.snapshots.find((s) => s.name === first.name)!;
     expect(firstReport.ok).toBe(false);
     expect(firstReport.problems.find((p) => p.file === pack.rel)?.sharedWith).toEqual(expect.arrayContaining([second.name, 'mirror']));
   });

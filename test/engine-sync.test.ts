@@ -238,7 +238,7 @@ describe('sync', () => {
     expect(packCount()).toBeLessThan(10);
     const verify = okValue(await b.engine.verify({ all: true }));
     expect(verify.snapshots.map((s) => s.ok)).toEqual([true, true]);
-    expect(verify.snapshots[0]!.snapshot).toBe(first.name);
+    expect(verify.snapshots[0]!.name).toBe(first.name);
   });
 
   it('a sync stopped on request (a container restart) is not recorded as a failure', async () => {

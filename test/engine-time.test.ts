@@ -41,7 +41,7 @@ describe('snapshot names within one second', () => {
     expect([first.name, second.name, third.name]).toEqual(['snapshot-20260304-050607', 'snapshot-20260304-050607-001', 'snapshot-20260304-050607-002']);
     for (const s of [first, second, third]) expect((await readMetadata(s.path)).createdAt).toBe('2026-03-04T05:06:07.250Z');
     expect(okValue(await b.engine.list()).snapshots.map((s) => s.name)).toEqual([first.name, second.name, third.name]);
-    expect(okValue(await b.engine.verify()).snapshots.map((s) => s.snapshot)).toEqual([third.name]);
+    expect(okValue(await b.engine.verify()).snapshots.map((s) => s.name)).toEqual([third.name]);
     expect(okValue(await b.engine.verify({ all: true })).snapshots.every((s) => s.ok)).toBe(true);
   });
 });
@@ -88,7 +88,7 @@ describe('tampered snapshot times', () => {
     ]);
 
     // "latest" passes over it too: it cannot be trusted to be the newest.
-    expect(okValue(await b.engine.verify()).snapshots[0]!.snapshot).toBe(middle);
+    expect(okValue(await b.engine.verify()).snapshots[0]!.name).toBe(middle);
   });
 
   it('a snapshot taken with a clock a year ahead is never "latest": restore latest returns the newest genuine data', async () => {
@@ -109,7 +109,7 @@ describe('tampered snapshot times', () => {
 
     const restored = join(u.tmp, 'latest.git');
     const restore = okValue(await engine.restore({ to: restored }));
-    expect(restore.snapshot).toBe(genuine.name);
+    expect(restore.snapshot.name).toBe(genuine.name);
     expect(refsOf(restored)['refs/heads/main']).toBe(refsOf(u.bare)['refs/heads/main']);
 
     const status = okValue(await engine.status());

@@ -55,8 +55,8 @@ describe('backup-manager mcp', () => {
 
   /** The name of the repository's pinned snapshot, as list_snapshots reports it. */
   const pinnedOf = async (repository: string): Promise<string | undefined> => {
-    const snapshots = outcomesOf(await call('list_snapshots', { repository }))[0]!.value!.snapshots as Array<{ name: string; pin?: unknown }>;
-    return snapshots.find((s) => s.pin)?.name;
+    const snapshots = outcomesOf(await call('list_snapshots', { repository }))[0]!.value!.snapshots as Array<{ name: string; pinned?: unknown }>;
+    return snapshots.find((s) => s.pinned)?.name;
   };
 
   beforeAll(async () => {

@@ -66,7 +66,7 @@ describe('export --metadata', () => {
     const { b, snapshot, commit, sample } = await withMetadata();
     const site = join(makeTempDir('gpb-site-'), 'site');
     const value = okValue(await b.engine.exportMetadata({ output: site }));
-    expect(value).toMatchObject({ snapshot, site, metadataCommit: commit, counts: { issues: 2, pulls: 1, releases: 1, pages: 5 }, assets: { files: 2 }, keptPrevious: null });
+    expect(value).toMatchObject({ snapshot: { repository: 'acme/widgets', name: snapshot }, site, metadataCommit: commit, counts: { issues: 2, pulls: 1, releases: 1, pages: 5 }, assets: { files: 2 }, keptPrevious: null });
     expect(value.assetsMissing).toEqual([{ release: 'v1.0', asset: 'huge.iso', reason: 'not downloaded: over metadata.assetMaxBytes (1 GiB)' }]);
 
     const files = filesUnder(site);

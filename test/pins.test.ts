@@ -23,7 +23,7 @@ describe('snapshot --pin, unpin', () => {
   it('a pinned snapshot survives retention until unpinned, and list and status show why', async () => {
     expect((await backup.engine.sync()).exitCode).toBe(0);
     const pinned = okValue(await backup.engine.snapshot({ pin: true, reason: 'before migrating to monorepo' })).snapshot;
-    expect(pinned.pin?.reason).toBe('before migrating to monorepo');
+    expect(pinned.pinned?.reason).toBe('before migrating to monorepo');
     upstream.commit('later work');
     expect((await backup.engine.snapshot()).exitCode).toBe(0);
     expect(snapshots()).toHaveLength(3);

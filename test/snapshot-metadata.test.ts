@@ -196,7 +196,7 @@ describe('verify of the metadata in a snapshot', () => {
     writeFileSync(live, 'RELEASE BINARY BYTES\n');
     const run = failedVerify(await b.engine.verify({ all: true }));
     for (const [self, other] of [[snap, newer.path], [newer.path, snap]] as const) {
-      const report = run.snapshots.find((s) => self.endsWith(s.snapshot))!;
+      const report = run.snapshots.find((s) => self.endsWith(s.name))!;
       expect(report.problems).toEqual([
         expect.objectContaining({ file: `${SNAPSHOT_METADATA_ASSETS}/${asset}`, sharedWith: [other.split('/').at(-1), 'live metadata assets'] }),
       ]);

@@ -6,13 +6,13 @@ import { UsageError } from '../errors.ts';
 import type { ExportRepoResult, ExportSiteResult } from '../types.ts';
 
 function describeArchive(v: ExportRepoResult): string[] {
-  return [`${v.snapshot} -> ${v.archive} (${formatBytes(v.sizeBytes)}${v.alreadyExported ? ', already exported: its checksum verifies' : ''})`, `sha256 ${v.sha256}`];
+  return [`${v.snapshot.name} -> ${v.archive} (${formatBytes(v.sizeBytes)}${v.alreadyExported ? ', already exported: its checksum verifies' : ''})`, `sha256 ${v.sha256}`];
 }
 
 function describeSite(v: ExportSiteResult): string[] {
   const { counts, assets } = v;
   return [
-    `${v.snapshot} metadata -> ${v.site}/index.html (${counts.issues} issue(s), ${counts.pulls} pull request(s), ${counts.releases} release(s), ${assets.files} asset file(s), ${formatBytes(assets.bytes)})`,
+    `${v.snapshot.name} metadata -> ${v.site}/index.html (${counts.issues} issue(s), ${counts.pulls} pull request(s), ${counts.releases} release(s), ${assets.files} asset file(s), ${formatBytes(assets.bytes)})`,
     ...v.assetsMissing.map((m) => `${m.release}: ${m.asset} is not in the site: ${m.reason}`),
     ...(v.keptPrevious ? [`what was in ${v.site} is kept at ${v.keptPrevious}`] : []),
   ];

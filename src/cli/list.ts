@@ -24,7 +24,7 @@ export const listCommand: Command<ListRepoResult> = {
         ...metadataLine(v),
         ...[...v.snapshots]
           .reverse()
-          .map((s) => `${s.name}  ${s.createdAt || '(metadata unreadable)'}  ${formatBytes(s.sizeBytes).padStart(9)}  ${describeHead(s.head)}${s.pin ? `  [pinned: ${s.pin.reason}]` : ''}`),
+          .map((s) => `${s.name}  ${s.createdAt || '(metadata unreadable)'}  ${formatBytes(s.sizeBytes).padStart(9)}  ${describeHead(s.head)}${s.pinned ? `  [pinned: ${s.pinned.reason}]` : ''}`),
       ],
       (v) => (v.warning ? '⚠' : '✓'),
     ),

@@ -7,7 +7,7 @@ import type { RestoreMetadataResult, RestoreRepoResult } from '../types.ts';
 
 function describeRestore(v: RestoreRepoResult): string[] {
   return [
-    `${v.dryRun ? 'would restore' : 'restored'} ${v.snapshot}${v.fromStore ? ` from ${v.fromStore}` : ''} ${v.mode === 'push' ? 'by push to' : 'to'} ${v.target} (${v.refsRestored} refs${v.download ? `; would download ${v.download.objects} object(s), ${formatBytes(v.download.bytes)}` : ''})`,
+    `${v.dryRun ? 'would restore' : 'restored'} ${v.snapshot.name}${v.fromStore ? ` from ${v.fromStore}` : ''} ${v.mode === 'push' ? 'by push to' : 'to'} ${v.target} (${v.refsRestored} refs${v.download ? `; would download ${v.download.objects} object(s), ${formatBytes(v.download.bytes)}` : ''})`,
     ...(v.keptAs
       ? [`the replaced mirror is kept as pinned snapshot ${v.keptAs.snapshot} (${v.keptAs.reason}); "unpin ${v.keptAs.snapshot}" hands it to retention`]
       : v.keptPrevious

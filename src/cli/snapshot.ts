@@ -17,7 +17,7 @@ export const snapshotCommand: Command<SnapshotRepoResult> = {
     renderOutcomes(result, (v) => [
       `${v.snapshot.name} (${v.snapshot.refCount} refs, ${formatBytes(v.snapshot.sizeBytes)})`,
       `HEAD ${describeHead(v.snapshot.head)}`,
-      ...(v.snapshot.pin ? [`pinned: ${v.snapshot.pin.reason} (kept until "unpin ${v.snapshot.name}")`] : []),
+      ...(v.snapshot.pinned ? [`pinned: ${v.snapshot.pinned.reason} (kept until "unpin ${v.snapshot.name}")`] : []),
       ...(v.pushed ? [describeStorePush(v.pushed)] : []),
     ]),
 };

@@ -18,6 +18,6 @@ export const verifyCommand: Command<VerifyRepoResult> = {
   render: (result) =>
     renderOutcomes(result, (v) => [
       `${v.snapshots.length} snapshot(s) verified`,
-      ...v.snapshots.map((s) => `${s.snapshot}: ok (${s.filesChecked} files, git fsck clean)`),
+      ...v.snapshots.map((s) => `${s.name}: ok (${s.filesChecked} files, git fsck clean)`),
     ]),
 };

@@ -16,6 +16,7 @@ import type { ExportOptions } from './api.ts';
 import type { EngineContext } from './context.ts';
 import { whileReading } from './readers.ts';
 import { assertSafeStructure, checkSnapshotStructure } from './structure.ts';
+import { localSnapshotRef } from './snapshot-ref.ts';
 import { resolveSnapshotName } from './verify.ts';
 
 /** What marks a directory as a site export wrote, so the next export of it may replace it without --force. */
@@ -85,7 +86,7 @@ export async function exportMetadataSite(ctx: EngineContext, target: RepoTarget,
     const dir = join(ctx.layout.snapshotParent(target), name);
     const what = `export the metadata of ${target.id} ${name}`;
     const structure = await checkSnapshotStructure(dir);
-    assertSafeStructure(structure, what);
+    const recorded = assertSafeStructure(structure, what);
     const metadata = await readSnapshotMetadata(ctx.git, dir, structure, what);
     const assetProblem = await checkAssets(metadata);
     const { files, assets } = planSite({ repo: target.id, snapshot: name, records: metadata.records, assetProblem });
@@ -117,7 +118,7 @@ export async function exportMetadataSite(ctx: EngineContext, target: RepoTarget,
       ctx.logger.log('info', `exported the metadata of ${target.id} ${name} to ${out}`, { issues: records.issues.length, pulls: records.pulls.length, releases: records.releases.length, kept: keptPrevious });
       return {
         repo: target.id,
-        snapshot: name,
+        snapshot: await localSnapshotRef(ctx, target, name, recorded.createdAt),
         site: out,
         metadataCommit: records.commit,
         counts: { issues: records.issues.length, pulls: records.pulls.length, releases: records.releases.length, pages: files.filter((f) => f.path.endsWith('.html')).length },

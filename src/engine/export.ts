@@ -10,6 +10,7 @@ import type { ExportOptions } from './api.ts';
 import type { EngineContext } from './context.ts';
 import { whileReading } from './readers.ts';
 import { reportPhase } from './progress.ts';
+import { localSnapshotRef } from './snapshot-ref.ts';
 import { assertSafeStructure, checkSnapshotStructure, describeForeignConfig } from './structure.ts';
 import { resolveSnapshotName } from './verify.ts';
 
@@ -38,18 +39,18 @@ export async function exportRepo(ctx: EngineContext, target: RepoTarget, options
     const dir = join(ctx.layout.snapshotParent(target), name);
     const what = `export ${target.id} ${name}`;
     const structure = await checkSnapshotStructure(dir);
-    assertSafeStructure(structure, what);
+    const metadata = assertSafeStructure(structure, what);
     // Archived as it is (the archive must match its snapshot.json); restore never lets git read it.
     if (structure.foreignConfig.length) ctx.logger.log('warn', `${what}: the snapshot's config is not one this tool writes: ${describeForeignConfig(structure)}`);
     const existing = await existingArchiveOf(ctx, out, Boolean(options.force));
     if (existing) {
       // A nightly export on a day with no new snapshot: the archive is there and verifies, so there is nothing to do.
       ctx.logger.log('info', `${target.id} ${name} already exported to ${out}; its checksum verifies`);
-      return { repo: target.id, snapshot: name, archive: existing.file, sha256: existing.sha256, sizeBytes: existing.sizeBytes, alreadyExported: true };
+      return { repo: target.id, snapshot: await localSnapshotRef(ctx, target, name, metadata.createdAt), archive: existing.file, sha256: existing.sha256, sizeBytes: existing.sizeBytes, alreadyExported: true };
     }
     reportPhase(ctx, target, 'exporting', name);
     const written = await writeArchive(dir, out);
     ctx.logger.log('info', `exported ${target.id} ${name} to ${written.file}`, { sha256: written.sha256, bytes: written.sizeBytes });
-    return { repo: target.id, snapshot: name, archive: written.file, sha256: written.sha256, sizeBytes: written.sizeBytes, alreadyExported: false };
+    return { repo: target.id, snapshot: await localSnapshotRef(ctx, target, name, metadata.createdAt), archive: written.file, sha256: written.sha256, sizeBytes: written.sizeBytes, alreadyExported: false };
   });
 }

@@ -20,6 +20,8 @@ import type { RepoTarget, RestoreRepoResult } from '../types.ts';
 import type { RestoreOptions } from './api.ts';
 import type { EngineContext } from './context.ts';
 import { materialize } from './materialize.ts';
+import { snapshotRef, type SnapshotRef } from '../snapshot-ref.ts';
+import { localSnapshotRef } from './snapshot-ref.ts';
 import { reportPhase, transferReporter } from './progress.ts';
 import { explainRemoteFailure } from './remote-failure.ts';
 import { pinReplacedMirror } from './replaced-mirror.ts';
@@ -59,7 +61,7 @@ function configFor(ctx: EngineContext, build: Build): string {
  * recorded ones.
  */
 async function buildRepository(ctx: EngineContext, source: Source, tmp: string, build: Build, verify: RestoreVerifyMode): Promise<void> {
-  if (source.dir === null) throw new BackupError(`${source.name}: only its record is here, nothing to build a repository from`);
+  if (source.dir === null) throw new BackupError(`${source.ref.name}: only its record is here, nothing to build a repository from`);
   const checkout = build.as === 'copy' && build.checkout;
   const objects = build.as === 'mirror' ? 'link' : build.as === 'copy' ? 'copy' : 'borrow';
   const laid = await materialize(source.dir, checkout ? join(tmp, '.git') : tmp, { objects, config: configFor(ctx, build), copyMode: 0o644, fsync: false });
@@ -67,7 +69,7 @@ async function buildRepository(ctx: EngineContext, source: Source, tmp: string, 
   const damaged = await checkAgainstRecord(built, source.metadata);
   if (damaged.length) {
     const shown = damaged.slice(0, 5).map((p) => `${p.file}: ${p.problem}`);
-    throw new BackupError(`restored repository does not match snapshot.json: ${shown.join('; ')}${damaged.length > 5 ? ` (and ${damaged.length - 5} more)` : ''}; run verify on ${source.name}`);
+    throw new BackupError(`restored repository does not match snapshot.json: ${shown.join('; ')}${damaged.length > 5 ? ` (and ${damaged.length - 5} more)` : ''}; run verify on ${source.ref.name}`);
   }
   const problems = await fsck(ctx.git, tmp, verify);
   if (problems.length) throw new BackupError(`restored repository failed git fsck${verify === 'full' ? '' : ' --connectivity-only'}: ${problems.join('; ')}`);
@@ -124,7 +126,7 @@ async function pushSnapshot(ctx: EngineContext, target: RepoTarget, source: Sour
       reportPhase(ctx, target, 'pushing to remote', stripCredentials(remote));
       const progress = transferReporter(ctx, target);
       await remoteCall(ctx.git.run(repo, ['push', '--porcelain', ...(options.force ? ['--force'] : []), '--', remote, ...PUSH_REFSPECS], { auth: true, progress }));
-      ctx.logger.log('info', `pushed ${target.id} ${source.name} to ${stripCredentials(remote)}`, { refs: pushed });
+      ctx.logger.log('info', `pushed ${target.id} ${source.ref.name} to ${stripCredentials(remote)}`, { refs: pushed });
     }
     return pushed;
   } finally {
@@ -177,26 +179,33 @@ export function assertSafeTarget(ctx: EngineContext, to: string): string {
 }
 
 export interface Source {
-  /** The snapshot directory; null for a dry run that has only the snapshot's record (restore --from-store). */
+  /** Where the snapshot's files are now (for an archive or the store, a scratch directory); null for a dry run that
+   * has only the snapshot's record (restore --from-store). */
   dir: string | null;
-  name: string;
   metadata: SnapshotMetadata;
+  /** The snapshot, as the result names it. */
+  ref: SnapshotRef;
 }
 
 /** The snapshot at `dir` as a restore source: refused unless it passes its structural checks. */
-async function checkedSource(ctx: EngineContext, dir: string, name: string | null, what: string): Promise<{ source: Source; structure: SnapshotStructure }> {
+async function checkedSource(
+  ctx: EngineContext,
+  dir: string,
+  what: string,
+  refOf: (metadata: SnapshotMetadata) => SnapshotRef | Promise<SnapshotRef>,
+): Promise<{ source: Source; structure: SnapshotStructure }> {
   const structure = await checkSnapshotStructure(dir);
   const metadata = assertSafeStructure(structure, what);
   if (structure.foreignConfig.length) {
     ctx.logger.log('warn', `${what}: the snapshot's config is not one this tool writes and is not used: ${describeForeignConfig(structure)}`);
   }
-  return { source: { dir, name: name ?? metadata.name, metadata }, structure };
+  return { source: { dir, metadata, ref: await refOf(metadata) }, structure };
 }
 
 export async function restoreFromSource(ctx: EngineContext, target: RepoTarget, source: Source, options: RestoreOptions): Promise<RestoreRepoResult> {
-  const base = { repo: target.id, snapshot: source.name, dryRun: Boolean(options.dryRun), sourceUrl: stripCredentials(source.metadata.sourceUrl) };
+  const base = { repo: target.id, snapshot: source.ref, dryRun: Boolean(options.dryRun), sourceUrl: stripCredentials(source.metadata.sourceUrl) };
   const refCount = Object.keys(source.metadata.refs).length;
-  if (!options.dryRun) reportPhase(ctx, target, 'restoring', source.name);
+  if (!options.dryRun) reportPhase(ctx, target, 'restoring', source.ref.name);
 
   if (options.push) {
     const remote = validateRemoteUrl(options.push).url;
@@ -216,7 +225,7 @@ export async function restoreFromSource(ctx: EngineContext, target: RepoTarget, 
       // A restored repository is the user's to change: copy everything, share nothing with the backup.
       await buildRepository(ctx, source, tmp, { as: 'copy', checkout: Boolean(options.checkout) }, options.verify ?? 'connectivity');
       const kept = await swapIn(ctx, tmp, dir);
-      ctx.logger.log('info', `restored ${target.id} ${source.name} to ${dir} (no remote configured)`, { kept });
+      ctx.logger.log('info', `restored ${target.id} ${source.ref.name} to ${dir} (no remote configured)`, { kept });
       return { ...base, mode: 'to-dir', target: dir, keptPrevious: kept, refsRestored: refCount, remote: null };
     } catch (error) {
       await removeTree(tmp).catch(() => undefined);
@@ -237,8 +246,8 @@ export async function restoreFromSource(ctx: EngineContext, target: RepoTarget, 
       await buildRepository(ctx, source, tmp, { as: 'mirror', url: target.url }, options.verify ?? 'connectivity');
       // Journaled: a crash between moving the mirror aside and moving this one in is finished by the next run.
       const moved = await journaledSwap(ctx, target, tmp, `${mirror}.replaced-${stamp(ctx)}-${nonce()}`);
-      const kept = moved ? await pinReplacedMirror(ctx, target, moved, source.name) : null;
-      ctx.logger.log('info', `restored ${target.id} ${source.name} in place`, { kept: kept?.path ?? null });
+      const kept = moved ? await pinReplacedMirror(ctx, target, moved, source.ref.name) : null;
+      ctx.logger.log('info', `restored ${target.id} ${source.ref.name} in place`, { kept: kept?.path ?? null });
       const keptAs = kept?.snapshot ? { keptAs: { snapshot: kept.snapshot, reason: kept.reason! } } : {};
       return { ...base, mode: 'in-place', target: mirror, keptPrevious: kept?.path ?? null, ...keptAs, refsRestored: refCount, remote: url };
     } catch (error) {
@@ -252,7 +261,7 @@ export async function restoreRepo(ctx: EngineContext, target: RepoTarget, option
   const name = await resolveSnapshotName(ctx, target, options.snapshot);
   return whileReading(ctx, target, name, 'restore', async () => {
     const dir = join(ctx.layout.snapshotParent(target), name);
-    const { source } = await checkedSource(ctx, dir, name, `restore ${target.id} ${name}`);
+    const { source } = await checkedSource(ctx, dir, `restore ${target.id} ${name}`, (metadata) => localSnapshotRef(ctx, target, name, metadata.createdAt));
     return restoreFromSource(ctx, target, source, options);
   });
 }
@@ -269,7 +278,7 @@ export async function restoreFromArchive(ctx: EngineContext, archive: string, op
   const scratch = await scratchPath(ctx, 'archive');
   try {
     const { topDir } = await extractArchive(resolve(archive), scratch);
-    const { source, structure } = await checkedSource(ctx, topDir, null, `restore from ${archive}`);
+    const { source, structure } = await checkedSource(ctx, topDir, `restore from ${archive}`, (m) => snapshotRef(targetFor(m).id, m.name, resolve(archive), m.createdAt));
     const { problems } = await checkRecordedFiles(structure.files, source.metadata);
     if (problems.length) {
       throw new BackupError(`archive ${archive} failed verification: ${problems.slice(0, 5).map((p) => `${p.file}: ${p.problem}`).join('; ')}`);

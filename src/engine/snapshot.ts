@@ -14,6 +14,7 @@ import { stripCredentials } from '../redact.ts';
 import { METADATA_FILE } from '../snapshot-files.ts';
 import { materialize } from './materialize.ts';
 import { materializeMetadata } from './snapshot-metadata.ts';
+import { snapshotRef } from '../snapshot-ref.ts';
 import type { RepoTarget, SnapshotSummary } from '../types.ts';
 import { TOOL_VERSION } from '../version.ts';
 import { throwIfAborted, type EngineContext } from './context.ts';
@@ -38,11 +39,9 @@ async function listSnapshotNamesIn(parent: string): Promise<string[]> {
   return entries.filter((e) => e.isDirectory() && isSnapshotName(e.name)).map((e) => e.name).sort();
 }
 
-export function summarize(path: string, metadata: SnapshotMetadata): SnapshotSummary {
+export function summarize(repository: string, path: string, metadata: SnapshotMetadata, pinned?: SnapshotSummary['pinned']): SnapshotSummary {
   return {
-    name: metadata.name,
-    path,
-    createdAt: metadata.createdAt,
+    ...snapshotRef(repository, metadata.name, path, metadata.createdAt, pinned),
     head: metadata.head,
     refCount: metadata.counts.refs,
     sizeBytes: metadata.sizes.totalBytes,
@@ -208,7 +207,7 @@ export async function takeSnapshot(ctx: EngineContext, target: RepoTarget, sourc
     await rename(tmp, final);
     await fsyncPath(parent);
     ctx.logger.log('info', `snapshot ${target.id} ${name} taken`, { refs: metadata.counts.refs, files: counts.files, bytes: sizes.totalBytes });
-    return summarize(final, metadata);
+    return summarize(target.id, final, metadata);
   } catch (error) {
     // Best effort: whatever is left is a temporary directory that the next run removes.
     await removeTree(tmp).catch(() => undefined);

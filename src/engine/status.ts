@@ -10,6 +10,7 @@ import { currentSummary } from './repo-summary.ts';
 import { listSnapshotNames, summarize } from './snapshot.ts';
 import { readRepoState } from './state.ts';
 import { readPins } from './pins.ts';
+import { snapshotRef } from '../snapshot-ref.ts';
 
 /** Nothing under the root for this repository: say so rather than list nothing (a typo in --repo, a wrong --root). */
 async function nothingBackedUp(ctx: EngineContext, target: RepoTarget): Promise<string | undefined> {
@@ -27,9 +28,9 @@ export async function listRepo(ctx: EngineContext, target: RepoTarget): Promise<
     const dir = join(parent, name);
     const pin = pins.get(name);
     try {
-      snapshots.push({ ...summarize(dir, await readMetadata(dir)), ...(pin ? { pin } : {}) });
+      snapshots.push(summarize(target.id, dir, await readMetadata(dir), pin));
     } catch {
-      snapshots.push({ name, path: dir, createdAt: '', head: null, refCount: 0, sizeBytes: 0, ...(pin ? { pin } : {}) });
+      snapshots.push({ ...snapshotRef(target.id, name, dir, '', pin), head: null, refCount: 0, sizeBytes: 0 });
     }
   }
   const warning = snapshots.length ? undefined : await nothingBackedUp(ctx, target);

@@ -15,6 +15,7 @@ import { assertSafeTarget, restoreFromSource } from './restore.ts';
 import type { StoreRun } from './store-sync.ts';
 import { removeDeadScratch, scratchPath } from './scratch.ts';
 import { verifySnapshotDir } from './verify.ts';
+import { snapshotRef } from '../snapshot-ref.ts';
 import { reportPhase } from './progress.ts';
 
 export async function restoreFromStore(ctx: EngineContext, run: StoreRun, target: RepoTarget, options: RestoreOptions): Promise<RestoreRepoResult> {
@@ -22,7 +23,9 @@ export async function restoreFromStore(ctx: EngineContext, run: StoreRun, target
   const manifest = await readManifest(run.store, target.id, stored.snapshot);
   if (options.dryRun) {
     const files = storedFiles(manifest);
-    const result = await restoreFromSource(ctx, target, { dir: null, name: manifest.name, metadata: manifestMetadata(manifest) }, options);
+    const metadata = manifestMetadata(manifest);
+    const ref = snapshotRef(target.id, manifest.name, run.store.location, metadata.createdAt);
+    const result = await restoreFromSource(ctx, target, { dir: null, metadata, ref }, options);
     return { ...result, fromStore: run.store.location, download: { objects: new Set(files.map((f) => f.key)).size, bytes: manifest.totals.storedBytes } };
   }
   if (options.to) assertSafeTarget(ctx, options.to);
@@ -38,7 +41,8 @@ export async function restoreFromStore(ctx: EngineContext, run: StoreRun, target
       throw new BackupError(`${run.store.location} ${target.id} ${manifest.name} failed verification: ${problems.slice(0, 5).map((p) => `${p.file}: ${p.problem}`).join('; ')}`);
     }
     const metadata = await readMetadata(scratch);
-    const result = await restoreFromSource(ctx, target, { dir: scratch, name: metadata.name, metadata }, options);
+    const ref = snapshotRef(target.id, metadata.name, run.store.location, metadata.createdAt);
+    const result = await restoreFromSource(ctx, target, { dir: scratch, metadata, ref }, options);
     ctx.logger.log('info', `restored ${target.id} ${metadata.name} from ${run.store.location}`, { mode: result.mode });
     return { ...result, fromStore: run.store.location };
   } finally {

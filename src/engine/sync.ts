@@ -155,7 +155,7 @@ export async function syncRepo(ctx: EngineContext, target: RepoTarget, options: 
 export async function snapshotRepo(ctx: EngineContext, target: RepoTarget, store: StoreRun | null = null, options: SnapshotOptions = {}): Promise<SnapshotRepoResult> {
   return repoLocked(ctx, target, 'snapshot', async () => {
     const taken = await takeSnapshot(ctx, target);
-    const snapshot = options.pin ? { ...taken, pin: await pinSnapshot(ctx, target, taken.name, options.reason ?? '') } : taken;
+    const snapshot = options.pin ? { ...taken, pinned: await pinSnapshot(ctx, target, taken.name, options.reason ?? '') } : taken;
     return { repo: target.id, snapshot, ...(store ? { pushed: await pushRepoSnapshots(ctx, store, target) } : {}) };
   });
 }

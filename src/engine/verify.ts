@@ -20,6 +20,7 @@ import { liveCounterpart } from './snapshot-metadata.ts';
 import { checkSnapshotStructure } from './structure.ts';
 import { reportPhase } from './progress.ts';
 import { checkSnapshotMetadata } from './verify-metadata.ts';
+import { localSnapshotRef } from './snapshot-ref.ts';
 
 /** "latest" or a validated name, resolved against what exists. */
 export async function resolveSnapshotName(ctx: EngineContext, target: RepoTarget, requested: string | undefined): Promise<string> {
@@ -86,14 +87,19 @@ export async function checkRecordedFiles(files: WalkEntry[], metadata: SnapshotM
 }
 
 /** Check one snapshot directory (also used on a freshly extracted archive and before a restore swap). */
-export async function verifySnapshotDir(ctx: EngineContext, dir: string, expectedName?: string): Promise<{ problems: VerifyProblem[]; problemsOmitted: number; filesChecked: number }> {
+export async function verifySnapshotDir(
+  ctx: EngineContext,
+  dir: string,
+  expectedName?: string,
+): Promise<{ problems: VerifyProblem[]; problemsOmitted: number; filesChecked: number; createdAt: string }> {
   const structure = await checkSnapshotStructure(dir);
   // Bounded: a forged snapshot.json can make millions of problems (docs/OPERATIONS.md, "Size limits").
   const problems = new ProblemList();
   problems.pushAll(structure.unsafe);
   problems.pushAll(structure.foreignConfig);
-  const result = (filesChecked: number) => ({ problems: problems.listed, problemsOmitted: problems.omitted, filesChecked });
   const metadata = structure.metadata;
+  // The time snapshot.json records, as the result's reference carries it ('' when it cannot be read).
+  const result = (filesChecked: number) => ({ problems: problems.listed, problemsOmitted: problems.omitted, filesChecked, createdAt: metadata?.createdAt ?? '' });
   if (!metadata) return result(0);
   // A valid snapshot.json copied under another name would otherwise pass as that snapshot. (A scratch directory,
   // such as a pull from the store, has a name of its own: its callers pass none.)
@@ -130,13 +136,13 @@ export async function verifySnapshot(ctx: EngineContext, target: RepoTarget, nam
   return whileReading(ctx, target, name, 'verify', async () => {
     reportPhase(ctx, target, 'verifying', name);
     const dir = join(ctx.layout.snapshotParent(target), name);
-    const { problems, problemsOmitted, filesChecked } = await verifySnapshotDir(ctx, dir, name);
+    const { problems, problemsOmitted, filesChecked, createdAt } = await verifySnapshotDir(ctx, dir, name);
     for (const problem of problems) {
       if (problem.problem.startsWith('checksum mismatch')) problem.sharedWith = await sharersOf(ctx, target, name, problem.file);
     }
     const ok = problems.length === 0;
     ctx.logger.log(ok ? 'info' : 'error', `verify ${target.id} ${name}: ${ok ? 'ok' : `${problems.length + problemsOmitted} problem(s)`}`, ok ? {} : { first: `${problems[0]!.file}: ${problems[0]!.problem}` });
-    return { snapshot: name, ok, filesChecked, problems, ...(problemsOmitted ? { problemsOmitted } : {}) };
+    return { ...(await localSnapshotRef(ctx, target, name, createdAt)), ok, filesChecked, problems, ...(problemsOmitted ? { problemsOmitted } : {}) };
   });
 }
 
@@ -146,7 +152,7 @@ export async function verifyRepo(ctx: EngineContext, target: RepoTarget, options
   for (const name of names) snapshots.push(await verifySnapshot(ctx, target, name));
   const bad = snapshots.filter((s) => !s.ok);
   if (bad.length) {
-    const detail = bad.map((s) => `${s.snapshot}: ${describeProblems(s.problems, s.problemsOmitted)}`);
+    const detail = bad.map((s) => `${s.name}: ${describeProblems(s.problems, s.problemsOmitted)}`);
     const report: VerifyRepoResult = { repo: target.id, snapshots };
     throw new BackupError(`${target.id}: ${bad.length} of ${snapshots.length} snapshot(s) failed verification: ${detail.join(' | ')}`, undefined, { details: report });
   }

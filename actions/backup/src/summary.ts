@@ -66,7 +66,8 @@ function snapshotCell(command: string, value: AnyRepoResult, status: StatusRepoR
       return (value as SnapshotRepoResult).snapshot.name;
     case 'restore': {
       const v = value as RestoreRepoResult | RestoreMetadataResult;
-      return `${v.snapshot} → ${'metadataTarget' in v ? v.metadataTarget : v.target}${v.dryRun ? ' (dry run)' : ''}`;
+      const name = 'metadataTarget' in v ? v.snapshot : v.snapshot.name;
+      return `${name} → ${'metadataTarget' in v ? v.metadataTarget : v.target}${v.dryRun ? ' (dry run)' : ''}`;
     }
     case 'verify': {
       const v = value as VerifyRepoResult;
