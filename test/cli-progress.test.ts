@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createUpstream, git, makeTempDir, type Upstream } from './helpers/git-fixtures.ts';
 import { runCli } from './helpers/cli.ts';
-import { runCliOnTerminal } from './helpers/terminal.ts';
+import { runCliOnTerminal, startCliOnTerminal } from './helpers/terminal.ts';
 import { serveThroughBackend, type Pace } from './helpers/git-http.ts';
 import { GitHubStandIn } from './helpers/github-standin.ts';
 import { GitHubRecords } from './helpers/github-records.ts';
@@ -123,6 +123,22 @@ describe('on a terminal', () => {
     expect(first).toBeDefined();
     expect(fetching(1)).toBe(first === 'widgets' ? 'gadgets' : 'widgets');
     expect(run.stdout).toContain('sync: 2 repositories ok');
+  });
+
+  it('^C is acknowledged at once, on a line of its own, and stops the run (exit 130)', async () => {
+    // About 10 s for the pack: the fetch is surely under way when ^C comes.
+    pace = { chunkBytes: 16 * 1024, intervalMs: 40 };
+    const run = startCliOnTerminal(['sync', '--root', freshRoot(), '--repo', url], env());
+    for (let waited = 0; !/receiving objects/.test(run.terminal()); waited += 50) {
+      expect(waited, run.terminal()).toBeLessThan(20_000);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    // The terminal's own ^C: SIGINT to backup-manager and its git alike.
+    run.type('\x03');
+    const stopped = await run.done;
+    expect(stopped.code, stopped.terminal).toBe(130);
+    expect(stopped.terminal).toContain(`${CLEAR_LINE}backup-manager: SIGINT: stopping after sync acme/widgets, git fetch… (again to stop at once)\n`);
+    expect(stopped.stdout).toMatch(/^✗ acme\/widgets: stopped on request/);
   });
 
   it('NO_COLOR keeps the progress and drops every colour code', async () => {
