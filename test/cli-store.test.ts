@@ -159,7 +159,7 @@ describe('backup-manager with a store (s3rver)', () => {
       const run = await runCli(['restore', 'latest', '--from-store', '--dry-run', '--config', file, '--repo', 'acme/widgets', '--json', ...where], env());
       expect(run.code, run.stdout + run.stderr).toBe(0);
       const result = value<RestoreRepoResult>(run);
-      expect(result).toMatchObject({ snapshot: first, dryRun: true, mode: where[0] === '--push' ? 'push' : where[0] ? 'to-dir' : 'in-place', fromStore: `s3://backups/${PREFIX}` });
+      expect(result).toMatchObject({ snapshot: { repository: 'acme/widgets', name: first, path: `s3://backups/${PREFIX}` }, dryRun: true, mode: where[0] === '--push' ? 'push' : where[0] ? 'to-dir' : 'in-place', fromStore: `s3://backups/${PREFIX}` });
       expect(result.refsRestored).toBeGreaterThan(0);
       expect(result.download!.objects).toBe(manifest(first).files.length);
       // What reached the store: listings and the one manifest, never an object.
