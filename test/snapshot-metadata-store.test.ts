@@ -82,7 +82,7 @@ async function roundTrip(store: Store, s: Awaited<ReturnType<typeof backupWithMe
   await pullSnapshot(store, manifest, dest, { layout: 'snapshot' });
   expect(JSON.parse(show(dest, 'main:issues/1.json')).body).toBe('the original text');
   const verify = okValue(await fresh.engine.verify());
-  expect(verify.snapshots[0]).toMatchObject({ snapshot: metadata.name, ok: true, filesChecked: Object.keys(metadata.files).length });
+  expect(verify.snapshots[0]).toMatchObject({ name: metadata.name, ok: true, filesChecked: Object.keys(metadata.files).length });
 
   // Pulled as a working repository, the metadata is left out: it is not part of the git repository.
   const repo = join(makeTempDir('gpb-pull-'), 'widgets.git');
