@@ -26,3 +26,22 @@ export function shardOf(id: string, count: number): number {
 export function inShard<T extends { id: string }>(items: readonly T[], shard: Shard | undefined): T[] {
   return shard ? items.filter((item) => shardOf(item.id, shard.count) === shard.index) : [...items];
 }
+
+/** The slice a result was run on (RunResult.shard): which one, and how many repositories were selected before it. */
+export interface ShardedRun {
+  outcomes: readonly unknown[];
+  shard?: Shard & { of: number };
+}
+
+/** What an empty slice says instead of "0 repositories ok": there was a selection, and none of it fell here. */
+export function emptyShard(result: ShardedRun): string | undefined {
+  const { shard } = result;
+  if (!shard || result.outcomes.length) return undefined;
+  return `shard ${shard.index}/${shard.count} holds none of the ${shard.of} selected repositories (each falls in one slice by a hash of its name); nothing to do`;
+}
+
+/** " (shard K/N: n of m repositories)" after a verdict, or nothing without --shard. */
+export function shardNote(result: ShardedRun): string {
+  const { shard } = result;
+  return shard ? ` (shard ${shard.index}/${shard.count}: ${result.outcomes.length} of ${shard.of} repositories)` : '';
+}

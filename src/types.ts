@@ -341,4 +341,6 @@ export interface RunResult<T, C extends string = string> {
   /** Repository ids that failed. */
   failed: string[];
   exitCode: ExitCodeValue;
+  /** With --shard: the slice, and how many repositories were selected before slicing (`of`). */
+  shard?: { index: number; count: number; of: number };
 }

@@ -55,4 +55,33 @@ describe('shards', () => {
       for (const u of upstreams) u.cleanup();
     }
   });
+
+  it('an empty slice says so and succeeds, for writers and readers alike, instead of "0 ok" or "none configured"', async () => {
+    const upstream = createUpstream({ name: 'lonely' });
+    try {
+      const root = join(makeTempDir('gpb-shard-empty-'), 'backup');
+      const home = shardOf(upstream.id, 4);
+      const empty = home === 1 ? 2 : 1;
+      const args = ['--root', root, '--repo', upstream.bare];
+      expect((await runCli(['sync', '--shard', `${home}/4`, ...args])).code).toBe(0);
+      const line = `shard ${empty}/4 holds none of the 1 selected repositories (each falls in one slice by a hash of its name); nothing to do`;
+      for (const command of ['sync', 'status', 'list']) {
+        const run = await runCli([command, '--shard', `${empty}/4`, ...args]);
+        expect(run.code, run.stderr).toBe(0);
+        expect(run.stdout).toContain(`${command}: ${line}`);
+      }
+      // Without --repo, read commands discover what is under the root: still one repository, in another slice.
+      const discovered = await runCli(['status', '--shard', `${empty}/4`, '--root', root, '--json']);
+      expect(discovered.code, discovered.stderr).toBe(0);
+      expect(JSON.parse(discovered.stdout)).toMatchObject({ outcomes: [], shard: { index: empty, count: 4, of: 1 } });
+      const own = await runCli(['status', '--shard', `${home}/4`, ...args]);
+      expect(own.stdout).toContain(`(shard ${home}/4: 1 of 1 repositories)`);
+      // A root with nothing at all is still "none found", not an empty shard.
+      const nothing = await runCli(['status', '--shard', `${empty}/4`, '--root', join(root, 'elsewhere')]);
+      expect(nothing.code).toBe(2);
+      expect(nothing.stderr).toMatch(/no repositories configured and none found/);
+    } finally {
+      upstream.cleanup();
+    }
+  });
 });

@@ -1,5 +1,6 @@
 // Text rendering shared by the commands: one block per repository, then a one-line verdict.
 import { EXIT_CODE_HELP } from '../errors.ts';
+import { emptyShard, shardNote } from '../shard.ts';
 import type { HeadCommit, RunResult } from '../types.ts';
 
 /** `mark` replaces ✓ for a success that still deserves attention (⚠). */
@@ -15,7 +16,8 @@ export function renderOutcomes<T>(result: RunResult<T>, describe: (value: T) => 
   }
   const failed = result.failed.length;
   const total = result.outcomes.length;
-  lines.push('', failed ? `${result.command}: ${failed} of ${total} repositories failed (exit ${result.exitCode})` : `${result.command}: ${total} ${total === 1 ? 'repository' : 'repositories'} ok`);
+  const verdict = failed ? `${failed} of ${total} repositories failed (exit ${result.exitCode})` : `${total} ${total === 1 ? 'repository' : 'repositories'} ok`;
+  lines.push('', `${result.command}: ${emptyShard(result) ?? `${verdict}${shardNote(result)}`}`);
   return lines.join('\n');
 }
 

@@ -1,6 +1,7 @@
 import type { Command } from './command.ts';
 import { OPERATIONS } from '../operations/index.ts';
 import { describeHead } from './render.ts';
+import { emptyShard, shardNote } from '../shard.ts';
 import { formatBytes } from '../format.ts';
 import { describeMetadata } from '../github-metadata/describe.ts';
 import type { Health, RunResult, StatusRepoResult } from '../types.ts';
@@ -43,7 +44,8 @@ export function renderStatus(result: RunResult<StatusRepoResult>): string {
     lines.push(`${MARK[v.health]} ${outcome.repo}: ${v.health.toUpperCase()}: ${v.healthReason}`, ...describe(v).map((l) => `    ${l}`));
   }
   const byVerdict = [...ORDER, 'unreadable'].filter((h) => counts.has(h)).map((h) => `${counts.get(h)} ${h}`);
-  lines.push('', `${result.command}: ${byVerdict.join(', ') || 'no repositories'}${result.exitCode ? ` (exit ${result.exitCode})` : ''}`);
+  const verdict = `${byVerdict.join(', ') || 'no repositories'}${result.exitCode ? ` (exit ${result.exitCode})` : ''}${shardNote(result)}`;
+  lines.push('', `${result.command}: ${emptyShard(result) ?? verdict}`);
   return lines.join('\n');
 }
 

@@ -109,28 +109,37 @@ export function createEngine(options: EngineOptions): Engine {
   const ctx = createContext(options);
   let cached: Promise<RepoTarget[]> | undefined;
   let refreshed: Promise<RepoTarget[]> | undefined;
+  const { shard } = ctx.settings;
+  /** How many repositories were selected before --shard sliced them (a result says so: docs/OPERATIONS.md). */
+  let selected = 0;
+  const slice = (targets: RepoTarget[]): RepoTarget[] => {
+    selected = targets.length;
+    return inShard(targets, shard);
+  };
+  /** An empty slice of a non-empty selection is a shard with nothing to do, not a missing configuration. */
+  const emptyShard = (targets: RepoTarget[]) => Boolean(shard) && targets.length === 0 && selected > 0;
 
   const resolveTargets = (): Promise<RepoTarget[]> =>
-    (cached ??= (ctx.settings.repositories.length ? configuredTargets(ctx, false) : discoverTargets(ctx).then(dedupeTargets)).then((t) =>
-      inShard(t, ctx.settings.shard),
-    ));
+    (cached ??= (ctx.settings.repositories.length ? configuredTargets(ctx, false) : discoverTargets(ctx).then(dedupeTargets)).then(slice));
 
   /** Commands that write need an explicit list: nothing is fetched from a guess. They refresh owner listings. */
   async function writableTargets(command: string): Promise<RepoTarget[]> {
     if (!ctx.settings.repositories.length) {
       throw new UsageError(`${command}: no repositories configured`, 'name-repositories');
     }
-    return (refreshed ??= configuredTargets(ctx, true).then((t) => inShard(t, ctx.settings.shard)));
+    return (refreshed ??= configuredTargets(ctx, true).then(slice));
   }
 
   async function readableTargets(command: string): Promise<RepoTarget[]> {
     const targets = await resolveTargets();
-    if (!targets.length) throw new UsageError(`${command}: no repositories configured and none found under ${ctx.layout.root}`);
+    if (!targets.length && !emptyShard(targets)) throw new UsageError(`${command}: no repositories configured and none found under ${ctx.layout.root}`);
     return targets;
   }
 
-  const each = async <T>(command: string, targets: RepoTarget[], task: (t: RepoTarget) => Promise<T>): Promise<RunResult<T>> =>
-    runPerRepo(command, targets, ctx.settings.concurrency, ctx.clock, ctx.redactor, task, ctx.progress);
+  const each = async <T>(command: string, targets: RepoTarget[], task: (t: RepoTarget) => Promise<T>): Promise<RunResult<T>> => {
+    const result = await runPerRepo(command, targets, ctx.settings.concurrency, ctx.clock, ctx.redactor, task, ctx.progress);
+    return shard ? { ...result, shard: { ...shard, of: selected } } : result;
+  };
 
   const engine: Engine = {
     resolveTargets,

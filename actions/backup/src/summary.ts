@@ -15,6 +15,7 @@ import type {
   VerifyRepoResult,
 } from '../../../src/types.ts';
 import { describeChanges, formatBytes } from '../../../src/format.ts';
+import { emptyShard, shardNote } from '../../../src/shard.ts';
 
 export type AnyRepoResult =
   | InitRepoResult
@@ -146,7 +147,9 @@ export function renderSummary(result: RunResult<AnyRepoResult>, status?: RunResu
   ];
   const when = `Started ${result.startedAt}, finished ${result.finishedAt} (UTC).`;
   const store = storeLines(result);
-  return [head, '', rows.length ? table.join('\n') : '_No repositories._', '', ...(store.length ? [...store, ''] : []), when, ''].join('\n');
+  const empty = emptyShard(result);
+  const body = rows.length ? table.join('\n') : empty ? `_${empty[0]!.toUpperCase()}${empty.slice(1)}._` : '_No repositories._';
+  return [`${head}${shardNote(result)}`, '', body, '', ...(store.length ? [...store, ''] : []), when, ''].join('\n');
 }
 
 export interface ActionOutputs {
