@@ -9,6 +9,7 @@ import { isValidOwner, isValidRepoName } from './naming.ts';
 import { pickConfigured } from './targets.ts';
 import { metadataSwitchesSchema } from './capture-switches.ts';
 import type { Shard } from './shard.ts';
+import { envGitHubApp, type GitHubAppSettings } from './github/app-settings.ts';
 
 const positiveInt = z.number().int().positive();
 
@@ -110,6 +111,8 @@ export interface BackupSettings {
   configFile?: string | null;
   /** --shard K/N: work on that slice of the repositories only (src/shard.ts). */
   shard?: Shard;
+  /** Secret key inside: GitHub App credentials; when set, installation tokens replace `token` (src/github/app-auth.ts). */
+  githubApp?: GitHubAppSettings;
 }
 
 export const DEFAULTS = {
@@ -216,6 +219,7 @@ export interface SettingsOverrides {
   keepMin?: number;
   concurrency?: number;
   shard?: Shard;
+  githubApp?: GitHubAppSettings;
 }
 
 function envInt(env: NodeJS.ProcessEnv, name: string): number | undefined {
@@ -264,5 +268,8 @@ export function resolveSettings(overrides: SettingsOverrides, env: NodeJS.Proces
     ...(file.store ? { store: file.store } : {}),
     configFile: configPath ?? null,
     ...(overrides.shard ? { shard: overrides.shard } : {}),
+    ...withGitHubApp(overrides.githubApp ?? envGitHubApp(env)),
   };
 }
+
+const withGitHubApp = (app: GitHubAppSettings | undefined) => (app ? { githubApp: app } : {});

@@ -64,11 +64,13 @@ function applyPatterns(text: string): string {
 export class Redactor {
   private readonly secrets = new SecretForms();
 
-  /** Register a secret (the GitHub token, an AWS secret key or session token, an age identity). */
+  /** Register a secret (the GitHub token, an AWS secret key or session token, an age identity, a PEM key). */
   add(secret: string | undefined): void {
     if (!secret || secret.length < 4) return;
     this.secrets.add(secret);
     everySecret.add(secret);
+    // Output may quote one line of a multi-line secret (a PEM key's base64 body): each line is a secret too.
+    if (secret.includes('\n')) for (const line of secret.split(/\r?\n/).map((l) => l.trim())) if (line.length >= 16 && !line.startsWith('-----')) this.add(line);
   }
 
   /** Redact every string inside a JSON-like value (a report attached to an error). */

@@ -72,6 +72,8 @@ function usage(): string {
     '',
     'ENVIRONMENT',
     '  GITHUB_TOKEN or GITHUB_TOKEN_FILE (token for fetch, push and the API; never written anywhere),',
+    '  or a GitHub App: GITHUB_APP_ID with GITHUB_APP_PRIVATE_KEY or GITHUB_APP_PRIVATE_KEY_FILE',
+    '  [, GITHUB_APP_INSTALLATION_ID] (installation tokens minted and renewed by the tool),',
     '  BACKUP_ROOT, BACKUP_CONFIG,',
     '  BACKUP_RETENTION_DAYS, BACKUP_SCHEDULE (daemon), GITHUB_API_URL,',
     '  BACKUP_STALL_SECONDS, BACKUP_REPO_TIMEOUT_SECONDS (bounds on a silent network: docs/OPERATIONS.md)',
@@ -144,6 +146,7 @@ export async function main(argv: string[], screen: Io, env: NodeJS.ProcessEnv = 
     const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
     const settings = resolveSettings(overridesFrom(values), env);
     redactor.add(settings.token);
+    redactor.add(settings.githubApp?.privateKey);
     const verbose = Boolean(values.verbose);
     if (verbose) io.stderr(`config: ${settings.configFile ?? 'none (no --config, BACKUP_CONFIG or ./backup.config.yml)'}\n`);
     if (screen.terminal && !values.quiet && env.TERM !== 'dumb') {

@@ -19,6 +19,7 @@ export const mcpCommand: Command<never> = {
     const startedAt = new Date().toISOString();
     const redactor = new Redactor();
     redactor.add(settings.token);
+    redactor.add(settings.githubApp?.privateKey);
     // The MCP SDK is loaded by this command only: every other command starts without it.
     const [{ createMcpServer }, { StdioServerTransport }] = await Promise.all([import('../mcp/server.ts'), import('@modelcontextprotocol/sdk/server/stdio.js')]);
     const server = createMcpServer({

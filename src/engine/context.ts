@@ -2,6 +2,7 @@
 import { AbortedError } from '../errors.ts';
 import { stallSecondsFromEnv } from '../git/deadline.ts';
 import { createGitCommandManager, type GitCommandManager } from '../git/git.ts';
+import { credentialsFor, type GitHubCredentials } from '../github/credentials.ts';
 import type { BackupSettings } from '../config.ts';
 import { Layout } from '../layout.ts';
 import { FileLogger, type Logger } from '../log.ts';
@@ -22,6 +23,8 @@ export interface EngineContext {
   /** Set only when someone watches (EngineOptions.onProgress); report through src/engine/progress.ts. */
   progress?: ProgressSink;
   serverUrl: string;
+  /** What authenticates git and the API: ask `github.token` per request (src/github/credentials.ts). */
+  github: GitHubCredentials;
   /** Delay before the n-th retry of a transient network failure. */
   retryDelayMs: (attempt: number) => number;
 }
@@ -42,16 +45,18 @@ export function createContext(options: EngineOptions): EngineContext {
     clock,
     sinks: extra ? [{ write: (line, level) => extra.log(level, line) }] : [],
   });
+  const github = credentialsFor(settings, { redactor, serverUrl, log: (line, fields) => logger.log('info', line, fields) });
   return {
     settings,
     layout,
-    git: createGitCommandManager({ token: settings.token, redactor, authScope: `${serverUrl}/`, signal: options.signal, stallSeconds: stallSecondsFromEnv() }),
+    git: createGitCommandManager({ token: github.token, redactor, authScope: `${serverUrl}/`, signal: options.signal, stallSeconds: stallSecondsFromEnv() }),
     logger,
     redactor,
     clock,
     signal: options.signal,
     ...(options.onProgress ? { progress: harmless(options.onProgress, logger) } : {}),
     serverUrl,
+    github,
     retryDelayMs: (attempt) => Number(process.env.BACKUP_RETRY_BASE_MS ?? 2000) * 2 ** (attempt - 1),
   };
 }

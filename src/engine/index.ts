@@ -72,7 +72,7 @@ type OwnerEntry = Extract<BackupSettings['repositories'][number], { owner: strin
 async function ownerTargets(ctx: EngineContext, entry: OwnerEntry, refresh: boolean): Promise<RepoTarget[]> {
   const selection = selectionKey(entry);
   if (refresh) {
-    const repos = await listOwnerRepositories({ ...entry, apiUrl: ctx.settings.apiUrl, token: ctx.settings.token });
+    const repos = await listOwnerRepositories({ ...entry, apiUrl: ctx.settings.apiUrl, token: ctx.github.token });
     ctx.logger.log('info', `owner ${entry.owner}: ${repos.length} repositories selected`);
     await recordOwnerListing(ctx, entry.owner, selection, repos);
     return repos.map((r) => withSwitches(explicitTarget(`${r.owner}/${r.name}`, r.cloneUrl), entry));

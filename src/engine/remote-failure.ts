@@ -17,7 +17,7 @@ const SSH_URL = /^(ssh:\/\/|[\w.-]+@[\w.-]+:)/;
  * (docs/OPERATIONS.md "Environment", GITHUB_API_URL), never to another host and never over ssh.
  */
 function tokenNotSent(ctx: EngineContext, url: string): string | undefined {
-  if (!ctx.settings.token) return undefined;
+  if (ctx.github.kind === 'none') return undefined;
   if (SSH_URL.test(url)) return 'a token is set but not used: this is an ssh URL, which authenticates with an SSH key';
   if (/^https?:\/\//i.test(url) && !url.toLowerCase().startsWith(`${ctx.serverUrl.toLowerCase()}/`)) {
     return `a token is set but was not sent: it goes only to ${ctx.serverUrl}/ (set GITHUB_API_URL for a GitHub Enterprise server), and this host needs its own credentials`;

@@ -37,7 +37,8 @@ export interface GitCommandManager {
 }
 
 export interface GitFactoryOptions {
-  token?: string;
+  /** A token, or a provider asked at every authenticated call (GitHub App tokens are renewed during a run). */
+  token?: string | (() => Promise<string | undefined>);
   redactor: Redactor;
   /** Host whose https URLs get the token, e.g. https://github.com/ (the header is scoped to it). */
   authScope?: string;
@@ -112,14 +113,17 @@ export function createGitCommandManager(options: GitFactoryOptions): GitCommandM
     // Names this run in every git it starts and their helpers: the next run can tell a dead run's git (recover.ts).
     [RUN_MARKER_ENV]: runMarker(),
   });
-  const authEnv = token
-    ? { ...baseEnv, [AUTH_ENV]: `AUTHORIZATION: basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}` }
-    : baseEnv;
+  const currentToken = typeof token === 'function' ? token : () => Promise.resolve(token);
+  const authEnvWith = (value: string) => ({ ...baseEnv, [AUTH_ENV]: `AUTHORIZATION: basic ${Buffer.from(`x-access-token:${value}`).toString('base64')}` });
   const scope = options.authScope ? `http.${options.authScope}.extraheader` : 'http.extraheader';
   const stall = stallConfig(options.stallSeconds ?? 0);
 
   async function exec(cwd: string, args: string[], runOptions: GitRunOptions = {}): Promise<{ code: number; out: string; bytes: Buffer }> {
-    const useAuth = Boolean(runOptions.auth && token);
+    // Asked per call: the token git gets is the one valid now.
+    const callToken = runOptions.auth ? await currentToken() : undefined;
+    if (callToken) redactor.add(callToken);
+    const useAuth = Boolean(callToken);
+    const authEnv = callToken ? authEnvWith(callToken) : baseEnv;
     const { progress } = runOptions;
     const callArgs = progress ? [args[0]!, '--progress', ...args.slice(1)] : args;
     const full = gitArgs(cwd, callArgs, [...stall, ...(useAuth ? [`--config-env=${scope}=${AUTH_ENV}`] : [])]);

@@ -17,6 +17,8 @@ export function isHttpError(error: unknown): error is HttpError {
  * from the status and GitHub's own headers, then redacted anyway.
  */
 export function describeApiError(error: unknown, what: string, redactor = new Redactor()): BackupError {
+  // Already explained where it happened (a GitHub App that could not get a token): keep its words and exit code.
+  if (error instanceof BackupError) return error;
   if (!isHttpError(error)) {
     const text = error instanceof Error ? error.message : String(error);
     return new BackupError(redactor.redact(`GitHub API request failed while ${what}: ${text}`));

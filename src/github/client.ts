@@ -9,9 +9,18 @@ import Bottleneck from 'bottleneck/light.js';
 const ThrottledOctokit = Octokit.plugin(throttling, retry);
 export type GitHubClient = InstanceType<typeof ThrottledOctokit>;
 
+/** What authenticates a request: a token, or a provider asked before every request (GitHub App tokens expire). */
+export type GitHubToken = string | TokenProvider;
+export type TokenProvider = () => Promise<string | undefined>;
+
+/** The headers of an API response, for whoever watches the rate-limit budget (src/github/api-budget.ts). */
+export type ResponseHeaders = Record<string, string | number | undefined>;
+
 export interface GitHubClientOptions {
   apiUrl: string;
-  token?: string;
+  token?: GitHubToken;
+  /** Told the headers of every response, errors included (x-ratelimit-remaining and friends). */
+  onResponse?: (headers: ResponseHeaders) => void;
   /** Injected for tests and proxies; defaults to the global fetch. */
   fetch?: typeof fetch;
   /** Gives up requests (a stop on request, a deadline). */
@@ -62,15 +71,46 @@ export function rateLimitOptions(options: Pick<GitHubClientOptions, 'maxWaitSeco
   };
 }
 
+type Hooked = (request: GitHubClient['request'], route: Parameters<GitHubClient['request']>[0], parameters?: Record<string, unknown>) => Promise<unknown>;
+
+/**
+ * An Octokit auth strategy that asks `provider` for the token before each request (retries included), so a
+ * refreshed GitHub App installation token is used as soon as it exists. A request that carries its own
+ * authorization (a GitHub App's JWT) keeps it.
+ */
+function providedTokenAuth(provider: TokenProvider) {
+  return () => {
+    const hook: Hooked = async (request, route, parameters) => {
+      const endpoint = request.endpoint.merge(route as string, parameters);
+      const token = endpoint.headers.authorization ? undefined : await provider();
+      if (token) endpoint.headers.authorization = `token ${token}`;
+      return request(endpoint as never);
+    };
+    return Object.assign(async () => ({ type: 'token', token: await provider() }), { hook });
+  };
+}
+
 export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
-  return new ThrottledOctokit({
+  const { token } = options;
+  const octokit = new ThrottledOctokit({
     baseUrl: options.apiUrl.replace(/\/+$/, ''),
-    ...(options.token ? { auth: options.token } : {}),
+    ...(typeof token === 'string' && token ? { auth: token } : {}),
+    ...(typeof token === 'function' ? { authStrategy: providedTokenAuth(token) } : {}),
     userAgent: 'github-private-backup',
     log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
     request: { ...(options.fetch ? { fetch: options.fetch } : {}), ...(options.signal ? { signal: options.signal } : {}) },
     ...rateLimitOptions(options),
   });
+  const { onResponse } = options;
+  if (onResponse) {
+    octokit.hook.after('request', (response) => onResponse(response.headers as ResponseHeaders));
+    octokit.hook.error('request', (error) => {
+      const headers = (error as { response?: { headers?: ResponseHeaders } }).response?.headers;
+      if (headers) onResponse(headers);
+      throw error;
+    });
+  }
+  return octokit;
 }
 
 export { retry, throttling };

@@ -2,7 +2,7 @@
 // The network part is one function; the selection (archived, forks, exclusions, order) is a pure function beside it.
 import { UsageError } from '../errors.ts';
 import { describeApiError, isHttpError } from './api-errors.ts';
-import { createGitHubClient } from './client.ts';
+import { createGitHubClient, type GitHubClientOptions, type GitHubToken } from './client.ts';
 import { Redactor } from '../redact.ts';
 
 export type OwnerType = 'org' | 'user' | 'auto';
@@ -26,7 +26,9 @@ export interface OwnerSelection {
 
 export interface ListOwnerOptions extends OwnerSelection {
   apiUrl: string;
-  token?: string;
+  token?: GitHubToken;
+  /** Told every response's headers (the rate-limit budget). */
+  onResponse?: GitHubClientOptions['onResponse'];
   owner: string;
   type: OwnerType;
   /** Injected for tests and proxies; defaults to the global fetch. */
@@ -89,7 +91,7 @@ export async function listOwnerRepositories(options: ListOwnerOptions): Promise<
     throw new UsageError(`invalid GitHub owner name ${JSON.stringify(owner)}`);
   }
   const redactor = new Redactor();
-  redactor.add(options.token);
+  if (typeof options.token === 'string') redactor.add(options.token);
   const octokit = createGitHubClient(options);
 
   const call = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {

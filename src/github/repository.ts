@@ -2,7 +2,7 @@
 // repository answers its old name with a redirect to /repositories/{id}, which is followed.
 import { BackupError } from '../errors.ts';
 import { describeApiError } from './api-errors.ts';
-import { createGitHubClient } from './client.ts';
+import { createGitHubClient, type GitHubClientOptions, type GitHubToken } from './client.ts';
 import { Redactor } from '../redact.ts';
 
 export interface GitHubRepositoryIdentity {
@@ -12,7 +12,9 @@ export interface GitHubRepositoryIdentity {
 
 export interface LookupOptions {
   apiUrl: string;
-  token?: string;
+  token?: GitHubToken;
+  /** Told every response's headers (the rate-limit budget). */
+  onResponse?: GitHubClientOptions['onResponse'];
   owner: string;
   name: string;
   /** Injected for tests and proxies; defaults to the global fetch. */
@@ -23,7 +25,7 @@ export interface LookupOptions {
 
 export async function lookupRepositoryIdentity(options: LookupOptions): Promise<GitHubRepositoryIdentity> {
   const redactor = new Redactor();
-  redactor.add(options.token);
+  if (typeof options.token === 'string') redactor.add(options.token);
   const octokit = createGitHubClient(options);
   let data: unknown;
   try {

@@ -2,6 +2,7 @@
 import * as core from '@actions/core';
 import { resolveSettings, type BackupSettings } from '../../../src/config.ts';
 import { UsageError } from '../../../src/errors.ts';
+import { parseGitHubApp } from '../../../src/github/app-settings.ts';
 import { ACTION_OPERATIONS, type ActionOperation } from '../../../src/operations/index.ts';
 
 /** The operations this action runs (src/operations): action.yml and the daily workflow's choices are tested against it. */
@@ -57,6 +58,10 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): BackupActionSet
   // Mask first: nothing below may print the token before the runner knows to hide it.
   const token = core.getInput('token');
   if (token) core.setSecret(token);
+  // A GitHub App's key: every line masked, since the runner masks line by line.
+  const appKey = core.getInput('app-private-key');
+  if (appKey) core.setSecret(appKey);
+  for (const line of appKey.split(/\r?\n/)) if (line.trim().length >= 16 && !line.startsWith('-----')) core.setSecret(line.trim());
   if (env.GITHUB_TOKEN) core.setSecret(env.GITHUB_TOKEN);
   // Store credentials come from the AWS environment (docs/GITHUB_ACTIONS.md): hide them from the log as well.
   for (const name of ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'] as const) if (env[name]) core.setSecret(env[name]);
@@ -77,12 +82,17 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): BackupActionSet
   const keyPrefix = core.getInput('cache-key') || 'github-private-backup-root';
   if (!CACHE_KEY_PREFIX.test(keyPrefix)) throw new UsageError(`input "cache-key" must be 1-200 letters, digits, '.', '_' or '-', got ${JSON.stringify(keyPrefix)}`);
 
+  const githubApp = parseGitHubApp(
+    { appId: core.getInput('app-id'), privateKey: appKey, installationId: core.getInput('app-installation-id') },
+    { appId: 'input "app-id"', privateKey: 'input "app-private-key"', privateKeyFile: 'GITHUB_APP_PRIVATE_KEY_FILE', installationId: 'input "app-installation-id"' },
+  );
   const settings = resolveSettings(
     {
       root: core.getInput('backup-root') || undefined,
       configPath: core.getInput('config') || undefined,
       repositories,
       token: token || undefined,
+      ...(githubApp ? { githubApp } : {}),
       retentionDays: positiveInt('retention-days', core.getInput('retention-days')),
     },
     env,

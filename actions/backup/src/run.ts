@@ -70,6 +70,7 @@ export async function run(): Promise<void> {
   }
   const redactor = new Redactor();
   redactor.add(input.settings.token);
+  redactor.add(input.settings.githubApp?.privateKey);
   const layout = new Layout(input.settings.root);
   core.info(`backup ${input.action}: root ${layout.root}, ${input.settings.repositories.length} configured repository entries`);
 
