@@ -3,6 +3,7 @@ import { AbortedError } from '../errors.ts';
 import { stallSecondsFromEnv } from '../git/deadline.ts';
 import { createGitCommandManager, type GitCommandManager } from '../git/git.ts';
 import { credentialsFor, type GitHubCredentials } from '../github/credentials.ts';
+import { createPacer, type Pacer } from './pacer.ts';
 import type { BackupSettings } from '../config.ts';
 import { Layout } from '../layout.ts';
 import { FileLogger, type Logger } from '../log.ts';
@@ -25,6 +26,8 @@ export interface EngineContext {
   serverUrl: string;
   /** What authenticates git and the API: ask `github.token` per request (src/github/credentials.ts). */
   github: GitHubCredentials;
+  /** Watches the API budget (give `pacer.observe` to every API client) and slows the run loop when it runs low. */
+  pacer: Pacer;
   /** Delay before the n-th retry of a transient network failure. */
   retryDelayMs: (attempt: number) => number;
 }
@@ -45,6 +48,7 @@ export function createContext(options: EngineOptions): EngineContext {
     clock,
     sinks: extra ? [{ write: (line, level) => extra.log(level, line) }] : [],
   });
+  const pacer = createPacer({ concurrency: settings.concurrency, logger, signal: options.signal });
   const github = credentialsFor(settings, { redactor, serverUrl, log: (line, fields) => logger.log('info', line, fields) });
   return {
     settings,
@@ -57,6 +61,7 @@ export function createContext(options: EngineOptions): EngineContext {
     ...(options.onProgress ? { progress: harmless(options.onProgress, logger) } : {}),
     serverUrl,
     github,
+    pacer,
     retryDelayMs: (attempt) => Number(process.env.BACKUP_RETRY_BASE_MS ?? 2000) * 2 ** (attempt - 1),
   };
 }

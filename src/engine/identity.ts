@@ -22,7 +22,7 @@ export async function lookUpGitHubIdentity(ctx: EngineContext, target: RepoTarge
   try {
     const deadline = AbortSignal.timeout(Math.min(stallSecondsFromEnv() || LOOKUP_TIMEOUT_SECONDS, LOOKUP_TIMEOUT_SECONDS) * 1000);
     const signal = ctx.signal ? AbortSignal.any([ctx.signal, deadline]) : deadline;
-    const { id, fullName } = await lookupRepositoryIdentity({ apiUrl: ctx.settings.apiUrl, token: ctx.github.token, ...named, signal });
+    const { id, fullName } = await lookupRepositoryIdentity({ apiUrl: ctx.settings.apiUrl, token: ctx.github.token, onResponse: ctx.pacer.observe, ...named, signal });
     const asked = `${named.owner}/${named.name}`;
     return { id, fullName, ...(fullName.toLowerCase() === asked.toLowerCase() ? {} : { renamedFrom: asked }) };
   } catch (error) {

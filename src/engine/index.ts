@@ -72,7 +72,7 @@ type OwnerEntry = Extract<BackupSettings['repositories'][number], { owner: strin
 async function ownerTargets(ctx: EngineContext, entry: OwnerEntry, refresh: boolean): Promise<RepoTarget[]> {
   const selection = selectionKey(entry);
   if (refresh) {
-    const repos = await listOwnerRepositories({ ...entry, apiUrl: ctx.settings.apiUrl, token: ctx.github.token });
+    const repos = await listOwnerRepositories({ ...entry, apiUrl: ctx.settings.apiUrl, token: ctx.github.token, onResponse: ctx.pacer.observe });
     ctx.logger.log('info', `owner ${entry.owner}: ${repos.length} repositories selected`);
     await recordOwnerListing(ctx, entry.owner, selection, repos);
     return repos.map((r) => withSwitches(explicitTarget(`${r.owner}/${r.name}`, r.cloneUrl), entry));
@@ -137,7 +137,7 @@ export function createEngine(options: EngineOptions): Engine {
   }
 
   const each = async <T>(command: string, targets: RepoTarget[], task: (t: RepoTarget) => Promise<T>): Promise<RunResult<T>> => {
-    const result = await runPerRepo(command, targets, ctx.settings.concurrency, ctx.clock, ctx.redactor, task, ctx.progress);
+    const result = await runPerRepo(command, targets, ctx.settings.concurrency, ctx.clock, ctx.redactor, task, ctx.progress, ctx.pacer);
     return shard ? { ...result, shard: { ...shard, of: selected } } : result;
   };
 

@@ -4,6 +4,7 @@ import type { RepoOutcome, RepoTarget, RunResult } from '../types.ts';
 import type { Redactor } from '../redact.ts';
 import { beginStep } from '../activity.ts';
 import type { ProgressSink } from '../progress.ts';
+import type { Pacer } from './pacer.ts';
 
 export async function runPerRepo<T>(
   command: string,
@@ -13,13 +14,17 @@ export async function runPerRepo<T>(
   redactor: Redactor,
   task: (target: RepoTarget) => Promise<T>,
   progress?: ProgressSink,
+  /** Slows the run down when the GitHub API budget runs low (src/engine/pacer.ts). */
+  pacer?: Pacer,
 ): Promise<RunResult<T>> {
   const startedAt = clock().toISOString();
   progress?.({ type: 'run', command, total: targets.length });
   const outcomes: RepoOutcome<T>[] = new Array(targets.length);
   let next = 0;
-  async function worker(): Promise<void> {
+  async function worker(slot: number): Promise<void> {
     while (next < targets.length) {
+      if (pacer && !(await pacer.mayStart(slot))) continue;
+      if (next >= targets.length) break;
       const index = next++;
       const target = targets[index]!;
       const endStep = beginStep(`${command} ${target.id}`);
@@ -41,7 +46,7 @@ export async function runPerRepo<T>(
       }
     }
   }
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, targets.length)) }, worker));
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, targets.length)) }, (_, slot) => worker(slot)));
   return finishRun(command, startedAt, clock().toISOString(), outcomes);
 }
 
