@@ -40,8 +40,8 @@ function load(file: string): Workflow {
 }
 
 describe('every workflow', () => {
-  it('exists: the daily backup and CI', () => {
-    expect(files.sort()).toEqual(['ci.yml', 'github-private-daily-backup.yml']);
+  it('exists: the daily backup, the sharded backup and CI', () => {
+    expect(files.sort()).toEqual(['ci.yml', 'github-private-daily-backup.yml', 'github-private-sharded-backup.yml']);
   });
 
   it('actionlint really checks (a known-bad workflow is flagged)', async () => {
@@ -188,6 +188,54 @@ describe('github-private-daily-backup.yml, GitHub-hosted mode (job hosted)', () 
   it('opens an issue on failure and closes it on success', () => {
     expect(step(/failure issue/)).toMatchObject({ if: 'failure()', uses: './actions/report-failure' });
     expect(step(/Close the failure issue/)).toMatchObject({ if: 'success()', uses: './actions/report-failure', with: { status: 'success' } });
+  });
+});
+
+describe('github-private-sharded-backup.yml', () => {
+  const workflow = load('github-private-sharded-backup.yml');
+  type MatrixJob = Job & { needs?: string | string[]; if?: string; strategy?: { 'fail-fast'?: boolean; matrix: { shard: string } }; outputs?: Record<string, string> };
+  const jobs = workflow.jobs as Record<string, MatrixJob>;
+  const step = (job: MatrixJob, pattern: RegExp) => job.steps.find((s) => pattern.test(s.name ?? ''));
+
+  it('plans N shards from BACKUP_SHARDS (default 4) and runs one backup job per shard, none stopping the others', () => {
+    expect(step(jobs.plan!, /List the shards/)!.env).toEqual({ SHARDS: "${{ vars.BACKUP_SHARDS || '4' }}" });
+    expect(jobs.backup!.needs).toBe('plan');
+    expect(jobs.backup!.strategy).toEqual({ 'fail-fast': false, matrix: { shard: '${{ fromJSON(needs.plan.outputs.shards) }}' } });
+  });
+
+  it('shares the daily workflow\'s concurrency group: never two backups of one store at once', () => {
+    expect(workflow.concurrency).toEqual({ group: 'github-private-backup', 'cancel-in-progress': false });
+  });
+
+  it('backs up its shard with actions/backup, a GitHub App or a token, and the store credentials', () => {
+    const backup = step(jobs.backup!, /^Back up shard/)!;
+    expect(backup.uses).toBe('./actions/backup');
+    expect(backup.with).toMatchObject({
+      action: 'sync',
+      shard: '${{ matrix.shard }}',
+      config: 'backup.config.yml',
+      'app-id': '${{ secrets.BACKUP_APP_ID }}',
+      'app-private-key': '${{ secrets.BACKUP_APP_PRIVATE_KEY }}',
+      token: '${{ secrets.BACKUP_GITHUB_TOKEN }}',
+    });
+    expect(backup.with).not.toHaveProperty('ephemeral');
+    expect(jobs.backup!.permissions).toEqual({ contents: 'read', 'id-token': 'write' });
+  });
+
+  it('merges after every shard, even failed ones, into one summary and one failure issue', () => {
+    const merge = jobs.merge!;
+    expect(merge.needs).toEqual(['plan', 'backup']);
+    expect(merge.if).toBe("always() && needs.plan.result == 'success'");
+    expect(step(merge, /Download/)).toMatchObject({ uses: 'actions/download-artifact@v4', with: { pattern: 'backup-result-*', path: 'backup-results' } });
+    expect(step(merge, /Merge the results/)).toMatchObject({ uses: './actions/merge-results', with: { results: 'backup-results', shards: '${{ needs.plan.outputs.count }}' } });
+    expect(step(merge, /failure issue/)).toMatchObject({
+      if: "steps.merge.outputs.status != 'success'",
+      uses: './actions/report-failure',
+      with: { status: 'failure', 'failed-repositories': '${{ steps.merge.outputs.failed-repositories }}' },
+    });
+    expect(step(merge, /Close the failure issue/)).toMatchObject({ if: "steps.merge.outputs.status == 'success'", with: { status: 'success' } });
+    expect(step(merge, /Fail the run/)!.if).toBe("steps.merge.outputs.status != 'success'");
+    expect(merge.permissions).toEqual({ contents: 'read', 'issues': 'write' });
   });
 });
 

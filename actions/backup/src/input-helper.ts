@@ -3,6 +3,7 @@ import * as core from '@actions/core';
 import { resolveSettings, type BackupSettings } from '../../../src/config.ts';
 import { UsageError } from '../../../src/errors.ts';
 import { parseGitHubApp } from '../../../src/github/app-settings.ts';
+import { parseShard, type Shard } from '../../../src/shard.ts';
 import { ACTION_OPERATIONS, type ActionOperation } from '../../../src/operations/index.ts';
 
 /** The operations this action runs (src/operations): action.yml and the daily workflow's choices are tested against it. */
@@ -82,6 +83,7 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): BackupActionSet
   const keyPrefix = core.getInput('cache-key') || 'github-private-backup-root';
   if (!CACHE_KEY_PREFIX.test(keyPrefix)) throw new UsageError(`input "cache-key" must be 1-200 letters, digits, '.', '_' or '-', got ${JSON.stringify(keyPrefix)}`);
 
+  const shardInput = core.getInput('shard').trim();
   const githubApp = parseGitHubApp(
     { appId: core.getInput('app-id'), privateKey: appKey, installationId: core.getInput('app-installation-id') },
     { appId: 'input "app-id"', privateKey: 'input "app-private-key"', privateKeyFile: 'GITHUB_APP_PRIVATE_KEY_FILE', installationId: 'input "app-installation-id"' },
@@ -93,6 +95,7 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): BackupActionSet
       repositories,
       token: token || undefined,
       ...(githubApp ? { githubApp } : {}),
+      ...(shardInput ? { shard: parseShardInput(shardInput) } : {}),
       retentionDays: positiveInt('retention-days', core.getInput('retention-days')),
     },
     env,
@@ -117,4 +120,13 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): BackupActionSet
     runAttempt: env.GITHUB_RUN_ATTEMPT || '1',
     rootCache: { enabled: cacheEnabled(env), keyPrefix },
   };
+}
+
+/** The CLI's --shard, worded for the input. */
+function parseShardInput(raw: string): Shard {
+  try {
+    return parseShard(raw);
+  } catch {
+    throw new UsageError(`input "shard" must be K/N with 1 <= K <= N <= 9999 (a matrix value such as 2/4), got ${JSON.stringify(raw)}`);
+  }
 }

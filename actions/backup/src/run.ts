@@ -4,7 +4,8 @@
 import * as core from '@actions/core';
 import { createEngine } from '../../../src/engine/index.ts';
 import type { Engine } from '../../../src/engine/api.ts';
-import { errorMessage, hintOf } from '../../../src/errors.ts';
+import { tmpdir } from 'node:os';
+import { ExitCode, errorMessage, exitCodeOf, hintOf, type ExitCodeValue } from '../../../src/errors.ts';
 import { withHint } from '../../../src/hints.ts';
 import { OPERATIONS, parseInput, type ActionOperation, type OperationResult } from '../../../src/operations/index.ts';
 import { Layout } from '../../../src/layout.ts';
@@ -15,6 +16,7 @@ import { getInputs, type BackupAction, type BackupActionSettings } from './input
 import { describeRootCache, logRootCache, restoreRoot, rootCacheKeys, saveRoot, type RestoreOutcome, type SaveOutcome } from './root-cache.ts';
 import { computeOutputs, failureMessage, renderSummary, type AnyRepoResult } from './summary.ts';
 import { runLogFiles, uploadLogs } from './upload-logs.ts';
+import { uploadShardResult } from './upload-result.ts';
 
 /** Engine log lines (already redacted by the engine) shown in the step's log. */
 const actionLogger: Logger = {
@@ -85,6 +87,7 @@ export async function run(): Promise<void> {
   let result: RunResult<AnyRepoResult> | undefined;
   let status: RunResult<StatusRepoResult> | undefined;
   let crash: string | undefined;
+  let crashCode: ExitCodeValue = ExitCode.FAILURE;
   try {
     const engine = createEngine({ settings: input.settings, logger: actionLogger });
     const ran = await core.group(`Run ${input.action}`, () => runCommand(engine, input));
@@ -100,6 +103,7 @@ export async function run(): Promise<void> {
     });
   } catch (error) {
     crash = redactor.redact(withHint(errorMessage(error), hintOf(error), 'action'));
+    crashCode = exitCodeOf(error);
   }
 
   if (input.rootCache.enabled && result && WRITES_ROOT.has(input.action)) {
@@ -118,6 +122,15 @@ export async function run(): Promise<void> {
   } else {
     core.setOutput('updated', 'false');
     core.setOutput('failed-repositories', '');
+  }
+
+  const { shard } = input.settings;
+  if (shard) {
+    // The merge job's input: this shard's result, or a run that crashed before it had one.
+    const reported = result ?? { command: input.action, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), outcomes: [], failed: [], exitCode: crashCode };
+    await core.group(`Upload the result of shard ${shard.index}/${shard.count}`, () =>
+      uploadShardResult({ result: redactor.redactDeep(reported), shard, runId: input.runId, runAttempt: input.runAttempt, tempDir: process.env.RUNNER_TEMP || tmpdir() }),
+    );
   }
 
   if (input.uploadLogs) {
