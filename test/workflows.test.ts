@@ -274,13 +274,14 @@ describe('action metadata', () => {
       runs: { using: string; main: string };
     };
 
-  it.each(['backup', 'report-failure'])('%s runs its committed bundle on node24', (name) => {
+  it.each(['backup', 'report-failure', 'merge-results'])('%s runs its committed bundle on node24', (name) => {
     expect(meta(name).runs).toEqual({ using: 'node24', main: 'dist/index.mjs' });
   });
 
   it('backup declares the inputs and outputs of issue 3', () => {
     const backup = meta('backup');
-    expect(Object.keys(backup.inputs)).toEqual(['action', 'repositories', 'config', 'backup-root', 'token', 'retention-days', 'snapshot', 'upload-logs', 'cache', 'cache-key', 'ephemeral']);
+    expect(Object.keys(backup.inputs)).toEqual(['action', 'repositories', 'config', 'backup-root', 'token', 'app-id', 'app-private-key', 'app-installation-id', 'shard', 'retention-days', 'snapshot', 'upload-logs', 'cache', 'cache-key', 'ephemeral']);
+    for (const name of ['app-id', 'app-private-key', 'app-installation-id', 'shard']) expect(backup.inputs[name]!.default, `${name}: empty by default`).toBe('');
     expect(backup.inputs.token!.default).toBe('${{ github.token }}');
     expect(backup.inputs['retention-days']!.default, 'empty: the config file decides').toBeUndefined();
     expect(backup.inputs['upload-logs']!.default).toBe('true');

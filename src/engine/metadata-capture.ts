@@ -22,7 +22,8 @@ export async function captureRepoMetadata(ctx: EngineContext, target: RepoTarget
   try {
     const result = await captureMetadata({
       apiUrl: ctx.settings.apiUrl,
-      token: ctx.settings.token,
+      token: ctx.github.token,
+      onResponse: ctx.pacer.observe,
       owner: named.owner,
       name: named.name,
       repoDir: ctx.layout.metadataRepo(target),

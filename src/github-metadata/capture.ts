@@ -2,7 +2,7 @@
 // turn, each failing on its own; the documents that changed committed in one commit; then the marks the next capture
 // starts from. The marks are written after the commit, so they never claim a record the tree does not hold.
 import type { GitCommandManager } from '../git/git.ts';
-import { createGitHubClient } from '../github/client.ts';
+import { createGitHubClient, type GitHubClientOptions, type GitHubToken } from '../github/client.ts';
 import type { Redactor } from '../redact.ts';
 import { emptyCaptureState, readCaptureState, writeCaptureState, type CaptureState } from './capture-state.ts';
 import { collectCommitComments, collectLabels, collectMilestones, collectReleases, collectSettings } from './collect-records.ts';
@@ -34,7 +34,10 @@ import type { ZodType } from 'zod';
 
 export interface CaptureOptions {
   apiUrl: string;
-  token?: string;
+  /** A token, or the run's provider (a GitHub App's token is renewed during a run: src/github/credentials.ts). */
+  token?: GitHubToken;
+  /** Told every response's headers (the run's rate-limit pacing, src/engine/pacer.ts). */
+  onResponse?: GitHubClientOptions['onResponse'];
   /** The repository on GitHub. */
   owner: string;
   name: string;
@@ -117,6 +120,7 @@ export async function captureMetadata(options: CaptureOptions): Promise<Metadata
     fetch: withRequestTimeout(options.fetch ?? fetch, options.requestTimeoutSeconds ?? 60),
     maxWaitSeconds: options.maxWaitSeconds,
     onWait: options.onWait,
+    onResponse: options.onResponse,
   });
   const ctx: CollectContext = {
     client,
