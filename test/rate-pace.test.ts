@@ -113,8 +113,8 @@ describe('a run on a nearly spent API budget', () => {
     }
     // The reserve was not touched.
     expect(Math.min(...answered.filter((a) => a.start < reset).map((a) => a.remaining))).toBeGreaterThan(RESERVE);
+    // (Whether the run outlives the window, and so logs the restored budget, depends on the machine: the next test says it.)
     expect(paces[0]).toMatch(/^warn 2\d of 60 GitHub API requests left until .*: one repository at a time, \d+ ms apart$/);
-    expect(paces.at(-1)).toBe(`info GitHub API budget restored: ${CONCURRENCY} repositories at once again`);
   });
 
   it('at the reserve: waits for the reset, then goes on at full speed', async () => {
