@@ -22056,11 +22056,14 @@ function applyPatterns(text) {
 }
 var Redactor = class {
   secrets = new SecretForms();
-  /** Register a secret (the GitHub token, an AWS secret key or session token, an age identity). */
+  /** Register a secret (the GitHub token, an AWS secret key or session token, an age identity, a PEM key). */
   add(secret) {
     if (!secret || secret.length < 4) return;
     this.secrets.add(secret);
     everySecret.add(secret);
+    if (secret.includes("\n")) {
+      for (const line of secret.split(/\r?\n/).map((l) => l.trim())) if (line.length >= 16 && !line.startsWith("-----")) this.add(line);
+    }
   }
   /** Redact every string inside a JSON-like value (a report attached to an error). */
   redactDeep(value) {
@@ -27339,6 +27342,7 @@ function isHttpError(error2) {
   return typeof error2 === "object" && error2 !== null && typeof error2.status === "number";
 }
 function describeApiError(error2, what, redactor = new Redactor()) {
+  if (error2 instanceof BackupError) return error2;
   if (!isHttpError(error2)) {
     const text = error2 instanceof Error ? error2.message : String(error2);
     return new BackupError(redactor.redact(`GitHub API request failed while ${what}: ${text}`));
