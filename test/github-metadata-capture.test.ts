@@ -295,6 +295,19 @@ describe('capture', () => {
     expect(off.kinds.labels).toMatchObject({ state: 'disabled' });
   });
 
+  it('hostile answers: a list that is not a list fails its kind with a reason; a record whose number is no number is named, never a path', async () => {
+    populate();
+    standIn.on('GET', '/repos/acme/widgets/labels', () => ({ status: 200, body: { message: 'not a list' } }));
+    const escape = { ...repo.issue(3), number: '../../../escape' as unknown as number, title: 'sneaky' };
+    repo.issues.push(escape);
+    const { result } = await capture();
+    expect(result.kinds.labels).toMatchObject({ state: 'failed', reason: 'labels: GitHub answered /repos/acme/widgets/labels with something that is not a list' });
+    expect(result.kinds.issues).toMatchObject({ state: 'complete', count: 2, skipped: [{ what: '"issues/../../../escape.json"', reason: expect.stringMatching(/^not kept: GitHub's answer does not fit the format/) }] });
+    expect(metaGit('ls-tree', '-r', '--name-only', 'main').split('\n')).not.toContain(expect.stringMatching(/escape/));
+    expect(readdirSync(dir).sort()).toEqual(['metadata', 'state']);
+    for (const kind of ['settings', 'milestones', 'pulls', 'commitComments', 'releases'] as const) expect(result.kinds[kind]!.state).toBe('complete');
+  });
+
   it('a download that does not match the declared size keeps nothing half-written and is tried again next run', async () => {
     const release = repo.addRelease('v3.0', [{ name: 'data.bin', bytes: Buffer.from('0123456789') }]);
     // GitHub declares one size; the bytes served are fewer (a truncated transfer).

@@ -72,15 +72,21 @@ export interface MetadataCaptureResult {
   changedDocuments: number;
 }
 
+/** `<dir>/<positive integer>.json` only: an id GitHub sent that is not one never names a file. */
+function record(dir: string): (path: string) => boolean {
+  const pattern = new RegExp(`^${dir}/[1-9][0-9]{0,15}\\.json$`);
+  return (path) => pattern.test(path);
+}
+
 /** Which kind a path of the tree belongs to, and the schema its document must pass before it is written. */
 const DOCUMENT_KINDS: Array<{ kind: MetadataKind; matches: (path: string) => boolean; schema: ZodType; what: (path: string) => string }> = [
   { kind: 'settings', matches: (p) => p === metadataPaths.repository, schema: repositorySettingsSchema, what: () => 'repository settings' },
   { kind: 'labels', matches: (p) => p === metadataPaths.labels, schema: labelsDocumentSchema, what: () => 'labels' },
-  { kind: 'milestones', matches: (p) => p.startsWith('milestones/'), schema: milestoneSchema, what: (p) => `milestone ${recordId(p)}` },
-  { kind: 'issues', matches: (p) => p.startsWith('issues/'), schema: issueSchema, what: (p) => `issue #${recordId(p)}` },
-  { kind: 'pulls', matches: (p) => p.startsWith('pulls/'), schema: pullSchema, what: (p) => `pull request #${recordId(p)}` },
-  { kind: 'commitComments', matches: (p) => p.startsWith('commit-comments/'), schema: commitCommentSchema, what: (p) => `commit comment ${recordId(p)}` },
-  { kind: 'releases', matches: (p) => p.startsWith('releases/'), schema: releaseSchema, what: (p) => `release ${recordId(p)}` },
+  { kind: 'milestones', matches: record('milestones'), schema: milestoneSchema, what: (p) => `milestone ${recordId(p)}` },
+  { kind: 'issues', matches: record('issues'), schema: issueSchema, what: (p) => `issue #${recordId(p)}` },
+  { kind: 'pulls', matches: record('pulls'), schema: pullSchema, what: (p) => `pull request #${recordId(p)}` },
+  { kind: 'commitComments', matches: record('commit-comments'), schema: commitCommentSchema, what: (p) => `commit comment ${recordId(p)}` },
+  { kind: 'releases', matches: record('releases'), schema: releaseSchema, what: (p) => `release ${recordId(p)}` },
 ];
 const recordId = (path: string) => path.slice(path.lastIndexOf('/') + 1).replace(/\.json$/, '');
 
@@ -147,7 +153,7 @@ export async function captureMetadata(options: CaptureOptions): Promise<Metadata
       else {
         // GitHub answered something the format cannot hold: named, never silently dropped; the kept version stays.
         const why = parsed && !parsed.success ? parsed.error.issues.map((i) => `${i.path.join('.') || '(document)'}: ${i.message}`).slice(0, 3).join('; ') : 'not a path of the format';
-        (result.skipped ??= []).push({ what: spec?.what(path) ?? path, reason: `not kept: GitHub's answer does not fit the format (${why})` });
+        (result.skipped ??= []).push({ what: spec?.what(path) ?? JSON.stringify(path).slice(0, 100), reason: `not kept: GitHub's answer does not fit the format (${why})` });
       }
     }
   }

@@ -27,6 +27,12 @@ function header(headers: Record<string, unknown> | undefined, name: string): str
   return typeof value === 'string' ? value : undefined;
 }
 
+/** A page of a list must be a list: anything else is an error that names the request, never a crash later. */
+function asList<T>(data: unknown, key: string): T[] {
+  if (!Array.isArray(data)) throw new Error(`GitHub answered ${key.split('?')[0]} with something that is not a list`);
+  return data as T[];
+}
+
 /** One GET, conditional when `etag` is given. Errors other than 304 are thrown as Octokit gives them. */
 export async function getConditional<T>(client: GitHubClient, key: string, etag?: string): Promise<PageAnswer<T>> {
   try {
@@ -66,14 +72,14 @@ export async function readList<T>(client: GitHubClient, path: string, query: Que
     } else {
       if (answer.etag) pages[key] = { etag: answer.etag, hasNext: answer.hasNext };
       more = answer.hasNext && answer.data.length > 0;
-      byPage.push({ key, items: answer.data });
+      byPage.push({ key, items: asList<T>(answer.data, key) });
     }
   }
   const unchanged = byPage.every((p) => p.items === null);
   if (options.whole && !unchanged) {
     for (const entry of byPage.filter((p) => p.items === null)) {
       const answer = await getConditional<T[]>(client, entry.key);
-      if (!answer.notModified) entry.items = answer.data;
+      if (!answer.notModified) entry.items = asList<T>(answer.data, entry.key);
     }
   }
   return { unchanged, items: byPage.flatMap((p) => p.items ?? []), pages };
@@ -105,10 +111,11 @@ export async function readStream<T extends { id?: number; number?: number; updat
       let firstEtag: string | undefined;
       const read: T[] = [];
       for (let page = 1, more = true; more && page <= MAX_PAGES; page++) {
-        const answer = await getConditional<T[]>(client, requestKey(path, { ...base, per_page: PER_PAGE, page }), page === 1 ? etag : undefined);
+        const key = requestKey(path, { ...base, per_page: PER_PAGE, page });
+        const answer = await getConditional<T[]>(client, key, page === 1 ? etag : undefined);
         if (answer.notModified) return { items: [...seen.values()], mark: { ...(since ? { since } : {}), ...(etag ? { etag } : {}) } };
         if (page === 1) firstEtag = answer.etag;
-        for (const item of answer.data) {
+        for (const item of asList<T>(answer.data, key)) {
           read.push(item);
           seen.set(`${item.id ?? item.number}@${item.updated_at}`, item);
         }
@@ -138,10 +145,11 @@ export async function readNewestFirst<T extends { updated_at?: string }>(client:
   try {
     const base = { ...query, sort: 'updated', direction: 'desc' };
     for (let page = 1, more = true; more && page <= MAX_PAGES; page++) {
-      const answer = await getConditional<T[]>(client, requestKey(path, { ...base, per_page: PER_PAGE, page }), page === 1 ? mark.etag : undefined);
+      const key = requestKey(path, { ...base, per_page: PER_PAGE, page });
+      const answer = await getConditional<T[]>(client, key, page === 1 ? mark.etag : undefined);
       if (answer.notModified) return { items, mark };
       if (page === 1) firstEtag = answer.etag;
-      for (const item of answer.data) {
+      for (const item of asList<T>(answer.data, key)) {
         if (mark.since && item.updated_at && item.updated_at < mark.since) {
           more = false;
           break;
