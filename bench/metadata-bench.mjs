@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+// npm run bench, the GitHub metadata section: what a capture costs against the API stand-in on 127.0.0.1.
+//
+//  1. A repository with a little of every kind, captured twice: the requests the second capture (nothing new) sent,
+//     by list, and how many were answered 304. Target: one conditional request per kind.
+//  2. A repository with 5,000 issues (every 5th with a comment): a first capture, against the reference of a plain
+//     paginated download of the same lists with fetch (Link rel="next", per_page=100) in the same process;
+//     alternating, median of --reps. Then a capture with nothing new.
+//
+// bench/metadata-capture.ts holds the measurement; it is bundled here with esbuild so it can use the stand-in of
+// test/helpers. No network, no token. Options: --issues N (default 5000), --reps N (default 3), --json.
+import { build } from 'esbuild';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+function option(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+const options = { issues: option('issues', 5000), commentEvery: 5, reps: option('reps', 3) };
+
+const out = mkdtempSync(join(tmpdir(), 'metadata-bench-build-'));
+const bundle = join(out, 'metadata-capture.mjs');
+const banner = "import { createRequire as __gpbCreateRequire } from 'node:module'; const require = __gpbCreateRequire(import.meta.url);";
+await build({
+  entryPoints: [join(dirname(fileURLToPath(import.meta.url)), 'metadata-capture.ts')],
+  outfile: bundle,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  logLevel: 'warning',
+  banner: { js: banner },
+  define: { __GPB_VERSION__: '"bench"' },
+});
+let report;
+try {
+  const { runMetadataBench } = await import(pathToFileURL(bundle).href);
+  report = await runMetadataBench(options);
+} finally {
+  rmSync(out, { recursive: true, force: true });
+}
+
+if (process.argv.includes('--json')) {
+  console.log(JSON.stringify(report, null, 2));
+} else {
+  const { quiet, big } = report;
+  const ms = (n) => `${Math.round(n)} ms`;
+  console.log('\n## GitHub metadata capture (API stand-in on 127.0.0.1)\n');
+  console.log(`A day with nothing new, ${quiet.kinds} kinds: ${quiet.requests} requests, ${quiet.notModified} answered 304; commit made: ${quiet.committed}`);
+  console.log(`  by list: ${Object.entries(quiet.byKind).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+  console.log(`${big.issues} issues, ${big.comments} comments, first capture: ${ms(big.captureMs)} vs plain paginated download ${ms(big.referenceMs)} = ${big.ratio.toFixed(2)}x (median of ${options.reps})`);
+  console.log(`  captured ${big.result.issues} issues in one commit of ${big.result.changedDocuments} documents`);
+  console.log(`  the next capture, nothing new: ${ms(big.quietCaptureMs)}, ${big.quietRequests} requests`);
+  console.log(`  per request, same page: the shared client (Octokit + throttling + retry) ${big.perRequest.clientMs.toFixed(1)} ms, fetch ${big.perRequest.fetchMs.toFixed(1)} ms`);
+}

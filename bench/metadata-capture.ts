@@ -1,0 +1,184 @@
+// The GitHub metadata capture's bench (run by bench/metadata-bench.mjs, which bundles this file with esbuild so it
+// can use the API stand-in of test/helpers): the requests a day with nothing new costs, and the time to capture a
+// repository with 5,000 issues, as a ratio to a plain paginated download of the same lists with fetch in the same
+// process (docs/BENCHMARKS.md "GitHub metadata").
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createGitCommandManager } from '../src/git/git.ts';
+import { createGitHubClient } from '../src/github/client.ts';
+import { captureMetadata, type CaptureOptions, type MetadataCaptureResult } from '../src/github-metadata/capture.ts';
+import { metadataSelection } from '../src/github-metadata/switches.ts';
+import { Redactor } from '../src/redact.ts';
+import { GitHubRecords, type RepoRecords } from '../test/helpers/github-records.ts';
+import { GitHubStandIn } from '../test/helpers/github-standin.ts';
+
+export interface BenchOptions {
+  issues: number;
+  /** Every n-th issue gets a comment. */
+  commentEvery: number;
+  reps: number;
+}
+
+const TOKEN = 'ghp_BENCHtoken0000000000000000000000000000';
+
+function captureOptions(standIn: GitHubStandIn, dir: string, owner: string, name: string, day: number): CaptureOptions {
+  const redactor = new Redactor();
+  redactor.add(TOKEN);
+  return {
+    apiUrl: standIn.url,
+    token: TOKEN,
+    owner,
+    name,
+    repoDir: join(dir, `${name}.git`),
+    assetsDir: join(dir, `${name}.assets`),
+    stateFile: join(dir, `${name}.state.json`),
+    selection: metadataSelection(undefined),
+    git: createGitCommandManager({ token: TOKEN, redactor }),
+    redactor,
+    clock: () => new Date(Date.parse('2026-12-01T02:00:00Z') + day * 86_400_000),
+  };
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+/** A repository with a little of every kind, as most are. */
+function everyKind(repo: RepoRecords): void {
+  repo.addLabel('bug');
+  repo.addLabel('docs');
+  repo.addMilestone('v1');
+  for (let i = 0; i < 20; i++) {
+    repo.addIssue({ title: `issue ${i}`, body: `body ${i}`, labels: ['bug'] });
+    repo.comment(repo.issues.length, `comment on ${i}`);
+  }
+  for (let i = 0; i < 5; i++) {
+    const pull = repo.addPull({ title: `pull ${i}`, head: `topic-${i}` });
+    repo.review(pull.number);
+    repo.reviewComment(pull.number, { body: 'nit', path: 'a.ts' });
+  }
+  repo.addCommitComment({ body: 'why?', commit: 'c'.repeat(40) });
+  repo.addRelease('v1.0', [{ name: 'a.tar.gz', bytes: Buffer.alloc(64 * 1024, 1) }]);
+  repo.protection.main = { enforce_admins: { enabled: true } };
+}
+
+export interface QuietDay {
+  requests: number;
+  notModified: number;
+  byKind: Record<string, number>;
+  committed: boolean;
+  kinds: number;
+}
+
+/** Requests of a second capture with nothing new, by the kind of list they read. */
+async function quietDay(standIn: GitHubStandIn, records: GitHubRecords, dir: string): Promise<QuietDay> {
+  const repo = records.repo('bench', 'quiet');
+  everyKind(repo);
+  await captureMetadata(captureOptions(standIn, dir, 'bench', 'quiet', 1));
+  const before = records.answers.length;
+  const result = await captureMetadata(captureOptions(standIn, dir, 'bench', 'quiet', 2));
+  const answers = records.answers.slice(before);
+  const byKind: Record<string, number> = {};
+  for (const { path } of answers) {
+    const rest = path.replace('/repos/bench/quiet', '') || '/';
+    const kind = rest === '/' || rest.startsWith('/branches') ? 'settings' : rest.slice(1);
+    byKind[kind] = (byKind[kind] ?? 0) + 1;
+  }
+  return { requests: answers.length, notModified: answers.filter((a) => a.status === 304).length, byKind, committed: result.committed, kinds: Object.keys(result.kinds).length };
+}
+
+/** The reference: every page of the issues and their comments, with fetch and the Link header, nothing else. */
+async function plainDownload(standIn: GitHubStandIn, owner: string, name: string): Promise<number> {
+  let items = 0;
+  for (const list of ['issues?state=all', 'issues/comments?']) {
+    let url: string | null = `${standIn.url}/repos/${owner}/${name}/${list}&per_page=100`;
+    while (url) {
+      const response: Response = await fetch(url, { headers: { authorization: `token ${TOKEN}`, accept: 'application/vnd.github+json' } });
+      items += ((await response.json()) as unknown[]).length;
+      url = /<([^>]+)>;\s*rel="next"/.exec(response.headers.get('link') ?? '')?.[1] ?? null;
+    }
+  }
+  return items;
+}
+
+/** Milliseconds per request of the same page through the shared client (Octokit + throttling + retry) and plain fetch. */
+async function perRequest(standIn: GitHubStandIn, path: string, count = 20): Promise<{ clientMs: number; fetchMs: number }> {
+  const client = createGitHubClient({ apiUrl: standIn.url, token: TOKEN });
+  const time = async (one: () => Promise<unknown>) => {
+    const t = performance.now();
+    for (let i = 0; i < count; i++) await one();
+    return (performance.now() - t) / count;
+  };
+  const fetchMs = await time(async () => (await fetch(`${standIn.url}${path}`, { headers: { authorization: `token ${TOKEN}` } })).json());
+  const clientMs = await time(() => client.request(`GET ${path}`));
+  return { clientMs, fetchMs };
+}
+
+export interface BigRepository {
+  issues: number;
+  comments: number;
+  captureMs: number;
+  referenceMs: number;
+  ratio: number;
+  quietCaptureMs: number;
+  quietRequests: number;
+  /** The fixed cost per request of the shared client, in this process, against fetch. */
+  perRequest: { clientMs: number; fetchMs: number };
+  result: Pick<MetadataCaptureResult, 'committed' | 'changedDocuments'> & { issues: number };
+}
+
+async function bigRepository(standIn: GitHubStandIn, records: GitHubRecords, dir: string, options: BenchOptions): Promise<BigRepository> {
+  const repo = records.repo('bench', 'big');
+  for (let i = 1; i <= options.issues; i++) {
+    repo.addIssue({ title: `Issue ${i}: something about widgets`, body: `A body of a few lines.\n\nSteps:\n1. this\n2. that\n\n(${i})`, labels: i % 3 ? ['bug'] : [] });
+    if (i % options.commentEvery === 0) repo.comment(i, `A comment on issue ${i}.`);
+  }
+  const comments = repo.issues.reduce((n, i) => n + i.comments.length, 0);
+  const captures: number[] = [];
+  const references: number[] = [];
+  let last: MetadataCaptureResult | undefined;
+  let items = 0;
+  for (let rep = 0; rep < options.reps; rep++) {
+    // Alternate, so neither side always runs on a warmer process.
+    const t0 = performance.now();
+    items = await plainDownload(standIn, 'bench', 'big');
+    references.push(performance.now() - t0);
+    const repDir = join(dir, `big-${rep}`);
+    const t1 = performance.now();
+    last = await captureMetadata(captureOptions(standIn, repDir, 'bench', 'big', 1));
+    captures.push(performance.now() - t1);
+  }
+  if (items !== options.issues + comments) throw new Error(`the reference read ${items} items, expected ${options.issues + comments}`);
+  const before = records.answers.length;
+  const t2 = performance.now();
+  await captureMetadata(captureOptions(standIn, join(dir, 'big-0'), 'bench', 'big', 2));
+  const quietCaptureMs = performance.now() - t2;
+  const captureMs = median(captures);
+  const referenceMs = median(references);
+  return {
+    issues: options.issues,
+    comments,
+    captureMs,
+    referenceMs,
+    ratio: captureMs / referenceMs,
+    quietCaptureMs,
+    quietRequests: records.answers.length - before,
+    perRequest: await perRequest(standIn, '/repos/bench/big/issues?state=all&per_page=100&page=1'),
+    result: { committed: last!.committed, changedDocuments: last!.changedDocuments, issues: last!.kinds.issues!.count },
+  };
+}
+
+export async function runMetadataBench(options: BenchOptions): Promise<{ quiet: QuietDay; big: BigRepository }> {
+  const dir = mkdtempSync(join(tmpdir(), 'metadata-bench-'));
+  const standIn = await new GitHubStandIn().start();
+  const records = await new GitHubRecords(standIn).start();
+  try {
+    const quiet = await quietDay(standIn, records, dir);
+    const big = await bigRepository(standIn, records, dir, options);
+    return { quiet, big };
+  } finally {
+    await records.close();
+    await standIn.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
