@@ -88,6 +88,20 @@ describe('sync with GitHub metadata', () => {
     expect(log).toMatch(/WARN +acme\/widgets: GitHub metadata releases failed: releases: HTTP 451, unavailable for legal reasons/);
   });
 
+  it('an API that stops answering is given up at the repository\'s deadline, not waited on request after request', async () => {
+    const saved = process.env.BACKUP_REPO_TIMEOUT_SECONDS;
+    process.env.BACKUP_REPO_TIMEOUT_SECONDS = '4';
+    cleanups.push(() => (saved === undefined ? delete process.env.BACKUP_REPO_TIMEOUT_SECONDS : (process.env.BACKUP_REPO_TIMEOUT_SECONDS = saved)));
+    standIn.on('GET', '/repos/acme/widgets/labels', () => new Promise(() => undefined));
+    const b = createBackup([], { repositories: [`${standIn.url}/acme/widgets.git`], apiUrl: standIn.url, token: TOKEN });
+    const started = Date.now();
+    const result = await b.engine.sync();
+    // Each request's own timeout is 60 s: only the deadline ends it this soon.
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(result.outcomes[0]!.ok).toBe(false);
+    expect(result.outcomes[0]!.ok ? '' : result.outcomes[0]!.error).toMatch(/passed its deadline of 4 s/);
+  });
+
   it('config switches turn kinds off per repository; a repository elsewhere gets git data only', async () => {
     const elsewhere = createUpstream({ name: 'gadgets' });
     cleanups.push(() => elsewhere.cleanup());

@@ -3,7 +3,7 @@
 // fails is reported in the repository's result and the log; it never fails the git backup (docs/OPERATIONS.md
 // "What is captured").
 import { AbortedError, errorMessage } from '../errors.ts';
-import { stallSecondsFromEnv } from '../git/deadline.ts';
+import { currentDeadline, stallSecondsFromEnv } from '../git/deadline.ts';
 import { captureMetadata, type MetadataCaptureResult } from '../github-metadata/capture.ts';
 import { METADATA_KINDS } from '../github-metadata/format.ts';
 import { metadataSelection } from '../github-metadata/switches.ts';
@@ -34,6 +34,7 @@ export async function captureRepoMetadata(ctx: EngineContext, target: RepoTarget
       redactor: ctx.redactor,
       clock: ctx.clock,
       signal: ctx.signal,
+      deadline: currentDeadline()?.signal,
       requestTimeoutSeconds: Math.min(stallSecondsFromEnv() || REQUEST_TIMEOUT_SECONDS, REQUEST_TIMEOUT_SECONDS),
       onWait: (seconds, why) => ctx.logger.log('warn', `${target.id}: GitHub metadata: waiting ${seconds} s out (${why})`),
       onWarning: (message) => ctx.logger.log('warn', `${target.id}: GitHub metadata: ${message}`),

@@ -50,6 +50,8 @@ export interface CaptureOptions {
   redactor: Redactor;
   clock: () => Date;
   signal?: AbortSignal;
+  /** Ends every request when it fires (the repository's deadline, src/git/deadline.ts): not a stop on request. */
+  deadline?: AbortSignal;
   /** Injected for tests and proxies; defaults to the global fetch. */
   fetch?: typeof fetch;
   /** An API request that has not answered within this long is given up (default 60). */
@@ -123,7 +125,7 @@ export async function captureMetadata(options: CaptureOptions): Promise<Metadata
     apiUrl: options.apiUrl,
     token: options.token,
     signal: options.signal,
-    fetch: withRequestTimeout(options.fetch ?? fetch, options.requestTimeoutSeconds ?? 60),
+    fetch: bounded(options.fetch ?? fetch, options.deadline, options.requestTimeoutSeconds ?? 60),
     maxWaitSeconds: options.maxWaitSeconds,
     onWait: options.onWait,
     onResponse: options.onResponse,
@@ -140,7 +142,8 @@ export async function captureMetadata(options: CaptureOptions): Promise<Metadata
     assetMaxBytes: options.selection.assetMaxBytes,
     downloadAssets: options.selection.downloadAssets,
     signal: options.signal,
-    fetch: options.fetch,
+    // An asset's bytes may take longer than a request's timeout; the deadline bounds them.
+    fetch: bounded(options.fetch ?? fetch, options.deadline),
   };
   const results = await collectKinds(ctx, options.selection);
 
@@ -188,11 +191,14 @@ export async function captureMetadata(options: CaptureOptions): Promise<Metadata
   return { commit, committed: due, capturedAt, kinds, changedDocuments: due ? changed.size - 1 : 0 };
 }
 
-/** Each API request bounded in time: an API that stops answering costs a minute, not the repository's deadline. */
-function withRequestTimeout(base: typeof fetch, seconds: number): typeof fetch {
+/**
+ * Requests ended by the deadline and, given `seconds`, by a timeout of their own: an API that stops answering costs
+ * a minute, not the repository's whole deadline.
+ */
+function bounded(base: typeof fetch, deadline: AbortSignal | undefined, seconds?: number): typeof fetch {
   return (input, init) => {
-    const timeout = AbortSignal.timeout(seconds * 1000);
-    return base(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout });
+    const signals = [init?.signal, deadline, seconds ? AbortSignal.timeout(seconds * 1000) : undefined].filter((s): s is AbortSignal => s !== undefined && s !== null);
+    return base(input, { ...init, ...(signals.length ? { signal: AbortSignal.any(signals) } : {}) });
   };
 }
 
