@@ -203,6 +203,25 @@ describe('capture', () => {
     expect(third.statuses).toEqual(Array(third.requests.length).fill(304));
   });
 
+  it('a pull request that changed is read again with its reviews; one that did not costs nothing', async () => {
+    populate();
+    const quiet = repo.addPull({ title: 'Untouched', head: 'quiet' });
+    await capture();
+    repo.reviewComment(2, { body: 'And this one', path: 'src/other.ts' });
+    repo.review(2, { state: 'APPROVED' });
+    const { requests, result } = await capture();
+    const paths = requests.map((r) => r.path);
+    expect(paths).toContain('/repos/acme/widgets/pulls/2/reviews');
+    expect(paths).not.toContain(`/repos/acme/widgets/pulls/${quiet.number}/reviews`);
+    // /pulls brought the changed pull request itself: no request for it alone.
+    expect(paths).not.toContain('/repos/acme/widgets/pulls/2');
+    expect(result.kinds.pulls).toMatchObject({ state: 'complete', count: 2 });
+    const pull = doc('pulls/2.json');
+    expect(pull.reviews.map((r: { state: string }) => r.state)).toEqual(['CHANGES_REQUESTED', 'APPROVED']);
+    expect(pull.reviewComments.map((c: { body: string }) => c.body)).toEqual(['Rename this', 'And this one']);
+    expect(metaGit('diff', '--name-only', 'main~1', 'main').split('\n').filter(Boolean)).toEqual(['capture.json', 'pulls/2.json']);
+  });
+
   it('a kind that fails says why and stops no other kind: 410 issues, 451 releases, 403 reviews', async () => {
     populate();
     repo.fail('issues', 410).fail('issueComments', 410).fail('releases', 451).fail('reviews', 403);

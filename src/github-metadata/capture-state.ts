@@ -19,6 +19,8 @@ const streamMarkSchema = z.object({
   since: z.string().optional(),
   /** ETag of the first page asked with that `since`: an unchanged stream answers 304. */
   etag: z.string().optional(),
+  /** Records read only in part (pull requests whose reviews the token could not read): read again next run. */
+  retry: z.array(z.number().int().positive()).optional(),
 });
 export type StreamMark = z.infer<typeof streamMarkSchema>;
 

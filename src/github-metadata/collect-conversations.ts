@@ -153,15 +153,20 @@ export async function collectConversations(ctx: CollectContext, wanted: { issues
   let stop: KindFailure | null = null;
   let pullUnread: KindFailure | null = null;
   if (wanted.pulls && !pullFailure) {
-    const numbers = new Set<number>([...changedPulls.keys(), ...pullIssues.keys(), ...[...commentsOf.keys()].filter(isPull), ...reviewCommentsOf.keys()]);
+    const retry = new Set(marks[STREAMS.pulls]?.retry ?? []);
+    const numbers = new Set<number>([...changedPulls.keys(), ...pullIssues.keys(), ...[...commentsOf.keys()].filter(isPull), ...reviewCommentsOf.keys(), ...retry]);
     const kept = await ctx.readDocuments([...numbers].map(metadataPaths.pull));
     let reviewsRefused: KindFailure | null = null;
+    const unreadReviews: number[] = [];
     try {
       for (const n of [...numbers].sort((a, b) => a - b)) {
         const old = kept.get(metadataPaths.pull(n)) as Pull | undefined;
         const comments = mergeComments(old?.comments ?? [], (commentsOf.get(n) ?? []).map((c) => c.comment));
         const reviewComments = mergeComments(old?.reviewComments ?? [], (reviewCommentsOf.get(n) ?? []).map((c) => c.comment));
-        const changed = changedPulls.has(n) || pullIssues.has(n);
+        // The lists are read down to their mark inclusive, so the newest record of the last run comes again: the
+        // same updated_at as kept is no change (its reviews are not asked again), unless it was read only in part.
+        const updatedAt = (changedPulls.get(n) ?? pullIssues.get(n))?.updated_at;
+        const changed = retry.has(n) || ((changedPulls.has(n) || pullIssues.has(n)) && old?.updatedAt !== updatedAt);
         if (!changed && old) {
           pullDocs.set(metadataPaths.pull(n), { ...old, comments, reviewComments });
           continue;
@@ -191,7 +196,10 @@ export async function collectConversations(ctx: CollectContext, wanted: { issues
             reviewsRefused = failure;
           }
         }
-        if (reviewsRefused) pullSkips.push({ what: `reviews of pull request #${n}`, reason: reviewsRefused.reason });
+        if (reviewsRefused) {
+          pullSkips.push({ what: `reviews of pull request #${n}`, reason: reviewsRefused.reason });
+          unreadReviews.push(n);
+        }
         pullDocs.set(metadataPaths.pull(n), normalizePull({ pull, issue: pullIssues.get(n), kept: old, comments, reviews, reviewComments }));
       }
     } catch (error) {
@@ -199,7 +207,10 @@ export async function collectConversations(ctx: CollectContext, wanted: { issues
       pullsComplete = false;
     }
     const streams: Record<string, StreamMark> = {};
-    if (pullsComplete && pullRead) streams[STREAMS.pulls] = pullRead.mark;
+    if (pullsComplete && pullRead) {
+      const { since, etag } = pullRead.mark;
+      streams[STREAMS.pulls] = { ...(since ? { since } : {}), ...(etag ? { etag } : {}), ...(unreadReviews.length ? { retry: unreadReviews } : {}) };
+    }
     if (pullsComplete && reviewCommentRead) streams[STREAMS.reviewComments] = reviewCommentRead.mark;
     results.pulls = outcome(pullDocs, streams, stop, [pullUnread, reviewCommentFailure, reviewsRefused, commentFailure], pullSkips);
   } else if (wanted.pulls) {
