@@ -88,6 +88,21 @@ describe('sync with GitHub metadata', () => {
     expect(log).toMatch(/WARN +acme\/widgets: GitHub metadata releases failed: releases: HTTP 451, unavailable for legal reasons/);
   });
 
+  it('one repository whose records all fail (451) stops neither its git backup nor the other repository', async () => {
+    git(join(upstream.tmp, 'upstream', 'acme'), 'clone', '--bare', '--quiet', upstream.bare, 'gadgets.git');
+    const gadgets = records.repo('acme', 'gadgets');
+    gadgets.addIssue({ title: 'Gadget issue' });
+    repo.fail('repository', 451);
+    const b = createBackup([], { repositories: [`${standIn.url}/acme/widgets.git`, `${standIn.url}/acme/gadgets.git`], apiUrl: standIn.url, token: TOKEN, concurrency: 1 });
+    const result = await b.engine.sync();
+    expect(result.exitCode).toBe(0);
+    const byRepo = Object.fromEntries(result.outcomes.map((o) => [o.repo, o.ok ? o.value : null]));
+    expect(byRepo['acme/widgets']!.snapshot).not.toBeNull();
+    expect(Object.values(byRepo['acme/widgets']!.metadata!.kinds).map((k) => k.state)).toEqual(Array(7).fill('failed'));
+    expect(byRepo['acme/gadgets']!.metadata!.kinds.issues).toMatchObject({ state: 'complete', count: 1 });
+    expect(Object.values(byRepo['acme/gadgets']!.metadata!.kinds).every((k) => k.state === 'complete')).toBe(true);
+  });
+
   it('an API that stops answering is given up at the repository\'s deadline, not waited on request after request', async () => {
     const saved = process.env.BACKUP_REPO_TIMEOUT_SECONDS;
     process.env.BACKUP_REPO_TIMEOUT_SECONDS = '4';
