@@ -103,6 +103,35 @@ describe('sync with GitHub metadata', () => {
     expect(Object.values(byRepo['acme/gadgets']!.metadata!.kinds).every((k) => k.state === 'complete')).toBe(true);
   });
 
+  it('the rate-limit wait of a run comes out of one budget: past it, the next repository stops at its limit and resumes next run', async () => {
+    const saved = { base: process.env.BACKUP_RETRY_BASE_MS, max: process.env.BACKUP_API_MAX_WAIT_SECONDS };
+    process.env.BACKUP_RETRY_BASE_MS = '5';
+    process.env.BACKUP_API_MAX_WAIT_SECONDS = '3';
+    cleanups.push(() => {
+      for (const [name, value] of [['BACKUP_RETRY_BASE_MS', saved.base], ['BACKUP_API_MAX_WAIT_SECONDS', saved.max]] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    });
+    git(join(upstream.tmp, 'upstream', 'acme'), 'clone', '--bare', '--quiet', upstream.bare, 'gadgets.git');
+    const gadgets = records.repo('acme', 'gadgets');
+    // Each repository's labels answer a secondary limit once, Retry-After 2: the run may wait 3 in all.
+    repo.limitSecondary('labels', 1, 2);
+    gadgets.limitSecondary('labels', 1, 2);
+    const b = createBackup([], { repositories: [`${standIn.url}/acme/widgets.git`, `${standIn.url}/acme/gadgets.git`], apiUrl: standIn.url, token: TOKEN, concurrency: 1 });
+    const result = await b.engine.sync();
+    const byRepo = Object.fromEntries(result.outcomes.map((o) => [o.repo, o.ok ? o.value : null]));
+    // Repositories run in the order of their ids (gadgets first): it waits 2, and widgets may not wait 2 more.
+    expect(byRepo['acme/gadgets']!.metadata!.kinds.labels!.state).toBe('complete');
+    expect(byRepo['acme/widgets']!.metadata!.kinds.labels).toMatchObject({ state: 'partial', reason: expect.stringMatching(/rate limit still exceeded after the bounded wait/) });
+    expect(byRepo['acme/widgets']!.metadata!.kinds.issues).toMatchObject({ state: 'partial', reason: expect.stringMatching(/^not read this run: labels: rate limit/) });
+    expect(byRepo['acme/widgets']!.snapshot).not.toBeNull();
+    // The next run has a budget of its own, and the limit is over: widgets is captured whole.
+    const again = await b.engineWith().sync();
+    const widgets = again.outcomes.find((o) => o.repo === 'acme/widgets')!;
+    expect(widgets.ok && Object.values(widgets.value.metadata!.kinds).every((k) => k.state === 'complete')).toBe(true);
+  });
+
   it('an API that stops answering is given up at the repository\'s deadline, not waited on request after request', async () => {
     const saved = process.env.BACKUP_REPO_TIMEOUT_SECONDS;
     process.env.BACKUP_REPO_TIMEOUT_SECONDS = '4';

@@ -4,12 +4,20 @@
 // "What is captured").
 import { AbortedError, errorMessage } from '../errors.ts';
 import { currentDeadline, stallSecondsFromEnv } from '../git/deadline.ts';
+import type { WaitBudget } from '../github/client.ts';
 import { captureMetadata, type MetadataCaptureResult } from '../github-metadata/capture.ts';
 import { METADATA_KINDS } from '../github-metadata/format.ts';
 import { metadataSelection } from '../github-metadata/switches.ts';
 import { githubRepoOf } from '../targets.ts';
 import type { RepoTarget } from '../types.ts';
 import type { EngineContext } from './context.ts';
+
+/**
+ * The rate-limit wait of a run's captures comes out of one budget (BACKUP_API_MAX_WAIT_SECONDS): a run over a
+ * hundred repositories waits at most that long in all, then each repository stops at its first limit and resumes
+ * next run. An engine is one run (the daemon makes one per run).
+ */
+const waitBudgets = new WeakMap<EngineContext, WaitBudget>();
 
 /** A request that has not answered within this long (or BACKUP_STALL_SECONDS, if shorter) is given up. */
 const REQUEST_TIMEOUT_SECONDS = 60;
@@ -19,6 +27,8 @@ export async function captureRepoMetadata(ctx: EngineContext, target: RepoTarget
   const named = githubRepoOf(target.url, ctx.serverUrl);
   const selection = metadataSelection(target.metadata);
   if (!named || !Object.values(selection.kinds).some(Boolean)) return null;
+  let waitBudget = waitBudgets.get(ctx);
+  if (!waitBudget) waitBudgets.set(ctx, (waitBudget = { waitedSeconds: 0 }));
   try {
     const result = await captureMetadata({
       apiUrl: ctx.settings.apiUrl,
@@ -35,6 +45,7 @@ export async function captureRepoMetadata(ctx: EngineContext, target: RepoTarget
       clock: ctx.clock,
       signal: ctx.signal,
       deadline: currentDeadline()?.signal,
+      waitBudget,
       requestTimeoutSeconds: Math.min(stallSecondsFromEnv() || REQUEST_TIMEOUT_SECONDS, REQUEST_TIMEOUT_SECONDS),
       onWait: (seconds, why) => ctx.logger.log('warn', `${target.id}: GitHub metadata: waiting ${seconds} s out (${why})`),
       onWarning: (message) => ctx.logger.log('warn', `${target.id}: GitHub metadata: ${message}`),

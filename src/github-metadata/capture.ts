@@ -2,7 +2,7 @@
 // turn, each failing on its own; the documents that changed committed in one commit; then the marks the next capture
 // starts from. The marks are written after the commit, so they never claim a record the tree does not hold.
 import type { GitCommandManager } from '../git/git.ts';
-import { createGitHubClient, type GitHubClientOptions, type GitHubToken } from '../github/client.ts';
+import { createGitHubClient, type GitHubClientOptions, type GitHubToken, type WaitBudget } from '../github/client.ts';
 import type { Redactor } from '../redact.ts';
 import { emptyCaptureState, readCaptureState, writeCaptureState, type CaptureState } from './capture-state.ts';
 import { collectCommitComments, collectLabels, collectMilestones, collectReleases, collectSettings } from './collect-records.ts';
@@ -56,8 +56,10 @@ export interface CaptureOptions {
   fetch?: typeof fetch;
   /** An API request that has not answered within this long is given up (default 60). */
   requestTimeoutSeconds?: number;
-  /** Seconds the API client may wait out rate limits in this capture. */
+  /** Seconds the API client may wait out rate limits (default BACKUP_API_MAX_WAIT_SECONDS, else 300)... */
   maxWaitSeconds?: number;
+  /** ... out of this budget, shared by every capture of a run (default: this capture's own). */
+  waitBudget?: WaitBudget;
   onWait?: (seconds: number, why: string) => void;
   /** Told about a problem that costs no record (an unreadable state file). */
   onWarning?: (message: string) => void;
@@ -127,6 +129,7 @@ export async function captureMetadata(options: CaptureOptions): Promise<Metadata
     signal: options.signal,
     fetch: bounded(options.fetch ?? fetch, options.deadline, options.requestTimeoutSeconds ?? 60),
     maxWaitSeconds: options.maxWaitSeconds,
+    ...(options.waitBudget ? { waitBudget: options.waitBudget } : {}),
     onWait: options.onWait,
     onResponse: options.onResponse,
   });

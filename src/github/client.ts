@@ -29,6 +29,13 @@ export interface GitHubClientOptions {
   maxWaitSeconds?: number;
   /** Told about each wait, for the log. */
   onWait?: (seconds: number, why: string) => void;
+  /** Shared by clients that wait out of one budget (a run's metadata captures); default: this client's own. */
+  waitBudget?: WaitBudget;
+}
+
+/** Seconds of rate-limit waiting spent so far out of `maxWaitSeconds`. */
+export interface WaitBudget {
+  waitedSeconds: number;
 }
 
 /** Milliseconds per "second" of a Retry-After or backoff: BACKUP_RETRY_BASE_MS shortens every wait in tests. */
@@ -52,15 +59,15 @@ function pacingFor(base: number) {
 }
 
 /** Throttle and retry settings for any Octokit built with the two plugins (ours, or @actions/github's getOctokit). */
-export function rateLimitOptions(options: Pick<GitHubClientOptions, 'maxWaitSeconds' | 'onWait'>, env: NodeJS.ProcessEnv = process.env) {
+export function rateLimitOptions(options: Pick<GitHubClientOptions, 'maxWaitSeconds' | 'onWait' | 'waitBudget'>, env: NodeJS.ProcessEnv = process.env) {
   const budget = options.maxWaitSeconds ?? (Number(env.BACKUP_API_MAX_WAIT_SECONDS) || 300);
-  let waited = 0;
+  const spent: WaitBudget = options.waitBudget ?? { waitedSeconds: 0 };
   const waitOut =
     (kind: string) =>
     (retryAfter: number, request: { method: string; url: string }, _octokit: unknown, retryCount: number): boolean => {
       // Past the budget (or the third try) the request fails with GitHub's own rate-limit error, which names the reset.
-      if (retryCount >= 3 || waited + retryAfter > budget) return false;
-      waited += retryAfter;
+      if (retryCount >= 3 || spent.waitedSeconds + retryAfter > budget) return false;
+      spent.waitedSeconds += retryAfter;
       options.onWait?.(retryAfter, `${kind} on ${request.method} ${request.url}`);
       return true;
     };

@@ -179,6 +179,8 @@ export class RepoRecords {
   readonly protection: Record<string, unknown> = {};
   /** Status to answer for a route (set with fail(), cleared with heal()). */
   readonly failures = new Map<RecordRoute, number>();
+  /** Secondary rate limits on one route of this repository (set with limitSecondary()). */
+  readonly secondaryLimits = new Map<RecordRoute, { count: number; retryAfter: number }>();
 
   constructor(
     readonly records: GitHubRecords,
@@ -193,6 +195,12 @@ export class RepoRecords {
 
   fail(route: RecordRoute, status: number): this {
     this.failures.set(route, status);
+    return this;
+  }
+
+  /** The next `count` requests to `route` answer the secondary rate limit with Retry-After `retryAfterSeconds`. */
+  limitSecondary(route: RecordRoute, count: number, retryAfterSeconds: number): this {
+    this.secondaryLimits.set(route, { count, retryAfter: retryAfterSeconds });
     return this;
   }
 
@@ -442,14 +450,20 @@ export class GitHubRecords {
 
   /** Rate limits first (they apply to every request), then the failure set on the route. */
   private gate(repo: RepoRecords, route: RecordRoute): Gate {
+    const secondary = (retryAfter: number): StandInResponse => ({
+      status: 403,
+      headers: { 'retry-after': String(retryAfter) },
+      body: { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.', documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api', status: '403' },
+    });
     return (): StandInResponse | undefined => {
       if (this.secondaryLimited > 0) {
         this.secondaryLimited--;
-        return {
-          status: 403,
-          headers: { 'retry-after': String(this.secondaryRetryAfter) },
-          body: { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.', documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api', status: '403' },
-        };
+        return secondary(this.secondaryRetryAfter);
+      }
+      const onRoute = repo.secondaryLimits.get(route);
+      if (onRoute && onRoute.count > 0) {
+        onRoute.count--;
+        return secondary(onRoute.retryAfter);
       }
       if (this.primaryLimited > 0 && this.primaryAfter > 0) this.primaryAfter--;
       else if (this.primaryLimited > 0) {
