@@ -296,6 +296,22 @@ describe('capture', () => {
     expect(Object.values(resumed.result.kinds).every((k) => k.state === 'complete')).toBe(true);
   });
 
+  it('a rate limit in the comment stream leaves issues and pull requests partial, each with the reason, and the next run completes both', async () => {
+    populate();
+    // settings (3 requests), labels, milestones, the issue stream (2 rounds) and /pulls are answered; then the limit.
+    records.primaryRateLimit(1000, 3600, 8);
+    const stopped = await capture({ maxWaitSeconds: 5 });
+    expect(stopped.requests.at(-1)!.path).toBe('/repos/acme/widgets/issues/comments');
+    expect(stopped.result.kinds.issues).toMatchObject({ state: 'partial', count: 2, reason: expect.stringMatching(/^conversation comments: rate limit/) });
+    expect(stopped.result.kinds.pulls).toMatchObject({ state: 'partial', reason: expect.stringMatching(/rate limit/) });
+    expect(stopped.result.kinds.releases).toMatchObject({ state: 'partial', reason: expect.stringMatching(/^not read this run/) });
+    records.liftRateLimits();
+    const resumed = await capture();
+    expect(Object.values(resumed.result.kinds).map((k) => k.state)).toEqual(Array(7).fill('complete'));
+    expect(doc('issues/1.json').comments).toHaveLength(2);
+    expect(doc('pulls/2.json')).toMatchObject({ comments: [{ body: 'Looks good so far' }], reviews: [{ state: 'CHANGES_REQUESTED' }], reviewComments: [{ body: 'Rename this' }] });
+  });
+
   it('an asset over assetMaxBytes, or with assets switched off, is named as skipped, never silently dropped', async () => {
     repo.addRelease('v2.0', [
       { name: 'small.txt', bytes: Buffer.from('small\n') },

@@ -226,13 +226,14 @@ async function collectKinds(ctx: CollectContext, selection: MetadataSelection): 
   });
   await run('labels', () => collectLabels(ctx));
   await run('milestones', () => collectMilestones(ctx));
-  if ((selection.kinds.issues || selection.kinds.pulls) && !stoppedBy) {
-    const conversations = await collectConversations(ctx, { issues: selection.kinds.issues, pulls: selection.kinds.pulls });
-    await run('issues', async () => conversations.issues!);
-    await run('pulls', async () => conversations.pulls!);
-  } else {
-    await run('issues', async () => ({ state: 'partial', documents: new Map() }));
-    await run('pulls', async () => ({ state: 'partial', documents: new Map() }));
+  // Issues and pull requests share their streams: read together, each reported on its own.
+  const conversations = (selection.kinds.issues || selection.kinds.pulls) && !stoppedBy ? await collectConversations(ctx, { issues: selection.kinds.issues, pulls: selection.kinds.pulls }) : {};
+  for (const kind of ['issues', 'pulls'] as const) {
+    const result = conversations[kind];
+    if (result) {
+      results[kind] = result;
+      if (result.stopsRepository) stoppedBy ??= result;
+    } else await run(kind, () => Promise.reject(new Error(`${kind} were not collected`)));
   }
   await run('commitComments', () => collectCommitComments(ctx));
   await run('releases', () => collectReleases(ctx));

@@ -152,14 +152,20 @@ export async function collectConversations(ctx: CollectContext, wanted: { issues
   let pullsComplete = true;
   let stop: KindFailure | null = null;
   let pullUnread: KindFailure | null = null;
-  if (wanted.pulls && !pullFailure) {
+  if (wanted.pulls && pullRead && !pullFailure) {
     const retry = new Set(marks[STREAMS.pulls]?.retry ?? []);
     const numbers = new Set<number>([...changedPulls.keys(), ...pullIssues.keys(), ...[...commentsOf.keys()].filter(isPull), ...reviewCommentsOf.keys(), ...retry]);
     const kept = await ctx.readDocuments([...numbers].map(metadataPaths.pull));
     let reviewsRefused: KindFailure | null = null;
     const unreadReviews: number[] = [];
+    // A stream that stopped the repository leaves every pull request to the next run: no request can succeed now.
+    const stoppedBefore = [commentFailure, reviewCommentFailure].find((f) => f?.stopsRepository) ?? null;
+    if (stoppedBefore) {
+      stop = stoppedBefore;
+      pullsComplete = false;
+    }
     try {
-      for (const n of [...numbers].sort((a, b) => a - b)) {
+      for (const n of stoppedBefore ? [] : [...numbers].sort((a, b) => a - b)) {
         const old = kept.get(metadataPaths.pull(n)) as Pull | undefined;
         const comments = mergeComments(old?.comments ?? [], (commentsOf.get(n) ?? []).map((c) => c.comment));
         const reviewComments = mergeComments(old?.reviewComments ?? [], (reviewCommentsOf.get(n) ?? []).map((c) => c.comment));
@@ -213,8 +219,11 @@ export async function collectConversations(ctx: CollectContext, wanted: { issues
     }
     if (pullsComplete && reviewCommentRead) streams[STREAMS.reviewComments] = reviewCommentRead.mark;
     results.pulls = outcome(pullDocs, streams, stop, [pullUnread, reviewCommentFailure, reviewsRefused, commentFailure], pullSkips);
+  } else if (wanted.pulls && pullFailure) {
+    results.pulls = fromFailure(pullFailure);
   } else if (wanted.pulls) {
-    results.pulls = fromFailure(pullFailure!);
+    // The issue stream stopped the repository before the pull requests were read.
+    results.pulls = { state: 'partial', reason: `not read this run: ${issueFailure?.reason ?? 'stopped'}`, documents: new Map() };
   }
   // The comment stream feeds both kinds: its mark (resumable even when the read stopped part-way) moves only once
   // every comment it brought was merged into its record.
