@@ -2,7 +2,7 @@
 // metadata repository, an unchanged day costing only 304s and no commit, point in time across captures, kinds failing
 // on their own, rate limits waited out or stopped at cleanly and resumed, and assets downloaded without the token.
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createGitCommandManager } from '../src/git/git.ts';
@@ -341,6 +341,15 @@ describe('capture', () => {
     expect(metaGit('ls-tree', '-r', '--name-only', 'main').split('\n')).not.toContain(expect.stringMatching(/escape/));
     expect(readdirSync(dir).sort()).toEqual(['metadata', 'state']);
     for (const kind of ['settings', 'milestones', 'pulls', 'commitComments', 'releases'] as const) expect(result.kinds[kind]!.state).toBe('complete');
+  });
+
+  it('a damaged metadata repository is refused, never mistaken for a repository that encloses it', async () => {
+    git(dir, 'init', '--quiet');
+    mkdirSync(join(dir, 'metadata/acme/widgets.git'), { recursive: true });
+    populate();
+    await expect(captureMetadata(options())).rejects.toThrow(/metadata\/acme\/widgets\.git is not a git repository: the metadata repository there is damaged/);
+    expect(() => git(dir, 'rev-parse', '--verify', '--quiet', 'HEAD')).toThrow();
+    expect(git(dir, 'count-objects').trim()).toBe('0 objects, 0 kilobytes');
   });
 
   it('a download that does not match the declared size keeps nothing half-written and is tried again next run', async () => {

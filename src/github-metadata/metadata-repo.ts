@@ -4,9 +4,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { BackupError } from '../errors.ts';
 import { exists, removeTree } from '../fsutil.ts';
 import type { GitCommandManager } from '../git/git.ts';
 import { METADATA_BRANCH } from './format.ts';
+import { isRepositoryItself } from './read-commit.ts';
 
 /** Create the repository under a temporary name and rename it into place (docs/ARCHITECTURE.md invariant 1). */
 export async function ensureMetadataRepo(git: GitCommandManager, dir: string): Promise<void> {
@@ -33,6 +35,9 @@ export interface MetadataTree {
 }
 
 export async function readMetadataTree(git: GitCommandManager, dir: string): Promise<MetadataTree> {
+  // A damaged one is no repository to git, which would then use whatever repository encloses the root: never write
+  // there. The capture fails and says so; the git backup goes on.
+  if (!(await isRepositoryItself(git, dir))) throw new BackupError(`${dir} is not a git repository: the metadata repository there is damaged; move it aside and the next sync captures everything again (docs/METADATA_FORMAT.md)`);
   const objectFormat = (await git.run(dir, ['rev-parse', '--show-object-format'])).trim() === 'sha256' ? 'sha256' : 'sha1';
   const blobs = new Map<string, string>();
   const commit = (await git.test(dir, ['rev-parse', '--verify', '--quiet', `${METADATA_BRANCH}^{commit}`]))
