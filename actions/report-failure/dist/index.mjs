@@ -27169,10 +27169,10 @@ function pacingFor(base) {
 }
 function rateLimitOptions(options, env = process.env) {
   const budget = options.maxWaitSeconds ?? (Number(env.BACKUP_API_MAX_WAIT_SECONDS) || 300);
-  let waited = 0;
+  const spent = options.waitBudget ?? { waitedSeconds: 0 };
   const waitOut = (kind) => (retryAfter, request2, _octokit, retryCount) => {
-    if (retryCount >= 3 || waited + retryAfter > budget) return false;
-    waited += retryAfter;
+    if (retryCount >= 3 || spent.waitedSeconds + retryAfter > budget) return false;
+    spent.waitedSeconds += retryAfter;
     options.onWait?.(retryAfter, `${kind} on ${request2.method} ${request2.url}`);
     return true;
   };
