@@ -2,7 +2,7 @@
 // the off-site store (the local-directory store and S3 on s3rver behind the recording proxy), a pull onto an empty
 // root that then verifies, a hydrate that brings the live metadata repository back, the tar archive, and retention.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tar from 'tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -136,6 +136,20 @@ describe('the off-site store carries the metadata', () => {
     expect(okValue(await engine.verify()).snapshots[0]!.ok).toBe(true);
     // The mirror built from the snapshot holds no metadata.
     expect(readdirSync(join(fresh.root, 'immutable', 'acme', 'widgets.git'))).not.toContain('github-metadata');
+  });
+});
+
+describe('a root that lost its live metadata', () => {
+  it('gets it back from the newest snapshot before the capture (a runner cache that kept the mirror and snapshots only)', async () => {
+    const s = await backupWithMetadata();
+    rmSync(join(s.b.root, 'metadata'), { recursive: true, force: true });
+    const again = okValue(await s.b.engineWith({}, s.clock.now).sync());
+    // The same commit as the newest snapshot's: nothing changed, so no snapshot.
+    expect(again.snapshot).toBeNull();
+    expect(git(s.meta.dir, 'rev-parse', 'refs/heads/main').trim()).toBe(s.commit);
+    expect(statSync(join(s.meta.assetsDir, s.asset)).ino).toBe(statSync(join(s.snapshot, SNAPSHOT_METADATA_ASSETS, s.asset)).ino);
+    const log = readdirSync(join(s.b.root, 'logs')).map((f) => readFileSync(join(s.b.root, 'logs', f), 'utf8')).join('');
+    expect(log).toContain(`acme/widgets: the live GitHub metadata was missing: brought back from ${s.sync.snapshot!.name}`);
   });
 });
 

@@ -1,11 +1,12 @@
-// A root hydrated from the store (store-sync.ts) also gets its live GitHub metadata back from the hydrated snapshot
-// (docs/METADATA_FORMAT.md "In a snapshot"): the metadata repository, so the next capture commits on top of the
-// history so far instead of starting a new one, and the release assets, so they are not downloaded again. The capture
-// state (ETags, since marks) is not in any snapshot: the first capture after a hydrate is a full one.
+// A root whose live GitHub metadata is missing gets it back from its newest snapshot (docs/METADATA_FORMAT.md "In a
+// snapshot"): after a hydrate from the store, or on a runner whose cache kept the mirror and snapshots only. The
+// metadata repository comes back so the next capture commits on top of the history so far instead of starting a new
+// one, and the release assets so they are not downloaded again. The capture state (ETags, since marks) is in no
+// snapshot: when it is missing too, the first capture is a full one.
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { BackupError } from '../errors.ts';
+import { AbortedError, BackupError, errorMessage } from '../errors.ts';
 import { exists, removeTree } from '../fsutil.ts';
 import { renderConfig, snapshotConfig } from '../git/config-template.ts';
 import { SNAPSHOT_METADATA_ASSETS, SNAPSHOT_METADATA_REPO } from '../github-metadata/format.ts';
@@ -53,4 +54,20 @@ export async function hydrateMetadata(ctx: EngineContext, target: RepoTarget, sn
     throw error;
   }
   return true;
+}
+
+/**
+ * Before a sync's capture: the live metadata back from `newest` (the newest trusted snapshot's record) when it is
+ * missing. A failure is a warning: the capture then starts a new history, and the snapshots keep the old one.
+ */
+export async function restoreLiveMetadata(ctx: EngineContext, target: RepoTarget, newest: SnapshotMetadata | null): Promise<void> {
+  if (!newest?.githubMetadata) return;
+  try {
+    if (await hydrateMetadata(ctx, target, ctx.layout.snapshot(target, newest.name), newest)) {
+      ctx.logger.log('info', `${target.id}: the live GitHub metadata was missing: brought back from ${newest.name}`, { commit: newest.githubMetadata.commit });
+    }
+  } catch (error) {
+    if (error instanceof AbortedError) throw error;
+    ctx.logger.log('warn', `${target.id}: could not bring back the live GitHub metadata from ${newest.name}: ${errorMessage(error)}; the next capture starts a new history`);
+  }
 }

@@ -18,7 +18,6 @@ import type { Store } from '../store/store.ts';
 import type { HydrateSummary, RepoTarget, StorePushSummary } from '../types.ts';
 import type { EngineContext } from './context.ts';
 import { materialize } from './materialize.ts';
-import { hydrateMetadata } from './metadata-hydrate.ts';
 import { reportPhase } from './progress.ts';
 import { listSnapshotNames } from './snapshot.ts';
 
@@ -125,10 +124,6 @@ export async function hydrateMirror(ctx: EngineContext, run: StoreRun, target: R
       }
     }
     await buildMirrorFrom(ctx, target, snapshotDir);
-    await hydrateMetadata(ctx, target, snapshotDir, await readMetadata(snapshotDir)).catch((error: unknown) => {
-      if (error instanceof AbortedError) throw error;
-      ctx.logger.log('warn', `${target.id}: could not bring back the live GitHub metadata from ${manifest.name}: ${errorMessage(error)}; the next capture starts a new history`);
-    });
     ctx.logger.log('info', `hydrated ${target.id} from ${run.store.location} ${manifest.name}`, { files: pulled.files, bytes: pulled.bytes });
     return { store: run.store.location, snapshot: manifest.name, files: pulled.files, bytes: pulled.bytes };
   } catch (error) {

@@ -19,6 +19,7 @@ import { findLatest } from './latest.ts';
 import { recoverRepository } from './recover.ts';
 import { listSnapshotNames, takeSnapshot } from './snapshot.ts';
 import { liveMetadataCommit } from './snapshot-metadata.ts';
+import { restoreLiveMetadata } from './metadata-hydrate.ts';
 import { recordSummary } from './repo-summary.ts';
 import { recordSync } from './state.ts';
 import { hydrateMirror, pushRepoSnapshots, type StoreRun } from './store-sync.ts';
@@ -119,7 +120,9 @@ export async function syncRepo(ctx: EngineContext, target: RepoTarget, options: 
       const init = await initMirror(ctx, target, fetchOptions);
       const fetched = init.fetch ?? (await fetchUnlessUnchanged(ctx, target, init.dir, fetchOptions, options));
       const { changes } = fetched;
-      // Before the snapshot, so it carries the records as of now (docs/METADATA_FORMAT.md "In a snapshot").
+      // Before the snapshot, so it carries the records as of now (docs/METADATA_FORMAT.md "In a snapshot"), on top
+      // of the history so far (a root without its live metadata gets it back from the newest snapshot first).
+      await restoreLiveMetadata(ctx, target, previous);
       const metadata = await captureRepoMetadata(ctx, target);
       const newest = previous?.name;
       const differsFromNewest = differsFrom(previous, fetched, await liveMetadataCommit(ctx, target));
