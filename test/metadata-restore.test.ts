@@ -27,9 +27,9 @@ afterAll(() => {
 
 async function setup() {
   const standIn = new GitHubStandIn();
-  const model = new RestoreTargetModel(standIn, 'rebuilt', 'widgets').withDefaultLabels().install();
   await standIn.start();
-  cleanups.push(() => void standIn.close());
+  const model = await new RestoreTargetModel(standIn, 'rebuilt', 'widgets').withDefaultLabels().start();
+  cleanups.push(() => void standIn.close(), () => void model.close());
   const backup = await backupWithMetadata(cleanups, { settings: { apiUrl: standIn.url, token: TOKEN } });
   const journal = join(backup.b.root, 'state', 'metadata-restore', 'rebuilt', 'widgets.jsonl');
   return { standIn, model, ...backup, journal };
@@ -127,6 +127,7 @@ describe('restore --metadata-to', () => {
       expect.arrayContaining(['label "bug"', 'milestone "v1" (was 1)', 'issue #1 "Crash on start"', 'comment 11 on issue #1', 'close issue #2', 'issue for pull request #3 "Add the widget"', 'thread 3001 on pull #3', 'release "First release" (tag v1.0)', 'asset "notes.txt" of release 900']),
     );
     expect(writes(standIn)).toEqual([]);
+    expect(model.uploads).toEqual([]);
     expect(model.issues).toEqual([]);
     expect(existsSync(journal)).toBe(false);
   });
@@ -226,12 +227,13 @@ describe('backup-manager restore --metadata-to', () => {
   });
 
   it('--dry-run prints what it would create and sends nothing but reads', async () => {
-    const { standIn, b } = await setup();
+    const { standIn, model, b } = await setup();
     const run = await runCli([...cliArgs(b.root, b.settings.repositories[0] as string), '--dry-run'], { GITHUB_API_URL: standIn.url, GITHUB_TOKEN: TOKEN });
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('would create issue #1 "Crash on start"');
     expect(run.stdout).toContain('not restored: asset "huge.iso" of release 900: not in the backup');
     expect(writes(standIn)).toEqual([]);
+    expect(model.uploads).toEqual([]);
     expect(run.stdout + run.stderr).not.toContain(TOKEN);
   });
 });

@@ -1,9 +1,10 @@
 // A GitHub repository to restore metadata into, on the GitHub API stand-in: an in-memory model of its labels,
 // milestones, issues (pull requests among them), comments, branches and releases, with the write routes restore
-// --metadata-to uses answering as GitHub does (201 with the record, 422 for a duplicate name or tag, 404), and a
-// loopback upload route for release assets like uploads.github.com. Tests assert on what the model holds and on
-// the requests the stand-in recorded.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+// --metadata-to uses answering as GitHub does (201 with the record, 422 for a duplicate name or tag, 404), and an
+// upload host of its own on loopback for release assets, as uploads.github.com is beside api.github.com. Tests
+// assert on what the model holds and on the requests the stand-in (and `uploads`) received.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { closeServer, listenOnLoopback } from './loopback.ts';
 import { notFound, paginate, type GitHubStandIn, type Handler, type RecordedRequest, type StandInResponse } from './github-standin.ts';
 
 export interface TargetComment {
@@ -58,6 +59,10 @@ export class RestoreTargetModel {
   readonly refusals: StandInResponse[] = [];
   /** Called after a write is applied and before it is answered: a test can kill the client there. */
   onWrite: ((request: { method: string; path: string }) => void | Promise<void>) | undefined;
+  /** Requests the upload host received. */
+  readonly uploads: Array<{ method: string; path: string; query: Record<string, string> }> = [];
+  private uploadServer: Server | undefined;
+  private uploadUrl = '';
   private nextNumber = 1;
   private nextId = 5000;
 
@@ -111,7 +116,7 @@ export class RestoreTargetModel {
       body: release.body,
       draft: release.draft,
       prerelease: release.prerelease,
-      upload_url: `${this.standIn.url}/uploads${this.prefix}/releases/${release.id}/assets{?name,label}`,
+      upload_url: `${this.uploadUrl}${this.prefix}/releases/${release.id}/assets{?name,label}`,
       assets: release.assets.map((a) => ({ id: a.id, name: a.name, label: a.label, size: a.bytes.length, content_type: a.contentType })),
     };
   }
@@ -131,7 +136,7 @@ export class RestoreTargetModel {
     return issue;
   }
 
-  install(): this {
+  private install(): this {
     const s = this.standIn;
     const p = this.prefix;
     const issueRoute = (suffix = '') => new RegExp(`^${p}/issues/(\\d+)${suffix}$`);
@@ -203,22 +208,33 @@ export class RestoreTargetModel {
     s.on('GET', new RegExp(`^${p}/releases/(\\d+)$`), (_req, [id]) => found(this.releases.find((r) => r.id === Number(id)), (r) => ({ status: 200, body: this.releaseJson(r) })));
     s.on('GET', new RegExp(`^${p}/releases/tags/(.+)$`), (_req, [tag]) => found(this.releases.find((r) => r.tagName === decodeURIComponent(tag!)), (r) => ({ status: 200, body: this.releaseJson(r) })));
     s.on('GET', new RegExp(`^${p}/releases/(\\d+)/assets$`), (req, [id]) => found(this.releases.find((r) => r.id === Number(id)), (r) => paginate(s, req, (this.releaseJson(r) as { assets: unknown[] }).assets)));
-    s.serveRaw((req, res) => this.upload(req, res));
     return this;
   }
 
-  /** POST /uploads/repos/<owner>/<repo>/releases/<id>/assets?name=&label=, the bytes as the body. */
-  private upload(req: IncomingMessage, res: ServerResponse): boolean {
+  /** Start the upload host (install the API routes too). */
+  async start(): Promise<this> {
+    this.install();
+    this.uploadServer = createServer((req, res) => this.upload(req, res));
+    this.uploadUrl = await listenOnLoopback(this.uploadServer);
+    return this;
+  }
+
+  close(): Promise<void> {
+    return closeServer(this.uploadServer);
+  }
+
+  /** POST /repos/<owner>/<repo>/releases/<id>/assets?name=&label=, the bytes as the body. */
+  private upload(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const match = new RegExp(`^/uploads${this.prefix}/releases/(\\d+)/assets$`).exec(url.pathname);
-    if (req.method !== 'POST' || !match) return false;
+    this.uploads.push({ method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams) });
+    const match = new RegExp(`^${this.prefix}/releases/(\\d+)/assets$`).exec(url.pathname);
     void (async () => {
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
-      const release = this.releases.find((r) => r.id === Number(match[1]));
+      const release = match ? this.releases.find((r) => r.id === Number(match[1])) : undefined;
       const name = url.searchParams.get('name') ?? '';
       let response: StandInResponse;
-      if (!release) response = { status: 404, body: notFound() };
+      if (req.method !== 'POST' || !match || !release) response = { status: 404, body: notFound() };
       else if (release.assets.some((a) => a.name === name)) response = validationFailed('ReleaseAsset', 'already_exists', 'name');
       else {
         const asset: TargetAsset = { id: this.nextId++, name, label: url.searchParams.get('label'), contentType: String(req.headers['content-type'] ?? ''), bytes: Buffer.concat(chunks) };
@@ -228,6 +244,5 @@ export class RestoreTargetModel {
       res.writeHead(response.status, { 'content-type': 'application/json; charset=utf-8' });
       res.end(JSON.stringify(response.body));
     })();
-    return true;
   }
 }
