@@ -122,10 +122,10 @@ async function asPullRequest(target: TargetRepository, step: Extract<RestoreStep
   return !fromFork && (await target.hasBranch(pull.base.ref)) && (await target.hasBranch(pull.head.ref));
 }
 
-/** What the update step sends: a pull request's labels and milestone (its creation takes none), and the closed state. */
-function updateOf(step: Extract<RestoreStep, { kind: 'update' }>, milestone: number | null): Record<string, unknown> | null {
+/** What the update step sends: a real pull request's labels and milestone (its creation takes none), and the closed state. */
+function updateOf(step: Extract<RestoreStep, { kind: 'update' }>, milestone: number | null, asPull: boolean): Record<string, unknown> | null {
   const update: Record<string, unknown> = {};
-  if (step.pull) {
+  if (asPull) {
     if (step.issue.labels.length) update.labels = step.issue.labels;
     if (milestone !== null) update.milestone = milestone;
   }
@@ -146,7 +146,12 @@ interface Run {
   done: ReadonlyMap<string, number>;
   existing: IssueListed[];
   counts: Counts;
+  /** Journal that pull request `number` was recreated as a real pull request (key `as-pull:<number>`). */
+  noteAsPull(number: number, id: number): Promise<void>;
 }
+
+const AS_PULL = 'as-pull:';
+const asPullKey = (number: number) => `${AS_PULL}${number}`;
 
 /** The new number or id of a step that ran before this one. */
 function doneId(run: Run, key: string): number {
@@ -229,6 +234,7 @@ async function perform(run: Run, step: RestoreStep, assetData: Buffer | null): P
         const created = await target.requestOr<{ number: number }>(422, `creating pull request #${issue.number}`, 'POST /repos/{owner}/{repo}/pulls', { title: issue.title, head: pull.head.ref, base: pull.base.ref, body: step.body, draft: pull.draft });
         if (created) {
           counts.pulls++;
+          await run.noteAsPull(issue.number, created.number);
           return created.number;
         }
         // GitHub refused it (no commits between the branches, say): the conversation is kept as an issue instead.
@@ -248,7 +254,7 @@ async function perform(run: Run, step: RestoreStep, assetData: Buffer | null): P
     case 'update': {
       const number = doneId(run, step.parent);
       const milestone = step.issue.milestone === null ? null : (run.done.get(`milestone:${step.issue.milestone}`) ?? null);
-      const update = updateOf(step, milestone);
+      const update = updateOf(step, milestone, run.done.has(asPullKey(step.issue.number)));
       if (update) {
         await target.request(`updating #${number}`, 'PATCH /repos/{owner}/{repo}/issues/{issue_number}', { issue_number: number, ...update });
         if (update.state === 'closed') counts.closed++;
@@ -327,8 +333,8 @@ export async function restoreMetadataRepo(ctx: EngineContext, source: RepoTarget
     if (options.dryRun) {
       const journal = await readJournal(journalFile, source.id, to.id);
       const done = journal?.done ?? new Map<string, number>();
-      const existing = await prepare(done, journal?.pending ?? null);
-      const run: Run = { ctx, target, source: source.id, metadata, done, existing, counts: noCounts() };
+      await prepare(done, journal?.pending ?? null);
+      const asPulls = new Set<number>([...done.keys()].filter((k) => k.startsWith(AS_PULL)).map((k) => Number(k.slice(AS_PULL.length))));
       const planned: string[] = [];
       const notRestored: RestoreMetadataResult['notRestored'] = [];
       for (const step of steps) {
@@ -340,10 +346,12 @@ export async function restoreMetadataRepo(ctx: EngineContext, source: RepoTarget
             continue;
           }
         }
-        if (step.kind === 'update' && !updateOf(step, step.issue.milestone)) continue;
-        planned.push(describeStep(step, step.kind === 'issue' ? await asPullRequest(target, step, source.id) : undefined));
+        if (step.kind === 'update' && !updateOf(step, step.issue.milestone, asPulls.has(step.issue.number))) continue;
+        const asPull = step.kind === 'issue' && (await asPullRequest(target, step, source.id));
+        if (asPull) asPulls.add(step.issue.number);
+        planned.push(describeStep(step, asPull));
       }
-      return { ...base, dryRun: true, created: run.counts, alreadyDone: steps.filter((s) => done.has(s.key)).length, planned, notRestored };
+      return { ...base, dryRun: true, created: noCounts(), alreadyDone: steps.filter((s) => done.has(s.key)).length, planned, notRestored };
     }
 
     if (!ctx.settings.token) throw new AuthError(`restore of the metadata into ${to.id} needs a token that can write its issues, pull requests and releases (GITHUB_TOKEN)`);
@@ -353,7 +361,7 @@ export async function restoreMetadataRepo(ctx: EngineContext, source: RepoTarget
       const known = await readJournal(journalFile, source.id, to.id);
       const existing = await prepare(known?.done ?? new Map<string, number>(), known?.pending ?? null);
       const journal = await openJournal(journalFile, source.id, to.id);
-      const run: Run = { ctx, target, source: source.id, metadata, done: journal.done, existing, counts: noCounts() };
+      const run: Run = { ctx, target, source: source.id, metadata, done: journal.done, existing, counts: noCounts(), noteAsPull: (n, id) => journal.record(asPullKey(n), id) };
       const notRestored: RestoreMetadataResult['notRestored'] = [];
       let alreadyDone = 0;
       for (const step of steps) {
