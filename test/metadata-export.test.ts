@@ -85,6 +85,8 @@ describe('export --metadata', () => {
     const index = readFileSync(join(site, 'index.html'), 'utf8');
     expect(index).toContain('<a href="issues/1.html">Crash on start</a>');
     expect(index).toContain('<a href="pulls/3.html">Add the widget</a>');
+    expect(index).toContain(`<h2>Commit comments (1)</h2>`);
+    expect(index).toContain(`on <code>cccccccccccc</code> <code>${escapeHtml(HOSTILE.fileName)}</code>:3`);
     const issue = readFileSync(join(site, 'issues/1.html'), 'utf8');
     expect(issue).toContain('I see it too');
     expect(issue).toContain('a deleted account');

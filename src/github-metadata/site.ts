@@ -128,6 +128,10 @@ function indexPage(input: SiteInput): string {
 ${records.releases.map((r) => html`<tr><td><a href="${sitePaths.release(r.id)}">${r.name || r.tagName}</a>${r.draft ? ' (draft)' : ''}${r.prerelease ? ' (pre-release)' : ''}</td><td><code>${r.tagName}</code></td><td>${when(r.publishedAt ?? r.createdAt)}</td><td>${r.assets.length}</td></tr>\n`)}</table>
 `
     : html`<p class="empty">None.</p>\n`;
+  const commitComments = records.commitComments.length
+    ? html`<h2>Commit comments (${records.commitComments.length})</h2>
+${records.commitComments.map((c) => commentBlock(c, html` · on <code>${c.commitId.slice(0, 12)}</code>${c.path ? html` <code>${c.path}</code>${c.line === null ? '' : `:${c.line}`}` : ''}`))}`
+    : '';
   const labels = records.labels.length ? html`<h2>Labels</h2>\n<p>${records.labels.map((l) => html`<span class="label" title="${l.description ?? ''}">${l.name}</span>`)}</p>\n` : '';
   const milestones = records.milestones.length
     ? html`<h2>Milestones</h2>\n<table><tr><th>#</th><th>Title</th><th>State</th><th>Due</th></tr>\n${records.milestones.map((m) => html`<tr><td>${m.number}</td><td>${m.title}</td><td>${m.state}</td><td>${when(m.dueOn)}</td></tr>\n`)}</table>\n`
@@ -137,7 +141,7 @@ ${records.releases.map((r) => html`<tr><td><a href="${sitePaths.release(r.id)}">
 ${settings?.description ? html`<p>${settings.description}</p>\n` : ''}<h2>Issues (${records.issues.length})</h2>
 ${issueRows(records.issues, sitePaths.issue, false)}<h2>Pull requests (${records.pulls.length})</h2>
 ${issueRows(records.pulls, sitePaths.pull, true)}<h2>Releases (${records.releases.length})</h2>
-${releases}${milestones}${labels}`;
+${releases}${milestones}${labels}${commitComments}`;
   return page({ title: `${input.repo} · ${input.snapshot}`, depth: 0, body });
 }
 

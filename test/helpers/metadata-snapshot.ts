@@ -189,6 +189,7 @@ export function sampleMetadata(): SampleMetadata {
       { name: 'bug', color: 'd73a4a', description: 'Something is broken' },
       { name: 'enhancement', color: 'a2eeef', description: null },
     ],
+    'commit-comments/700.json': { id: 700, author: 'dave', body: HOSTILE.body, createdAt: t(11), updatedAt: t(11), commitId: 'c'.repeat(40), path: HOSTILE.fileName, line: 3, position: 3 },
     'milestones/1.json': { number: 1, title: 'v1', description: 'First cut', state: 'open', dueOn: t(30), createdAt: t(1), updatedAt: t(1), closedAt: null },
     ...Object.fromEntries(issues.map((i) => [`issues/${i.number}.json`, i])),
     ...Object.fromEntries(pulls.map((p) => [`pulls/${p.number}.json`, p])),
