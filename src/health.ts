@@ -61,6 +61,11 @@ export function healthOf(input: HealthInput): HealthVerdict {
   const failure = last && !last.ok ? `last sync at ${last.at} failed: ${last.error ?? 'unknown error'}` : null;
   const snapshotPart = newestSnapshot ? `newest snapshot ${newestSnapshot} is ${describeAge(snapshotAgeMs!)} old` : 'no snapshot yet';
 
+  if (last?.ok && last.absent && !initialized) {
+    // Nothing upstream to back up (a wiki GitHub does not have): fine while that answer is fresh.
+    const fresh = successAgeMs !== null && successAgeMs <= HEALTHY_WITHIN_MS;
+    return verdict(fresh ? 'healthy' : 'stale', `${last.absent} at the last sync (${last.at})${fresh ? ': nothing to back up' : ', more than 26 h ago'}`);
+  }
   if (!initialized) {
     // A first sync that failed left no mirror: that is a failure to report, not a repository nobody asked for.
     if (failure) return verdict('failing', `first sync never succeeded: ${failure}`);
@@ -77,5 +82,6 @@ export function healthOf(input: HealthInput): HealthVerdict {
     return verdict('stale', [since, snapshotPart, ...(failure ? [failure] : [])].join('; '));
   }
   if (failure) return verdict('failing', `${failure}; last success ${describeAge(successAgeMs)} ago; ${snapshotPart}`);
+  if (last.ok && last.absent) return verdict('healthy', `${last.absent} at the last sync (${last.at}); ${snapshotPart}, kept from before`);
   return verdict('healthy', `last sync ${last.at} succeeded; ${snapshotPart}`);
 }

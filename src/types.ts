@@ -100,6 +100,8 @@ export interface InitRepoResult {
   refCount: number;
   /** With a store configured: the snapshot the mirror was built from instead of a clone, or null (cloned). */
   hydrated?: HydrateSummary | null;
+  /** Upstream has nothing to back up (a wiki GitHub does not have): why. */
+  skipped?: string;
 }
 
 /** What pushing one repository's snapshots to the off-site store did (docs/STORE_FORMAT.md "Push"). */
@@ -138,6 +140,8 @@ export interface SyncRepoResult {
   pushed?: StorePushSummary | null;
   /** A repository on GitHub: how each kind of its records fared (a failed kind is a warning, not a failed sync). */
   metadata?: MetadataCaptureResult;
+  /** Upstream has nothing to back up (a wiki GitHub does not have): why. Neither a success nor a failure. */
+  skipped?: string;
 }
 
 export interface SnapshotRepoResult {
@@ -259,6 +263,8 @@ export interface StatusRepoResult {
   warnings: string[];
   /** Snapshots kept out of retention, oldest first, with why. */
   pinned: Array<{ name: string; reason: string }>;
+  /** This is the wiki of that repository (docs/OPERATIONS.md "The wiki"). */
+  wikiOf?: string;
 }
 
 export interface RestoreRepoResult {

@@ -9,7 +9,7 @@ const NOW = new Date('2026-06-10T12:00:00.000Z');
 const ago = (ms: number) => new Date(NOW.getTime() - ms).toISOString();
 const H = 3_600_000;
 
-function state(lastSync: { at: string; ok: boolean; error?: string } | null, lastSuccess: string | null): RepoState {
+function state(lastSync: { at: string; ok: boolean; error?: string; absent?: string } | null, lastSuccess: string | null): RepoState {
   return { repository: 'acme/widgets', sourceUrl: 'https://github.com/acme/widgets.git', lastSync, lastSuccess };
 }
 
@@ -28,6 +28,17 @@ describe('healthOf', () => {
     expect(healthOf(input({ state: state({ at, ok: true }, at) })).health).toBe('healthy');
     const late = ago(HEALTHY_WITHIN_MS + 60_000);
     expect(healthOf(input({ state: state({ at: late, ok: true }, late) }))).toMatchObject({ health: 'stale', lastSuccessAgeSeconds: 26 * 3600 + 60 });
+  });
+
+  it('nothing upstream to back up (a wiki GitHub does not have): healthy while that answer is fresh, stale after', () => {
+    const absent = 'GitHub has no wiki for acme/widgets';
+    const fresh = healthOf(input({ initialized: false, newestSnapshot: null, state: state({ at: ago(H), ok: true, absent }, ago(H)) }));
+    expect(fresh).toMatchObject({ health: 'healthy', reason: expect.stringMatching(/^GitHub has no wiki for acme\/widgets at the last sync .*: nothing to back up$/) });
+    const old = ago(HEALTHY_WITHIN_MS + 60_000);
+    expect(healthOf(input({ initialized: false, newestSnapshot: null, state: state({ at: old, ok: true, absent }, old) })).health).toBe('stale');
+    // One that had pages before keeps its snapshots, and says they are from before.
+    const gone = healthOf(input({ state: state({ at: ago(H), ok: true, absent }, ago(H)) }));
+    expect(gone).toMatchObject({ health: 'healthy', reason: expect.stringMatching(/no wiki .*; newest snapshot snapshot-20260610-020000 is 10 h old, kept from before$/) });
   });
 
   it('failing while the last success is recent; stale, with the failure, once it is not', () => {

@@ -9,7 +9,7 @@ export const initCommand: Command<InitRepoResult> = {
   usage: 'init [--repo R]... [--config FILE]',
   execute: ({ engine }) => OPERATIONS.init.run(engine, {}),
   render: (result) =>
-    renderOutcomes(result, (v) => [
+    renderOutcomes(result, (v) => v.skipped ? [`skipped: ${v.skipped}`] : [
       v.created ? `mirror created with ${v.refCount} refs${v.hydrated ? ` from the store's ${v.hydrated.snapshot}, then fetched` : ''}` : `already initialized (${v.refCount} refs), nothing to do`,
       v.mirror,
     ]),

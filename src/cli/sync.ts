@@ -42,7 +42,7 @@ export const syncCommand: Command<SyncRepoResult> = {
       }),
     ),
   render: (result) =>
-    renderOutcomes(result, (v) => [
+    renderOutcomes(result, (v) => v.skipped ? [`skipped: ${v.skipped}`] : [
       `refs changed: ${describeChanges(v.changes)}; ${v.snapshot ? `snapshot ${v.snapshot.name} taken` : 'no snapshot needed'}; ${v.snapshotCount} snapshot(s)${v.pruned.length ? `, pruned ${v.pruned.join(', ')}` : ''}`,
       ...listRefs('added', v.changes.added),
       ...listRefs('updated', v.changes.updated),

@@ -7,6 +7,7 @@ import { lookupRepositoryIdentity } from '../github/repository.ts';
 import type { SnapshotMetadata, UpstreamIdentity } from '../metadata.ts';
 import type { RefMap } from '../refs.ts';
 import { githubRepoOf } from '../targets.ts';
+import { wikiParentOf } from '../wiki.ts';
 import type { RepoTarget } from '../types.ts';
 import type { EngineContext } from './context.ts';
 
@@ -18,7 +19,8 @@ const LOOKUP_TIMEOUT_SECONDS = 30;
 /** Ask GitHub who the target is. Never rejects: an API that cannot answer leaves the history check alone. */
 export async function lookUpGitHubIdentity(ctx: EngineContext, target: RepoTarget): Promise<GitHubIdentity | null> {
   const named = githubRepoOf(target.url, ctx.serverUrl);
-  if (!named) return null;
+  // A wiki has no repository record of its own (src/wiki.ts): it is judged by its history.
+  if (!named || wikiParentOf(target, ctx.serverUrl)) return null;
   try {
     const deadline = AbortSignal.timeout(Math.min(stallSecondsFromEnv() || LOOKUP_TIMEOUT_SECONDS, LOOKUP_TIMEOUT_SECONDS) * 1000);
     const signal = ctx.signal ? AbortSignal.any([ctx.signal, deadline]) : deadline;

@@ -27,6 +27,7 @@ import { assertPinReason, unpinSnapshot } from './pins.ts';
 import { diffRepo, findRepo } from './history.ts';
 import { assertSnapshotName } from '../naming.ts';
 import { verifyRepo } from './verify.ts';
+import { withWikiCompanions } from './wiki.ts';
 import { storeListRepo, storePushRepo, storedTargets, withRequiredStore } from './store-commands.ts';
 import { storePruneAll, storeVerifyRepo } from './store-maintenance.ts';
 import { restoreFromStore } from './store-restore.ts';
@@ -102,7 +103,7 @@ async function configuredTargets(ctx: EngineContext, refreshOwners: boolean): Pr
     else if ('repo' in entry) targets.push(withSwitches(entry.url ? explicitTarget(entry.repo, entry.url) : parseRepoSpec(entry.repo, ctx.serverUrl), entry));
     else targets.push(...(await ownerTargets(ctx, entry, refreshOwners)));
   }
-  return dedupeTargets(targets);
+  return dedupeTargets(await withWikiCompanions(ctx, targets, refreshOwners));
 }
 
 export function createEngine(options: EngineOptions): Engine {

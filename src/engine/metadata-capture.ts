@@ -11,6 +11,7 @@ import { metadataSelection } from '../github-metadata/switches.ts';
 import { githubRepoOf } from '../targets.ts';
 import type { RepoTarget } from '../types.ts';
 import type { EngineContext } from './context.ts';
+import { wikiParentOf } from '../wiki.ts';
 
 /**
  * The rate-limit wait of a run's captures comes out of one budget (BACKUP_API_MAX_WAIT_SECONDS): a run over a
@@ -26,7 +27,8 @@ const REQUEST_TIMEOUT_SECONDS = 60;
 export async function captureRepoMetadata(ctx: EngineContext, target: RepoTarget): Promise<MetadataCaptureResult | null> {
   const named = githubRepoOf(target.url, ctx.serverUrl);
   const selection = metadataSelection(target.metadata);
-  if (!named || !Object.values(selection.kinds).some(Boolean)) return null;
+  // A wiki companion (src/wiki.ts) is git data only: its repository's records are captured with the repository.
+  if (!named || wikiParentOf(target, ctx.serverUrl) || !Object.values(selection.kinds).some(Boolean)) return null;
   let waitBudget = waitBudgets.get(ctx);
   if (!waitBudget) waitBudgets.set(ctx, (waitBudget = { waitedSeconds: 0 }));
   try {

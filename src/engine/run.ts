@@ -52,7 +52,10 @@ export async function runPerRepo<T>(
 
 function finishRun<T>(command: string, startedAt: string, finishedAt: string, outcomes: RepoOutcome<T>[]): RunResult<T> {
   const failures = outcomes.filter((o): o is Extract<RepoOutcome<T>, { ok: false }> => !o.ok);
-  return { command, startedAt, finishedAt, outcomes, failed: failures.map((f) => f.repo), exitCode: combinedExitCode(outcomes.length, failures.map((f) => f.exitCode)) };
+  // A repository with nothing upstream to back up (SyncRepoResult.skipped: a wiki GitHub does not have) neither
+  // succeeded nor failed: a run whose only other repository failed exits with that failure's code, not 3.
+  const skipped = outcomes.filter((o) => o.ok && typeof (o.value as { skipped?: unknown } | null)?.skipped === 'string').length;
+  return { command, startedAt, finishedAt, outcomes, failed: failures.map((f) => f.repo), exitCode: combinedExitCode(outcomes.length - skipped, failures.map((f) => f.exitCode)) };
 }
 
 /** Stopped on request -> 130 (the run did not finish); all failed alike -> that code; some failed -> partial (3). */

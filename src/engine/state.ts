@@ -18,6 +18,8 @@ const repoStateSchema = z.object({
       error: z.string().optional(),
       changed: z.number().int().optional(),
       snapshot: z.string().nullable().optional(),
+      /** Upstream has nothing to back up (a wiki GitHub does not have): why. Not a failure. */
+      absent: z.string().optional(),
     })
     .nullable(),
   lastSuccess: z.string().nullable(),
@@ -42,7 +44,7 @@ export async function readRepoState(ctx: EngineContext, target: RepoTarget, maxB
 export async function recordSync(
   ctx: EngineContext,
   target: RepoTarget,
-  outcome: { ok: boolean; error?: string; changed?: number; snapshot?: string | null },
+  outcome: { ok: boolean; error?: string; changed?: number; snapshot?: string | null; absent?: string },
 ): Promise<void> {
   const previous = await readRepoState(ctx, target);
   const at = ctx.clock().toISOString();

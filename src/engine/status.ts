@@ -11,6 +11,7 @@ import { listSnapshotNames, summarize } from './snapshot.ts';
 import { readRepoState } from './state.ts';
 import { readPins } from './pins.ts';
 import { snapshotRef } from '../snapshot-ref.ts';
+import { wikiParentOf } from '../wiki.ts';
 
 /** Nothing under the root for this repository: say so rather than list nothing (a typo in --repo, a wrong --root). */
 async function nothingBackedUp(ctx: EngineContext, target: RepoTarget): Promise<string | undefined> {
@@ -46,7 +47,8 @@ export async function statusRepo(ctx: EngineContext, target: RepoTarget): Promis
   const now = ctx.clock();
   const newest = newestTrusted(names, now) ?? null;
   const verdict = healthOf({ initialized, state, newestSnapshot: newest, futureSnapshots: names.filter((n) => isFutureDated(n, now)), now });
-  const missing = initialized ? undefined : await nothingBackedUp(ctx, target);
+  const missing = initialized || state?.lastSync?.absent ? undefined : await nothingBackedUp(ctx, target);
+  const wikiOf = wikiParentOf(target, ctx.serverUrl);
   const warnings = [...(missing ? [missing] : []), ...verdict.warnings];
   const pins = await readPins(ctx, target);
   return {
@@ -69,5 +71,6 @@ export async function statusRepo(ctx: EngineContext, target: RepoTarget): Promis
     warnings,
     pinned: names.filter((n) => pins.has(n)).map((name) => ({ name, reason: pins.get(name)!.reason })),
     ...(summary.githubMetadata ? { githubMetadata: summary.githubMetadata } : {}),
+    ...(wikiOf ? { wikiOf } : {}),
   };
 }

@@ -23,6 +23,7 @@ import { restoreLiveMetadata } from './metadata-hydrate.ts';
 import { recordSummary } from './repo-summary.ts';
 import { recordSync } from './state.ts';
 import { hydrateMirror, pushRepoSnapshots, type StoreRun } from './store-sync.ts';
+import { absentWiki } from './wiki.ts';
 
 /** Run a writer of the repository holding its lock, after clearing what an interrupted run left (recover.ts). */
 export async function repoLocked<T>(ctx: EngineContext, target: RepoTarget, command: string, fn: () => Promise<T>): Promise<T> {
@@ -62,7 +63,16 @@ export async function initRepo(ctx: EngineContext, target: RepoTarget, store: St
   return repoLocked(ctx, target, 'init', async () => {
     const hydrated = store ? await hydrateMirror(ctx, store, target) : null;
     const previous = await newestRecord(ctx, target);
-    const init = await initMirror(ctx, target, { previous });
+    let init: Awaited<ReturnType<typeof initMirror>>;
+    try {
+      init = await initMirror(ctx, target, { previous });
+    } catch (error) {
+      const absent = absentWiki(ctx, target, error);
+      if (!absent) throw error;
+      ctx.logger.log('info', `init ${target.id}: ${absent}; nothing to back up`);
+      await recordSync(ctx, target, { ok: true, changed: 0, snapshot: null, absent });
+      return { repo: target.id, created: false, mirror: ctx.layout.mirror(target), refCount: 0, skipped: absent };
+    }
     // A hydrated mirror is as old as the store's newest snapshot: one fetch leaves it where a clone would.
     const fetched = hydrated ? await fetchMirror(ctx, target, init.dir, { previous }) : init.fetch;
     const created = init.created || hydrated !== null;
@@ -117,14 +127,25 @@ export async function syncRepo(ctx: EngineContext, target: RepoTarget, options: 
       const hydrated = store ? await hydrateMirror(ctx, store, target) : null;
       const previous = await newestRecord(ctx, target);
       const fetchOptions = { allowRefLoss: options.allowRefLoss, acceptNewIdentity: options.acceptNewIdentity, previous };
-      const init = await initMirror(ctx, target, fetchOptions);
-      const fetched = init.fetch ?? (await fetchUnlessUnchanged(ctx, target, init.dir, fetchOptions, options));
+      const newest = previous?.name;
+      let fetched: FetchResult;
+      try {
+        const init = await initMirror(ctx, target, fetchOptions);
+        fetched = init.fetch ?? (await fetchUnlessUnchanged(ctx, target, init.dir, fetchOptions, options));
+      } catch (error) {
+        const absent = absentWiki(ctx, target, error);
+        if (!absent) throw error;
+        // The mirror and snapshots of a wiki that had pages before stay as they are.
+        ctx.logger.log('info', `sync ${target.id}: ${absent}; nothing to back up`);
+        await recordSync(ctx, target, { ok: true, changed: 0, snapshot: newest ?? null, absent });
+        const none = { added: [], updated: [], forceUpdated: [], deleted: [] };
+        return { repo: target.id, changes: none, changed: false, snapshot: null, pruned: [], snapshotCount: (await listSnapshotNames(ctx, target)).length, skipped: absent };
+      }
       const { changes } = fetched;
       // Before the snapshot, so it carries the records as of now (docs/METADATA_FORMAT.md "In a snapshot"), on top
       // of the history so far (a root without its live metadata gets it back from the newest snapshot first).
       await restoreLiveMetadata(ctx, target, previous);
       const metadata = await captureRepoMetadata(ctx, target);
-      const newest = previous?.name;
       const differsFromNewest = differsFrom(previous, fetched, await liveMetadataCommit(ctx, target));
       const snapshot = differsFromNewest || options.forceSnapshot ? await takeSnapshot(ctx, target, fetched.source) : null;
       // Pushed before retention runs, so a snapshot an earlier push missed is uploaded before it can be pruned.
