@@ -93,12 +93,12 @@ describe('Dockerfile', () => {
     expect(check?.args, 'a build-time check of the runtime Node major').toMatch(/major !== 24/);
   });
 
-  it('ships only node, git, ca-certificates, tini and the bundled CLI at runtime', () => {
+  it('ships only node, git, git-lfs, ca-certificates, tini and the bundled CLI at runtime', () => {
     const installs = all('RUN')
       .flatMap((run) => [...run.args.matchAll(/apk add((?:\s+[^&;|]+?)+)(?=\s*(?:&&|;|\||$))/g)])
       .flatMap((match) => match[1]!.trim().split(/\s+/))
       .filter((word) => !word.startsWith('-'));
-    expect(installs.sort()).toEqual(['ca-certificates', 'git', 'nodejs', 'tini']);
+    expect(installs.sort()).toEqual(['ca-certificates', 'git', 'git-lfs', 'nodejs', 'tini']);
     expect(finalStage.some((i) => /\bnpm\b/.test(i.args) && i.keyword === 'RUN')).toBe(false);
     const copies = all('COPY');
     expect(copies).toHaveLength(1);
