@@ -56,6 +56,11 @@ export class Layout {
     assertRepoId(repo.owner, repo.name);
     return join(this.stateDir, 'repos', repo.owner, `${repo.name}.json`);
   }
+  /** The refs the last successful `git lfs fetch` saw: unchanged refs need no new one (src/engine/lfs.ts). */
+  lfsFetchState(repo: RepoRef): string {
+    assertRepoId(repo.owner, repo.name);
+    return join(this.stateDir, 'lfs', repo.owner, `${repo.name}.json`);
+  }
   /** HEAD, ref counts and disk used, recorded by the writers for status (src/engine/repo-summary.ts). */
   repoSummary(repo: RepoRef): string {
     assertRepoId(repo.owner, repo.name);

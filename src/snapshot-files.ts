@@ -2,13 +2,16 @@
 // files a snapshot directory may hold beside its bare repository (the GitHub metadata, docs/METADATA_FORMAT.md
 // "In a snapshot"). Pure.
 import { SNAPSHOT_METADATA_ASSETS, SNAPSHOT_METADATA_DIR, SNAPSHOT_METADATA_REPO } from './github-metadata/format.ts';
+import { isLfsScratch } from './lfs.ts';
 
 export type FileTreatment = 'link' | 'copy' | 'skip';
 
 // Object files are written once (to a temporary name, then renamed) and never modified in place: safe to share.
+// So are git-lfs's objects, named by the sha256 of their content (src/lfs.ts).
 const LINKABLE = [
   /^objects\/pack\/pack-[0-9a-f]{40,64}\.(pack|idx|rev|bitmap|mtimes|promisor)$/,
   /^objects\/[0-9a-f]{2}\/[0-9a-f]{38,62}$/,
+  /^lfs\/objects\/[0-9a-f]{2}\/[0-9a-f]{2}\/[0-9a-f]{64}$/,
 ];
 
 // Rewritten in place by git, temporary, or dangerous to carry (a hook must never run from a snapshot).
@@ -33,14 +36,14 @@ export const METADATA_FILE = 'snapshot.json';
 /** What becomes of a file of a bare repository (the mirror, or a repository built from a snapshot). */
 export function treatmentOf(relPath: string): FileTreatment {
   if (relPath === METADATA_FILE) return 'skip';
-  if (SKIPPED.some((re) => re.test(relPath))) return 'skip';
+  if (SKIPPED.some((re) => re.test(relPath)) || isLfsScratch(relPath)) return 'skip';
   if (LINKABLE.some((re) => re.test(relPath))) return 'link';
   return 'copy';
 }
 
 /** Directories whose whole content is left out, so a walk need not descend into them. */
 export function isSkippedDir(relPath: string): boolean {
-  return relPath === 'hooks' || relPath === SNAPSHOT_METADATA_DIR || /^objects\/(incoming|tmp_objdir)-/.test(relPath);
+  return relPath === 'hooks' || relPath === SNAPSHOT_METADATA_DIR || /^objects\/(incoming|tmp_objdir)-/.test(relPath) || isLfsScratch(relPath);
 }
 
 const METADATA_REPO_PREFIX = `${SNAPSHOT_METADATA_REPO}/`;

@@ -126,6 +126,18 @@ export interface HydrateSummary {
   bytes: number;
 }
 
+/** What `git lfs fetch --all` did for a GitHub repository (docs/OPERATIONS.md "LFS objects"). */
+export interface LfsFetchSummary {
+  /** false: the refs were those the last successful fetch saw, so nothing new could be referenced (or see skipped). */
+  fetched: boolean;
+  newObjects: number;
+  /** LFS objects in the mirror afterwards, and their bytes. */
+  objects: number;
+  bytes: number;
+  /** Why no LFS fetch could run (git-lfs is not installed). */
+  skipped?: string;
+}
+
 export interface SyncRepoResult {
   repo: string;
   changes: RefChanges;
@@ -142,6 +154,8 @@ export interface SyncRepoResult {
   metadata?: MetadataCaptureResult;
   /** Upstream has nothing to back up (a wiki GitHub does not have): why. Neither a success nor a failure. */
   skipped?: string;
+  /** A GitHub repository with `lfs` on: its LFS objects. */
+  lfs?: LfsFetchSummary;
 }
 
 export interface SnapshotRepoResult {
@@ -265,6 +279,8 @@ export interface StatusRepoResult {
   pinned: Array<{ name: string; reason: string }>;
   /** This is the wiki of that repository (docs/OPERATIONS.md "The wiki"). */
   wikiOf?: string;
+  /** LFS objects in the mirror, and their bytes (docs/OPERATIONS.md "LFS objects"); absent when there are none. */
+  lfs?: { objects: number; bytes: number };
 }
 
 export interface RestoreRepoResult {

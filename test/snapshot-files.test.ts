@@ -17,6 +17,7 @@ describe('treatmentOf: hard-linked (written once, renamed into place, never modi
     `objects/pack/pack-${SHA256}.pack`, // sha256 repositories
     `objects/ab/${SHA1.slice(2)}`,
     `objects/ab/${SHA256.slice(2)}`,
+    `lfs/objects/01/23/${SHA256}`, // git-lfs's objects, named by the sha256 of their content
   ])('%s', (rel) => {
     expect(treatmentOf(rel)).toBe('link');
   });
@@ -45,8 +46,16 @@ describe('treatmentOf: left out', () => {
     'gc.pid',
     'gc.log',
     METADATA_FILE, // written by the snapshot itself, never taken from the source
+    'lfs/tmp/0123-download', // git-lfs's scratch: partial downloads, error logs
+    'lfs/logs/20261201T020000.log',
+    'lfs/incomplete/abc',
   ])('%s', (rel) => {
     expect(treatmentOf(rel)).toBe('skip');
+  });
+
+  it('walks no git-lfs scratch directory, and every LFS object', () => {
+    expect(['lfs/tmp', 'lfs/logs'].map(isSkippedDir)).toEqual([true, true]);
+    expect(['lfs', 'lfs/objects', 'lfs/objects/01/23'].map(isSkippedDir)).toEqual([false, false, false]);
   });
 });
 
@@ -81,6 +90,9 @@ describe('treatmentOf: near misses are not linked', () => {
     `objects/ab/${SHA1.slice(2, 20)}`, // too short for a hash
     `refs/heads/pack-${SHA1}.pack`, // a branch named like a pack
     `objects/AB/${SHA1.slice(2).toUpperCase()}`,
+    `lfs/objects/01/23/${SHA1}`, // an LFS oid is a sha256
+    `refs/heads/lfs/objects/01/23/${SHA256}`, // a branch named like an LFS object
+    'refs/heads/lfs/tmp/x', // ...or like git-lfs's scratch
   ])('%s is copied, not shared', (rel) => {
     expect(treatmentOf(rel)).toBe('copy');
   });

@@ -25,6 +25,8 @@ function describe(v: StatusRepoResult): string[] {
     `snapshots: ${v.snapshotCount}${v.snapshotCount ? ` (newest ${v.newestSnapshot ?? 'none trusted'}, oldest ${v.oldestSnapshot})` : ''}`,
     `disk used: ${formatBytes(v.diskUsedBytes)} (apparent ${formatBytes(v.apparentBytes)}: hard links counted once)`,
     ...(v.githubMetadata ? [`metadata:  ${describeMetadata(v.githubMetadata)}`] : []),
+    ...(v.wikiOf ? [`wiki of:   ${v.wikiOf}`] : []),
+    ...(v.lfs ? [`LFS:       ${v.lfs.objects} objects, ${formatBytes(v.lfs.bytes)}`] : []),
     ...v.pinned.map((p) => `pinned:    ${p.name}: ${p.reason}`),
     ...v.warnings.map((w) => `⚠ ${w}`),
   ];

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { diskUsage, exists, walkFiles } from '../fsutil.ts';
 import { headCommit, readRefs } from '../git/repo.ts';
 import { snapshotMetadataSummarySchema, type SnapshotMetadataSummary } from '../github-metadata/format.ts';
+import { lfsOidOf } from '../lfs.ts';
 import { countRefs, readMetadata } from '../metadata.ts';
 import { newestTrusted } from '../snapshot-time.ts';
 import type { RepoTarget } from '../types.ts';
@@ -28,6 +29,8 @@ const summarySchema = z.object({
   apparentBytes: z.number(),
   /** The newest trusted snapshot's githubMetadata, or null (required: a summary recorded before it is measured again). */
   githubMetadata: snapshotMetadataSummarySchema.nullable(),
+  /** LFS objects in the mirror (src/lfs.ts); absent from summaries recorded before they were counted. */
+  lfs: z.object({ objects: z.number().int(), bytes: z.number() }).optional(),
 });
 
 export type RepoSummary = z.infer<typeof summarySchema>;
@@ -51,10 +54,17 @@ async function measure(ctx: EngineContext, target: RepoTarget, fingerprint: Fing
   const seen = new Set<string>();
   let disk = 0;
   let apparent = 0;
+  const lfs = { objects: 0, bytes: 0 };
   for (const dir of [...(initialized ? [mirror] : []), ...fingerprint.snapshots.map((n) => join(ctx.layout.snapshotParent(target), n))]) {
-    const usage = diskUsage(await walkFiles(dir), seen);
+    const files = await walkFiles(dir);
+    const usage = diskUsage(files, seen);
     disk += usage.disk;
     apparent += usage.apparent;
+    if (dir !== mirror) continue;
+    for (const file of files.filter((f) => lfsOidOf(f.rel))) {
+      lfs.objects += 1;
+      lfs.bytes += file.size;
+    }
   }
   return {
     fingerprint,
@@ -64,6 +74,7 @@ async function measure(ctx: EngineContext, target: RepoTarget, fingerprint: Fing
     diskUsedBytes: disk,
     apparentBytes: apparent,
     githubMetadata: await newestMetadataSummary(ctx, target, fingerprint.snapshots),
+    ...(lfs.objects ? { lfs } : {}),
   };
 }
 

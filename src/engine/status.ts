@@ -72,5 +72,6 @@ export async function statusRepo(ctx: EngineContext, target: RepoTarget): Promis
     pinned: names.filter((n) => pins.has(n)).map((name) => ({ name, reason: pins.get(name)!.reason })),
     ...(summary.githubMetadata ? { githubMetadata: summary.githubMetadata } : {}),
     ...(wikiOf ? { wikiOf } : {}),
+    ...(summary.lfs ? { lfs: summary.lfs } : {}),
   };
 }

@@ -1,6 +1,6 @@
 // init, sync and snapshot for one repository, each under the repository's writer lock.
 import { readRefs } from '../git/repo.ts';
-import { AbortedError, errorMessage, LockHeldError } from '../errors.ts';
+import { AbortedError, BackupError, errorMessage, LockHeldError } from '../errors.ts';
 import { repoTimeoutSecondsFromEnv, withDeadline } from '../git/deadline.ts';
 import { withLock } from '../lock.ts';
 import type { SnapshotMetadata } from '../metadata.ts';
@@ -24,6 +24,7 @@ import { recordSummary } from './repo-summary.ts';
 import { recordSync } from './state.ts';
 import { hydrateMirror, pushRepoSnapshots, type StoreRun } from './store-sync.ts';
 import { absentWiki } from './wiki.ts';
+import { fetchLfsObjects } from './lfs.ts';
 
 /** Run a writer of the repository holding its lock, after clearing what an interrupted run left (recover.ts). */
 export async function repoLocked<T>(ctx: EngineContext, target: RepoTarget, command: string, fn: () => Promise<T>): Promise<T> {
@@ -146,12 +147,19 @@ export async function syncRepo(ctx: EngineContext, target: RepoTarget, options: 
       // of the history so far (a root without its live metadata gets it back from the newest snapshot first).
       await restoreLiveMetadata(ctx, target, previous);
       const metadata = await captureRepoMetadata(ctx, target);
-      const differsFromNewest = differsFrom(previous, fetched, await liveMetadataCommit(ctx, target));
+      const lfs = await fetchLfsObjects(ctx, target, ctx.layout.mirror(target), fetched.refs);
+      // LFS objects fetched late (an earlier LFS fetch failed) are due in a snapshot as much as new refs.
+      const differsFromNewest = differsFrom(previous, fetched, await liveMetadataCommit(ctx, target)) || Boolean(lfs?.summary.newObjects);
       const snapshot = differsFromNewest || options.forceSnapshot ? await takeSnapshot(ctx, target, fetched.source) : null;
       // Pushed before retention runs, so a snapshot an earlier push missed is uploaded before it can be pruned.
       const pushed = store ? await pushRepoSnapshots(ctx, store, target) : null;
       const pruned = options.noPrune ? [] : (await pruneRepo(ctx, target)).removed;
       const snapshotCount = (await listSnapshotNames(ctx, target)).length;
+      const result: SyncRepoResult = { repo: target.id, changes, changed: changeCount(changes) > 0, snapshot, pruned, snapshotCount, ...(metadata ? { metadata } : {}), ...(store ? { hydrated, pushed } : {}), ...(lfs ? { lfs: lfs.summary } : {}) };
+      if (lfs?.failure) {
+        const kept = snapshot ? `snapshot ${snapshot.name} holds its git data` : 'its git data is as the newest snapshot holds it';
+        throw new BackupError(`${target.id}: ${kept}, but its LFS objects could not be fetched: ${lfs.failure.message}`, lfs.failure.exitCode, { details: result });
+      }
       await recordSync(ctx, target, { ok: true, changed: changeCount(changes), snapshot: snapshot?.name ?? newest ?? null });
       ctx.logger.log('info', `sync ${target.id} finished`, {
         source: fetched.source.url,
@@ -162,7 +170,7 @@ export async function syncRepo(ctx: EngineContext, target: RepoTarget, options: 
         snapshot: snapshot?.name ?? null,
         pruned: pruned.length,
       });
-      return { repo: target.id, changes, changed: changeCount(changes) > 0, snapshot, pruned, snapshotCount, ...(metadata ? { metadata } : {}), ...(store ? { hydrated, pushed } : {}) };
+      return result;
     });
   } catch (error) {
     // Another run holding the lock, or a stop on request (a container restart), is not this repository failing:

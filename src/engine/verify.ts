@@ -6,6 +6,7 @@ import { assertSnapshotName } from '../naming.ts';
 import { sha256File, type WalkEntry } from '../fsutil.ts';
 import { fsck, readRefs } from '../git/repo.ts';
 import { refsAsRecorded, type SnapshotMetadata } from '../metadata.ts';
+import { lfsOidOf } from '../lfs.ts';
 import { METADATA_FILE } from '../snapshot-files.ts';
 import { BackupError } from '../errors.ts';
 import { timeAgreesWithName } from '../snapshot-time.ts';
@@ -81,6 +82,9 @@ export async function checkRecordedFiles(files: WalkEntry[], metadata: SnapshotM
     if (actual !== expected.sha256 || file.size !== expected.size) {
       problems.push({ file: file.rel, problem: `checksum mismatch: recorded sha256 ${expected.sha256} (${expected.size} bytes), found ${actual} (${file.size} bytes)` });
     }
+    // An LFS object is named by its content's sha256: one recorded as it was damaged is caught by its name.
+    const oid = lfsOidOf(file.rel);
+    if (oid && actual !== oid) problems.push({ file: file.rel, problem: `LFS object content does not match its oid: found sha256 ${actual}` });
   }
   for (const rel of Object.keys(metadata.files)) if (!seen.has(rel)) problems.push({ file: rel, problem: 'missing file' });
   return { problems, filesChecked: seen.size };

@@ -51,6 +51,21 @@ export function restoredConfig(options: { bare: boolean }): ConfigEntry[] {
   return common({ bare: options.bare, reflogs: !options.bare });
 }
 
+/**
+ * What `git lfs fetch` runs with (as `-c` settings, which outrank a `.lfsconfig` in the repository: git-lfs reads
+ * `.lfsconfig` first and git's config last, docs/man/git-lfs-config.adoc "LFSCONFIG"). The endpoint is ours, so
+ * the repository cannot send the fetch (and the token) elsewhere; no include or exclude filter from the repository
+ * narrows what is kept, and a download error is an error.
+ */
+export function lfsFetchConfig(endpoint: string): ConfigEntry[] {
+  return [
+    ['lfs.url', endpoint],
+    ['lfs.fetchinclude', ''],
+    ['lfs.fetchexclude', ''],
+    ['lfs.skipdownloaderrors', 'false'],
+  ];
+}
+
 // ---- rendering ---------------------------------------------------------------------------------------------
 
 function splitKey(key: string): { section: string; subsection: string | null; name: string } {

@@ -1,0 +1,115 @@
+// LFS objects into the mirror after its fetch: `git lfs fetch --all` from GitHub's own LFS endpoint of the
+// repository, never from one a `.lfsconfig` in it names (docs/OPERATIONS.md "LFS objects"). The objects land in
+// lfs/objects/, which snapshots hard-link like pack files (src/snapshot-files.ts).
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { z } from 'zod';
+import { captures } from '../capture-switches.ts';
+import { BackupError, errorMessage } from '../errors.ts';
+import { walkFiles } from '../fsutil.ts';
+import { lfsFetchConfig } from '../git/config-template.ts';
+import { bringsLfsPointers } from '../git/lfs-pointers.ts';
+import { lfsEndpointOf, lfsOidOf } from '../lfs.ts';
+import type { RefMap } from '../refs.ts';
+import type { LfsFetchSummary, RepoTarget } from '../types.ts';
+import { wikiParentOf } from '../wiki.ts';
+import type { EngineContext } from './context.ts';
+import { explainRemoteFailure } from './remote-failure.ts';
+
+/**
+ * What the last LFS step saw: the digest of the refs, their tips, and whether any history up to them had LFS
+ * pointers. With none, the next step reads only the history since those tips.
+ */
+const lfsStateSchema = z.object({ refs: z.string(), tips: z.array(z.string()), pointers: z.boolean(), at: z.string() });
+type LfsState = z.infer<typeof lfsStateSchema>;
+
+/** One digest of every ref and its object id: equal digests, equal refs. */
+function refsDigest(refs: RefMap): string {
+  const lines = Object.keys(refs).sort().map((ref) => `${refs[ref]} ${ref}\n`);
+  return createHash('sha256').update(lines.join('')).digest('hex');
+}
+
+/** The LFS objects a repository directory holds: how many, and their bytes. */
+export async function countLfsObjects(dir: string): Promise<{ objects: number; bytes: number }> {
+  const files = await walkFiles(join(dir, 'lfs/objects')).catch(() => []);
+  const objects = files.filter((f) => lfsOidOf(`lfs/objects/${f.rel}`));
+  return { objects: objects.length, bytes: objects.reduce((sum, f) => sum + f.size, 0) };
+}
+
+async function readLfsState(ctx: EngineContext, target: RepoTarget): Promise<LfsState | null> {
+  try {
+    const parsed = lfsStateSchema.safeParse(JSON.parse(await readFile(ctx.layout.lfsFetchState(target), 'utf8')));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+async function recordLfsState(ctx: EngineContext, target: RepoTarget, state: Omit<LfsState, 'at'>): Promise<void> {
+  const file = ctx.layout.lfsFetchState(target);
+  await mkdir(dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${randomBytes(4).toString('hex')}`;
+  await writeFile(tmp, `${JSON.stringify({ ...state, at: ctx.clock().toISOString() })}\n`);
+  await rename(tmp, file);
+}
+
+/**
+ * Whether git-lfs must run: yes once the repository has had LFS content; otherwise only when the history new since
+ * the last step (all of it, the first time) brings a pointer. A history too large to read is left to git-lfs.
+ */
+async function mayHaveLfs(ctx: EngineContext, dir: string, tips: string[], state: LfsState | null, objects: number): Promise<boolean> {
+  if (objects > 0 || state?.pointers) return true;
+  try {
+    return (await bringsLfsPointers(ctx.git, dir, tips, state?.tips ?? [])) !== false;
+  } catch (error) {
+    // An old tip gone from the mirror, a git without rev-list's combined filters: git-lfs scans instead.
+    ctx.logger.log('warn', `could not read the new history of ${dir} for LFS pointers; git-lfs scans it`, { error: errorMessage(error) });
+    return true;
+  }
+}
+
+export interface LfsStep {
+  summary: LfsFetchSummary;
+  /** The fetch failed: the git data is still snapshotted, then the sync fails with this. */
+  failure?: BackupError;
+}
+
+/**
+ * Fetch the LFS objects every ref's history points to, for a GitHub repository (not a wiki) with `lfs` on; null
+ * otherwise. Nothing runs for refs equal to those of the last step, nor for a history that has no LFS pointer.
+ */
+export async function fetchLfsObjects(ctx: EngineContext, target: RepoTarget, dir: string, refs: RefMap): Promise<LfsStep | null> {
+  const endpoint = captures(target, 'lfs', ctx.serverUrl) && !wikiParentOf(target, ctx.serverUrl) ? lfsEndpointOf(target, ctx.serverUrl) : null;
+  if (!endpoint) return null;
+  const digest = refsDigest(refs);
+  const tips = [...new Set(Object.values(refs))].sort();
+  const before = await countLfsObjects(dir);
+  const state = await readLfsState(ctx, target);
+  const unchanged = { summary: { fetched: false, newObjects: 0, ...before } };
+  if (state?.refs === digest) return unchanged;
+  if (!(await mayHaveLfs(ctx, dir, tips, state, before.objects))) {
+    await recordLfsState(ctx, target, { refs: digest, tips, pointers: false });
+    return unchanged;
+  }
+  const settings = lfsFetchConfig(endpoint).flatMap(([key, value]) => ['-c', `${key}=${value}`]);
+  let failure: BackupError | undefined;
+  let skipped: string | undefined;
+  try {
+    // Every ref, and the whole history of each (--all).
+    await ctx.git.run(dir, [...settings, 'lfs', 'fetch', '--all', 'origin'], { auth: true });
+  } catch (error) {
+    if (/'lfs' is not a git command/.test(errorMessage(error))) {
+      skipped = 'git-lfs is not installed: LFS objects are not kept (install git-lfs, or set metadata: { lfs: false })';
+      ctx.logger.log('warn', `${target.id}: ${skipped}`);
+    } else failure = explainRemoteFailure(ctx, target, error);
+  }
+  const after = await countLfsObjects(dir);
+  const summary: LfsFetchSummary = { fetched: !failure && !skipped, newObjects: after.objects - before.objects, ...after, ...(skipped ? { skipped } : {}) };
+  if (summary.fetched) {
+    // A successful fetch that brought no object saw no pointer either (or it would have fetched or failed).
+    await recordLfsState(ctx, target, { refs: digest, tips, pointers: after.objects > 0 });
+    ctx.logger.log('info', `${target.id}: LFS objects fetched`, { new: summary.newObjects, objects: after.objects, bytes: after.bytes });
+  }
+  return { summary, ...(failure ? { failure } : {}) };
+}
