@@ -27,7 +27,8 @@ const RECEIVING = /receiving objects \d{1,3}%( \(\d+\/\d+\))?, \d+(\.\d+)? (KiB|
 let upstream: Upstream;
 let server: GitHubStandIn;
 let records: GitHubRecords;
-let url: string;
+let configFile: string;
+const WIDGETS = 'acme/widgets';
 /** The pace of the git answers: a slow network for the tests that watch a transfer as it goes. */
 let pace: Pace | undefined;
 
@@ -53,7 +54,11 @@ beforeAll(async () => {
   // does: a sync that draws progress has no warning to print.
   records = await new GitHubRecords(server, '/api/v3').start();
   for (const name of ['widgets', 'gadgets']) records.repo('acme', name);
-  url = `${server.url}/acme/widgets.git`;
+  // Picked by name from a config that switches their wikis off: these tests watch one repository's progress, and a
+  // GitHub repository would otherwise bring its wiki along (docs/OPERATIONS.md "The wiki").
+  configFile = join(upstream.tmp, 'backup.config.yml');
+  const entry = (name: string) => `  - { repo: acme/${name}, url: "${server.url}/acme/${name}.git", metadata: { wiki: false } }\n`;
+  writeFileSync(configFile, `repositories:\n${entry('widgets')}${entry('gadgets')}`);
 });
 
 afterAll(async () => {
@@ -64,7 +69,7 @@ afterAll(async () => {
 });
 
 /** The token is scoped to the host GITHUB_API_URL names: the loopback server, so git sends it. */
-const env = (more: Record<string, string> = {}) => ({ GITHUB_TOKEN: TOKEN, GITHUB_API_URL: `${server.url}/api/v3`, ...more });
+const env = (more: Record<string, string> = {}) => ({ GITHUB_TOKEN: TOKEN, GITHUB_API_URL: `${server.url}/api/v3`, BACKUP_CONFIG: configFile, ...more });
 
 const freshRoot = () => join(makeTempDir('gpb-progress-'), 'backup');
 
@@ -89,7 +94,7 @@ describe('on a terminal', () => {
     const before = server.requests.length;
     // About 1.5 s for the 4 MiB pack: long enough for git to report bytes and a rate while it receives.
     pace = SLOW;
-    const run = await runCliOnTerminal(['sync', '--root', freshRoot(), '--repo', url], env());
+    const run = await runCliOnTerminal(['sync', '--root', freshRoot(), '--repo', WIDGETS], env());
     expect(run.code, run.terminal).toBe(0);
     const { terminal } = run;
     expect(terminal).toContain('acme/widgets\x1b[0m: fetching');
@@ -116,7 +121,7 @@ describe('on a terminal', () => {
 
   it('many repositories show how many of them are done', async () => {
     pace = SLOW;
-    const run = await runCliOnTerminal(['sync', '--root', freshRoot(), '--repo', url, '--repo', `${server.url}/acme/gadgets.git`, '--concurrency', '1'], env());
+    const run = await runCliOnTerminal(['sync', '--root', freshRoot(), '--repo', WIDGETS, '--repo', 'acme/gadgets', '--concurrency', '1'], env());
     expect(run.code, run.terminal).toBe(0);
     const fetching = (done: number) => new RegExp(`${done}/2 done\x1b\\[0m {2}\x1b\\[1macme/(widgets|gadgets)\x1b\\[0m: fetching`).exec(run.terminal)?.[1];
     const first = fetching(0);
@@ -142,7 +147,7 @@ describe('on a terminal', () => {
   });
 
   it('NO_COLOR keeps the progress and drops every colour code', async () => {
-    const run = await runCliOnTerminal(['sync', '--root', freshRoot(), '--repo', url], env({ NO_COLOR: '1' }));
+    const run = await runCliOnTerminal(['sync', '--root', freshRoot(), '--repo', WIDGETS], env({ NO_COLOR: '1' }));
     expect(run.code, run.terminal).toBe(0);
     expect(run.terminal).toContain(`${CLEAR_LINE}acme/widgets: fetching`);
     expect(run.terminal).toMatch(RECEIVING);
@@ -151,26 +156,26 @@ describe('on a terminal', () => {
 
   it('--quiet draws nothing at all', async () => {
     const root = freshRoot();
-    const run = await runCliOnTerminal(['sync', '--quiet', '--root', root, '--repo', url], env());
+    const run = await runCliOnTerminal(['sync', '--quiet', '--root', root, '--repo', WIDGETS], env());
     expect(run.code, run.terminal).toBe(0);
     expect(run.terminal).toBe('');
     expect(run.stdout).toMatch(/^✓ acme\/widgets: .*snapshot snapshot-\S+ taken/);
-    const short = await runCliOnTerminal(['verify', '-q', '--root', root, '--repo', url], env());
+    const short = await runCliOnTerminal(['verify', '-q', '--root', root, '--repo', WIDGETS], env());
     expect(short.code, short.terminal).toBe(0);
     expect(short.terminal).toBe('');
   });
 
   it('verify, export, restore and a push to a new remote name their phase; the push shows git\'s upload', async () => {
     const root = freshRoot();
-    expect((await runCli(['sync', '--root', root, '--repo', url], env())).code).toBe(0);
-    const verify = await runCliOnTerminal(['verify', '--root', root, '--repo', url], env({ NO_COLOR: '1' }));
+    expect((await runCli(['sync', '--root', root, '--repo', WIDGETS], env())).code).toBe(0);
+    const verify = await runCliOnTerminal(['verify', '--root', root, '--repo', WIDGETS], env({ NO_COLOR: '1' }));
     expect(verify.code, verify.terminal).toBe(0);
     expect(verify.terminal).toMatch(/acme\/widgets: verifying · snapshot-\d{8}-\d{6}/);
-    const exported = await runCliOnTerminal(['export', 'latest', '--root', root, '--repo', url], env({ NO_COLOR: '1' }));
+    const exported = await runCliOnTerminal(['export', 'latest', '--root', root, '--repo', WIDGETS], env({ NO_COLOR: '1' }));
     expect(exported.code, exported.terminal + exported.stdout).toBe(0);
     expect(exported.terminal).toMatch(/acme\/widgets: exporting · snapshot-\d{8}-\d{6}/);
     const to = join(makeTempDir('gpb-progress-to-'), 'restored.git');
-    const restored = await runCliOnTerminal(['restore', '--root', root, '--repo', url, '--to', to], env({ NO_COLOR: '1' }));
+    const restored = await runCliOnTerminal(['restore', '--root', root, '--repo', WIDGETS, '--to', to], env({ NO_COLOR: '1' }));
     expect(restored.code, restored.terminal + restored.stdout).toBe(0);
     expect(restored.terminal).toMatch(/acme\/widgets: restoring · snapshot-\d{8}-\d{6}/);
 
@@ -178,7 +183,7 @@ describe('on a terminal', () => {
     const remote = join(upstream.tmp, 'upstream', 'acme', 'pushed.git');
     git(join(upstream.tmp, 'upstream', 'acme'), 'init', '--bare', '--quiet', 'pushed.git');
     git(remote, 'config', 'http.receivepack', 'true');
-    const pushed = await runCliOnTerminal(['restore', '--root', root, '--repo', url, '--push', `${server.url}/acme/pushed.git`], env({ NO_COLOR: '1' }));
+    const pushed = await runCliOnTerminal(['restore', '--root', root, '--repo', WIDGETS, '--push', `${server.url}/acme/pushed.git`], env({ NO_COLOR: '1' }));
     expect(pushed.code, pushed.terminal + pushed.stdout).toBe(0);
     expect(pushed.terminal).toContain(`acme/widgets: pushing to remote · ${server.url}/acme/pushed.git`);
     // (The line is 80 columns wide here: git's object counts may give way to its bytes and rate.)
@@ -189,7 +194,7 @@ describe('on a terminal', () => {
 
 describe('off a terminal', () => {
   it('stderr and stdout carry no progress, no carriage return and no escape code', async () => {
-    const run = await runCli(['sync', '--root', freshRoot(), '--repo', url], env());
+    const run = await runCli(['sync', '--root', freshRoot(), '--repo', WIDGETS], env());
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toBe('');
     expect(server.requests.some((r) => r.path === '/api/v3/repos/acme/widgets')).toBe(true);
