@@ -99,8 +99,15 @@ describe('LFS objects of a GitHub repository', () => {
     // The credential went to the LFS endpoint of the repository, on GitHub; the .lfsconfig's server heard nothing.
     const batches = f.server.standIn.requests.filter((r) => r.path === '/acme/art.git/info/lfs/objects/batch');
     expect(batches.length).toBeGreaterThan(0);
-    for (const r of batches) expect(r.headers.authorization).toBe(`basic ${BASIC}`);
+    for (const r of batches) expect(r.headers.authorization).toMatch(new RegExp(`^basic ${BASIC}$`, 'i'));
     expect(f.decoy.requests).toEqual([]);
+    // The downloads went with the authorization the batch answer gave them.
+    const downloads = f.server.standIn.requests.filter((r) => r.path.startsWith('/lfs-objects/'));
+    expect(downloads.length).toBeGreaterThanOrEqual(3);
+    for (const r of downloads) expect(r.headers.authorization).toMatch(/RemoteAuth /);
+    // Our LFS settings were per invocation: the mirror's config names no LFS server (git-lfs itself records only
+    // its repository format version there).
+    expect(git(mirror, 'config', '--file', 'config', '--get-regexp', '^lfs\\.').trim()).toBe('lfs.repositoryformatversion 0');
     // ...and reached no file of the backup.
     for (const file of await walkFiles(f.root)) {
       if (file.rel.includes('/objects/')) continue;
@@ -202,6 +209,25 @@ describe('LFS objects of a GitHub repository', () => {
     // (git-http-backend takes any token: the git data is fetched, LFS is refused.)
     expect(JSON.stringify(outcome)).toMatch(/snapshot snapshot-\S+ holds its git data, but its LFS objects could not be fetched/);
     expect(f.decoy.requests).toEqual([]);
+    // git-lfs logs every GIT_* variable when it fails: the token must be in none of them, nor anywhere on disk.
+    const wrongBasic = Buffer.from('x-access-token:ghp_notTheRightOne000000000000').toString('base64');
+    for (const file of await walkFiles(f.root)) {
+      const text = readFileSync(file.abs, 'latin1');
+      expect(text.includes('ghp_notTheRightOne') || text.includes(wrongBasic), file.rel).toBe(false);
+    }
+
+    // Downloads that cannot connect: git-lfs fails and would log its environment, the token's header with it, into
+    // lfs/logs/.
+    f.server.hrefBase = 'http://127.0.0.1:9';
+    const missing = (await createEngine({ settings: f.settings }).sync()).outcomes.find((o) => o.repo === 'acme/art')!;
+    expect(JSON.stringify(missing)).toMatch(/LFS objects could not be fetched/);
+    expect(JSON.stringify(missing)).not.toMatch(/Environment:|GIT_CONFIG_PARAMETERS/);
+    for (const file of await walkFiles(f.root)) {
+      const text = readFileSync(file.abs, 'latin1');
+      expect(text.includes(TOKEN) || text.includes(BASIC), file.rel).toBe(false);
+    }
+    // (Its log went to stderr, redacted and cut, not into lfs/logs/.)
+    expect(statSync(join(f.root, 'immutable/acme/art.git/lfs/logs')).isFile()).toBe(true);
 
     const off = createEngine({ settings: { ...f.settings, repositories: [{ repo: 'acme/art', metadata: { lfs: false } }] } });
     const before = f.server.standIn.requests.length;

@@ -2,12 +2,12 @@
 // repository, never from one a `.lfsconfig` in it names (docs/OPERATIONS.md "LFS objects"). The objects land in
 // lfs/objects/, which snapshots hard-link like pack files (src/snapshot-files.ts).
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { captures } from '../capture-switches.ts';
 import { BackupError, errorMessage } from '../errors.ts';
-import { walkFiles } from '../fsutil.ts';
+import { removeTree, walkFiles } from '../fsutil.ts';
 import { lfsFetchConfig } from '../git/config-template.ts';
 import { bringsLfsPointers } from '../git/lfs-pointers.ts';
 import { lfsEndpointOf, lfsOidOf } from '../lfs.ts';
@@ -69,6 +69,26 @@ async function mayHaveLfs(ctx: EngineContext, dir: string, tips: string[], state
   }
 }
 
+/**
+ * On an unexpected error git-lfs writes a log into lfs/logs/ with every GIT_* variable in it (its logPanic):
+ * GIT_CONFIG_PARAMETERS, and so the token's header (docs/ARCHITECTURE.md invariant 8). A file in that place makes
+ * it write the log to stderr instead, which the executor redacts and withoutLfsLog() cuts off. (lfs/logs is never
+ * snapshotted either.)
+ */
+async function blockLfsLogs(dir: string): Promise<void> {
+  const logs = join(dir, 'lfs/logs');
+  if ((await lstat(logs).catch(() => null))?.isFile()) return;
+  await removeTree(logs);
+  await mkdir(dirname(logs), { recursive: true });
+  await writeFile(logs, '', { mode: 0o444 });
+}
+
+/** git's failure message up to where git-lfs starts dumping its log (version, command, environment). */
+function withoutLfsLog(message: string): string {
+  const cut = message.search(/\n\s*Unable to log panic to/);
+  return cut < 0 ? message : message.slice(0, cut);
+}
+
 export interface LfsStep {
   summary: LfsFetchSummary;
   /** The fetch failed: the git data is still snapshotted, then the sync fails with this. */
@@ -93,16 +113,18 @@ export async function fetchLfsObjects(ctx: EngineContext, target: RepoTarget, di
     return unchanged;
   }
   const settings = lfsFetchConfig(endpoint).flatMap(([key, value]) => ['-c', `${key}=${value}`]);
+  await blockLfsLogs(dir);
   let failure: BackupError | undefined;
   let skipped: string | undefined;
   try {
     // Every ref, and the whole history of each (--all).
+    // The token as git sends it: a header scoped to the GitHub server (src/git/git.ts), so to its LFS endpoint too.
     await ctx.git.run(dir, [...settings, 'lfs', 'fetch', '--all', 'origin'], { auth: true });
   } catch (error) {
     if (/'lfs' is not a git command/.test(errorMessage(error))) {
       skipped = 'git-lfs is not installed: LFS objects are not kept (install git-lfs, or set metadata: { lfs: false })';
       ctx.logger.log('warn', `${target.id}: ${skipped}`);
-    } else failure = explainRemoteFailure(ctx, target, error);
+    } else failure = explainRemoteFailure(ctx, target, new BackupError(withoutLfsLog(errorMessage(error))));
   }
   const after = await countLfsObjects(dir);
   const summary: LfsFetchSummary = { fetched: !failure && !skipped, newObjects: after.objects - before.objects, ...after, ...(skipped ? { skipped } : {}) };

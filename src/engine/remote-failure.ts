@@ -6,7 +6,8 @@ import type { RepoTarget } from '../types.ts';
 import type { EngineContext } from './context.ts';
 
 // git's own words for a token that is missing, expired, revoked or without access to the repository.
-const AUTH_FAILURE = /could not read username|could not read password|authentication failed|returned error: 40[13]|invalid username or password|permission denied \(publickey\)|terminal prompts disabled/i;
+// git-lfs says "Authorization error" for a 401 or 403 from the LFS endpoint.
+const AUTH_FAILURE = /could not read username|could not read password|authentication failed|returned error: 40[13]|invalid username or password|permission denied \(publickey\)|terminal prompts disabled|authorization error/i;
 const NOT_FOUND = /repository not found|repository '[^']*' not found|returned error: 404|does not appear to be a git repository/i;
 // curl's words when http.lowSpeedTime passes (src/git/deadline.ts).
 const STALLED = /operation too slow/i;

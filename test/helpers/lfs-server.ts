@@ -1,6 +1,7 @@
 // Git LFS beside a GitHub stand-in on 127.0.0.1, as github.com serves it: git's smart HTTP through the real
-// git-http-backend, the LFS batch API (POST /<owner>/<name>.git/info/lfs/objects/batch) and the download hrefs it
-// hands out, all requiring the token. Every request is recorded by the stand-in, headers included.
+// git-http-backend, and the LFS batch API (POST /<owner>/<name>.git/info/lfs/objects/batch), requiring the token,
+// with download hrefs that carry an authorization of their own. Every request is recorded by the stand-in, headers included.
+import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { serveThroughBackend } from './git-http.ts';
@@ -14,6 +15,8 @@ export interface LfsServer {
   store: string;
   /** Objects the batch API was asked for, in order. */
   batchedOids: string[];
+  /** Where the download hrefs point (this server; a test sets a closed port to make downloads fail). */
+  hrefBase: string;
 }
 
 const authorizationFor = (token: string) => `basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}`;
@@ -26,14 +29,16 @@ export async function startLfsServer(options: { gitRoot: string; store: string; 
   const { gitRoot, store, token } = options;
   mkdirSync(store, { recursive: true });
   const standIn = await new GitHubStandIn().start();
-  const authorized = (headers: RecordedRequest['headers']) => headers.authorization === authorizationFor(token);
-  const server: LfsServer = { standIn, url: standIn.url, store, batchedOids: [] };
+  // git sends "basic", git-lfs's credential path "Basic": the scheme is case-insensitive (RFC 9110).
+  const authorized = (headers: RecordedRequest['headers']) => headers.authorization?.replace(/^basic /i, 'basic ') === authorizationFor(token);
+  const downloadKey = randomBytes(8).toString('hex');
+  const server: LfsServer = { standIn, url: standIn.url, store, batchedOids: [], hrefBase: standIn.url };
   standIn.serveRaw((req, res) => {
     const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
     const download = /^\/lfs-objects\/([0-9a-f]{64})$/.exec(path);
     if (download) {
       const file = join(store, download[1]!);
-      const status = !authorized(req.headers) ? 401 : existsSync(file) ? 200 : 404;
+      const status = req.headers.authorization !== `RemoteAuth ${downloadKey}` ? 401 : existsSync(file) ? 200 : 404;
       res.writeHead(status, { 'content-type': 'application/octet-stream' });
       res.end(status === 200 ? readFileSync(file) : undefined);
       return true;
@@ -51,7 +56,8 @@ export async function startLfsServer(options: { gitRoot: string; store: string; 
     const objects = (body.objects ?? []).map(({ oid, size }) => {
       server.batchedOids.push(oid);
       if (!/^[0-9a-f]{64}$/.test(oid) || !existsSync(join(store, oid))) return { oid, size, error: { code: 404, message: 'Object does not exist on the server' } };
-      return { oid, size, authenticated: true, actions: { download: { href: `${standIn.url}/lfs-objects/${oid}`, expires_in: 3600 } } };
+      // As GitHub does: the href carries its own short-lived authorization, not the token.
+      return { oid, size, authenticated: true, actions: { download: { href: `${server.hrefBase}/lfs-objects/${oid}`, header: { Authorization: `RemoteAuth ${downloadKey}` }, expires_in: 3600 } } };
     });
     return { status: 200, body: { transfer: 'basic', objects } };
   });
