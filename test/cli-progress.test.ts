@@ -133,7 +133,7 @@ describe('on a terminal', () => {
   it('^C is acknowledged at once, on a line of its own, and stops the run (exit 130)', async () => {
     // About 10 s for the pack: the fetch is surely under way when ^C comes.
     pace = { chunkBytes: 16 * 1024, intervalMs: 40 };
-    const run = startCliOnTerminal(['sync', '--root', freshRoot(), '--repo', url], env());
+    const run = startCliOnTerminal(['sync', '--root', freshRoot(), '--repo', WIDGETS], env());
     for (let waited = 0; !/receiving objects/.test(run.terminal()); waited += 50) {
       expect(waited, run.terminal()).toBeLessThan(20_000);
       await new Promise((resolve) => setTimeout(resolve, 50));
