@@ -7,9 +7,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config.ts';
 import { cleanupAfterEach } from './helpers/cleanups.ts';
 import { createBackup, createUpstream, git, okValue, type Upstream } from './helpers/git-fixtures.ts';
-import { serveThroughBackend } from './helpers/git-http.ts';
-import { GitHubRecords, type RepoRecords } from './helpers/github-records.ts';
-import { GitHubStandIn } from './helpers/github-standin.ts';
+import { startGitHubWithRecords, type GitHubRecords, type RepoRecords } from './helpers/github-records.ts';
+import type { GitHubStandIn } from './helpers/github-standin.ts';
 
 const TOKEN = 'ghp_SYNCmetadataTOKEN0123456789abcdefABCD';
 const cleanups = cleanupAfterEach();
@@ -21,14 +20,8 @@ let upstream: Upstream;
 
 beforeEach(async () => {
   upstream = createUpstream();
-  standIn = await new GitHubStandIn().start();
-  records = await new GitHubRecords(standIn).start();
+  ({ standIn, records } = await startGitHubWithRecords(join(upstream.tmp, 'upstream')));
   cleanups.push(() => upstream.cleanup(), () => void standIn.close(), () => void records.close());
-  standIn.serveRaw((req, res) => {
-    if (!/\.git\//.test(req.url ?? '')) return false;
-    void serveThroughBackend(join(upstream.tmp, 'upstream'), req, res);
-    return true;
-  });
   repo = records.repo('acme', 'widgets');
   repo.addLabel('bug');
   repo.addIssue({ title: 'It breaks', labels: ['bug'] });

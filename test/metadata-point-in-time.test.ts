@@ -8,9 +8,8 @@ import { SNAPSHOT_METADATA_ASSETS, SNAPSHOT_METADATA_REPO } from '../src/github-
 import { readMetadata } from '../src/metadata.ts';
 import { cleanupAfterEach } from './helpers/cleanups.ts';
 import { createBackup, createUpstream, git, okValue, type Upstream } from './helpers/git-fixtures.ts';
-import { serveThroughBackend } from './helpers/git-http.ts';
-import { GitHubRecords, type RepoRecords } from './helpers/github-records.ts';
-import { GitHubStandIn } from './helpers/github-standin.ts';
+import { startGitHubWithRecords, type GitHubRecords, type RepoRecords } from './helpers/github-records.ts';
+import type { GitHubStandIn } from './helpers/github-standin.ts';
 
 const TOKEN = 'ghp_POINTinTIMEtoken0123456789abcdefABCD';
 const cleanups = cleanupAfterEach();
@@ -22,14 +21,8 @@ let upstream: Upstream;
 
 beforeEach(async () => {
   upstream = createUpstream();
-  standIn = await new GitHubStandIn().start();
-  records = await new GitHubRecords(standIn).start();
+  ({ standIn, records } = await startGitHubWithRecords(join(upstream.tmp, 'upstream')));
   cleanups.push(() => upstream.cleanup(), () => void standIn.close(), () => void records.close());
-  standIn.serveRaw((req, res) => {
-    if (!/\.git\//.test(req.url ?? '')) return false;
-    void serveThroughBackend(join(upstream.tmp, 'upstream'), req, res);
-    return true;
-  });
   repo = records.repo('acme', 'widgets');
   repo.addIssue({ title: 'It breaks', body: 'the original text' });
   repo.addRelease('v1.0', [{ name: 'notes.txt', bytes: Buffer.from('release notes\n') }]);

@@ -9,7 +9,8 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { closeServer, listenOnLoopback } from './loopback.ts';
-import { notFound, paginate, type GitHubStandIn, type RecordedRequest, type StandInResponse } from './github-standin.ts';
+import { serveThroughBackend } from './git-http.ts';
+import { GitHubStandIn, notFound, paginate, type RecordedRequest, type StandInResponse } from './github-standin.ts';
 
 export interface ModelComment {
   id: number;
@@ -623,4 +624,17 @@ function withEtag(request: RecordedRequest, response: StandInResponse): StandInR
   const headers = { ...response.headers, etag };
   if (request.headers['if-none-match'] === etag) return { status: 304, headers };
   return { ...response, headers };
+}
+
+/** One loopback server, as github.com is: the API stand-in with repository records, and git over HTTP serving
+ *  `gitDir` for every `*.git` URL. */
+export async function startGitHubWithRecords(gitDir: string): Promise<{ standIn: GitHubStandIn; records: GitHubRecords }> {
+  const standIn = await new GitHubStandIn().start();
+  const records = await new GitHubRecords(standIn).start();
+  standIn.serveRaw((req, res) => {
+    if (!/\.git\//.test(req.url ?? '')) return false;
+    void serveThroughBackend(gitDir, req, res);
+    return true;
+  });
+  return { standIn, records };
 }
