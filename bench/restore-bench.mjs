@@ -15,14 +15,14 @@
 // snapshot (one untimed read first): a restore after a disaster may read it cold, which adds the disk's read time.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
 import { clearInterval, setInterval } from 'node:timers';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { CLI, fmtMs, log, makeWorkDir, now, removeWorkDir, requireBuiltCli } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const CLI = join(here, '..', 'dist', 'backup-manager.mjs');
 const PROBE = join(here, 'rss-probe.mjs');
 const option = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -31,18 +31,10 @@ const option = (name, fallback) => {
 const MIB = option('large', 64);
 const BLOB = 1 << 20;
 const PER_COMMIT = 8;
-const KEEP = process.argv.includes('--keep');
-if (!existsSync(CLI)) {
-  console.error(`${CLI} is missing: run "npm run build" first (npm run bench does).`);
-  process.exit(1);
-}
+requireBuiltCli();
 
-const work = mkdtempSync(join(tmpdir(), 'backup-restore-'));
-const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: work, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1', LC_ALL: 'C' };
-const now = () => Number(process.hrtime.bigint()) / 1e6;
-const fmtMs = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
+const { work, env } = makeWorkDir('backup-restore-');
 const mb = (kib) => `${(kib / 1024).toFixed(0)} MB`;
-const log = (line) => process.stdout.write(`${line}\n`);
 
 function run(cmd, args, options = {}) {
   const started = now();
@@ -195,8 +187,5 @@ try {
   log(`\ntotal ${fmtMs(now() - started)}`);
   if (process.argv.includes('--json')) log(JSON.stringify(results));
 } finally {
-  if (!KEEP) {
-    spawnSync('chmod', ['-R', 'u+w', work]);
-    rmSync(work, { recursive: true, force: true });
-  }
+  removeWorkDir(work);
 }

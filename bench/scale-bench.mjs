@@ -15,30 +15,22 @@
 // each `sync --shard K/N` on a fresh root (as each matrix job gets a fresh runner) pushing to one file:// store,
 // then prints the total, each shard's time and repositories, the spread, and what the store holds.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { CLI, fmtMs, log, makeWorkDir, now, removeWorkDir, requireBuiltCli } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const CLI = join(here, '..', 'dist', 'backup-manager.mjs');
 const PROBE = join(here, 'rss-probe.mjs');
 const REPOS = Number(process.env.BENCH_REPOS ?? 200);
 const SHARDS = Number(process.env.BENCH_SHARDS ?? 1);
 const SNAPSHOTS = Number(process.env.BENCH_SNAPSHOTS ?? 30);
 const CONCURRENCY = 4;
 const COUNTED = Math.min(REPOS, 20);
-const KEEP = process.argv.includes('--keep');
-if (!existsSync(CLI)) {
-  console.error(`${CLI} is missing: run "npm run build" first (npm run bench does).`);
-  process.exit(1);
-}
+requireBuiltCli();
 
-const work = mkdtempSync(join(tmpdir(), 'backup-scale-'));
-const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: work, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1', LC_ALL: 'C' };
-const now = () => Number(process.hrtime.bigint()) / 1e6;
-const fmtMs = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
-const log = (line) => process.stdout.write(`${line}\n`);
+const { work, env } = makeWorkDir('backup-scale-');
 
 function run(cmd, args, options = {}) {
   const result = spawnSync(cmd, args, { env, encoding: 'utf8', maxBuffer: 1 << 28, ...options });
@@ -251,8 +243,5 @@ try {
   log(`\ntotal ${fmtMs(now() - started)}`);
   if (process.argv.includes('--json')) log(JSON.stringify(results));
 } finally {
-  if (!KEEP) {
-    spawnSync('chmod', ['-R', 'u+w', work]);
-    rmSync(work, { recursive: true, force: true });
-  }
+  removeWorkDir(work);
 }

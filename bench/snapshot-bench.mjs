@@ -16,13 +16,13 @@
 // Uses the bundled CLI (dist/backup-manager.mjs): build first (`npm run bench` does). No network, no token.
 // Options: --days N (default 30), --commits N (default 4000), --reps N (default 5), --no-store, --keep, --json.
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { existsSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
+import { CLI, fmtMs, KEEP, log, makeWorkDir, now, removeWorkDir, requireBuiltCli } from './harness.mjs';
 import { storeSection } from './store-section.mjs';
 
-const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'backup-manager.mjs');
 
 function option(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
@@ -31,17 +31,13 @@ function option(name, fallback) {
 const DAYS = option('days', 30);
 const COMMITS = option('commits', 4000);
 const REPS = option('reps', 5);
-const KEEP = process.argv.includes('--keep');
 const BRANCHES = 250;
 const TAGS = 100;
 const FILES = 200;
 
-if (!existsSync(CLI)) {
-  console.error(`${CLI} is missing: run "npm run build" first (npm run bench does).`);
-  process.exit(1);
-}
+requireBuiltCli();
 
-const work = mkdtempSync(join(tmpdir(), 'backup-bench-'));
+const { work, env } = makeWorkDir('backup-bench-');
 const pristine = join(work, 'pristine.git'); // generated once; the scenario starts from a copy
 let upstream, root, mirror, snapshots, tarDir, cpDir, repoUrl, cliArgs;
 function usePaths(name) {
@@ -55,26 +51,16 @@ function usePaths(name) {
   repoUrl = pathToFileURL(upstream).href; // file:// so init really transfers a pack, as from a server
   cliArgs = ['--root', root, '--repo', repoUrl];
 }
-const env = {
-  PATH: process.env.PATH ?? '/usr/bin:/bin',
-  HOME: work,
-  GIT_CONFIG_GLOBAL: '/dev/null',
-  GIT_CONFIG_NOSYSTEM: '1',
-  LC_ALL: 'C',
-};
 
 // ---------------------------------------------------------------------------------------------------------------
 // helpers
 
-const now = () => Number(process.hrtime.bigint()) / 1e6;
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
-const fmtMs = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
 const fmtBytes = (b) => (b >= 1 << 20 ? `${(b / (1 << 20)).toFixed(1)} MiB` : `${(b / 1024).toFixed(1)} KiB`);
-const log = (line) => process.stdout.write(`${line}\n`);
 
 function run(cmd, args, options = {}) {
   const started = now();
@@ -342,8 +328,5 @@ try {
   log(`\ntotal ${fmtMs(now() - started)}`);
   if (process.argv.includes('--json')) log(JSON.stringify(results));
 } finally {
-  if (!KEEP) {
-    spawnSync('chmod', ['-R', 'u+w', work]);
-    rmSync(work, { recursive: true, force: true });
-  }
+  removeWorkDir(work);
 }
