@@ -96,6 +96,9 @@ describe('backup-manager mcp', () => {
     expect(Object.keys(byName.get('store_verify')!.inputSchema.properties!).sort()).toEqual(['readData', 'readDataSubsetPercent', 'repository']);
     expect(Object.keys(byName.get('unpin')!.inputSchema.properties!).sort()).toEqual(['repository', 'snapshot']);
     expect(byName.get('snapshot')!.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: false });
+    // Open world: whatever may reach upstream, GitHub's API, the store or a push target (diff reaches upstream for `upstream`).
+    for (const name of ['diff_snapshots', 'restore', 'snapshot', 'store_list', 'store_verify', 'store_prune']) expect(byName.get(name)!.annotations!.openWorldHint).toBe(true);
+    for (const name of ['status', 'list_snapshots', 'list_repositories', 'find', 'verify', 'unpin', 'export']) expect(byName.get(name)!.annotations!.openWorldHint).toBe(false);
     expect(Object.keys(byName.get('restore')!.inputSchema.properties!)).toEqual(expect.arrayContaining(['repository', 'snapshot', 'to', 'push', 'dryRun']));
     expect(Object.keys(byName.get('restore')!.inputSchema.properties!)).not.toContain('fromArchive');
   });

@@ -50,7 +50,7 @@ export function createMcpServer(options: McpServerOptions): McpServer {
       {
         description: toolDescription(spec),
         inputSchema: toolShape(spec),
-        annotations: { readOnlyHint: operation.readOnly, destructiveHint: operation.destructive, openWorldHint: false },
+        annotations: { readOnlyHint: operation.readOnly, destructiveHint: operation.destructive, openWorldHint: operation.openWorld },
       },
       async (args: Record<string, unknown>) => {
         try {

@@ -17,6 +17,7 @@ export const OPERATIONS = {
     input: none,
     readOnly: false,
     destructive: false,
+    openWorld: true,
     action: true,
     dispatch: true,
     run: async (engine) => named('init', await engine.init()),
@@ -30,6 +31,7 @@ export const OPERATIONS = {
     readOnly: false,
     // Retention removes old snapshots; a sync never removes a ref the upstream still has.
     destructive: true,
+    openWorld: true,
     action: true,
     dispatch: true,
     run: async (engine, input) => named('sync', await engine.sync(input)),
@@ -45,6 +47,7 @@ export const OPERATIONS = {
       .strict(),
     readOnly: false,
     destructive: false,
+    openWorld: true,
     action: true,
     dispatch: true,
     run: async (engine, input) => named('snapshot', await engine.snapshot(input)),
@@ -60,6 +63,7 @@ export const OPERATIONS = {
       .strict(),
     readOnly: true,
     destructive: false,
+    openWorld: true,
     run: async (engine, input) => named('diff', await engine.diff(input)),
   }),
   find: defineOperation({
@@ -68,6 +72,7 @@ export const OPERATIONS = {
     input: z.object({ query: z.string().min(1).max(1000).describe('a commit (7+ hex digits), a ref name (main, refs/tags/v1) or a glob (feature/*)') }).strict(),
     readOnly: true,
     destructive: false,
+    openWorld: false,
     run: async (engine, input) => named('find', await engine.find(input)),
   }),
   unpin: defineOperation({
@@ -77,6 +82,7 @@ export const OPERATIONS = {
     readOnly: false,
     // Retention may remove it afterwards.
     destructive: true,
+    openWorld: false,
     run: async (engine, input) => named('unpin', await engine.unpin(input)),
   }),
   list: defineOperation({
@@ -85,6 +91,7 @@ export const OPERATIONS = {
     input: none,
     readOnly: true,
     destructive: false,
+    openWorld: false,
     run: async (engine) => named('list', await engine.list()),
   }),
   repositories: defineOperation({
@@ -93,6 +100,7 @@ export const OPERATIONS = {
     input: none,
     readOnly: true,
     destructive: false,
+    openWorld: false,
     run: async (engine) => named('repositories', await engine.repositories()),
   }),
   status: defineOperation({
@@ -101,6 +109,7 @@ export const OPERATIONS = {
     input: none,
     readOnly: true,
     destructive: false,
+    openWorld: false,
     action: true,
     dispatch: true,
     run: async (engine) => named('status', await engine.status()),
@@ -111,6 +120,7 @@ export const OPERATIONS = {
     input: none,
     readOnly: true,
     destructive: false,
+    openWorld: false,
     run: async (engine) => named('health', await engine.health()),
   }),
   verify: defineOperation({
@@ -122,6 +132,7 @@ export const OPERATIONS = {
       .refine((v) => !(v.all && v.snapshot), { message: 'give a snapshot name or all, not both' }),
     readOnly: true,
     destructive: false,
+    openWorld: false,
     action: true,
     dispatch: true,
     run: async (engine, input) => named('verify', await engine.verify(input)),
@@ -132,6 +143,7 @@ export const OPERATIONS = {
     input: z.object({ dryRun: z.boolean().optional(), retentionDays: positiveInt.optional(), keepMin: z.number().int().nonnegative().optional() }).strict(),
     readOnly: false,
     destructive: true,
+    openWorld: false,
     action: true,
     run: async (engine, input) => named('prune', await engine.prune(input)),
   }),
@@ -164,6 +176,7 @@ export const OPERATIONS = {
       .refine((v) => !(v.fromArchive && v.snapshot), { message: 'fromArchive restores the snapshot inside the archive; do not name one' }),
     readOnly: false,
     destructive: true,
+    openWorld: true,
     action: true,
     dispatch: true,
     run: async (engine, input): Promise<RunResult<RestoreRepoResult | RestoreMetadataResult, 'restore'>> =>
@@ -184,6 +197,7 @@ export const OPERATIONS = {
       .refine((v) => !(v.metadata && v.format), { message: 'metadata writes a site: format does not apply' }),
     readOnly: false,
     destructive: false,
+    openWorld: false,
     run: async (engine, { metadata, format, ...input }): Promise<RunResult<ExportRepoResult | ExportSiteResult, 'export'>> =>
       metadata ? named('export', await engine.exportMetadata(input)) : named('export', await engine.exportArchive({ ...input, format })),
   }),
@@ -193,6 +207,7 @@ export const OPERATIONS = {
     input: none,
     readOnly: false,
     destructive: false,
+    openWorld: true,
     action: true,
     dispatch: true,
     run: async (engine) => named('store push', await engine.storePush()),
@@ -203,6 +218,7 @@ export const OPERATIONS = {
     input: none,
     readOnly: true,
     destructive: false,
+    openWorld: true,
     action: true,
     run: async (engine) => named('store list', await engine.storeList()),
   }),
@@ -219,6 +235,7 @@ export const OPERATIONS = {
     // Reads the store, writes nothing anywhere.
     readOnly: true,
     destructive: false,
+    openWorld: true,
     action: true,
     dispatch: true,
     run: async (engine, input) => named('store verify', await engine.storeVerify(input)),
@@ -230,6 +247,7 @@ export const OPERATIONS = {
     readOnly: false,
     // Deletes manifests and objects from the store.
     destructive: true,
+    openWorld: true,
     action: true,
     dispatch: true,
     run: async (engine, input) => named('store prune', await engine.storePrune(input)),

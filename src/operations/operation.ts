@@ -14,6 +14,8 @@ export interface Operation<N extends string = string, S extends z.ZodType = z.Zo
   readOnly: boolean;
   /** May replace or remove something that exists (a mirror, a snapshot, a remote's refs). */
   destructive: boolean;
+  /** May talk to something outside the root: upstream, GitHub's API, the off-site store, a push target. */
+  openWorld: boolean;
   /** Offered by actions/backup as `action: <name>`. */
   action?: boolean;
   /** Offered as a choice when the daily workflow is run by hand. */
