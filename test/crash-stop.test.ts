@@ -1,56 +1,21 @@
 // Stopping and killing the real CLI mid-fetch against a slow upstream (git-http-backend on 127.0.0.1, trickled):
 // its git children stop with it, it exits 130, and the next run recovers (docs/OPERATIONS.md "Stopping and crashes").
 import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createUpstream, git, makeTempDir, refsOf, type Upstream } from './helpers/git-fixtures.ts';
+import { createUpstream, makeTempDir, refsOf, type Upstream } from './helpers/git-fixtures.ts';
 import { acquireLock } from '../src/lock.ts';
 import { CLI, runCli, startCli } from './helpers/cli.ts';
 import { startSlowGitServer, type SlowGitServer } from './helpers/slow-git-server.ts';
-
-const SLOW = { chunkBytes: 32 * 1024, intervalMs: 50 };
-const FAST = { chunkBytes: 1024 * 1024, intervalMs: 1 };
-const BIG = 4 * 1024 * 1024;
+import { addBigCommit, BIG, FAST, gitOfRun, SLOW, until } from './helpers/slow-fetch.ts';
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
-
-/** Live processes started by the backup run with this PID: every git we start carries GPB_RUN=<pid>:<start>. */
-function gitOfRun(runPid: number): { pid: number; comm: string }[] {
-  const out: { pid: number; comm: string }[] = [];
-  for (const name of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
-      if (!readFileSync(`/proc/${name}/environ`, 'utf8').split('\0').some((v) => v.startsWith(`GPB_RUN=${runPid}:`))) continue;
-      out.push({ pid: Number(name), comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) });
-    } catch {
-      // gone while we looked
-    }
-  }
-  return out;
-}
-
-async function until(what: string, test: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!test()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
-function addBigCommit(u: Upstream, name: string): void {
-  writeFileSync(join(u.work, name), randomBytes(BIG)); // incompressible: the pack is as big as the file
-  git(u.work, 'add', name);
-  git(u.work, 'commit', '--quiet', '-m', `add ${name}`);
-  u.push('main');
-}
 
 async function setup(): Promise<{ u: Upstream; server: SlowGitServer; root: string; args: string[] }> {
   const u = createUpstream();

@@ -7,7 +7,7 @@ import { withHint } from '../hints.ts';
 import { redactDebugOutput } from '../debug-redact.ts';
 import { Redactor, redactEverySecret } from '../redact.ts';
 import { describeStop } from '../activity.ts';
-import { descendantsOf, signalAll } from '../process-tree.ts';
+import { stopOnSignals } from '../stop-signals.ts';
 import { TOOL_VERSION } from '../version.ts';
 import { firstUnknownOption, unknownOptionMessage } from './argv.ts';
 import { ProgressLine } from './progress-line.ts';
@@ -188,31 +188,19 @@ const isEntryPoint = import.meta.url === `file://${process.argv[1]}` || process.
 if (isEntryPoint) {
   // Said on a line of its own: the progress line (or the terminal's ^C) may stand on the current one.
   const freshLine = () => (process.stderr.isTTY ? '\r\x1b[K' : '');
-  const controller = new AbortController();
-  let signals = 0;
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-    process.on(sig, () => {
-      // Second signal: kill our git children and leave now; the next run cleans up (docs/OPERATIONS.md).
-      if (++signals > 1) {
-        signalAll(descendantsOf(process.pid).map((p) => p.pid), 'SIGKILL');
-        process.stderr.write(`${freshLine()}backup-manager: stopped at once on a second ${sig}; the next run finishes the cleanup\n`);
-        process.exit(ExitCode.INTERRUPTED);
-      }
-      // First: say so at once, stop git (the executor interrupts each git it started; their helpers get SIGTERM
-      // here), let the engine unwind between steps, leaving nothing half-made, and exit 130.
-      process.stderr.write(`${freshLine()}backup-manager: ${sig}: ${redactEverySecret(describeStop())} (again to stop at once)\n`);
-      controller.abort();
-      signalAll(descendantsOf(process.pid).map((p) => p.pid), 'SIGTERM');
-    });
-  }
+  const signal = stopOnSignals({
+    // Said on the spot, and redacted: the step being stopped may name a URL.
+    stopping: (sig) => process.stderr.write(`${freshLine()}backup-manager: ${sig}: ${redactEverySecret(describeStop())} (again to stop at once)\n`),
+    leaving: (sig) => process.stderr.write(`${freshLine()}backup-manager: stopped at once on a second ${sig}; the next run finishes the cleanup\n`),
+  });
   const terminal = process.stderr.isTTY ? { columns: () => process.stderr.columns || 80 } : undefined;
-  main(process.argv.slice(2), { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t), ...(terminal ? { terminal } : {}) }, process.env, controller.signal).then(
+  main(process.argv.slice(2), { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t), ...(terminal ? { terminal } : {}) }, process.env, signal).then(
     (code) => {
-      process.exitCode = controller.signal.aborted && code !== ExitCode.OK ? ExitCode.INTERRUPTED : code;
+      process.exitCode = signal.aborted && code !== ExitCode.OK ? ExitCode.INTERRUPTED : code;
     },
     (error: unknown) => {
       process.stderr.write(`backup-manager: ${redactEverySecret(errorMessage(error))}\n`);
-      process.exitCode = controller.signal.aborted ? ExitCode.INTERRUPTED : ExitCode.FAILURE;
+      process.exitCode = signal.aborted ? ExitCode.INTERRUPTED : ExitCode.FAILURE;
     },
   );
 }

@@ -2,7 +2,7 @@
 // GitHub's status codes and error bodies) and records every request so tests can assert exactly what was asked.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { closeServer, listenOnLoopback } from './loopback.ts';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
@@ -299,7 +299,14 @@ export function parseOutputFile(text: string): Record<string, string> {
  */
 export async function runAction(
   actionDir: string,
-  options: { inputs?: Record<string, string>; env?: Record<string, string>; github?: Record<string, string>; cwd?: string } = {},
+  options: {
+    inputs?: Record<string, string>;
+    env?: Record<string, string>;
+    github?: Record<string, string>;
+    cwd?: string;
+    /** Sees the action's process as soon as it starts (to signal it, as the runner does on cancel). */
+    onSpawn?: (child: ChildProcess) => void;
+  } = {},
 ): Promise<ActionRun> {
   actionDir = resolvePath(actionDir);
   const meta = parseYaml(readFileSync(join(actionDir, 'action.yml'), 'utf8')) as {
@@ -331,6 +338,7 @@ export async function runAction(
     if (!(name in (meta.inputs ?? {}))) throw new Error(`input ${name} is not declared in ${actionDir}/action.yml`);
   }
   const child = spawn(process.execPath, [join(actionDir, meta.runs.main)], { env, cwd: options.cwd ?? dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  options.onSpawn?.(child);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -61,7 +61,7 @@ function runCommand(engine: Engine, input: BackupActionSettings): Promise<Action
   }
 }
 
-export async function run(): Promise<void> {
+export async function run(signal: AbortSignal = new AbortController().signal): Promise<void> {
   const startedAt = new Date();
   let input: BackupActionSettings;
   try {
@@ -89,7 +89,7 @@ export async function run(): Promise<void> {
   let crash: string | undefined;
   let crashCode: ExitCodeValue = ExitCode.FAILURE;
   try {
-    const engine = createEngine({ settings: input.settings, logger: actionLogger });
+    const engine = createEngine({ settings: input.settings, logger: actionLogger, signal });
     const ran = await core.group(`Run ${input.action}`, () => runCommand(engine, input));
     result = ran;
     status = await core.group('Read status', async () => {
@@ -106,7 +106,8 @@ export async function run(): Promise<void> {
     crashCode = exitCodeOf(error);
   }
 
-  if (input.rootCache.enabled && result && WRITES_ROOT.has(input.action)) {
+  // A cancelled job has seconds left before the runner kills it: spend them on the summary, not on a cache upload.
+  if (input.rootCache.enabled && result && WRITES_ROOT.has(input.action) && !signal.aborted) {
     saved = await core.group('Save the root to the Actions cache', () => saveRoot(layout.root, cacheKeys));
     logRootCache(undefined, saved);
   }
@@ -133,14 +134,17 @@ export async function run(): Promise<void> {
     );
   }
 
-  if (input.uploadLogs) {
+  if (input.uploadLogs && !signal.aborted) {
     await core.group('Upload logs', async () => {
       const files = runLogFiles(layout.logsDir, startedAt, new Date());
       await uploadLogs({ logsDir: layout.logsDir, files, runId: input.runId, runAttempt: input.runAttempt });
     });
   }
 
-  if (crash !== undefined) {
+  if (signal.aborted) {
+    core.setFailed(`backup ${input.action} was stopped by a signal (the job was cancelled): nothing is half-done; the next run completes the backup`);
+    process.exitCode = ExitCode.INTERRUPTED;
+  } else if (crash !== undefined) {
     core.setFailed(`backup ${input.action} failed: ${crash}`);
   } else if (result && (result.exitCode !== 0 || result.failed.length)) {
     // verify reports damage as a failed repository (with the report in its details), so one path serves all.
