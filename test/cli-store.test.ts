@@ -397,6 +397,23 @@ describe('backup-manager with a store (s3rver)', () => {
       expect(lockPuts.every((r) => r.headers['if-none-match'] === '*')).toBe(true);
       expect(bucketKeys().filter((k) => !k.startsWith('locks/')).length).toBeLessThanOrEqual(before);
     });
+
+    it('store prune --shard with no repositories configured is a usage error, and touches nothing', async () => {
+      const file = join(base, 'unlisted.config.json');
+      writeFileSync(file, JSON.stringify({ root: join(base, 'unlisted-root'), store: { url: 's3://backups/maintained', endpoint: s3.url, region: 'us-east-1', forcePathStyle: true } }));
+      const keys = bucketKeys();
+      const requests = s3.requests.length;
+      const sharded = await runCli(['store', 'prune', '--shard', '1/2', '--config', file], env());
+      expect(sharded.code, sharded.stdout + sharded.stderr).toBe(2);
+      expect(sharded.stderr).toContain('store prune --shard 1/2: no repositories configured, and a shard of nothing is a mistake, not the whole store');
+      expect(sharded.stderr).toContain('--repo');
+      expect(s3.requests.length).toBe(requests);
+      expect(bucketKeys()).toEqual(keys);
+      // Without --shard the same config prunes the whole store, as documented.
+      const whole = await runCli(['store', 'prune', '--dry-run', '--config', file, '--json'], env());
+      expect(whole.code, whole.stdout + whole.stderr).toBe(0);
+      expect(value<StorePruneRunResult>(whole)).toMatchObject({ selected: null });
+    });
   });
 
   it('restore --from-store without a store configured, or with --from-archive, is a usage error', async () => {

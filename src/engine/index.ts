@@ -213,12 +213,20 @@ export function createEngine(options: EngineOptions): Engine {
         const targets = ctx.settings.repositories.length ? await resolveTargets() : await storedTargets(store);
         return each('store verify', targets, (t) => storeVerifyRepo(ctx, store, t, o));
       }),
-    storePrune: (o = {}) =>
-      withRequiredStore(ctx, 'store prune', async (store) => {
+    storePrune: async (o = {}) => {
+      // Without a list, prune applies the policy store-wide; a shard of that would be every shard's work at once.
+      if (shard && !ctx.settings.repositories.length) {
+        throw new UsageError(
+          `store prune --shard ${shard.index}/${shard.count}: no repositories configured, and a shard of nothing is a mistake, not the whole store (without --shard, store prune applies the policy to every repository the store holds)`,
+          'name-repositories',
+        );
+      }
+      return withRequiredStore(ctx, 'store prune', async (store) => {
         // The global selection (--repo, the config's list, --shard) narrows the policy; objects stay store-wide.
         const selected = ctx.settings.repositories.length ? (await resolveTargets()).map((t) => t.id) : null;
         return runPerRepo('store prune', [{ owner: '', name: '', id: store.store.location, url: '' }], 1, ctx.clock, ctx.redactor, () => storePruneAll(ctx, store, o, selected));
-      }),
+      });
+    },
     exportArchive: async (o = {}) => {
       const targets = await readableTargets('export');
       if (targets.length > 1 && o.output) throw new UsageError(`export to a named file works on one repository; ${targets.length} are selected`, 'pick-one-repository');
