@@ -1,6 +1,7 @@
 // kill -9 during a restore from the store and from an archive: the scratch directory it was pulling or extracting
 // into is left behind, and the next run removes it (src/engine/scratch.ts, called by the recovery pass and by the
-// next restore), while a scratch directory of a run that is still alive is never touched.
+// next restore), while a scratch directory of a run that is still alive is never touched. The same for the
+// repository `restore --to` builds beside its target.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -127,6 +128,44 @@ describe('a restore killed with SIGKILL', () => {
     expect(again.code, again.stdout + again.stderr).toBe(0);
     for (const name of left) expect(again.stderr).toContain(`removed ${join(root, 'immutable', name)}, the scratch directory of an interrupted restore`);
     expect(scratchIn(root, 'archive')).toEqual([]);
+    expect(refsOf(to)).toEqual(refsOf(upstream.bare));
+  });
+});
+
+describe('restore --to killed with SIGKILL', () => {
+  it('leaves the repository it was building beside the target, which the next restore there removes (and not a live one)', async () => {
+    const upstream = upstreamWithHistory();
+    // Big enough that the copy and its check take a while: the kill lands inside them.
+    writeFileSync(join(upstream.work, 'big.bin'), randomBytes(24 * 1024 * 1024));
+    git(upstream.work, 'add', 'big.bin');
+    git(upstream.work, 'commit', '--quiet', '-m', 'a big file');
+    upstream.push('main');
+    const base = makeTempDir('gpb-restore-kill-');
+    cleanups.push(() => removeAll(base));
+    const root = join(base, 'root');
+    expect((await runCli(['sync', '--root', root, '--repo', upstream.bare], env)).code).toBe(0);
+    const targets = join(base, 'targets');
+    mkdirSync(targets);
+    const scratchBeside = () => readdirSync(targets).filter((n) => /^\..+\.restore-/.test(n));
+
+    const to = join(targets, 'widgets.git');
+    const restore = startCli(['restore', 'latest', '--root', root, '--repo', upstream.bare, '--to', to], env);
+    const deadline = Date.now() + 30_000;
+    while (scratchBeside().length === 0 && Date.now() < deadline) await sleep(2);
+    expect(scratchBeside()).toHaveLength(1);
+    await killed(restore);
+    const [left] = scratchBeside();
+    expect(left).toMatch(/^\.widgets\.git\.restore-\d+\.(\d+|x)-[0-9a-f]{8}$/);
+    expect(existsSync(to)).toBe(false);
+    // One named for a run that is alive (this test process), as a concurrent restore's would be.
+    const [pid, start] = runMarker().split(':') as [string, string];
+    const live = `.other.git.restore-${pid}.${start === '?' ? 'x' : start}-${randomBytes(4).toString('hex')}`;
+    mkdirSync(join(targets, live, 'objects'), { recursive: true });
+
+    const again = await runCli(['restore', 'latest', '--root', root, '--repo', upstream.bare, '--to', to, '-v'], env);
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(again.stderr).toContain(`removed ${join(targets, left!)}, the scratch directory of an interrupted restore`);
+    expect(scratchBeside()).toEqual([live]);
     expect(refsOf(to)).toEqual(refsOf(upstream.bare));
   });
 });

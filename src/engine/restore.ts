@@ -25,7 +25,7 @@ import { localSnapshotRef } from './snapshot-ref.ts';
 import { reportPhase, transferReporter } from './progress.ts';
 import { explainRemoteFailure } from './remote-failure.ts';
 import { pinReplacedMirror } from './replaced-mirror.ts';
-import { removeDeadScratch, scratchPath } from './scratch.ts';
+import { removeDeadScratch, removeDeadTargetScratch, scratchPath, targetScratchPath } from './scratch.ts';
 import { repoLocked } from './sync.ts';
 import { journaledSwap } from './swap-journal.ts';
 import { whileReading } from './readers.ts';
@@ -220,7 +220,8 @@ export async function restoreFromSource(ctx: EngineContext, target: RepoTarget, 
     }
     if (options.dryRun) return { ...base, mode: 'to-dir', target: dir, keptPrevious: null, refsRestored: refCount, remote: null };
     await mkdir(dirname(dir), { recursive: true });
-    const tmp = join(dirname(dir), `.${basename(dir)}.restore-${nonce()}`);
+    await removeDeadTargetScratch(ctx, dir);
+    const tmp = targetScratchPath(dir);
     try {
       // A restored repository is the user's to change: copy everything, share nothing with the backup.
       await buildRepository(ctx, source, tmp, { as: 'copy', checkout: Boolean(options.checkout) }, options.verify ?? 'connectivity');

@@ -1,42 +1,68 @@
-// Scratch directories of restores from the store or from an archive (docs/OPERATIONS.md "Stopping and crashes"):
-// the pulled or extracted snapshot, checked there before restore builds from it. They live in the root's
-// immutable/ (the same file system as the mirrors, so an in-place restore can hard-link from them), and their
-// names carry the run that made them, so the next run removes those of dead runs and never one still in use.
+// Scratch directories of restores (docs/OPERATIONS.md "Stopping and crashes"): the snapshot pulled from the store or
+// extracted from an archive, checked there before restore builds from it, and the repository `restore --to DIR`
+// builds beside DIR before swapping it in. Their names carry the run that made them, so the next run removes those
+// of dead runs and never one still in use.
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { removeTree } from '../fsutil.ts';
 import { runAlive, runMarker } from '../process-tree.ts';
 import type { EngineContext } from './context.ts';
 
 export type ScratchKind = 'store' | 'archive';
 
-// .tmp-<kind>-<pid>.<start time>-<8 hex>: the run marker (src/process-tree.ts) with its ":" written as "."; and the
-// extraction's own temporary beside it (`<scratch>.tmp-<hex>`, src/archive.ts), renamed to the scratch when whole.
-const SCRATCH = /^\.tmp-(store|archive)-(\d+)\.(\d+|x)-[0-9a-f]{8}(\.tmp-[0-9a-f]+)?$/;
+// The run marker (src/process-tree.ts) "<pid>:<start time>" as a name part: "<pid>.<start time>", "x" for "?".
+const RUN_TAG = String.raw`(?<pid>\d+)\.(?<start>\d+|x)`;
+// Under the root's immutable/ (the same file system as the mirrors, so an in-place restore can hard-link from
+// them): .tmp-<kind>-<run tag>-<8 hex>, and the extraction's own temporary beside it (`<scratch>.tmp-<hex>`,
+// src/archive.ts), renamed to the scratch when whole.
+const SCRATCH = new RegExp(String.raw`^\.tmp-(store|archive)-${RUN_TAG}-[0-9a-f]{8}(\.tmp-[0-9a-f]+)?$`);
+// Beside a `restore --to` target, outside the root: .<target name>.restore-<run tag>-<8 hex>.
+const TARGET_SCRATCH = new RegExp(String.raw`^\..+\.restore-${RUN_TAG}-[0-9a-f]{8}$`);
+
+function runTag(): string {
+  const [pid, start] = runMarker().split(':') as [string, string];
+  return `${pid}.${start === '?' ? 'x' : start}`;
+}
+
+const suffix = () => `${runTag()}-${randomBytes(4).toString('hex')}`;
 
 /** A new scratch path for this run (not created: pull and extraction create it themselves). */
 export async function scratchPath(ctx: EngineContext, kind: ScratchKind): Promise<string> {
   await mkdir(ctx.layout.immutableDir, { recursive: true });
-  const [pid, start] = runMarker().split(':') as [string, string];
-  return join(ctx.layout.immutableDir, `.tmp-${kind}-${pid}.${start === '?' ? 'x' : start}-${randomBytes(4).toString('hex')}`);
+  return join(ctx.layout.immutableDir, `.tmp-${kind}-${suffix()}`);
 }
 
-/** Remove the scratch directories runs that are gone left behind (a kill -9, a power cut). Returns their names. */
-export async function removeDeadScratch(ctx: EngineContext): Promise<string[]> {
+/** Where `restore --to target` builds the repository for this run: beside the target, on its file system. */
+export function targetScratchPath(target: string): string {
+  return join(dirname(target), `.${basename(target)}.restore-${suffix()}`);
+}
+
+/** Remove the entries of `dir` that `pattern` names and whose run is gone. Returns their names. */
+async function removeDead(ctx: EngineContext, dir: string, pattern: RegExp): Promise<string[]> {
   let names: string[];
   try {
-    names = await readdir(ctx.layout.immutableDir);
+    names = await readdir(dir);
   } catch {
     return [];
   }
   const removed: string[] = [];
   for (const name of names) {
-    const m = SCRATCH.exec(name);
-    if (!m || runAlive(`${m[2]}:${m[3] === 'x' ? '?' : m[3]}`)) continue;
-    await removeTree(join(ctx.layout.immutableDir, name));
-    ctx.logger.log('warn', `removed ${join(ctx.layout.immutableDir, name)}, the scratch directory of an interrupted restore`);
+    const run = pattern.exec(name)?.groups;
+    if (!run || runAlive(`${run.pid}:${run.start === 'x' ? '?' : run.start}`)) continue;
+    await removeTree(join(dir, name));
+    ctx.logger.log('warn', `removed ${join(dir, name)}, the scratch directory of an interrupted restore`);
     removed.push(name);
   }
   return removed;
+}
+
+/** Remove the scratch directories runs that are gone left in the root (a kill -9, a power cut). Returns their names. */
+export function removeDeadScratch(ctx: EngineContext): Promise<string[]> {
+  return removeDead(ctx, ctx.layout.immutableDir, SCRATCH);
+}
+
+/** The same beside a `restore --to` target: what killed restores to any directory there left. */
+export function removeDeadTargetScratch(ctx: EngineContext, target: string): Promise<string[]> {
+  return removeDead(ctx, dirname(target), TARGET_SCRATCH);
 }

@@ -86,7 +86,7 @@ const PASSED_ENV = ['PATH', 'HOME', 'TMPDIR', 'SSH_AUTH_SOCK', 'SSL_CERT_FILE', 
  * temporary directory of ours (.tmp-…) is gone by the time anyone reads the message: name where it was instead.
  */
 export function gitFailureMessage(command: string, cwd: string, stderr: string): string {
-  const temporary = /(^|\/)\.tmp-[^/]*$|\/\.[^/]+\.restore-[0-9a-f]+$/.test(cwd);
+  const temporary = /(^|\/)\.tmp-[^/]*$|\/\.[^/]+\.restore-[0-9a-fx.-]+$/.test(cwd);
   const where = temporary ? `a temporary directory in ${dirname(cwd)}` : cwd;
   const lines = stderr.trim().split('\n').map((l) => l.trimEnd()).filter(Boolean);
   return `git ${command} failed in ${where}:${lines.map((l) => `\n    ${l}`).join('')}`;
