@@ -2,7 +2,8 @@
 // npm run bench, the GitHub metadata section: what a capture costs against the API stand-in on 127.0.0.1.
 //
 //  1. A repository with a little of every kind, captured twice: the requests the second capture (nothing new) sent,
-//     by list, and how many were answered 304. Target: one conditional request per kind.
+//     by kind and by endpoint, and how many were answered 304. Target: one conditional request per kind. Once with
+//     a token whose user is an admin of the repository (it reads branch protection), once with one who is not.
 //  2. A repository with 5,000 issues (every 5th with a comment): a first capture, against the reference of a plain
 //     paginated download of the same lists with fetch (Link rel="next", per_page=100) in the same process;
 //     alternating, median of --reps. Then a capture with nothing new.
@@ -46,11 +47,14 @@ try {
 if (process.argv.includes('--json')) {
   console.log(JSON.stringify(report, null, 2));
 } else {
-  const { quiet, big } = report;
+  const { quiet, quietNoAdmin, big } = report;
   const ms = (n) => `${Math.round(n)} ms`;
   console.log('\n## GitHub metadata capture (API stand-in on 127.0.0.1)\n');
-  console.log(`A day with nothing new, ${quiet.kinds} kinds: ${quiet.requests} requests, ${quiet.notModified} answered 304; commit made: ${quiet.committed}`);
-  console.log(`  by list: ${Object.entries(quiet.byKind).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+  for (const [who, day] of [['an admin token', quiet], ['a token that cannot read branch protection', quietNoAdmin]]) {
+    const endpoints = Object.values(day.endpoints).reduce((n, list) => n + list.length, 0);
+    console.log(`A day with nothing new, ${who}: ${day.kinds} kinds, ${endpoints} endpoints, ${day.requests} requests, ${day.notModified} answered 304; commit made: ${day.committed}`);
+    console.log(`  by kind: ${Object.entries(day.byKind).map(([k, n]) => `${k} ${n} (${day.endpoints[k].join(' ')})`).join(', ')}`);
+  }
   console.log(`${big.issues} issues, ${big.comments} comments, first capture: ${ms(big.captureMs)} vs plain paginated download ${ms(big.referenceMs)} = ${big.ratio.toFixed(2)}x (median of ${options.reps})`);
   console.log(`  captured ${big.result.issues} issues in one commit of ${big.result.changedDocuments} documents`);
   console.log(`  the next capture, nothing new: ${ms(big.quietCaptureMs)}, ${big.quietRequests} requests`);

@@ -65,26 +65,44 @@ function everyKind(repo: RepoRecords): void {
 export interface QuietDay {
   requests: number;
   notModified: number;
+  /** Requests by the kind they serve. */
   byKind: Record<string, number>;
+  /** Requests by endpoint (path without the query), by kind: `settings: ['/', '/branches', ...]`. */
+  endpoints: Record<string, string[]>;
   committed: boolean;
   kinds: number;
 }
 
-/** Requests of a second capture with nothing new, by the kind of list they read. */
-async function quietDay(standIn: GitHubStandIn, records: GitHubRecords, dir: string): Promise<QuietDay> {
-  const repo = records.repo('bench', 'quiet');
+/** The kind a request of the capture serves (docs/METADATA_FORMAT.md "How it is captured"). */
+function kindOf(rest: string): string {
+  if (rest === '/' || rest.startsWith('/branches')) return 'settings';
+  if (rest.startsWith('/issues')) return 'issues';
+  if (rest.startsWith('/pulls')) return 'pulls';
+  if (rest.startsWith('/comments')) return 'commitComments';
+  return rest.slice(1).split('/')[0]!;
+}
+
+/**
+ * Requests of a second capture with nothing new, by kind and endpoint. `admin: false`: the token's user is no admin
+ * of the repository, so GitHub refuses it branch protection (and the capture, once told, stops asking).
+ */
+async function quietDay(standIn: GitHubStandIn, records: GitHubRecords, dir: string, name: string, admin: boolean): Promise<QuietDay> {
+  const repo = records.repo('bench', name);
   everyKind(repo);
-  await captureMetadata(captureOptions(standIn, dir, 'bench', 'quiet', 1));
+  repo.permissions.admin = admin;
+  await captureMetadata(captureOptions(standIn, dir, 'bench', name, 1));
   const before = records.answers.length;
-  const result = await captureMetadata(captureOptions(standIn, dir, 'bench', 'quiet', 2));
+  const result = await captureMetadata(captureOptions(standIn, dir, 'bench', name, 2));
   const answers = records.answers.slice(before);
   const byKind: Record<string, number> = {};
+  const endpoints: Record<string, string[]> = {};
   for (const { path } of answers) {
-    const rest = path.replace('/repos/bench/quiet', '') || '/';
-    const kind = rest === '/' || rest.startsWith('/branches') ? 'settings' : rest.slice(1);
+    const rest = path.replace(`/repos/bench/${name}`, '') || '/';
+    const kind = kindOf(rest);
     byKind[kind] = (byKind[kind] ?? 0) + 1;
+    if (!(endpoints[kind] ??= []).includes(rest)) endpoints[kind].push(rest);
   }
-  return { requests: answers.length, notModified: answers.filter((a) => a.status === 304).length, byKind, committed: result.committed, kinds: Object.keys(result.kinds).length };
+  return { requests: answers.length, notModified: answers.filter((a) => a.status === 304).length, byKind, endpoints, committed: result.committed, kinds: Object.keys(result.kinds).length };
 }
 
 /** The reference: every page of the issues and their comments, with fetch and the Link header, nothing else. */
@@ -168,14 +186,15 @@ async function bigRepository(standIn: GitHubStandIn, records: GitHubRecords, dir
   };
 }
 
-export async function runMetadataBench(options: BenchOptions): Promise<{ quiet: QuietDay; big: BigRepository }> {
+export async function runMetadataBench(options: BenchOptions): Promise<{ quiet: QuietDay; quietNoAdmin: QuietDay; big: BigRepository }> {
   const dir = mkdtempSync(join(tmpdir(), 'metadata-bench-'));
   const standIn = await new GitHubStandIn().start();
   const records = await new GitHubRecords(standIn).start();
   try {
-    const quiet = await quietDay(standIn, records, dir);
+    const quiet = await quietDay(standIn, records, dir, 'quiet', true);
+    const quietNoAdmin = await quietDay(standIn, records, dir, 'quiet-reader', false);
     const big = await bigRepository(standIn, records, dir, options);
-    return { quiet, big };
+    return { quiet, quietNoAdmin, big };
   } finally {
     await records.close();
     await standIn.close();

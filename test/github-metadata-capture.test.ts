@@ -175,6 +175,38 @@ describe('capture', () => {
     expect(requests.every((r) => typeof r.headers['if-none-match'] === 'string')).toBe(true);
   });
 
+  it('branch protection refused to a user who is no admin is not asked each day: again once the record says admin, or a week on', async () => {
+    populate();
+    repo.permissions.admin = false;
+    const settingsCalls = (requests: RecordedRequest[]) => requests.filter((r) => r.path === '/repos/acme/widgets' || r.path.startsWith('/repos/acme/widgets/branches')).map(callOf);
+    const refused = await capture();
+    expect(settingsCalls(refused.requests)).toEqual(['/repos/acme/widgets?', '/repos/acme/widgets/branches?page=1&per_page=100&protected=true', '/repos/acme/widgets/branches/main/protection?']);
+    expect(refused.result.kinds.settings).toMatchObject({ state: 'complete', skipped: [{ what: 'branch protection', reason: expect.stringMatching(/HTTP 404.*not an admin of the repository/) }] });
+    expect(doc('repository.json').branchProtection).toBeUndefined();
+
+    // The next day the record answers 304 and says the same: settings cost that one request, and nothing changed.
+    const quiet = await capture();
+    expect(settingsCalls(quiet.requests)).toEqual(['/repos/acme/widgets?']);
+    expect(quiet.statuses).toEqual(Array(quiet.requests.length).fill(304));
+    expect(quiet.result.committed).toBe(false);
+    expect(quiet.result.kinds.settings).toEqual(refused.result.kinds.settings);
+
+    // Made an admin: the record (and so its ETag) changes, and protection is read that same day.
+    repo.permissions.admin = true;
+    const admitted = await capture();
+    expect(settingsCalls(admitted.requests)).toContain('/repos/acme/widgets/branches/main/protection?');
+    expect(admitted.result.kinds.settings!.skipped).toBeUndefined();
+    expect(doc('repository.json').branchProtection).toEqual({ main: repo.protection.main });
+
+    // No admin again: refused once; the kept rules stay; a week later it is asked again, record unchanged or not.
+    repo.permissions.admin = false;
+    expect(settingsCalls((await capture()).requests)).toContain('/repos/acme/widgets/branches/main/protection?');
+    expect(settingsCalls((await capture()).requests)).toEqual(['/repos/acme/widgets?']);
+    expect(doc('repository.json').branchProtection).toEqual({ main: repo.protection.main });
+    day += 5 * 86_400_000;
+    expect(settingsCalls((await capture()).requests)).toContain('/repos/acme/widgets/branches/main/protection?');
+  });
+
   it('asks only for what changed since the mark, and the older commit keeps the record as it was', async () => {
     populate();
     await capture();

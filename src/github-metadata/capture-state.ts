@@ -11,7 +11,12 @@ const CAPTURE_STATE_VERSION = 1;
 // Thousands of ETags and assets are a few hundred kilobytes; anything near this is damage.
 const MAX_CAPTURE_STATE_BYTES = 32 * 1024 * 1024;
 
-const pageMarkSchema = z.object({ etag: z.string(), hasNext: z.boolean() });
+const pageMarkSchema = z.object({
+  etag: z.string(),
+  hasNext: z.boolean(),
+  /** The repository's own record only: its `permissions.admin` (the token's user is an admin), as that answer said. */
+  admin: z.boolean().optional(),
+});
 export type PageMark = z.infer<typeof pageMarkSchema>;
 
 const streamMarkSchema = z.object({
@@ -27,6 +32,9 @@ export type StreamMark = z.infer<typeof streamMarkSchema>;
 const assetMarkSchema = z.object({ updatedAt: z.string(), size: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) });
 export type AssetMark = z.infer<typeof assetMarkSchema>;
 
+const refusalSchema = z.object({ at: z.string(), reason: z.string() });
+export type Refusal = z.infer<typeof refusalSchema>;
+
 export const captureStateSchema = z.object({
   version: z.literal(CAPTURE_STATE_VERSION),
   /** By request ("/repos/o/r/labels?page=1&per_page=100"): the ETag of its last 200, and whether a next page followed. */
@@ -35,6 +43,8 @@ export const captureStateSchema = z.object({
   streams: z.record(z.string(), streamMarkSchema),
   /** By asset id: the bytes already kept for that version of the asset. */
   assets: z.record(z.string(), assetMarkSchema),
+  /** Branch protection was refused (403, 404) to a token whose user is no admin: when, and why (collect-settings.ts). */
+  protectionRefused: refusalSchema.optional(),
 });
 export type CaptureState = z.infer<typeof captureStateSchema>;
 

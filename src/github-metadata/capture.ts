@@ -5,7 +5,8 @@ import type { GitCommandManager } from '../git/git.ts';
 import { createGitHubClient, type GitHubClientOptions, type GitHubToken, type WaitBudget } from '../github/client.ts';
 import type { Redactor } from '../redact.ts';
 import { emptyCaptureState, readCaptureState, writeCaptureState, type CaptureState } from './capture-state.ts';
-import { collectCommitComments, collectLabels, collectMilestones, collectReleases, collectSettings } from './collect-records.ts';
+import { collectCommitComments, collectLabels, collectMilestones, collectReleases } from './collect-records.ts';
+import { collectSettings } from './collect-settings.ts';
 import { collectConversations } from './collect-conversations.ts';
 import { changedDocuments, commitDocuments } from './commit.ts';
 import {
@@ -139,6 +140,7 @@ export async function captureMetadata(options: CaptureOptions): Promise<Metadata
     name: options.name,
     repoPath,
     state,
+    capturedAt,
     tree,
     readDocuments: (paths) => readDocuments(git, repoDir, tree, paths),
     assetsDir: options.assetsDir,
@@ -249,6 +251,8 @@ function nextState(state: CaptureState, results: Record<MetadataKind, KindResult
     }
     Object.assign(next.streams, result.streams ?? {});
     Object.assign(next.assets, result.assets ?? {});
+    if (result.protectionRefused === null) delete next.protectionRefused;
+    else if (result.protectionRefused) next.protectionRefused = result.protectionRefused;
   }
   return next;
 }

@@ -1,29 +1,27 @@
 // The kinds read as whole lists, each page conditional (src/github-metadata/requests.ts): labels, milestones,
-// commit comments, releases (with their assets) and the repository's settings. A day with nothing new costs one 304
-// per page of each.
+// commit comments and releases (with their assets). A day with nothing new costs one 304 per page of each. The
+// repository's settings are read by collect-settings.ts.
 import { classifyFailure } from './failure.ts';
 import { downloadAsset } from './assets.ts';
-import type { AssetMark, PageMark } from './capture-state.ts';
-import { metadataPaths, type RepositorySettings } from './format.ts';
+import type { AssetMark } from './capture-state.ts';
+import { metadataPaths } from './format.ts';
 import type { CollectContext, KindResult } from './kind.ts';
 import {
   normalizeCommitComment,
   normalizeLabels,
   normalizeMilestone,
   normalizeRelease,
-  normalizeSettings,
   type ApiAsset,
   type ApiCommitComment,
   type ApiLabel,
   type ApiMilestone,
   type ApiRelease,
-  type ApiRepository,
   type AssetBytes,
 } from './normalize.ts';
-import { getConditional, readList, requestKey } from './requests.ts';
+import { readList } from './requests.ts';
 
 /** A kind that failed to read keeps every record it had; the failure says why (failure.ts). */
-function failed(ctx: CollectContext, error: unknown, what: string): KindResult {
+export function failed(ctx: CollectContext, error: unknown, what: string): KindResult {
   const failure = classifyFailure(error, what, ctx.signal);
   return { state: failure.state, reason: failure.reason, documents: new Map(), stopsRepository: failure.stopsRepository };
 }
@@ -106,63 +104,4 @@ async function keepAsset(ctx: CollectContext, asset: ApiAsset, stopped: boolean)
     if (failure.stopsRepository) return { failure: { state: 'partial', reason: failure.reason, documents: new Map(), stopsRepository: true } };
     return { skipped: `download failed: ${failure.reason}` };
   }
-}
-
-/**
- * repository.json: the repository's own record, and branch protection where the token can read it (a 403 or 404
- * there leaves the settings complete and names what was not kept).
- */
-export async function collectSettings(ctx: CollectContext, kept: RepositorySettings | undefined): Promise<KindResult> {
-  const pages: Record<string, PageMark> = {};
-  const conditional = async <T>(path: string, query: Record<string, string | number> = {}) => {
-    const key = requestKey(path, query);
-    const answer = await getConditional<T>(ctx.client, key, ctx.state.pages[key]?.etag);
-    if (answer.notModified) pages[key] = ctx.state.pages[key]!;
-    else if (answer.etag) pages[key] = { etag: answer.etag, hasNext: false };
-    return answer;
-  };
-  let repository;
-  try {
-    repository = await conditional<ApiRepository>(ctx.repoPath);
-  } catch (error) {
-    return failed(ctx, error, 'repository settings');
-  }
-  const skipped: Array<{ what: string; reason: string }> = [];
-  let changed = !repository.notModified || !kept;
-  let protection: Record<string, unknown> | undefined = kept?.branchProtection;
-  try {
-    const branches = await readList<{ name: string }>(ctx.client, `${ctx.repoPath}/branches`, { protected: 'true' }, ctx.state.pages);
-    Object.assign(pages, branches.pages);
-    const rules: Record<string, unknown> = {};
-    let rulesChanged = !branches.unchanged;
-    const names = branches.unchanged ? Object.keys(kept?.branchProtection ?? {}) : branches.items.map((b) => b.name);
-    for (const name of names.sort()) {
-      const answer = await conditional<unknown>(`${ctx.repoPath}/branches/${encodeURIComponent(name)}/protection`);
-      if (answer.notModified) rules[name] = kept?.branchProtection?.[name];
-      else {
-        rules[name] = answer.data;
-        rulesChanged = true;
-      }
-    }
-    if (rulesChanged || !kept?.branchProtection) {
-      protection = rules;
-      changed = true;
-    }
-  } catch (error) {
-    const failure = classifyFailure(error, 'branch protection', ctx.signal);
-    if (failure.stopsRepository) return { state: 'partial', reason: failure.reason, documents: new Map(), stopsRepository: true };
-    skipped.push({ what: 'branch protection', reason: failure.reason });
-  }
-  if (!changed) return { state: 'complete', documents: new Map(), pages, ...(skipped.length ? { skipped } : {}) };
-  // A 304 on the repository keeps the kept record's fields; only the protection rules were read again.
-  let settings: RepositorySettings;
-  if (!repository.notModified) settings = normalizeSettings(repository.data, protection);
-  else if (kept) settings = { ...kept, ...(protection ? { branchProtection: protection } : {}) };
-  else {
-    // The ETag is kept but the document is not (a lost tree): ask again without it.
-    const fresh = await getConditional<ApiRepository>(ctx.client, ctx.repoPath);
-    if (fresh.notModified) return { state: 'failed', reason: 'repository settings: answered 304 to an unconditional request', documents: new Map() };
-    settings = normalizeSettings(fresh.data, protection);
-  }
-  return { state: 'complete', documents: new Map([[metadataPaths.repository, settings]]), pages, ...(skipped.length ? { skipped } : {}) };
 }

@@ -1,6 +1,6 @@
 // What each kind's collector is given and gives back (src/github-metadata/capture.ts runs them in turn).
 import type { GitHubClient } from '../github/client.ts';
-import type { AssetMark, CaptureState, PageMark, StreamMark } from './capture-state.ts';
+import type { AssetMark, CaptureState, PageMark, Refusal, StreamMark } from './capture-state.ts';
 import type { KindCapture } from './format.ts';
 import type { MetadataTree } from './metadata-repo.ts';
 
@@ -12,6 +12,8 @@ export interface CollectContext {
   repoPath: string;
   /** The marks of the last capture (read only: each kind returns the marks to keep). */
   state: CaptureState;
+  /** When this capture started (ISO 8601). */
+  capturedAt: string;
   tree: MetadataTree;
   /** Documents of the tree as of the last capture, by path. */
   readDocuments(paths: Iterable<string>): Promise<Map<string, unknown>>;
@@ -35,6 +37,8 @@ export interface KindResult {
   pages?: Record<string, PageMark>;
   streams?: Record<string, StreamMark>;
   assets?: Record<string, AssetMark>;
+  /** Settings only: branch protection refused to this token (kept), or read (null: forgotten); left out, unchanged. */
+  protectionRefused?: Refusal | null;
   /** No further request for this repository can succeed in this run (rate limit past the budget, a refused token,
    *  an API that does not answer): the kinds after it are not read, and say so. */
   stopsRepository?: boolean;

@@ -125,6 +125,8 @@ export interface ApiRepository {
   has_issues?: boolean;
   has_wiki?: boolean;
   has_projects?: boolean;
+  /** The token's user's access, present when the request was authenticated: read, never kept in a document. */
+  permissions?: { admin?: boolean };
 }
 
 const loginOf = (user: ApiUser | null | undefined): string | null => user?.login ?? null;

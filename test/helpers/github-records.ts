@@ -178,6 +178,8 @@ export class RepoRecords {
   };
   /** Branch protection by branch name. */
   readonly protection: Record<string, unknown> = {};
+  /** The token's user's access, as the repository's record tells it; GitHub shows protection to admins only. */
+  permissions = { admin: true, maintain: true, push: true, triage: true, pull: true };
   /** Status to answer for a route (set with fail(), cleared with heal()). */
   readonly failures = new Map<RecordRoute, number>();
   /** Secondary rate limits on one route of this repository (set with limitSecondary()). */
@@ -536,12 +538,14 @@ export class GitHubRecords {
 
     get('settings', '', () => ({
       status: 200,
-      body: { id: repo.id, name: repo.name, full_name: repo.fullName, owner: { login: repo.owner }, private: repo.settings.visibility !== 'public', ...repo.settings },
+      body: { id: repo.id, name: repo.name, full_name: repo.fullName, owner: { login: repo.owner }, private: repo.settings.visibility !== 'public', ...repo.settings, permissions: { ...repo.permissions } },
     }));
     get('branches', '/branches', (req) =>
       list(req, Object.keys(repo.protection).filter(() => req.query.protected === 'true').map((name) => ({ name, protected: true, commit: { sha: 'c'.repeat(40) } }))),
     );
     get('protection', '/branches/([^/]+)/protection', (_req, [name]) => {
+      // What GitHub answers a user who is no admin of the repository.
+      if (!repo.permissions.admin) return { status: 404, body: notFound() };
       const rules = repo.protection[decodeURIComponent(name!)];
       return rules === undefined ? { status: 404, body: { message: 'Branch not protected' } } : { status: 200, body: rules };
     });
