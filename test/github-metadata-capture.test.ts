@@ -207,6 +207,26 @@ describe('capture', () => {
     expect(settingsCalls((await capture()).requests)).toContain('/repos/acme/widgets/branches/main/protection?');
   });
 
+  it('marks written after another metadata commit are not trusted: a repository laid back from an older snapshot is captured in full', async () => {
+    populate();
+    await capture();
+    const older = metaGit('rev-parse', 'main').trim();
+    repo.editIssue(1, { body: 'Edited after the first capture' });
+    await capture();
+    expect(doc('issues/1.json').body).toBe('Edited after the first capture');
+    // The live metadata repository goes back to the older commit (an older snapshot laid back), the marks stay.
+    metaGit('update-ref', 'refs/heads/main', older);
+    const warnings: string[] = [];
+    const full = await capture({ onWarning: (m) => warnings.push(m) });
+    expect(warnings).toEqual([expect.stringMatching(new RegExp(`written after metadata commit [0-9a-f]{40}, the metadata repository is at ${older}: capturing everything again`))]);
+    // Nothing was asked with an ETag of the newer capture, and the edit the older tree lacked is back.
+    expect(full.requests.filter((r) => r.headers['if-none-match'] !== undefined)).toEqual([]);
+    expect(doc('issues/1.json').body).toBe('Edited after the first capture');
+    // The marks now match the tree again: the day after is all 304s.
+    const quiet = await capture();
+    expect(quiet.statuses).toEqual(Array(quiet.requests.length).fill(304));
+  });
+
   it('asks only for what changed since the mark, and the older commit keeps the record as it was', async () => {
     populate();
     await capture();

@@ -37,6 +37,8 @@ export type Refusal = z.infer<typeof refusalSchema>;
 
 export const captureStateSchema = z.object({
   version: z.literal(CAPTURE_STATE_VERSION),
+  /** The metadata repository's main these marks were written after: a tree at another commit may not hold them. */
+  commit: z.string().optional(),
   /** By request ("/repos/o/r/labels?page=1&per_page=100"): the ETag of its last 200, and whether a next page followed. */
   pages: z.record(z.string(), pageMarkSchema),
   /** By stream name (issues, issueComments, reviewComments, pulls). */

@@ -121,8 +121,11 @@ export async function captureMetadata(options: CaptureOptions): Promise<Metadata
   const tree = await readMetadataTree(git, repoDir);
   const recorded = await readCaptureState(options.stateFile);
   if (recorded.problem) options.onWarning?.(recorded.problem);
-  // Marks without the documents they stand for (a new or replaced metadata repository) would answer 304 forever.
-  const state = tree.commit ? recorded.state : emptyCaptureState();
+  // Marks without the documents they stand for (a new or replaced metadata repository, one laid back from an older
+  // snapshot) would answer 304 for records the tree does not hold.
+  const foreign = Boolean(tree.commit && recorded.state.commit && recorded.state.commit !== tree.commit);
+  if (foreign) options.onWarning?.(`the capture state was written after metadata commit ${recorded.state.commit}, the metadata repository is at ${tree.commit}: capturing everything again`);
+  const state = tree.commit && !foreign ? recorded.state : emptyCaptureState();
   const repoPath = `/repos/${encodeURIComponent(options.owner)}/${encodeURIComponent(options.name)}`;
   const client = createGitHubClient({
     apiUrl: options.apiUrl,
@@ -192,7 +195,7 @@ export async function captureMetadata(options: CaptureOptions): Promise<Metadata
     changed.set(metadataPaths.capture, Buffer.from(serializeDocument(capture)));
     commit = await commitDocuments(git, repoDir, tree, changed, commitMessage(capture, changed), options.clock());
   }
-  await writeCaptureState(options.stateFile, nextState(state, results, repoPath));
+  await writeCaptureState(options.stateFile, { ...nextState(state, results, repoPath), ...(commit ? { commit } : {}) });
   return { commit, committed: due, capturedAt, kinds, changedDocuments: due ? changed.size - 1 : 0 };
 }
 

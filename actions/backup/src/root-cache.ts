@@ -23,10 +23,13 @@ export function rootCacheKeys(prefix: string, runId: string, runAttempt: string)
 
 /**
  * What goes into an entry. Locks never do (a lock restored on another host is never taken over), nor archives
- * (exports are files to upload, not state). The list is also the entry's version, so it never depends on the disk.
+ * (exports are files to upload, not state). The live GitHub metadata (`metadata/`) does, with its capture state
+ * (`state/metadata/`): the ETags are only worth keeping beside the tree they were written with, and a warm root then
+ * spends a quiet day on 304s (docs/METADATA_FORMAT.md "Where it lives"). The list is also the entry's version, so it
+ * never depends on the disk (a changed list misses the older entries once).
  */
 export function rootCachePaths(root: string): string[] {
-  return [join(root, 'immutable'), join(root, 'snapshots'), join(root, 'logs'), join(root, 'state', '*'), `!${join(root, 'state', 'locks')}`];
+  return [join(root, 'immutable'), join(root, 'snapshots'), join(root, 'metadata'), join(root, 'logs'), join(root, 'state', '*'), `!${join(root, 'state', 'locks')}`];
 }
 
 function serviceMissing(): string | undefined {
