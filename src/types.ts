@@ -339,13 +339,36 @@ export interface RestoreMetadataResult {
   metadataTarget: string;
   dryRun: boolean;
   /** What this run created, by kind (a dry run creates nothing: see planned). */
-  created: { labels: number; milestones: number; issues: number; pulls: number; pullsAsIssues: number; comments: number; closed: number; releases: number; assets: number };
+  created: {
+    labels: number;
+    milestones: number;
+    issues: number;
+    pulls: number;
+    pullsAsIssues: number;
+    comments: number;
+    closed: number;
+    locked: number;
+    /** Reviews on a real pull request, and their comments, threads and replies on the lines of its diff. */
+    reviews: number;
+    reviewComments: number;
+    /** Reviews and review threads quoted in a comment instead (the pull request is an issue, or the diff refused them). */
+    reviewsAsComments: number;
+    threadsAsComments: number;
+    commitComments: number;
+    releases: number;
+    assets: number;
+  };
   /** Steps an earlier run already did (from the journal): not done again. */
   alreadyDone: number;
+  /** Per kind of step (label, issue, comment, review, thread, reply, lock, commitComment, ...): sent by this run (a dry
+   *  run: would be), already done by an earlier one, and not restored (`notRestored` says why). */
+  byKind: Record<string, { created: number; alreadyPresent: number; skipped: number }>;
   /** A dry run: what a real run would create or change, in order. */
   planned: string[];
-  /** Release assets not uploaded, and why (not downloaded by the capture, missing, damaged). */
-  notRestored: Array<{ what: string; reason: string }>;
+  /** What is not recreated, and why: an asset not in the backup, a commit comment whose commit is not in the target. */
+  notRestored: Array<{ kind: string; what: string; reason: string }>;
+  /** What is recreated in a lesser form than on a real pull request (a review thread quoted in a comment), and why. */
+  fellBack: Array<{ what: string; reason: string }>;
   /** The journal of old to new numbers that makes the restore resumable. */
   journal: string;
 }

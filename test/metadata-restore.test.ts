@@ -12,7 +12,7 @@ import { cleanupAfterEach } from './helpers/cleanups.ts';
 import { runCli, startCli } from './helpers/cli.ts';
 import { okValue } from './helpers/git-fixtures.ts';
 import { GitHubStandIn } from './helpers/github-standin.ts';
-import { RestoreTargetModel } from './helpers/github-restore-target.ts';
+import { mentionsIn, RestoreTargetModel } from './helpers/github-restore-target.ts';
 import { backupWithMetadata, HOSTILE } from './helpers/metadata-snapshot.ts';
 
 const TOKEN = 'ghp_metadataRestoreSecret0123456789abcd';
@@ -36,6 +36,8 @@ async function setup() {
 }
 
 const writes = (standIn: GitHubStandIn) => standIn.requests.filter((r) => r.method !== 'GET');
+const NOTHING = { labels: 0, milestones: 0, issues: 0, pulls: 0, pullsAsIssues: 0, comments: 0, closed: 0, locked: 0, reviews: 0, reviewComments: 0, reviewsAsComments: 0, threadsAsComments: 0, commitComments: 0, releases: 0, assets: 0 };
+
 const cliArgs = (root: string, repo: string, ...extra: string[]) => ['restore', 'latest', '--metadata-to', 'rebuilt/widgets', '--root', root, '--repo', repo, ...extra];
 
 /** What the target holds, in a shape that shows any duplicate. */
@@ -53,8 +55,15 @@ describe('restore --metadata-to', () => {
     const { standIn, model, b, snapshot, sample, journal } = await setup();
     const value = okValue(await b.engine.restoreMetadata({ metadataTo: 'rebuilt/widgets' }));
     expect(value).toMatchObject({ snapshot, metadataTarget: 'rebuilt/widgets', dryRun: false, alreadyDone: 0, journal });
-    expect(value.created).toEqual({ labels: 1, milestones: 1, issues: 2, pulls: 0, pullsAsIssues: 1, comments: 6, closed: 1, releases: 1, assets: 2 });
-    expect(value.notRestored).toEqual([{ what: 'asset "huge.iso" of release 900', reason: 'not in the backup: over metadata.assetMaxBytes (1 GiB)' }]);
+    expect(value.created).toEqual({ ...NOTHING, labels: 1, milestones: 1, issues: 2, pullsAsIssues: 1, comments: 4, closed: 1, reviewsAsComments: 1, threadsAsComments: 1, releases: 1, assets: 2 });
+    expect(value.notRestored).toEqual([
+      { kind: 'asset', what: 'asset "huge.iso" of release 900', reason: 'not in the backup: over metadata.assetMaxBytes (1 GiB)' },
+      // The sample's commit is in no git data of the target: reported, not dropped.
+      { kind: 'commitComment', what: 'commit comment 700 on cccccccccccc', reason: 'commit cccccccccccc is not in rebuilt/widgets (restore --push the git data first, then run this again)' },
+    ]);
+    expect(value.byKind).toMatchObject({ issue: { created: 3, alreadyPresent: 0, skipped: 0 }, review: { created: 1 }, thread: { created: 1 }, asset: { created: 2, skipped: 1 }, commitComment: { created: 0, skipped: 1 } });
+    // A pull request recreated as an issue is no review form lost: nothing fell back from a real pull request.
+    expect(value.fellBack).toEqual([]);
 
     // GitHub's default "bug" label takes the backed-up description; "enhancement" is created.
     expect(model.labels.get('bug')).toMatchObject({ color: 'd73a4a', description: 'Something is broken' });
@@ -65,28 +74,32 @@ describe('restore --metadata-to', () => {
     const [one, two, three] = model.issues;
     expect(model.issues.map((i) => i.number)).toEqual([1, 2, 3]);
     expect(one).toMatchObject({ title: 'Crash on start', state: 'open', labels: ['bug'], milestone: 1 });
-    expect(one!.body).toMatch(/^> Originally #1 by @alice on 2026-03-01\.\n>\n> Assigned to @bob\.\n<!-- github-private-backup:restored=acme%2Fwidgets%23issue%3A1 -->\n\nBody of 1$/);
-    expect(one!.comments.map((c) => c.body.split('\n')[0])).toEqual(['> Originally a comment by @bob on 2026-03-02 on #1.', '> Originally a comment by a deleted account on 2026-03-03 on #1.']);
+    expect(one!.body).toBe(`> Originally #1 by [alice](${standIn.url}/alice) on 2026-03-01.\n>\n> Assigned to [bob](${standIn.url}/bob).\n<!-- github-private-backup:restored=acme%2Fwidgets%23issue%3A1 -->\n\nBody of 1`);
+    // The reaction counts go in the header line; the reactions themselves cannot be given as their users.
+    expect(one!.comments.map((c) => c.body.split('\n')[0])).toEqual([`> Originally a comment by [bob](${standIn.url}/bob) on 2026-03-02 on #1 · 👍 2.`, '> Originally a comment by a deleted account on 2026-03-03 on #1.']);
     expect(one!.comments[0]!.body.endsWith('\n\nI see it too')).toBe(true);
     // The hostile text is restored as it was written: GitHub renders it, as it did the first time.
     expect(two).toMatchObject({ title: HOSTILE.title, state: 'closed', stateReason: 'completed' });
     expect(two!.body.endsWith(`\n\n${HOSTILE.body}`)).toBe(true);
-    expect(two!.body).toContain(`by @${HOSTILE.login} on 2026-03-01.`);
+    // Not a login GitHub could have: a code span, never a link or markup.
+    expect(two!.body).toContain(`by \`${HOSTILE.login}\` on 2026-03-01.`);
     // The pull request, with no branches in the target, is an issue with its conversation, review and review thread.
     expect(three).toMatchObject({ title: 'Add the widget', pull: null, labels: ['enhancement'], state: 'open' });
     // Its labels came with its creation: no update was needed for it.
     expect(standIn.calls).not.toContain('PATCH /repos/rebuilt/widgets/issues/3');
-    expect(three!.body).toMatch(/^> Originally pull request #3 by @carol on 2026-03-01\.\n>\n> From `feature` \(bbbbbbbbbbbb\) into `main` \(aaaaaaaaaaaa\)\./);
+    expect(three!.body.startsWith(`> Originally pull request #3 by [carol](${standIn.url}/carol) on 2026-03-01.\n>\n> From \`feature\` (bbbbbbbbbbbb) into \`main\` (aaaaaaaaaaaa).`)).toBe(true);
     const [thanks, review, thread] = three!.comments.map((c) => c.body);
     expect(thanks).toContain('Thanks!');
-    expect(review).toMatch(/^> Originally a review by @bob on 2026-03-07 on #3: changes requested\./);
-    expect(thread).toContain(`> Originally a review thread on #3, \`feature.txt\` line 1, started by @bob on 2026-03-07.`);
+    expect(review!.startsWith(`> Originally a review by [bob](${standIn.url}/bob) on 2026-03-07 on #3: changes requested.`)).toBe(true);
+    expect(thread).toContain(`> Originally a review thread on #3, \`feature.txt\` line 1, started by [bob](${standIn.url}/bob) on 2026-03-07.`);
     expect(thread).toContain(`\`\`\`diff\n${HOSTILE.hunk}\n\`\`\``);
-    expect(thread!.indexOf('**@bob** on 2026-03-07:\n\nRename this.')).toBeLessThan(thread!.indexOf('**@carol** on 2026-03-08:\n\nDone.'));
+    expect(thread!.indexOf(`**[bob](${standIn.url}/bob)** on 2026-03-07:\n\nRename this.`)).toBeLessThan(thread!.indexOf(`**[carol](${standIn.url}/carol)** on 2026-03-08:\n\nDone.`));
 
     const [release] = model.releases;
     expect(release).toMatchObject({ tagName: 'v1.0', name: 'First release', targetCommitish: 'main', draft: false });
-    expect(release!.body).toMatch(/^> Originally released by @alice on 2026-03-09 \(tag `v1\.0`\)\./);
+    expect(release!.body.startsWith(`> Originally released by [alice](${standIn.url}/alice) on 2026-03-09 (tag \`v1.0\`).`)).toBe(true);
+    // No request names an original author as a mention: restoring notifies no one.
+    expect(mentionsIn(standIn, ['alice', 'bob', 'carol', 'dave', HOSTILE.login])).toEqual([]);
     expect(release!.assets.map((a) => ({ name: a.name, label: a.label, bytes: a.bytes }))).toEqual([
       { name: HOSTILE.fileName, label: 'the binary', bytes: sample.assets[0] },
       { name: 'notes.txt', label: null, bytes: sample.assets[1] },
@@ -105,7 +118,7 @@ describe('restore --metadata-to', () => {
     const before = holdings(model);
     const sent = standIn.requests.length;
     const again = okValue(await b.engine.restoreMetadata({ metadataTo: 'rebuilt/widgets' }));
-    expect(again.created).toEqual({ labels: 0, milestones: 0, issues: 0, pulls: 0, pullsAsIssues: 0, comments: 0, closed: 0, releases: 0, assets: 0 });
+    expect(again.created).toEqual(NOTHING);
     expect(again.alreadyDone).toBeGreaterThan(15);
     expect(standIn.requests.slice(sent).filter((r) => r.method !== 'GET')).toEqual([]);
     expect(holdings(model)).toEqual(before);
@@ -128,8 +141,21 @@ describe('restore --metadata-to', () => {
     const value = okValue(await b.engine.restoreMetadata({ metadataTo: 'rebuilt/widgets', dryRun: true }));
     expect(value.dryRun).toBe(true);
     expect(value.planned).toEqual(
-      expect.arrayContaining(['label "bug"', 'milestone "v1" (was 1)', 'issue #1 "Crash on start"', 'comment 11 on issue #1', 'close issue #2', 'issue for pull request #3 "Add the widget"', 'thread 3001 on pull #3', 'release "First release" (tag v1.0)', 'asset "notes.txt" of release 900']),
+      expect.arrayContaining([
+        'label "bug"',
+        'milestone "v1" (was 1)',
+        'issue #1 "Crash on start"',
+        'comment 11 on issue #1',
+        'close issue #2',
+        'issue for pull request #3 "Add the widget"',
+        'review 301 on pull #3 (as a comment)',
+        'review thread 3001 on pull #3, "feature.txt" (as a comment quoting the diff and every reply)',
+        'release "First release" (tag v1.0)',
+        'asset "notes.txt" of release 900',
+      ]),
     );
+    expect(value.notRestored.map((n) => n.kind)).toEqual(['asset', 'commitComment']);
+    expect(value.byKind).toMatchObject({ review: { created: 1, alreadyPresent: 0 }, thread: { created: 1 }, commitComment: { created: 0, skipped: 1 } });
     expect(writes(standIn)).toEqual([]);
     expect(model.uploads).toEqual([]);
     expect(model.issues).toEqual([]);
@@ -148,7 +174,7 @@ describe('restore --metadata-to', () => {
     expect(forced.created.issues).toBe(2);
     expect(model.issues.map((i) => i.title)).toEqual(['already here', 'Crash on start', HOSTILE.title, 'Add the widget']);
     // Recreated records name their original number; the new ones moved up by one.
-    expect(model.issue(2)!.body).toMatch(/^> Originally #1 by @alice/);
+    expect(model.issue(2)!.body.startsWith(`> Originally #1 by [alice](${standIn.url}/alice)`)).toBe(true);
   });
 
   it('a target that does not exist is "not found" (exit 10); a missing token is refused before any request', async () => {
@@ -206,7 +232,7 @@ describe('backup-manager restore --metadata-to', () => {
     const run = await runCli(cliArgs(b.root, repo), env);
     expect(run.stderr).not.toContain(TOKEN);
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/recreated in rebuilt\/widgets from snapshot-\S+: .*\n\s+\d+ step\(s\) already done by an earlier run/);
+    expect(run.stdout).toMatch(/recreated in rebuilt\/widgets from snapshot-\S+: .*\n\s+reviews: .*\n\s+\d+ step\(s\) already done by an earlier run/);
     expect(holdings(model)).toEqual({
       labels: ['bug', 'documentation', 'enhancement'],
       milestones: ['v1'],

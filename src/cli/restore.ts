@@ -21,13 +21,16 @@ function describeRestore(v: RestoreRepoResult): string[] {
 function describeMetadataRestore(v: RestoreMetadataResult): string[] {
   const c = v.created;
   const notRestored = v.notRestored.map((n) => `not restored: ${n.what}: ${n.reason}`);
+  const fellBack = v.fellBack.map((f) => `as a comment: ${f.what}: ${f.reason}`);
   if (v.dryRun) {
-    return [`would recreate in ${v.metadataTarget} from ${v.snapshot}: ${v.planned.length} step(s)${v.alreadyDone ? ` (${v.alreadyDone} already done)` : ''}`, ...v.planned.map((p) => `would create ${p}`), ...notRestored];
+    return [`would recreate in ${v.metadataTarget} from ${v.snapshot}: ${v.planned.length} step(s)${v.alreadyDone ? ` (${v.alreadyDone} already done)` : ''}`, ...v.planned.map((p) => `would create ${p}`), ...notRestored, ...fellBack];
   }
   return [
-    `recreated in ${v.metadataTarget} from ${v.snapshot}: ${c.labels} label(s), ${c.milestones} milestone(s), ${c.issues} issue(s), ${c.pulls} pull request(s) and ${c.pullsAsIssues} as issues, ${c.comments} comment(s), ${c.closed} closed, ${c.releases} release(s), ${c.assets} asset(s)`,
+    `recreated in ${v.metadataTarget} from ${v.snapshot}: ${c.labels} label(s), ${c.milestones} milestone(s), ${c.issues} issue(s), ${c.pulls} pull request(s) and ${c.pullsAsIssues} as issues, ${c.comments} comment(s), ${c.closed} closed, ${c.locked} locked, ${c.releases} release(s), ${c.assets} asset(s)`,
+    `  reviews: ${c.reviews} with ${c.reviewComments} comment(s) on the diff, ${c.reviewsAsComments} review(s) and ${c.threadsAsComments} thread(s) as comments; ${c.commitComments} commit comment(s)`,
     ...(v.alreadyDone ? [`${v.alreadyDone} step(s) already done by an earlier run (${v.journal}): not repeated`] : []),
     ...notRestored,
+    ...fellBack,
   ];
 }
 
@@ -45,9 +48,10 @@ export const restoreCommand: Command<RestoreRepoResult | RestoreMetadataResult> 
   --from-store       restore from the configured off-site store (NAME as it is in the store; every file's
                      sha256 checked, then verified like a local snapshot); works on an empty root with --repo
   --metadata-to O/N  recreate the snapshot's labels, milestones, issues (with comments, closed ones closed),
-                     pull requests (as pull requests when their branches exist there, else as issues, with their
-                     reviews as comments) and releases (with assets) in the empty GitHub repository O/N; each
-                     carries a header naming its original author, date and number. Resumable: a journal under
+                     pull requests (as pull requests when their branches exist there, with their reviews on the
+                     lines of the diff; else as issues, with their reviews quoted in comments), releases (with
+                     assets) and commit comments in the empty GitHub repository O/N; each carries a header naming
+                     its original author (without a mention), date and number. Resumable: a journal under
                      state/metadata-restore/ means a second run creates nothing twice (token from GITHUB_TOKEN)
   --verify MODE      how the result is checked before it is swapped in: connectivity (default: every file
                      against its recorded sha256, then git fsck --connectivity-only) or full (a full git fsck,

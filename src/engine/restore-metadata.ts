@@ -7,111 +7,26 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AbortedError, AuthError, BackupError, UsageError } from '../errors.ts';
-import { describeApiError, isHttpError } from '../github/api-errors.ts';
-import { createGitHubClient, type GitHubClient } from '../github/client.ts';
+import { createGitHubClient } from '../github/client.ts';
 import { readSnapshotMetadata, type SnapshotMetadata } from '../github-metadata/read.ts';
-import { describeStep, planRestore, restoreMarker, type RestoreStep } from '../github-metadata/restore-plan.ts';
+import { describeStep, planRestore, restoreMarker, type RestoreStep, type StepKind } from '../github-metadata/restore-plan.ts';
 import { withLock } from '../lock.ts';
 import { isValidOwner, isValidRepoName } from '../naming.ts';
 import type { RepoTarget, RestoreMetadataResult } from '../types.ts';
 import type { RestoreOptions } from './api.ts';
 import type { EngineContext } from './context.ts';
+import { findReviewRecord, performCommitComment, performLock, performReply, performReview, performThread, whyNoCommit, whyNotOnTheDiff } from './metadata-restore-reviews.ts';
 import { openJournal, readJournal } from './metadata-restore-state.ts';
+import { asPullKey, asPullsIn, doneId, noCounts, numberOf, TargetRepository, type Run } from './metadata-restore-target.ts';
 import { whileReading } from './readers.ts';
 import { assertSafeStructure, checkSnapshotStructure } from './structure.ts';
 import { resolveSnapshotName } from './verify.ts';
-
-type Counts = RestoreMetadataResult['created'];
-const noCounts = (): Counts => ({ labels: 0, milestones: 0, issues: 0, pulls: 0, pullsAsIssues: 0, comments: 0, closed: 0, releases: 0, assets: 0 });
 
 /** OWNER/NAME of the repository to recreate the records in. */
 export function parseMetadataTarget(spec: string): { owner: string; name: string; id: string } {
   const [owner = '', name = '', ...rest] = spec.split('/');
   if (rest.length || !isValidOwner(owner) || !isValidRepoName(name)) throw new UsageError(`restore: ${JSON.stringify(spec)} is not a GitHub repository as OWNER/NAME`);
   return { owner, name, id: `${owner}/${name}` };
-}
-
-interface IssueListed {
-  number: number;
-  body?: string | null;
-}
-
-/** The target repository through the API: each call's failure becomes a message that names what was being done. */
-class TargetRepository {
-  private readonly branches = new Map<string, boolean>();
-  private readonly uploadUrls = new Map<number, string>();
-  constructor(
-    private readonly ctx: EngineContext,
-    private readonly client: GitHubClient,
-    readonly owner: string,
-    readonly repo: string,
-  ) {}
-
-  get id(): string {
-    return `${this.owner}/${this.repo}`;
-  }
-
-  async call<T>(what: string, request: () => Promise<{ data: T }>): Promise<T> {
-    try {
-      return (await request()).data;
-    } catch (error) {
-      throw describeApiError(error, `${what} in ${this.id}`, this.ctx.redactor);
-    }
-  }
-
-  /** null when GitHub answers `status` (e.g. 404, 422): the caller knows what that means. */
-  async callOr<T>(status: number, what: string, request: () => Promise<{ data: T }>): Promise<T | null> {
-    try {
-      return (await request()).data;
-    } catch (error) {
-      if (isHttpError(error) && error.status === status) return null;
-      throw describeApiError(error, `${what} in ${this.id}`, this.ctx.redactor);
-    }
-  }
-
-  private get params() {
-    return { owner: this.owner, repo: this.repo };
-  }
-
-  exists(): Promise<unknown> {
-    return this.call('reading the repository', () => this.client.request('GET /repos/{owner}/{repo}', this.params));
-  }
-
-  issues(): Promise<IssueListed[]> {
-    return this.call('listing issues', async () => ({ data: await this.client.paginate('GET /repos/{owner}/{repo}/issues', { ...this.params, state: 'all', per_page: 100 }) }));
-  }
-
-  comments(issue: number): Promise<Array<{ id: number; body?: string }>> {
-    return this.call(`listing the comments of #${issue}`, async () => ({ data: await this.client.paginate('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...this.params, issue_number: issue, per_page: 100 }) }));
-  }
-
-  async hasBranch(branch: string): Promise<boolean> {
-    if (!this.branches.has(branch)) {
-      const found = await this.callOr(404, `looking for branch ${branch}`, () => this.client.request('GET /repos/{owner}/{repo}/branches/{branch}', { ...this.params, branch }));
-      this.branches.set(branch, found !== null);
-    }
-    return this.branches.get(branch)!;
-  }
-
-  async uploadUrl(releaseId: number): Promise<string> {
-    if (!this.uploadUrls.has(releaseId)) {
-      const release = await this.call(`reading release ${releaseId}`, () => this.client.request('GET /repos/{owner}/{repo}/releases/{release_id}', { ...this.params, release_id: releaseId }));
-      this.uploadUrls.set(releaseId, release.upload_url);
-    }
-    return this.uploadUrls.get(releaseId)!;
-  }
-
-  rememberUploadUrl(releaseId: number, url: string): void {
-    this.uploadUrls.set(releaseId, url);
-  }
-
-  request<T = unknown>(what: string, route: string, parameters: Record<string, unknown>): Promise<T> {
-    return this.call(what, () => this.client.request(route, { ...this.params, ...parameters }) as Promise<{ data: T }>);
-  }
-
-  requestOr<T = unknown>(status: number, what: string, route: string, parameters: Record<string, unknown>): Promise<T | null> {
-    return this.callOr(status, what, () => this.client.request(route, { ...this.params, ...parameters }) as Promise<{ data: T }>);
-  }
 }
 
 /** A pull request is recreated as one when its branches are in the target (after restore --push) and it came from the repository itself. */
@@ -136,28 +51,6 @@ function updateOf(step: Extract<RestoreStep, { kind: 'update' }>, milestone: num
     update.state_reason = reason;
   }
   return Object.keys(update).length ? update : null;
-}
-
-interface Run {
-  ctx: EngineContext;
-  target: TargetRepository;
-  source: string;
-  metadata: SnapshotMetadata;
-  done: ReadonlyMap<string, number>;
-  existing: IssueListed[];
-  counts: Counts;
-  /** Journal that pull request `number` was recreated as a real pull request (key `as-pull:<number>`). */
-  noteAsPull(number: number, id: number): Promise<void>;
-}
-
-const AS_PULL = 'as-pull:';
-const asPullKey = (number: number) => `${AS_PULL}${number}`;
-
-/** The new number or id of a step that ran before this one. */
-function doneId(run: Run, key: string): number {
-  const id = run.done.get(key);
-  if (id === undefined) throw new BackupError(`restore of the metadata: ${key} was not restored before what depends on it`);
-  return id;
 }
 
 /** The asset's bytes, checked against the sha256 the capture recorded; or why they cannot be uploaded. */
@@ -195,8 +88,13 @@ async function findCreated(run: Run, step: RestoreStep): Promise<number | null> 
       const assets = await target.request<Array<{ id: number; name: string }>>('listing release assets', 'GET /repos/{owner}/{repo}/releases/{release_id}/assets', { release_id: doneId(run, step.parent), per_page: 100 });
       return assets.find((a) => a.name === step.asset.name)?.id ?? null;
     }
+    case 'review':
+    case 'thread':
+    case 'reply':
+    case 'commitComment':
+      return findReviewRecord(run, step);
     default:
-      // Labels and updates are idempotent: sending them again changes nothing.
+      // Labels, updates and locks are idempotent: sending them again changes nothing.
       return null;
   }
 }
@@ -234,7 +132,7 @@ async function perform(run: Run, step: RestoreStep, assetData: Buffer | null): P
         const created = await target.requestOr<{ number: number }>(422, `creating pull request #${issue.number}`, 'POST /repos/{owner}/{repo}/pulls', { title: issue.title, head: pull.head.ref, base: pull.base.ref, body: step.body, draft: pull.draft });
         if (created) {
           counts.pulls++;
-          await run.noteAsPull(issue.number, created.number);
+          await run.note(asPullKey(issue.number), created.number);
           return created.number;
         }
         // GitHub refused it (no commits between the branches, say): the conversation is kept as an issue instead.
@@ -287,11 +185,93 @@ async function perform(run: Run, step: RestoreStep, assetData: Buffer | null): P
       counts.assets++;
       return created.id;
     }
+    case 'review':
+      return performReview(run, step);
+    case 'thread':
+      return performThread(run, step);
+    case 'reply':
+      return performReply(run, step);
+    case 'lock':
+      return performLock(run, step);
+    case 'commitComment':
+      return performCommitComment(run, step);
   }
 }
 
 /** Steps that create a record GitHub would not refuse a second time: their request is journaled as pending first. */
-const CREATES_DUPLICATES: ReadonlySet<RestoreStep['kind']> = new Set(['issue', 'comment', 'release', 'asset']);
+const CREATES_DUPLICATES: ReadonlySet<StepKind> = new Set(['issue', 'comment', 'review', 'thread', 'reply', 'release', 'asset', 'commitComment']);
+
+/**
+ * What a step needs before it runs: why it cannot (an asset not in the backup, a commit comment's commit not in the
+ * target), an asset's checked bytes, or null.
+ */
+async function readyStep(metadata: SnapshotMetadata, target: TargetRepository, step: RestoreStep): Promise<string | Buffer | null> {
+  if (step.kind === 'asset') return assetBytes(metadata, step);
+  if (step.kind === 'commitComment') return whyNoCommit(target, step);
+  return null;
+}
+
+/**
+ * What a dry run says a step would do, in the form a real run would give it (assuming GitHub takes every line of the
+ * diff); null when it would send nothing. `asPulls` and `placed` carry what the earlier steps would do.
+ */
+async function dryRunLine(target: TargetRepository, step: RestoreStep, source: string, asPulls: Set<number>, placed: Set<string>, fellBack: RestoreMetadataResult['fellBack']): Promise<string | null> {
+  const asPull = 'parent' in step && asPulls.has(numberOf(step.parent));
+  const onTheDiff = async (what: string, commitId: string | null) => {
+    const why = await whyNotOnTheDiff(target, (step as { parent: string }).parent, asPull, commitId);
+    if (why !== null && asPull) fellBack.push({ what, reason: why });
+    return why;
+  };
+  switch (step.kind) {
+    case 'issue': {
+      const real = await asPullRequest(target, step, source);
+      if (real) asPulls.add(step.issue.number);
+      return describeStep(step, { asPull: real });
+    }
+    case 'update':
+      return updateOf(step, step.issue.milestone, asPulls.has(step.issue.number)) ? describeStep(step) : null;
+    case 'review': {
+      const why = await onTheDiff(describeStep(step), step.review.commitId);
+      if (why !== null) return describeStep(step, { as: 'as a comment' });
+      for (const { comment } of step.inline) placed.add(`thread:${comment.id}`);
+      return describeStep(step, { as: `as a review${step.inline.length ? ` with ${step.inline.length} comment(s) on their lines` : ''}` });
+    }
+    case 'thread': {
+      if (placed.has(step.key)) return null;
+      const why = step.root.anchor === null ? 'the backup names no line for it' : await onTheDiff(describeStep(step), step.root.anchor.commitId);
+      if (why !== null) return describeStep(step, { as: 'as a comment quoting the diff and every reply' });
+      placed.add(step.key);
+      return describeStep(step, { as: 'on its line' });
+    }
+    case 'reply':
+      return placed.has(step.thread) ? describeStep(step) : null;
+    default:
+      return describeStep(step);
+  }
+}
+
+/** The counts per kind of step of one run (src/types.ts RestoreMetadataResult.byKind). */
+class Tally {
+  readonly byKind: RestoreMetadataResult['byKind'] = {};
+  readonly alreadyDone: number;
+  constructor(steps: RestoreStep[], done: ReadonlyMap<string, number>) {
+    const present = steps.filter((s) => done.has(s.key));
+    for (const s of present) this.of(s.kind).alreadyPresent++;
+    this.alreadyDone = present.length;
+  }
+
+  private of(kind: StepKind) {
+    return (this.byKind[kind] ??= { created: 0, alreadyPresent: 0, skipped: 0 });
+  }
+
+  created(kind: StepKind): void {
+    this.of(kind).created++;
+  }
+
+  skipped(kind: StepKind): void {
+    this.of(kind).skipped++;
+  }
+}
 
 export async function restoreMetadataRepo(ctx: EngineContext, source: RepoTarget, options: RestoreOptions): Promise<RestoreMetadataResult> {
   const to = parseMetadataTarget(options.metadataTo ?? '');
@@ -310,7 +290,7 @@ export async function restoreMetadataRepo(ctx: EngineContext, source: RepoTarget
       onWait: (seconds, why) => ctx.logger.log('warn', `restore of the metadata into ${to.id}: waiting ${seconds}s (${why})`),
     });
     const target = new TargetRepository(ctx, client, to.owner, to.name);
-    const steps = planRestore(metadata.records, source.id);
+    const steps = planRestore(metadata.records, source.id, ctx.serverUrl);
     const base = { repo: source.id, snapshot: name, metadataTarget: to.id, journal: journalFile };
 
     const prepare = async (done: ReadonlyMap<string, number>, pending: string | null) => {
@@ -334,24 +314,27 @@ export async function restoreMetadataRepo(ctx: EngineContext, source: RepoTarget
       const journal = await readJournal(journalFile, source.id, to.id);
       const done = journal?.done ?? new Map<string, number>();
       await prepare(done, journal?.pending ?? null);
-      const asPulls = new Set<number>([...done.keys()].filter((k) => k.startsWith(AS_PULL)).map((k) => Number(k.slice(AS_PULL.length))));
+      const tally = new Tally(steps, done);
+      const asPulls = asPullsIn(done);
+      // Threads a real run would put on their lines (GitHub taking every line), whose replies are then replies.
+      const placed = new Set([...done.keys()].filter((k) => k.startsWith('placed:')).map((k) => k.slice('placed:'.length)));
       const planned: string[] = [];
       const notRestored: RestoreMetadataResult['notRestored'] = [];
+      const fellBack: RestoreMetadataResult['fellBack'] = [];
       for (const step of steps) {
         if (done.has(step.key)) continue;
-        if (step.kind === 'asset') {
-          const bytes = await assetBytes(metadata, step);
-          if (typeof bytes === 'string') {
-            notRestored.push({ what: describeStep(step), reason: bytes });
-            continue;
-          }
+        const skip = await readyStep(metadata, target, step);
+        if (typeof skip === 'string') {
+          notRestored.push({ kind: step.kind, what: describeStep(step), reason: skip });
+          tally.skipped(step.kind);
+          continue;
         }
-        if (step.kind === 'update' && !updateOf(step, step.issue.milestone, asPulls.has(step.issue.number))) continue;
-        const asPull = step.kind === 'issue' && (await asPullRequest(target, step, source.id));
-        if (asPull) asPulls.add(step.issue.number);
-        planned.push(describeStep(step, asPull));
+        const line = await dryRunLine(target, step, source.id, asPulls, placed, fellBack);
+        if (line === null) continue;
+        planned.push(line);
+        tally.created(step.kind);
       }
-      return { ...base, dryRun: true, created: noCounts(), alreadyDone: steps.filter((s) => done.has(s.key)).length, planned, notRestored };
+      return { ...base, dryRun: true, created: noCounts(), alreadyDone: tally.alreadyDone, byKind: tally.byKind, planned, notRestored, fellBack };
     }
 
     if (!ctx.settings.token) throw new AuthError(`restore of the metadata into ${to.id} needs a token that can write its issues, pull requests and releases (GITHUB_TOKEN)`);
@@ -361,23 +344,17 @@ export async function restoreMetadataRepo(ctx: EngineContext, source: RepoTarget
       const known = await readJournal(journalFile, source.id, to.id);
       const existing = await prepare(known?.done ?? new Map<string, number>(), known?.pending ?? null);
       const journal = await openJournal(journalFile, source.id, to.id);
-      const run: Run = { ctx, target, source: source.id, metadata, done: journal.done, existing, counts: noCounts(), noteAsPull: (n, id) => journal.record(asPullKey(n), id) };
+      const tally = new Tally(steps, journal.done);
+      const run: Run = { ctx, target, source: source.id, metadata, done: journal.done, existing, counts: noCounts(), fellBack: [], note: (key, id) => journal.record(key, id) };
       const notRestored: RestoreMetadataResult['notRestored'] = [];
-      let alreadyDone = 0;
       for (const step of steps) {
         if (ctx.signal?.aborted) throw new AbortedError(`restore of the metadata into ${to.id} stopped on request; run it again to go on where it stopped`);
-        if (journal.done.has(step.key)) {
-          alreadyDone++;
+        if (journal.done.has(step.key)) continue;
+        const ready = await readyStep(metadata, target, step);
+        if (typeof ready === 'string') {
+          notRestored.push({ kind: step.kind, what: describeStep(step), reason: ready });
+          tally.skipped(step.kind);
           continue;
-        }
-        let assetData: Buffer | null = null;
-        if (step.kind === 'asset') {
-          const bytes = await assetBytes(metadata, step);
-          if (typeof bytes === 'string') {
-            notRestored.push({ what: describeStep(step), reason: bytes });
-            continue;
-          }
-          assetData = bytes;
         }
         if (journal.pending === step.key) {
           const found = await findCreated(run, step);
@@ -388,10 +365,13 @@ export async function restoreMetadataRepo(ctx: EngineContext, source: RepoTarget
           }
         }
         if (CREATES_DUPLICATES.has(step.kind)) await journal.markPending(step.key);
-        await journal.record(step.key, await perform(run, step, assetData));
+        const writes = target.writes;
+        await journal.record(step.key, await perform(run, step, ready));
+        if (target.writes > writes) tally.created(step.kind);
       }
-      ctx.logger.log('info', `restored the metadata of ${source.id} ${name} into ${to.id}`, { ...run.counts, alreadyDone });
-      return { ...base, dryRun: false, created: run.counts, alreadyDone, planned: [], notRestored };
+      for (const f of run.fellBack) ctx.logger.log('warn', `restore of the metadata into ${to.id}: ${f.what} recreated as a comment: ${f.reason}`);
+      ctx.logger.log('info', `restored the metadata of ${source.id} ${name} into ${to.id}`, { ...run.counts, alreadyDone: tally.alreadyDone });
+      return { ...base, dryRun: false, created: run.counts, alreadyDone: tally.alreadyDone, byKind: tally.byKind, planned: [], notRestored, fellBack: run.fellBack };
     });
   });
 }
