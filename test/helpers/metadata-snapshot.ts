@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createBackup, createUpstream, okValue, type TestBackup } from './git-fixtures.ts';
+import { createBackup, createUpstream, okValue, type TestBackup, type Upstream } from './git-fixtures.ts';
 import { metadataPaths, serializeDocument, SNAPSHOT_METADATA_ASSETS, SNAPSHOT_METADATA_REPO, type CaptureDocument, type Issue, type Pull, type Release } from '../../src/github-metadata/format.ts';
 import { createMetadataRepo } from './metadata-repo.ts';
 
@@ -69,26 +69,33 @@ export function addMetadataToSnapshot(snapshotDir: string, documents: Record<str
  */
 export async function backupWithMetadata(
   cleanups: Array<() => void>,
-  options: { documents?: Record<string, unknown>; assets?: Parameters<typeof addMetadataToSnapshot>[2]; settings?: Parameters<typeof createBackup>[1] } = {},
-): Promise<{ b: TestBackup; snapshot: string; commit: string; sample: SampleMetadata }> {
+  options: {
+    documents?: Record<string, unknown>;
+    assets?: Parameters<typeof addMetadataToSnapshot>[2];
+    settings?: Parameters<typeof createBackup>[1];
+    /** The live metadata instead of the sample, made from the upstream (which it may add commits and branches to). */
+    live?: (upstream: Upstream) => { documents: Record<string, unknown>; assets?: Buffer[] };
+  } = {},
+): Promise<{ b: TestBackup; snapshot: string; commit: string; sample: SampleMetadata; upstream: Upstream }> {
   const upstream = createUpstream();
   cleanups.push(() => upstream.cleanup());
-  const b = createBackup([upstream], options.settings);
   const sample = sampleMetadata();
+  const chosen = options.live?.(upstream) ?? sample;
+  const b = createBackup([upstream], options.settings);
   const tampered = options.documents !== undefined || options.assets !== undefined;
   let commit = '';
   if (!tampered) {
     const live = createMetadataRepo(b.root, { owner: 'acme', name: 'widgets' });
-    for (const [path, document] of Object.entries(sample.documents)) if (path !== metadataPaths.format && path !== metadataPaths.capture) live.put(path, document);
-    for (const bytes of sample.assets) live.addAsset(bytes);
-    const capture = sample.documents[metadataPaths.capture] as CaptureDocument;
+    for (const [path, document] of Object.entries(chosen.documents)) if (path !== metadataPaths.format && path !== metadataPaths.capture) live.put(path, document);
+    for (const bytes of chosen.assets ?? []) live.addAsset(bytes);
+    const capture = (chosen.documents[metadataPaths.capture] ?? sample.documents[metadataPaths.capture]) as CaptureDocument;
     commit = live.commit(capture.capturedAt, capture.kinds);
   }
   const synced = await b.engine.sync();
   if (synced.exitCode !== 0) throw new Error(`sync failed: ${JSON.stringify(synced.outcomes)}`);
   const snapshot = okValue(await b.engine.list()).snapshots.at(-1)!.name;
   if (tampered) commit = addMetadataToSnapshot(join(b.root, 'snapshots', 'acme', 'widgets', snapshot), options.documents ?? sample.documents, options.assets ?? sample.assets);
-  return { b, snapshot, commit, sample };
+  return { b, snapshot, commit, sample, upstream };
 }
 
 /** Strings that would run script or break out of markup were they not escaped. */
