@@ -21,7 +21,7 @@ function describeRestore(v: RestoreRepoResult): string[] {
 function describeMetadataRestore(v: RestoreMetadataResult): string[] {
   const c = v.created;
   const notRestored = v.notRestored.map((n) => `not restored: ${n.what}: ${n.reason}`);
-  const fellBack = v.fellBack.map((f) => `as a comment: ${f.what}: ${f.reason}`);
+  const fellBack = v.fellBack.map((f) => `not on its line: ${f.what}: ${f.reason}`);
   if (v.dryRun) {
     return [`would recreate in ${v.metadataTarget} from ${v.snapshot}: ${v.planned.length} step(s)${v.alreadyDone ? ` (${v.alreadyDone} already done)` : ''}`, ...v.planned.map((p) => `would create ${p}`), ...notRestored, ...fellBack];
   }
