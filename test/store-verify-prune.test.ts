@@ -324,10 +324,11 @@ describe('store lock', () => {
 
   it('renews on a timer, so a long prune keeps its lease', async () => {
     const s = scenario();
-    const lease = await ExclusiveLease.acquire(s.store, { purpose: 'prune', leaseMs: 300 });
-    await new Promise((r) => setTimeout(r, 1000));
+    // Renewed every 500 ms: a loaded machine's stalls stay well inside the 1.5 s lease (300 ms was flaky under load).
+    const lease = await ExclusiveLease.acquire(s.store, { purpose: 'prune', leaseMs: 1500 });
+    await new Promise((r) => setTimeout(r, 3200));
     expect(() => lease.assertHeld()).not.toThrow();
-    await expect(ExclusiveLease.acquire(s.store, { purpose: 'prune', leaseMs: 300 })).rejects.toThrow(LockHeldError);
+    await expect(ExclusiveLease.acquire(s.store, { purpose: 'prune', leaseMs: 1500 })).rejects.toThrow(LockHeldError);
     expect(s.store.calls.filter((c) => c.op === 'putOnce' && c.key.startsWith('locks/exclusive/')).length).toBeGreaterThanOrEqual(3);
     await lease.release();
   });
