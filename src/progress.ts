@@ -10,6 +10,7 @@ export type Phase =
   | 'verifying'
   | 'restoring'
   | 'pulling from store'
+  | 'pushing LFS objects'
   | 'pushing to remote'
   | 'exporting';
 

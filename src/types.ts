@@ -302,6 +302,8 @@ export interface RestoreRepoResult {
   sourceUrl: string;
   /** The remote a plain `git push` from the result reaches: the mirror's origin in place, none for a copy or a push. */
   remote: string | null;
+  /** restore --push of a snapshot with LFS objects: all of them offered to the remote's LFS endpoint, before the refs. */
+  lfs?: { objects: number; bytes: number };
 }
 
 export interface ExportRepoResult {

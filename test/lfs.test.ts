@@ -145,6 +145,59 @@ describe('LFS objects of a GitHub repository', () => {
     expect(JSON.stringify(verify.outcomes)).toMatch(/LFS object content does not match its oid/);
   });
 
+  it('restore --push sends them to the new repository\'s LFS endpoint before its refs, and nowhere else', async () => {
+    const f = await fixture();
+    const engine = createEngine({ settings: f.settings });
+    artOutcome(await engine.sync());
+    const newBare = join(f.root, '..', 'git', 'acme', 'art-restored.git');
+    git(join(f.root, '..'), 'init', '--bare', '--quiet', '--initial-branch=main', newBare);
+    git(newBare, 'config', 'http.receivepack', 'true');
+    const remote = `${f.server.url}/acme/art-restored.git`;
+    const lfsModes = async () => (await walkFiles(join(f.root, 'snapshots'))).filter((e) => e.rel.includes('/lfs/')).map((e) => [e.rel, e.mode]);
+    const modesBefore = await lfsModes();
+    expect(modesBefore).toHaveLength(3);
+
+    const dry = await engine.restore({ push: remote, dryRun: true });
+    expect(dry.outcomes[0]).toMatchObject({ ok: true, value: { mode: 'push', lfs: { objects: 3, bytes: 120_000 } } });
+    expect(f.server.uploadedOids).toEqual([]);
+
+    const before = f.server.standIn.requests.length;
+    const pushed = await engine.restore({ push: remote });
+    expect(pushed.exitCode, JSON.stringify(pushed.outcomes)).toBe(ExitCode.OK);
+    expect(pushed.outcomes[0]).toMatchObject({ ok: true, value: { lfs: { objects: 3, bytes: 120_000 } } });
+    // Every object, checked against its oid by the server, in the new repository's own LFS storage...
+    expect(f.server.uploadedOids.sort()).toEqual([...f.contents.keys()].sort().map((oid) => `acme/art-restored ${oid}`));
+    for (const [oid, bytes] of f.contents) expect(readFileSync(join(f.server.uploadsOf('acme/art-restored'), oid)).equals(bytes)).toBe(true);
+    // ...uploaded before the refs arrived, with the token only on the batch request; the .lfsconfig's server heard nothing.
+    const received = f.server.standIn.requests.slice(before);
+    const firstUpload = received.findIndex((r) => r.path.startsWith('/lfs-upload/'));
+    const firstReceivePack = received.findIndex((r) => r.path.endsWith('/git-receive-pack'));
+    expect(firstUpload).toBeGreaterThanOrEqual(0);
+    expect(firstReceivePack).toBeGreaterThan(firstUpload);
+    for (const r of received.filter((r) => r.path.endsWith('/info/lfs/objects/batch'))) expect(r.headers.authorization).toMatch(new RegExp(`^basic ${BASIC}$`, 'i'));
+    for (const r of received.filter((r) => r.path.startsWith('/lfs-upload/'))) expect(r.headers.authorization).toMatch(/^RemoteAuth /);
+    expect(f.decoy.requests).toEqual([]);
+    expect(git(newBare, 'rev-parse', 'refs/heads/main')).toBe(git(join(f.root, 'immutable/acme/art.git'), 'rev-parse', 'refs/heads/main'));
+    // The scratch repository read the snapshot's LFS objects through a link, and left them as they were.
+    expect(await lfsModes()).toEqual(modesBefore);
+
+    // Pushed again over it (--force): the server has every object, so none is uploaded twice.
+    expect((await engine.restore({ push: remote, force: true })).exitCode).toBe(ExitCode.OK);
+    expect(f.server.uploadedOids).toHaveLength(3);
+  });
+
+  it('restore --push of a snapshot with LFS objects to a remote off the GitHub server is refused before anything is pushed', async () => {
+    const f = await fixture();
+    const engine = createEngine({ settings: f.settings });
+    artOutcome(await engine.sync());
+    const elsewhere = join(makeTempDir('gpb-lfs-elsewhere-'), 'art.git');
+    git(join(elsewhere, '..'), 'init', '--bare', '--quiet', elsewhere);
+    const refused = await engine.restore({ push: elsewhere });
+    expect(refused.exitCode).not.toBe(ExitCode.OK);
+    expect(JSON.stringify(refused.outcomes)).toMatch(/holds 3 LFS object\(s\), and .* is not on http:\/\/127\.0\.0\.1:\d+/);
+    expect(git(elsewhere, 'for-each-ref').trim()).toBe('');
+  });
+
   it('reach the store with the snapshot, and come back from it', async () => {
     const f = await fixture();
     const storeDir = makeTempDir('gpb-lfs-store-');

@@ -75,7 +75,7 @@ async function mayHaveLfs(ctx: EngineContext, dir: string, tips: string[], state
  * it write the log to stderr instead, which the executor redacts and withoutLfsLog() cuts off. (lfs/logs is never
  * snapshotted either.)
  */
-async function blockLfsLogs(dir: string): Promise<void> {
+export async function blockLfsLogs(dir: string): Promise<void> {
   const logs = join(dir, 'lfs/logs');
   if ((await lstat(logs).catch(() => null))?.isFile()) return;
   await removeTree(logs);
@@ -84,7 +84,7 @@ async function blockLfsLogs(dir: string): Promise<void> {
 }
 
 /** git's failure message up to where git-lfs starts dumping its log (version, command, environment). */
-function withoutLfsLog(message: string): string {
+export function withoutLfsLog(message: string): string {
   const cut = message.search(/\n\s*Unable to log panic to/);
   return cut < 0 ? message : message.slice(0, cut);
 }

@@ -1,8 +1,8 @@
 // Lays a repository's files into a new directory: object files hard-linked, copied or borrowed, everything else
 // copied, unsafe or transient files left out, and a config of ours instead of the source's (docs/OPERATIONS.md,
 // "What git is allowed to read"). Shared by snapshot (mirror -> snapshot) and restore (snapshot -> repository).
-import { realpathSync } from 'node:fs';
-import { chmod, copyFile, link, lstat, mkdir, writeFile } from 'node:fs/promises';
+import { existsSync, realpathSync } from 'node:fs';
+import { chmod, copyFile, link, lstat, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { BackupError } from '../errors.ts';
 import { fsyncPath, walkFiles, type WalkEntry } from '../fsutil.ts';
@@ -50,6 +50,11 @@ export async function materialize(source: string, dest: string, options: Materia
   if (options.objects === 'borrow') {
     await ensureDir(join(dest, 'objects/info'));
     await writeFile(join(dest, 'objects/info/alternates'), `${realpathSync(join(source, 'objects'))}\n`);
+    // git-lfs has no alternates: a link lets it read the LFS objects where they are (restore --push uploads them).
+    if (existsSync(join(source, 'lfs/objects'))) {
+      await ensureDir(join(dest, 'lfs'));
+      await symlink(realpathSync(join(source, 'lfs/objects')), join(dest, 'lfs/objects'));
+    }
   }
   for (const [index, file] of files.entries()) {
     if (index % 256 === 0) options.checkpoint?.();

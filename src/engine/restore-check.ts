@@ -18,12 +18,14 @@ export interface BuiltFile {
   size: number;
 }
 
-/** The snapshot's object files a repository reaches through objects/info/alternates instead of holding them. */
+/**
+ * The snapshot's object files a borrowing repository reaches where they are instead of holding them: git's through
+ * objects/info/alternates, LFS objects through its lfs/objects link (materialize.ts).
+ */
 export async function borrowedObjects(snapshotDir: string): Promise<BuiltFile[]> {
-  const files = await walkFiles(join(snapshotDir, 'objects'));
-  return files
-    .map((f: WalkEntry) => ({ rel: `objects/${f.rel}`, path: f.abs, size: f.size }))
-    .filter((f) => treatmentOf(f.rel) === 'link');
+  const inDir = async (dir: string) =>
+    (await walkFiles(join(snapshotDir, dir)).catch(() => [] as WalkEntry[])).map((f: WalkEntry) => ({ rel: `${dir}/${f.rel}`, path: f.abs, size: f.size }));
+  return [...(await inDir('objects')), ...(await inDir('lfs/objects'))].filter((f) => treatmentOf(f.rel) === 'link');
 }
 
 /** What snapshot.json records that a repository built from the snapshot must hold: its repository files, less our config. */

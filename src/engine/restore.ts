@@ -19,6 +19,7 @@ import { sameRefs } from '../refs.ts';
 import type { RepoTarget, RestoreRepoResult } from '../types.ts';
 import type { RestoreOptions } from './api.ts';
 import type { EngineContext } from './context.ts';
+import { planLfsPush, pushLfsObjects, type LfsPushPlan } from './lfs-push.ts';
 import { materialize } from './materialize.ts';
 import { snapshotRef, type SnapshotRef } from '../snapshot-ref.ts';
 import { localSnapshotRef } from './snapshot-ref.ts';
@@ -96,7 +97,7 @@ async function urlRewritesOf(ctx: EngineContext, repo: string, remote: string): 
 }
 
 /** Push the snapshot's branches, tags and notes to `remote`, through a scratch repository so git reads our config. */
-async function pushSnapshot(ctx: EngineContext, target: RepoTarget, source: Source, remote: string, options: RestoreOptions): Promise<number> {
+async function pushSnapshot(ctx: EngineContext, target: RepoTarget, source: Source, remote: string, options: RestoreOptions): Promise<{ refs: number; lfs: LfsPushPlan | null }> {
   const scratch = await mkdtemp(join(tmpdir(), 'gpb-push-'));
   try {
     const repo = join(scratch, 'repo.git');
@@ -122,13 +123,18 @@ async function pushSnapshot(ctx: EngineContext, target: RepoTarget, source: Sour
       throw new UsageError(`refusing to push to ${stripCredentials(remote)}: it already has ${existing} ref(s). Push to a new, empty repository, or pass --force to overwrite.`);
     }
     const pushed = Object.keys(source.metadata.refs).filter((r) => PUSHED.test(r)).length;
+    const lfs = source.dir === null ? null : await planLfsPush(ctx, target, source.dir, remote);
     if (!options.dryRun) {
+      if (lfs) {
+        reportPhase(ctx, target, 'pushing LFS objects', lfs.endpoint);
+        await pushLfsObjects(ctx, target, repo, lfs, remote);
+      }
       reportPhase(ctx, target, 'pushing to remote', stripCredentials(remote));
       const progress = transferReporter(ctx, target);
       await remoteCall(ctx.git.run(repo, ['push', '--porcelain', ...(options.force ? ['--force'] : []), '--', remote, ...PUSH_REFSPECS], { auth: true, progress }));
       ctx.logger.log('info', `pushed ${target.id} ${source.ref.name} to ${stripCredentials(remote)}`, { refs: pushed });
     }
-    return pushed;
+    return { refs: pushed, lfs };
   } finally {
     await removeTree(scratch).catch(() => undefined);
   }
@@ -210,7 +216,15 @@ export async function restoreFromSource(ctx: EngineContext, target: RepoTarget, 
   if (options.push) {
     const remote = validateRemoteUrl(options.push).url;
     const pushed = await pushSnapshot(ctx, target, source, remote, options);
-    return { ...base, mode: 'push', target: stripCredentials(remote), keptPrevious: null, refsRestored: pushed, remote: null };
+    return {
+      ...base,
+      mode: 'push',
+      target: stripCredentials(remote),
+      keptPrevious: null,
+      refsRestored: pushed.refs,
+      remote: null,
+      ...(pushed.lfs ? { lfs: { objects: pushed.lfs.objects, bytes: pushed.lfs.bytes } } : {}),
+    };
   }
 
   if (options.to) {
