@@ -8,6 +8,7 @@ import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { diskUsage, exists, walkFiles } from '../fsutil.ts';
+import { readPackedRefsFile } from '../git/packed-refs.ts';
 import { headCommit, readRefs } from '../git/repo.ts';
 import { snapshotMetadataSummarySchema, type SnapshotMetadataSummary } from '../github-metadata/format.ts';
 import { lfsOidOf } from '../lfs.ts';
@@ -50,22 +51,27 @@ const sameFingerprint = (a: Fingerprint, b: Fingerprint) => JSON.stringify(a) ==
 async function measure(ctx: EngineContext, target: RepoTarget, fingerprint: Fingerprint): Promise<RepoSummary> {
   const mirror = ctx.layout.mirror(target);
   const initialized = fingerprint.mirror !== null;
-  const counts = countRefs(initialized ? await readRefs(ctx.git, mirror) : {});
   const seen = new Set<string>();
   let disk = 0;
   let apparent = 0;
+  let looseRefs = false;
   const lfs = { objects: 0, bytes: 0 };
   for (const dir of [...(initialized ? [mirror] : []), ...fingerprint.snapshots.map((n) => join(ctx.layout.snapshotParent(target), n))]) {
-    const files = await walkFiles(dir);
+    const inMirror = dir === mirror;
+    const files = await walkFiles(dir, inMirror ? { onOther: (rel) => (looseRefs ||= rel.startsWith('refs/')) } : {});
     const usage = diskUsage(files, seen);
     disk += usage.disk;
     apparent += usage.apparent;
-    if (dir !== mirror) continue;
+    if (!inMirror) continue;
+    looseRefs ||= files.some((f) => f.rel.startsWith('refs/'));
     for (const file of files.filter((f) => lfsOidOf(f.rel))) {
       lfs.objects += 1;
       lfs.bytes += file.size;
     }
   }
+  // The walk has seen every file: with no loose ref, packed-refs holds them all (git is asked on any doubt).
+  const refs = initialized ? ((!looseRefs && (await readPackedRefsFile(mirror))) || (await readRefs(ctx.git, mirror))) : {};
+  const counts = countRefs(refs);
   return {
     fingerprint,
     head: initialized ? await headCommit(ctx.git, mirror) : null,
