@@ -1,14 +1,14 @@
 // The live mirror under immutable/: creating it and fetching into it.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { BackupError, errorMessage } from '../errors.ts';
-import { exists, removeTree } from '../fsutil.ts';
+import { removeTree } from '../fsutil.ts';
 import { mirrorConfig, renderConfig } from '../git/config-template.ts';
 import { isAncestor, lsRemote, readRefs, readRefsAndHead, updateRefs, type RefUpdate } from '../git/repo.ts';
 import type { SnapshotMetadata } from '../metadata.ts';
 import { stripCredentials } from '../redact.ts';
-import { diffRefs, hasDirectoryConflict, isBackedUpRef, isPlainRefKey, isStagingRef, movedRefs, STAGING_PREFIX, suspiciousRefLoss, type RefMap } from '../refs.ts';
+import { diffRefs, hasDirectoryConflict, isBackedUpRef, isPlainRefKey, isStagingRef, movedRefs, STAGING_PREFIX, suspiciousRefLoss, type RefKey, type RefMap } from '../refs.ts';
 import type { RefChanges, RepoTarget } from '../types.ts';
 import { judgeIdentity, lookUpGitHubIdentity, type GitHubIdentity } from './identity.ts';
 import { throwIfAborted, type EngineContext } from './context.ts';
@@ -141,6 +141,30 @@ function splitStaged(all: RefMap, stage: string): { before: RefMap; staged: RefM
 }
 
 /**
+ * What a fetch asks for: every ref (pull refs only when asked), none under our staging namespace, into `into`
+ * (`refs/*` or a staging namespace's), and HEAD's commit as `<stage>HEAD` (a glob, so an empty or unborn HEAD is
+ * no error).
+ */
+export function upstreamRefspecs(ctx: EngineContext, into: string, stage: string): string[] {
+  return [`+refs/*:${into}`, `^${STAGING_PREFIX}*`, ...(ctx.settings.includePullRefs ? [] : ['^refs/pull/*']), `+HEAD*:${stage}HEAD*`];
+}
+
+/** One `git fetch` of `refspecs` from the configured URL, retried on transient failures (docs/OPERATIONS.md "Sync"). */
+export async function fetchRefspecs(ctx: EngineContext, target: RepoTarget, dir: string, refspecs: string[]): Promise<void> {
+  reportPhase(ctx, target, 'fetching');
+  // Watched on a terminal, git reports its transfer (and --quiet would silence that); otherwise it runs quietly.
+  const progress = transferReporter(ctx, target);
+  // By URL, not by remote name: the configured URL is the truth, and no remote.origin.* setting applies.
+  await withRetry(ctx, `fetch ${target.id}`, target, () =>
+    ctx.git.run(
+      dir,
+      ['fetch', '--no-prune', '--no-tags', '--no-write-fetch-head', '--no-auto-maintenance', '--no-recurse-submodules', '--no-show-forced-updates', ...(progress ? [] : ['--quiet']), '--', target.url, ...refspecs],
+      { auth: true, progress },
+    ),
+  );
+}
+
+/**
  * Fetch every ref without touching the mirror's own refs: into a staging namespace unique to this run
  * (docs/OPERATIONS.md "Sync"). The guards judge exactly what this fetch brought, against the mirror and the newest
  * snapshot: an upstream that lost all or most refs, or that is another repository, changes nothing unless
@@ -151,26 +175,10 @@ export async function fetchMirror(ctx: EngineContext, target: RepoTarget, dir: s
   const stage = `${STAGING_PREFIX}${randomBytes(4).toString('hex')}/`;
   await removeFetchLeftovers(ctx, dir);
   const packsBefore = await packFiles(dir);
-  reportPhase(ctx, target, 'fetching');
-  // Watched on a terminal, git reports its transfer (and --quiet would silence that); otherwise it runs quietly.
-  const progress = transferReporter(ctx, target);
   const github = options.github ?? lookUpGitHubIdentity(ctx, target);
-  const refspecs = [
-    `+refs/*:${stage}refs/*`,
-    `^${STAGING_PREFIX}*`,
-    ...(ctx.settings.includePullRefs ? [] : ['^refs/pull/*']),
-    // HEAD's commit, when upstream has one: a glob, so an empty or unborn HEAD is no error.
-    `+HEAD*:${stage}HEAD*`,
-  ];
+  const refspecs = upstreamRefspecs(ctx, `${stage}refs/*`, stage);
   try {
-    // By URL, not by remote name: the configured URL is the truth, and no remote.origin.* setting applies.
-    await withRetry(ctx, `fetch ${target.id}`, target, () =>
-      ctx.git.run(
-        dir,
-        ['fetch', '--no-prune', '--no-tags', '--no-write-fetch-head', '--no-auto-maintenance', '--no-recurse-submodules', '--no-show-forced-updates', ...(progress ? [] : ['--quiet']), '--', target.url, ...refspecs],
-        { auth: true, progress },
-      ),
-    );
+    await fetchRefspecs(ctx, target, dir, refspecs);
   } catch (error) {
     await removeFetchLeftovers(ctx, dir).catch(() => undefined);
     await dropStagingRefs(ctx, dir).catch(() => undefined);
@@ -254,55 +262,31 @@ async function applyToMirror(ctx: EngineContext, dir: string, before: RefMap, up
  * `ls-remote --symref HEAD` says which branch it is. `current` is the ref our HEAD pointed to before this fetch's
  * refs were applied (null: none that existed).
  */
-async function followUpstreamHead(
-  ctx: EngineContext,
-  target: RepoTarget,
-  dir: string,
-  { upstream, stagedHead, current }: { upstream: RefMap; stagedHead: string | null; current: string | null },
-): Promise<void> {
-  if (stagedHead === null) return;
-  if (current && upstream[current] === stagedHead) return;
+async function followUpstreamHead(ctx: EngineContext, target: RepoTarget, dir: string, head: HeadEvidence): Promise<void> {
+  const branch = await upstreamHeadBranch(ctx, target, dir, head);
+  if (branch) await ctx.git.run(dir, ['symbolic-ref', 'HEAD', branch]);
+}
+
+export interface HeadEvidence {
+  upstream: RefMap;
+  /** HEAD's commit as the fetch brought it; null when upstream has none (empty, or an unborn HEAD). */
+  stagedHead: string | null;
+  /** The ref HEAD names now, when that ref exists. */
+  current: RefKey | null;
+}
+
+/** The branch HEAD should name now, as followUpstreamHead decides it; null to leave HEAD as it is. */
+export async function upstreamHeadBranch(ctx: EngineContext, target: RepoTarget, dir: string, { upstream, stagedHead, current }: HeadEvidence): Promise<RefKey | null> {
+  if (stagedHead === null) return null;
+  if (current && upstream[current] === stagedHead) return null;
   const candidates = Object.keys(upstream).filter((ref) => ref.startsWith('refs/heads/') && upstream[ref] === stagedHead);
-  if (candidates.length === 1 && isPlainRefKey(candidates[0]!)) {
-    if (candidates[0] !== current) await ctx.git.run(dir, ['symbolic-ref', 'HEAD', candidates[0]!]);
-    return;
-  }
+  if (candidates.length === 1 && isPlainRefKey(candidates[0]!)) return candidates[0] !== current ? candidates[0]! : null;
   let headRef: string | null;
   try {
     headRef = (await withRetry(ctx, `ls-remote ${target.id}`, target, () => lsRemote(ctx.git, dir, target.url, ['HEAD']))).headRef;
   } catch (error) {
     ctx.logger.log('warn', `${target.id}: could not ask upstream which branch HEAD is; HEAD stays ${current ?? 'unset'}`, { error: errorMessage(error) });
-    return;
+    return null;
   }
-  if (headRef && headRef !== current && headRef in upstream && isPlainRefKey(headRef)) await ctx.git.run(dir, ['symbolic-ref', 'HEAD', headRef]);
-}
-
-/**
- * What `git init --bare --template=` makes (no sample hooks, description or info/exclude to carry into every
- * snapshot), written directly: one git process less per new mirror. Its config is written next, from our template.
- */
-async function createBareRepository(dir: string): Promise<void> {
-  await mkdir(dir);
-  for (const sub of ['objects/info', 'objects/pack', 'refs/heads', 'refs/tags']) await mkdir(join(dir, sub), { recursive: true });
-  await writeFile(join(dir, 'HEAD'), 'ref: refs/heads/master\n');
-}
-
-/** Create the mirror under a temporary name and rename it into place: a failed init leaves nothing behind. */
-export async function initMirror(ctx: EngineContext, target: RepoTarget, options: FetchOptions = {}): Promise<{ created: boolean; dir: string; fetch: FetchResult | null }> {
-  const dir = ctx.layout.mirror(target);
-  // An init or in-place restore killed mid-way left a temporary directory beside the mirror: the caller's
-  // repoLocked has removed it (recover.ts).
-  if (await exists(dir)) return { created: false, dir, fetch: null };
-  await mkdir(dirname(dir), { recursive: true });
-  const tmp = join(dirname(dir), `.tmp-init-${target.name}-${randomBytes(4).toString('hex')}`);
-  try {
-    await createBareRepository(tmp);
-    await configureMirror(ctx, tmp, target.url);
-    const fetch = await fetchMirror(ctx, target, tmp, options);
-    await rename(tmp, dir);
-    return { created: true, dir, fetch };
-  } catch (error) {
-    await removeTree(tmp).catch(() => undefined);
-    throw error;
-  }
+  return headRef && headRef !== current && headRef in upstream && isPlainRefKey(headRef) ? headRef : null;
 }

@@ -1,0 +1,91 @@
+// The first fetch of a repository: into a new mirror still under its temporary name, with no snapshot before it
+// (docs/OPERATIONS.md "sync, step by step", step 2). Nothing can be lost yet: no mirror ref and no snapshot exists,
+// so the guards of a staged fetch (mirror.ts fetchMirror) have nothing to compare with and always pass, and the
+// directory becomes the mirror by one rename or is removed (invariant 1 of docs/ARCHITECTURE.md). So the refs land
+// where they belong, and what a staged fetch learns from four more git processes (its refs, the transaction, the
+// staging refs dropped, HEAD) is read from the files git has just written. Any doubt about them asks git.
+import { randomBytes } from 'node:crypto';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { exists } from '../fsutil.ts';
+import { readPackedRefsFile } from '../git/packed-refs.ts';
+import { readRefs } from '../git/repo.ts';
+import { stripCredentials } from '../redact.ts';
+import { diffRefs, STAGING_PREFIX, type RefMap } from '../refs.ts';
+import type { RepoTarget } from '../types.ts';
+import { throwIfAborted, type EngineContext } from './context.ts';
+import { lookUpGitHubIdentity, type GitHubIdentity } from './identity.ts';
+import { dropStagingRefs, fetchRefspecs, upstreamHeadBranch, upstreamRefspecs, type FetchResult } from './mirror.ts';
+
+const LOOSE_OBJECT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})\n$/;
+
+/**
+ * Fetch every ref of `target` straight into `dir`, a mirror created a moment ago that nothing else knows of, and
+ * leave it as a staged fetch into an empty mirror would: refs packed, HEAD naming upstream's branch, and the same
+ * result (every ref added, root commits left to the snapshot to walk).
+ */
+export async function firstFetch(ctx: EngineContext, target: RepoTarget, dir: string, options: { github?: Promise<GitHubIdentity | null> } = {}): Promise<FetchResult> {
+  const stage = `${STAGING_PREFIX}${randomBytes(4).toString('hex')}/`;
+  const github = options.github ?? lookUpGitHubIdentity(ctx, target);
+  await fetchRefspecs(ctx, target, dir, upstreamRefspecs(ctx, 'refs/*', stage));
+  const loose = await looseRefs(dir, stage);
+  const stagedHead = loose ? loose.head : await stagedHeadFromGit(ctx, dir, stage);
+  await dropStagingRefs(ctx, dir);
+  // No ref at all (an empty upstream): no packed-refs either, as a staged fetch that applied nothing leaves it.
+  if (loose?.count !== 0) await ctx.git.run(dir, ['pack-refs', '--all', '--prune']);
+  const upstream = (loose && (await packedRefsHolding(dir, loose.count))) ?? (await readRefs(ctx.git, dir));
+  throwIfAborted(ctx);
+  const branch = await upstreamHeadBranch(ctx, target, dir, { upstream, stagedHead, current: null });
+  // HEAD as `git symbolic-ref` writes it; the directory is not the mirror yet, so no reader can see it half-written.
+  if (branch) await writeFile(join(dir, 'HEAD'), `ref: ${branch}\n`);
+  const brought = Object.keys(upstream).length > 0;
+  return {
+    changes: diffRefs({}, upstream, new Set()),
+    refs: upstream,
+    source: { url: stripCredentials(target.url), github: await github, newRoots: brought ? null : [], identityReset: false },
+  };
+}
+
+/**
+ * The loose refs the fetch wrote: how many (outside the staging namespace), and the staged HEAD's commit (null:
+ * upstream has no HEAD). Null when anything is not what a fetch into a fresh repository writes (a packed-refs
+ * file, something other than files and directories under refs/, another staged ref, a staged HEAD that is no
+ * object id). Names are not read, only counted: they are bytes (docs/OPERATIONS.md "Ref names").
+ */
+async function looseRefs(dir: string, stage: string): Promise<{ count: number; head: string | null } | null> {
+  if (await exists(join(dir, 'packed-refs'))) return null;
+  const files = await filesUnder(join(dir, 'refs')).catch(() => null);
+  if (!files) return null;
+  const stagedHead = join(dir, stage, 'HEAD');
+  const staged = files.filter((f) => f.startsWith(join(dir, STAGING_PREFIX)));
+  if (staged.some((f) => f !== stagedHead)) return null;
+  let head: string | null = null;
+  if (staged.length) {
+    const text = await readFile(stagedHead, 'latin1');
+    if (!LOOSE_OBJECT_ID.test(text)) return null;
+    head = text.slice(0, -1);
+  }
+  return { count: files.length - staged.length, head };
+}
+
+/** Every file below `root`, by readdir alone (no stat per ref); throws on anything but files and directories. */
+async function filesUnder(root: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const entry of await readdir(root, { withFileTypes: true })) {
+    const path = join(root, entry.name);
+    if (entry.isDirectory()) found.push(...(await filesUnder(path)));
+    else if (entry.isFile()) found.push(path);
+    else throw new Error(`${path} is neither a file nor a directory`);
+  }
+  return found;
+}
+
+async function stagedHeadFromGit(ctx: EngineContext, dir: string, stage: string): Promise<string | null> {
+  return (await readRefs(ctx.git, dir, [`${stage}HEAD`]))[`${stage}HEAD`] ?? null;
+}
+
+/** The refs `git pack-refs` just wrote, when packed-refs holds exactly the `count` loose refs it packed. */
+async function packedRefsHolding(dir: string, count: number): Promise<RefMap | null> {
+  const refs = await readPackedRefsFile(dir);
+  return refs && Object.keys(refs).length === count ? refs : null;
+}
