@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // npm run bench, scale section: N small generated repositories, concurrency 4 (docs/BENCHMARKS.md "Scale").
 //
-//  1. Generate one small upstream (a few commits, 40 refs) and copy it N times under upstream/bench/rNNNN.git.
+//  1. Generate N small upstreams under upstream/bench/rNNNN.git: 5 shared commits and 40 refs, and one commit of
+//     each repository's own on top (so their packs differ, as real repositories' do).
 //  2. Time `init` and a no-op `sync` of all N through the CLI against `git clone --mirror` and `git fetch --prune`
 //     of the same upstreams, run from this process with the same concurrency (4 at a time).
 //  3. Give every repository 30 snapshots (one real one, then hardlinked copies under earlier names, then one more
@@ -9,9 +10,10 @@
 //  4. Peak RSS of the CLI process (VmHWM, via bench/rss-probe.mjs) and git processes per repository (a `git`
 //     wrapper first on PATH that counts its calls; a separate, untimed pass over a few repositories).
 //
-// Env: BENCH_REPOS (default 200), BENCH_SNAPSHOTS (default 30). Options: --keep, --json.
+// Options: --repos N (or BENCH_REPOS; default 200), --shards N (or BENCH_SHARDS; default 1), BENCH_SNAPSHOTS
+// (default 30), --keep, --json.
 //
-// BENCH_SHARDS=N (e.g. BENCH_REPOS=10000 BENCH_SHARDS=4) runs the sharded day instead: N shards one after another,
+// --shards N (e.g. --repos 10000 --shards 4) runs the sharded day instead: N shards one after another,
 // each `sync --shard K/N` on a fresh root (as each matrix job gets a fresh runner) pushing to one file:// store,
 // then prints the total, each shard's time and repositories, the spread, and what the store holds.
 import { spawn, spawnSync } from 'node:child_process';
@@ -23,8 +25,17 @@ import { CLI, fmtMs, log, makeWorkDir, now, removeWorkDir, requireBuiltCli } fro
 
 const here = dirname(fileURLToPath(import.meta.url));
 const PROBE = join(here, 'rss-probe.mjs');
-const REPOS = Number(process.env.BENCH_REPOS ?? 200);
-const SHARDS = Number(process.env.BENCH_SHARDS ?? 1);
+/** `--name N` on the command line, else the environment variable, else the default. */
+function option(name, variable, fallback) {
+  const at = process.argv.indexOf(`--${name}`);
+  const value = at > 0 ? process.argv[at + 1] : process.env[variable];
+  if (value === undefined) return fallback;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 1) throw new Error(`--${name} / ${variable}: expected a whole number >= 1, got ${JSON.stringify(value)}`);
+  return number;
+}
+const REPOS = option('repos', 'BENCH_REPOS', 200);
+const SHARDS = option('shards', 'BENCH_SHARDS', 1);
 const SNAPSHOTS = Number(process.env.BENCH_SNAPSHOTS ?? 30);
 const CONCURRENCY = 4;
 const COUNTED = Math.min(REPOS, 20);
@@ -37,13 +48,15 @@ function run(cmd, args, options = {}) {
   if (result.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${result.status}: ${result.stderr || result.stdout}`);
   return result.stdout;
 }
-function runAsync(cmd, args, options = {}) {
+/** `options.input`: bytes for the child's stdin (then give `stdio` a 'pipe' for it). */
+function runAsync(cmd, args, { input, ...options } = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'], ...options });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', reject);
     child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${stderr}`))));
+    if (input !== undefined) child.stdin.end(input);
   });
 }
 /** Run `job` for every item, `limit` at a time; the elapsed milliseconds. */
@@ -59,7 +72,13 @@ async function pool(items, limit, job) {
 const ids = Array.from({ length: REPOS }, (_, i) => `r${String(i).padStart(4, '0')}`);
 const upstreamOf = (id) => join(work, 'upstream', 'bench', `${id}.git`);
 
-function generate() {
+/**
+ * One template of 5 commits and 40 refs, copied N times, then one commit of its own on top of each copy's main
+ * (a file naming the repository): every upstream's history differs, so their packs do and the store cannot
+ * deduplicate them. The branches that shared main's tip move with it, so HEAD's commit stays on seven branches
+ * and init still asks upstream which one HEAD is, as before the copies differed.
+ */
+async function generate() {
   const template = join(work, 'template.git');
   run('git', ['init', '--quiet', '--bare', '--initial-branch=main', template]);
   let stream = '';
@@ -74,7 +93,16 @@ function generate() {
   for (let t = 0; t < 9; t++) stream += `reset refs/tags/v${t}\nfrom :${1 + (t % 5)}\n\n`;
   run('git', ['fast-import', '--quiet'], { cwd: template, input: stream });
   run('git', ['repack', '-adq'], { cwd: template });
-  for (const id of ids) cpSync(template, upstreamOf(id), { recursive: true });
+  const tip = run('git', ['rev-parse', 'refs/heads/main'], { cwd: template }).trim();
+  const atTip = run('git', ['for-each-ref', '--format=%(refname)', '--points-at', tip, 'refs/heads/'], { cwd: template }).split('\n').filter(Boolean);
+  await pool(ids, CONCURRENCY, async (id) => {
+    cpSync(template, upstreamOf(id), { recursive: true });
+    const body = `${id}\n`;
+    let own = `commit refs/heads/main\nmark :1\ncommitter Bench <bench@example.com> ${time + 60} +0000\ndata ${id.length + 1}\n${id}\nfrom ${tip}\n`;
+    own += `M 100644 inline own.txt\ndata ${body.length}\n${body}\n`;
+    for (const ref of atTip.filter((r) => r !== 'refs/heads/main')) own += `reset ${ref}\nfrom :1\n\n`;
+    await runAsync('git', ['fast-import', '--quiet'], { cwd: upstreamOf(id), stdio: ['pipe', 'ignore', 'pipe'], input: own });
+  });
   return Number(run('git', ['for-each-ref', '--format=x'], { cwd: template }).split('\n').filter(Boolean).length);
 }
 
@@ -104,8 +132,9 @@ function shardedDay() {
   const times = shards.map((s) => s.ms);
   const counts = shards.map((s) => s.repos);
   const stored = readdirSync(join(store), { recursive: true }).length;
-  log(`\n  total ${fmtMs(total)} for ${counts.reduce((a, b) => a + b, 0)} repositories; shards took ${fmtMs(Math.min(...times))} to ${fmtMs(Math.max(...times))} (slowest/fastest ${(Math.max(...times) / Math.min(...times)).toFixed(2)}x), held ${Math.min(...counts)} to ${Math.max(...counts)} repositories; the store holds ${stored} entries`);
-  return { shards, totalMs: total };
+  const storedBytes = Number(run('du', ['-sb', store]).split('\t')[0]);
+  log(`\n  total ${fmtMs(total)} for ${counts.reduce((a, b) => a + b, 0)} repositories; shards took ${fmtMs(Math.min(...times))} to ${fmtMs(Math.max(...times))} (slowest/fastest ${(Math.max(...times) / Math.min(...times)).toFixed(2)}x), held ${Math.min(...counts)} to ${Math.max(...counts)} repositories; the store holds ${stored} entries, ${(storedBytes / 2 ** 20).toFixed(1)} MiB`);
+  return { shards, totalMs: total, storeEntries: stored, storeBytes: storedBytes };
 }
 
 /** The CLI as a child process; its peak RSS (KiB) from the probe. */
@@ -234,8 +263,8 @@ const started = now();
 const results = { repos: REPOS, snapshots: SNAPSHOTS, concurrency: CONCURRENCY };
 try {
   log(`github-private-backup scale benchmark: ${REPOS} repositories, concurrency ${CONCURRENCY}, ${cpus().length} CPU(s), node ${process.version}, ${run('git', ['--version']).trim()}`);
-  const refs = generate();
-  log(`upstreams: ${REPOS} copies of one repository with 5 commits and ${refs} refs (generated in ${fmtMs(now() - started)})`);
+  const refs = await generate();
+  log(`upstreams: ${REPOS} repositories, each 5 shared commits and one of its own, ${refs} refs (generated in ${fmtMs(now() - started)})`);
   if (SHARDS > 1) {
     log(`\nsharded day: ${SHARDS} shards, one after another, one file:// store`);
     Object.assign(results, { shards: SHARDS, ...shardedDay() });
