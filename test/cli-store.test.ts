@@ -6,11 +6,12 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { generateIdentity, identityToRecipient } from 'age-encryption';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { manifestKey } from '../src/store/format.ts';
+import { manifestKey, objectKey } from '../src/store/format.ts';
 import type { InitRepoResult, RunResult, StoreListRepoResult, StorePruneRunResult, StorePushRepoResult, StoreVerifyRepoResult, SyncRepoResult, RestoreRepoResult } from '../src/types.ts';
 import { runCli, startCli, type CliResult } from './helpers/cli.ts';
 import { createUpstream, git, makeTempDir, refsOf, type Upstream } from './helpers/git-fixtures.ts';
 import { S3RVER_ACCESS_KEY_ID, S3StandIn } from './helpers/s3-standin.ts';
+import { contentFingerprint } from './helpers/store-fixtures.ts';
 import { descendants, processCommandLine } from './helpers/sandbox.ts';
 
 const TOKEN = 'ghp_STOREe2eTOKENstoreE2Etoken0123456789';
@@ -75,6 +76,13 @@ function storedManifest(prefix: string, snapshot: string): { files: Array<Manife
   return { ...m, files: m.files.filter((f): f is ManifestFile & { key: string } => f.key !== undefined) };
 }
 const manifest = (snapshot: string) => storedManifest(PREFIX, snapshot);
+/** The pack indexes a manifest derives from their packs instead of storing them (docs/STORE_FORMAT.md "Pack indexes"). */
+function derivedFiles(prefix: string, snapshot: string): Array<{ path: string; sha256: string; derivedFrom: string }> {
+  const m = JSON.parse(gunzipSync(s3.objectBytes(`${prefix}/${manifestKey('acme/widgets', snapshot)}`)!).toString('utf8')) as { files: Array<{ path: string; sha256: string; derivedFrom?: string }> };
+  return m.files.filter((f): f is { path: string; sha256: string; derivedFrom: string } => f.derivedFrom !== undefined);
+}
+/** The pack files (.pack, .idx, .rev) of a repository, by name, as sha256. */
+const packFiles = (repo: string) => contentFingerprint(join(repo, 'objects', 'pack'));
 
 /** Everything a run printed, and every log file under the root, must be free of the secrets. */
 function expectNoSecrets(run: CliResult, root: string): void {
@@ -101,7 +109,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe('backup-manager with a store (s3rver)', () => {
   let first: string;
 
-  it('sync pushes the snapshot it took: every file but the two the manifest carries is an object, the manifest names them all', async () => {
+  it('sync pushes the snapshot it took: every file but the two the manifest carries and the pack indexes is an object, the manifest names them all', async () => {
     const { file, root } = config('first');
     // Watch the process list while it runs: neither secret may appear in any argv.
     const { child, done } = startCli(['sync', '--config', file, '--json'], env());
@@ -115,7 +123,7 @@ describe('backup-manager with a store (s3rver)', () => {
     const synced = value<SyncRepoResult>(run);
     first = synced.snapshot!.name;
     expect(synced.pushed).toMatchObject({ store: `s3://backups/${PREFIX}`, snapshots: [first] });
-    expect(synced.pushed!.uploadedObjects).toBeGreaterThan(3);
+    expect(synced.pushed!.uploadedObjects).toBeGreaterThanOrEqual(3);
 
     const keys = bucketKeys();
     expect(keys).toContain('store-format-v2.json');
@@ -124,6 +132,15 @@ describe('backup-manager with a store (s3rver)', () => {
     expect(m.files.some((f) => /^objects\/pack\/pack-[0-9a-f]+\.pack$/.test(f.path))).toBe(true);
     for (const f of m.files) expect(keys, f.path).toContain(f.key);
     expect(keys.filter((k) => k.startsWith('objects/'))).toHaveLength(new Set(m.files.map((f) => f.key)).size);
+    // Every pack's index is derived from the pack: recorded in the manifest, never sent to the store.
+    const derived = derivedFiles(PREFIX, first);
+    expect(derived.map((f) => f.derivedFrom).sort()).toEqual(m.files.filter((f) => f.path.endsWith('.pack')).map((f) => f.path).sort());
+    const puts = s3.requests.filter((r) => r.method === 'PUT').map((r) => r.path);
+    for (const f of derived) {
+      expect(keys).not.toContain(objectKey(f.sha256));
+      expect(puts).not.toContain(`/backups/${PREFIX}/${objectKey(f.sha256)}`);
+    }
+    expect(puts.some((p) => p.startsWith(`/backups/${PREFIX}/objects/`))).toBe(true);
     // The push held a shared lease while it uploaded (prune waits for it) and released it when the run ended.
     expect(s3.requests.some((r) => r.method === 'PUT' && r.path.startsWith(`/backups/${PREFIX}/locks/shared/`))).toBe(true);
     expect(keys.filter((k) => k.startsWith('locks/shared/'))).toEqual([]);
@@ -182,6 +199,10 @@ describe('backup-manager with a store (s3rver)', () => {
     expect(value<RestoreRepoResult>(run)).toMatchObject({ snapshot: { repository: 'acme/widgets', name: first, path: `s3://backups/${PREFIX}` }, mode: 'to-dir', fromStore: `s3://backups/${PREFIX}` });
     expect(refsOf(to)).toEqual(refsOf(upstream.bare));
     git(to, 'fsck', '--full');
+    // The indexes git index-pack rebuilt are the very files the backed-up snapshot holds.
+    const original = await packFiles(join(config('first').root, 'snapshots', 'acme', 'widgets', first));
+    expect(Object.keys(original).some((name) => name.endsWith('.idx'))).toBe(true);
+    expect(await packFiles(to)).toEqual(original);
 
     const remote = join(base, 'new-remote.git');
     git(base, 'init', '--bare', '--quiet', remote);
@@ -193,6 +214,8 @@ describe('backup-manager with a store (s3rver)', () => {
     expect(inPlace.code, inPlace.stderr).toBe(0);
     expect(value<RestoreRepoResult>(inPlace).mode).toBe('in-place');
     expect(refsOf(join(root, 'immutable', 'acme', 'widgets.git'))).toEqual(refsOf(upstream.bare));
+    git(join(root, 'immutable', 'acme', 'widgets.git'), 'fsck', '--full');
+    expect(await packFiles(join(root, 'immutable', 'acme', 'widgets.git'))).toEqual(original);
     // Nothing of the pull is left behind.
     expect(readdirSync(join(root, 'immutable', 'acme')).filter((n) => n.startsWith('.tmp'))).toEqual([]);
   });
@@ -214,18 +237,22 @@ describe('backup-manager with a store (s3rver)', () => {
     const second = synced.snapshot!.name;
     expect(synced.pushed!.snapshots).toEqual([second]);
 
-    // The hydrated snapshot is local now, and the mirror was fetched into, not cloned: old packs plus one.
+    // The hydrated snapshot is local now, byte for byte the one pushed (rebuilt indexes included), and the mirror
+    // was fetched into, not cloned: old packs plus one.
     expect(readdirSync(join(root, 'snapshots', 'acme', 'widgets')).sort()).toEqual([first, second]);
+    expect(await contentFingerprint(join(root, 'snapshots', 'acme', 'widgets', first))).toEqual(await contentFingerprint(join(config('first').root, 'snapshots', 'acme', 'widgets', first)));
+    git(join(root, 'immutable', 'acme', 'widgets.git'), 'fsck', '--full');
     const packsOf = (m: { files: ManifestFile[] }) => m.files.filter((f) => f.path.endsWith('.pack'));
     const oldPacks = packsOf(manifest(first));
     const newPacks = packsOf(manifest(second));
     expect(newPacks).toHaveLength(oldPacks.length + 1);
 
-    // What the push added to the bucket: the new pack (with its index), the small files that changed, the manifest.
+    // What the push added to the bucket: the new pack (its index is derived), the small files that changed, the manifest.
     const added = bucketKeys().filter((k) => !before.has(k));
     const addedPaths = manifest(second).files.filter((f) => added.includes(f.key)).map((f) => f.path);
     expect(addedPaths.filter((p) => p.endsWith('.pack'))).toHaveLength(1);
-    expect(addedPaths.every((p) => /^(objects\/pack\/pack-[0-9a-f]+\.(pack|idx|rev)|config|HEAD)$/.test(p)), addedPaths.join(', ')).toBe(true);
+    expect(addedPaths.every((p) => /^(objects\/pack\/pack-[0-9a-f]+\.pack|config|HEAD)$/.test(p)), addedPaths.join(', ')).toBe(true);
+    expect(derivedFiles(PREFIX, second).map((f) => f.path)).toEqual(manifest(second).files.filter((f) => f.path.endsWith('.pack')).map((f) => f.path.replace(/\.pack$/, '.idx')));
     expect(added).toContain(manifestKey('acme/widgets', second));
     // No pack the store already had was uploaded again.
     const putKeys = s3.requests.slice(requestsBefore).filter((r) => r.method === 'PUT').map((r) => r.path.replace(`/backups/${PREFIX}/`, ''));
@@ -326,7 +353,7 @@ describe('backup-manager with a store (s3rver)', () => {
       return storedManifest('maintained', snapshot).files.find((f) => path.test(f.path))!;
     };
 
-    it('a sound store verifies, by size and with --read-data (sha256, git verify-pack)', async () => {
+    it('a sound store verifies, by size and with --read-data (sha256, pack indexes rebuilt by git index-pack)', async () => {
       const sync = await runCli(['sync', '--config', cfg().file, '--json'], env());
       expect(sync.code, sync.stderr).toBe(0);
       snapshot = value<SyncRepoResult>(sync).pushed!.snapshots[0]!;
@@ -358,6 +385,12 @@ describe('backup-manager with a store (s3rver)', () => {
         const read = await runCli(['store', 'verify', '--read-data', '--config', cfg().file], env());
         expect(read.code).toBe(1);
         expect(read.stdout).toMatch(/✗ acme\/widgets: .*objects\/pack\/pack-[0-9a-f]+\.pack/);
+        // A restore refuses it with the same words, and leaves nothing where it was asked to write.
+        const to = join(base, 'tampered-restore.git');
+        const restore = await runCli(['restore', 'latest', '--from-store', '--config', cfg().file, '--repo', 'acme/widgets', '--to', to], env());
+        expect(restore.code, restore.stdout + restore.stderr).toBe(1);
+        expect(restore.stdout).toMatch(/✗ acme\/widgets: .*objects\/pack\/pack-[0-9a-f]+\.pack \(objects\/[0-9a-f]{2}\/[0-9a-f]{64}\).*does not match its recorded checksum/);
+        expect(existsSync(to)).toBe(false);
       } finally {
         writeFileSync(file, original);
       }

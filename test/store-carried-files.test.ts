@@ -11,7 +11,7 @@ import { readMetadata, type SnapshotMetadata } from '../src/metadata.ts';
 import { refKeyFromBytes } from '../src/refs.ts';
 import { readManifest } from '../src/store/catalog.ts';
 import { manifestKey } from '../src/store/format.ts';
-import { isStoredFile, MAX_MANIFEST_BYTES, parseManifest, type Manifest } from '../src/store/manifest.ts';
+import { isRebuiltFile, MAX_MANIFEST_BYTES, parseManifest, type Manifest } from '../src/store/manifest.ts';
 import { pullSnapshot } from '../src/store/pull.ts';
 import { pushSnapshot } from '../src/store/push.ts';
 import { packedRefsSpec, renderPackedRefs, sha256Hex } from '../src/store/rebuilt-files.ts';
@@ -27,7 +27,7 @@ function scenario(): StoreScenario {
   return s;
 }
 
-const carried = (manifest: Manifest) => manifest.files.filter((f) => !isStoredFile(f)).map((f) => f.path);
+const carried = (manifest: Manifest) => manifest.files.filter(isRebuiltFile).map((f) => f.path);
 
 /** Set a ref to raw name bytes (git takes any bytes but a few; argv cannot carry invalid UTF-8). */
 function setRawRef(bare: string, name: Buffer, oid: string): void {

@@ -77,8 +77,12 @@ describe('store format on S3', () => {
     const result = await pushSnapshot(s3.store(prefix), snapshot, { objectLock: { mode: 'GOVERNANCE', days: 7 }, clock: () => now });
     const puts = s3.requests.slice(mark).filter((r) => r.method === 'PUT' && r.path.includes(`/${prefix}/`) && !r.path.includes('/locks/') && !r.path.includes('/store-format-v'));
     const metadata = await readMetadata(snapshot);
-    // One PUT per file but packed-refs (snapshot.json and packed-refs travel in the manifest), then the manifest.
-    expect(puts).toHaveLength(Object.keys(metadata.files).length);
+    // One PUT per file but packed-refs and the pack indexes (snapshot.json and packed-refs travel in the manifest,
+    // indexes are rebuilt from their packs), then the manifest.
+    const indexes = Object.keys(metadata.files).filter((p) => /^objects\/pack\/.*\.(idx|rev)$/.test(p));
+    expect(indexes.length).toBeGreaterThan(0);
+    expect(puts).toHaveLength(Object.keys(metadata.files).length - indexes.length);
+    expect(result.derivedFiles).toBe(indexes.length);
     expect(puts.map((r) => r.path).at(-1)).toBe(`/backups/${prefix}/${manifestKey('acme/widgets', result.snapshot)}`);
     // The push listed objects/ first, so no object costs a HEAD before its PUT.
     expect(s3.requests.slice(mark).filter((r) => r.method === 'HEAD' && r.path.includes('/objects/'))).toEqual([]);

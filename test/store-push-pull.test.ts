@@ -12,7 +12,7 @@ import { readMetadata } from '../src/metadata.ts';
 import { encryptedStore } from '../src/store/encrypted-store.ts';
 import { listStoredSnapshots, readManifest, resolveStoredSnapshot } from '../src/store/catalog.ts';
 import { ensureStoreFormat, formatMarkerKey, manifestKey, objectKey } from '../src/store/format.ts';
-import { isStoredFile, manifestMetadata, parseManifest, serializeManifest, storedFiles, unsafeRepoPathReason, type Manifest } from '../src/store/manifest.ts';
+import { isDerivedFile, isRebuiltFile, manifestMetadata, parseManifest, serializeManifest, storedFiles, unsafeRepoPathReason, type Manifest } from '../src/store/manifest.ts';
 import { pullSnapshot } from '../src/store/pull.ts';
 import { PushSession, pushSnapshot } from '../src/store/push.ts';
 import { git, makeTempDir, refsOf } from './helpers/git-fixtures.ts';
@@ -35,16 +35,20 @@ describe('store push and pull', () => {
     const metadata = await readMetadata(snapshot);
     const result = await pushSnapshot(s.store, snapshot);
     expect(result).toMatchObject({ repository: 'acme/widgets', snapshot: metadata.name, alreadyInStore: false, reusedObjects: 0 });
-    // snapshot.json and packed-refs travel inside the manifest; every other file is an object.
+    // snapshot.json and packed-refs travel inside the manifest, pack indexes are rebuilt from their packs; every
+    // other file is an object.
     const carried = ['packed-refs', 'snapshot.json'];
+    const derived = Object.keys(metadata.files).filter((p) => /^objects\/pack\/pack-[0-9a-f]{40}\.(idx|rev)$/.test(p));
     expect(Object.keys(metadata.files)).toContain('packed-refs');
-    expect(result.uploadedObjects).toBe(Object.keys(metadata.files).length - 1);
+    expect(derived.filter((p) => p.endsWith('.idx')).length).toBeGreaterThan(0);
+    expect(result.uploadedObjects).toBe(Object.keys(metadata.files).length - 1 - derived.length);
+    expect(result.derivedFiles).toBe(derived.length);
 
-    // The store holds the marker, one object per file content, and the manifest.
+    // The store holds the marker, one object per file content, and the manifest: no pack index.
     expect(existsSync(s.store.filePath(formatMarkerKey()))).toBe(true);
     expect(formatMarkerKey()).toBe('store-format-v2.json');
     for (const [path, file] of Object.entries(metadata.files)) {
-      if (carried.includes(path)) expect(existsSync(s.store.filePath(objectKey(file.sha256)))).toBe(false);
+      if (carried.includes(path) || derived.includes(path)) expect(existsSync(s.store.filePath(objectKey(file.sha256))), path).toBe(false);
       else expect(readFileSync(s.store.filePath(objectKey(file.sha256)))).toEqual(readFileSync(join(snapshot, path)));
     }
     // The manifest is gzip-compressed JSON whose snapshot is snapshot.json, and the only list of refs.
@@ -55,9 +59,11 @@ describe('store push and pull', () => {
     const manifest = await readManifest(s.store, 'acme/widgets', metadata.name);
     expect(manifestMetadata(manifest).refs).toEqual(metadata.refs);
     expect(manifest.files.map((f) => f.path)).toEqual([...Object.keys(metadata.files), 'snapshot.json'].sort());
-    expect(manifest.files.filter((f) => !isStoredFile(f)).map((f) => f.path)).toEqual(carried);
+    expect(manifest.files.filter(isRebuiltFile).map((f) => f.path)).toEqual(carried);
+    expect(manifest.files.filter(isDerivedFile)).toEqual(derived.map((path) => ({ path, ...metadata.files[path]!, derivedFrom: path.replace(/\.(idx|rev)$/, '.pack') })));
+    expect(manifest.version).toBe(3);
 
-    // As a snapshot: byte-identical, snapshot.json included.
+    // As a snapshot: byte-identical, snapshot.json and the rebuilt indexes included.
     const asSnapshot = join(makeTempDir('gpb-pull-'), 'snap');
     await pullSnapshot(s.store, manifest, asSnapshot, { layout: 'snapshot' });
     expect(await contentFingerprint(asSnapshot)).toEqual(await contentFingerprint(snapshot));
@@ -115,9 +121,10 @@ describe('store push and pull', () => {
       'delete locks/shared/ID/N',
     ]);
     const written = calls.filter((c) => c.op === 'putOnce' && !c.key.startsWith('locks/')).map((c) => c.key);
-    // packed-refs changed too, but it travels in the manifest, as snapshot.json does.
-    const uploadedFiles = newFiles.filter(([path]) => path !== 'packed-refs');
-    expect(uploadedFiles.length).toBe(newFiles.length - 1);
+    // packed-refs changed too, but it travels in the manifest, as snapshot.json does; the new pack's index is
+    // rebuilt from it.
+    const uploadedFiles = newFiles.filter(([path]) => path !== 'packed-refs' && !path.endsWith('.idx'));
+    expect(uploadedFiles.length).toBe(newFiles.length - 2);
     const expectedKeys = new Set([...uploadedFiles.map(([, f]) => objectKey(f.sha256)), manifestKey('acme/widgets', m2.name)]);
     expect(new Set(written)).toEqual(expectedKeys);
     // The push listed what the store holds, so it never asked about a key before writing it.
@@ -199,7 +206,8 @@ describe('store push and pull with encryption', () => {
     const recipient = await identityToRecipient(identity);
     const writer = encryptedStore(s.store, [recipient]);
     const result = await pushSnapshot(writer, snapshot);
-    expect(result.uploadedObjects).toBeGreaterThan(3);
+    expect(result.uploadedObjects).toBeGreaterThanOrEqual(3);
+    expect(result.derivedFiles).toBeGreaterThan(0);
     // Loose objects and packs are zlib-compressed; commit subjects also sit in plain text in snapshot.json.
     for (const file of await walkFiles(s.store.dir)) expect(readFileSync(file.abs).includes(secret), file.rel).toBe(false);
     await expect(readManifest(writer, 'acme/widgets', result.snapshot)).rejects.toThrow(/BACKUP_AGE_IDENTITY_FILE/);

@@ -70,19 +70,20 @@ describe('store verify', () => {
     expect(full.packsChecked).toBeGreaterThanOrEqual(3);
   });
 
-  it('finds a missing object and an object whose stored size changed', async () => {
+  it('finds a missing object (a pack its derived index needs) and an object whose stored size changed', async () => {
     const s = scenario();
     const [first] = await threeDays(s);
     const manifest = await readManifest(s.store, 'acme/widgets', first!.split('/').at(-1)!);
-    const idx = storedFiles(manifest).find((f) => f.path.endsWith('.idx'))!;
+    const pack = storedFiles(manifest).find((f) => f.path.endsWith('.pack'))!;
+    expect(manifest.files).toContainEqual(expect.objectContaining({ path: pack.path.replace(/\.pack$/, '.idx'), derivedFrom: pack.path }));
     const config = storedFiles(manifest).find((f) => f.path === 'config')!;
-    rmSync(s.store.filePath(idx.key));
+    rmSync(s.store.filePath(pack.key));
     overwrite(s.store.filePath(config.key), Buffer.from(`${readFileSync(s.store.filePath(config.key), 'utf8')}# grown\n`));
     const result = await verifyStore(s.store);
     expect(result.ok).toBe(false);
     expect(result.problems).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ key: idx.key, path: idx.path, problem: 'missing object' }),
+        expect.objectContaining({ key: pack.key, path: pack.path, problem: 'missing object' }),
         expect.objectContaining({ key: config.key, problem: expect.stringMatching(/^stored size \d+, the manifest recorded \d+$/) }),
       ]),
     );
@@ -114,7 +115,7 @@ describe('store verify', () => {
     expect(some.ok).toBe(true);
   });
 
-  it('git verify-pack catches a broken pack whose checksum the manifest vouches for', async () => {
+  it('git index-pack catches a broken pack whose checksum the manifest vouches for', async () => {
     const s = scenario();
     const [first] = await threeDays(s);
     const name = first!.split('/').at(-1)!;
@@ -128,7 +129,7 @@ describe('store verify', () => {
     );
     await s.store.putOnce(manifestKey('acme/widgets', forged.name), serializeManifest(forged));
     const result = await verifyStore(s.store, { readData: 1 });
-    expect(result.problems).toEqual([expect.objectContaining({ snapshot: 'acme/widgets snapshot-20300101-000000', problem: expect.stringMatching(/git verify-pack failed/) })]);
+    expect(result.problems).toEqual([expect.objectContaining({ snapshot: 'acme/widgets snapshot-20300101-000000', problem: expect.stringMatching(/git index-pack could not rebuild objects\/pack\/pack-[0-9a-f]+\.idx/) })]);
   });
 
   it('reports an unreadable manifest', async () => {

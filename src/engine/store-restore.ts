@@ -35,7 +35,7 @@ export async function restoreFromStore(ctx: EngineContext, run: StoreRun, target
   const scratch = await scratchPath(ctx, 'store');
   try {
     reportPhase(ctx, target, 'pulling from store', manifest.name);
-    await pullSnapshot(run.store, manifest, scratch, { layout: 'snapshot', signal: ctx.signal });
+    await pullSnapshot(run.store, manifest, scratch, { layout: 'snapshot', signal: ctx.signal, git: ctx.git });
     const { problems } = await verifySnapshotDir(ctx, scratch);
     if (problems.length) {
       throw new BackupError(`${run.store.location} ${target.id} ${manifest.name} failed verification: ${problems.slice(0, 5).map((p) => `${p.file}: ${p.problem}`).join('; ')}`);

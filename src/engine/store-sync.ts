@@ -38,7 +38,7 @@ export async function openStoreRun(ctx: EngineContext): Promise<StoreRun | null>
   if (!config) return null;
   const store = await openStore(config, process.env, { redactor: ctx.redactor, clock: ctx.clock });
   const encrypted = Boolean(config.encryption);
-  const session = new PushSession(store, { objectLock: config.objectLock, objectIndex: encrypted, clock: ctx.clock, logger: ctx.logger, signal: ctx.signal });
+  const session = new PushSession(store, { objectLock: config.objectLock, objectIndex: encrypted, clock: ctx.clock, logger: ctx.logger, signal: ctx.signal, git: ctx.git });
   return { store, session, canReadBodies: !encrypted || Boolean(process.env[IDENTITY_FILE_ENV]) };
 }
 
@@ -115,7 +115,7 @@ export async function hydrateMirror(ctx: EngineContext, run: StoreRun, target: R
       // The temporary name of a snapshot being taken: an interrupted hydrate is cleaned up like one.
       const tmp = join(parent, `.tmp-${manifest.name}-${randomBytes(4).toString('hex')}`);
       try {
-        pulled = await pullSnapshot(run.store, manifest, tmp, { layout: 'snapshot', fsync: true, signal: ctx.signal });
+        pulled = await pullSnapshot(run.store, manifest, tmp, { layout: 'snapshot', fsync: true, signal: ctx.signal, git: ctx.git });
         await rename(tmp, snapshotDir);
         await fsyncPath(parent);
       } catch (error) {

@@ -10,8 +10,11 @@ import type { Store } from './store.ts';
  * (docs/STORE_FORMAT.md "Versions"): gzip-compressed manifests under .json.gz that carry snapshot.json and packed-refs.
  */
 export const STORE_FORMAT_MAJOR = 2;
-/** Minor 1 adds object indexes beside the manifests of encrypted stores (docs/STORE_FORMAT.md "Object index"). */
-export const STORE_FORMAT_MINOR = 1;
+/**
+ * Minor 1 adds object indexes beside the manifests of encrypted stores (docs/STORE_FORMAT.md "Object index"); minor 2
+ * manifests of version 3, whose pack indexes are rebuilt from their packs instead of stored ("Pack indexes").
+ */
+export const STORE_FORMAT_MINOR = 2;
 
 // The major version is in the marker's key, not only in its body: with an encrypted store the backup side holds
 // only the public key and cannot read a body, but it can always list keys.

@@ -8,10 +8,13 @@ import { MAX_METADATA_BYTES, snapshotMetadataSchema } from '../metadata.ts';
 import { isSnapshotName, isValidOwner, isValidRepoName } from '../naming.ts';
 import { METADATA_FILE, snapshotFileTreatment } from '../snapshot-files.ts';
 import { objectKey } from './format.ts';
+import { packOfDerivable } from './pack-index.ts';
 import { renderPackedRefs, renderSnapshotJson, sha256Hex } from './rebuilt-files.ts';
 
 export const MANIFEST_FORMAT = 'github-private-backup-snapshot-manifest';
-export const MANIFEST_VERSION = 2;
+/** Version 3 adds pack indexes derived from their packs (docs/STORE_FORMAT.md "Pack indexes"); 2 is still read. */
+export const MANIFEST_VERSION = 3;
+const READABLE_VERSIONS: readonly number[] = [2, MANIFEST_VERSION];
 /** The largest manifest we uncompress: snapshot.json's own limit, twice over for the file list. */
 export const MAX_MANIFEST_BYTES = 2 * MAX_METADATA_BYTES;
 
@@ -44,12 +47,23 @@ const rebuiltFileSchema = z
   })
   .strict();
 
-const manifestFileSchema = z.union([storedFileSchema, rebuiltFileSchema]);
+/** A pack's .idx or .rev that git index-pack rebuilds from the pack at `derivedFrom` (src/store/pack-index.ts): no object. */
+const derivedFileSchema = z
+  .object({
+    path: z.string(),
+    size,
+    sha256,
+    /** The path of the pack it is rebuilt from, a stored file of the same manifest. */
+    derivedFrom: z.string(),
+  })
+  .strict();
+
+const manifestFileSchema = z.union([storedFileSchema, rebuiltFileSchema, derivedFileSchema]);
 
 export const manifestSchema = z
   .object({
     format: z.literal(MANIFEST_FORMAT),
-    version: z.literal(MANIFEST_VERSION),
+    version: z.union([z.literal(2), z.literal(MANIFEST_VERSION)]),
     tool: z.object({ name: z.string(), version: z.string() }).strict(),
     repository: z.string(),
     name: z.string(),
@@ -71,8 +85,18 @@ export type Manifest = z.infer<typeof manifestSchema>;
 export type ManifestFile = z.infer<typeof manifestFileSchema>;
 export type StoredManifestFile = z.infer<typeof storedFileSchema>;
 export type RebuiltManifestFile = z.infer<typeof rebuiltFileSchema>;
+export type DerivedManifestFile = z.infer<typeof derivedFileSchema>;
 
 export const isStoredFile = (file: ManifestFile): file is StoredManifestFile => 'key' in file;
+export const isRebuiltFile = (file: ManifestFile): file is RebuiltManifestFile => 'rebuild' in file;
+export const isDerivedFile = (file: ManifestFile): file is DerivedManifestFile => 'derivedFrom' in file;
+
+/** The derived files of a manifest, by the pack they are rebuilt from. */
+export function derivedByPack(manifest: Manifest): Map<string, DerivedManifestFile[]> {
+  const out = new Map<string, DerivedManifestFile[]>();
+  for (const file of manifest.files.filter(isDerivedFile)) out.set(file.derivedFrom, [...(out.get(file.derivedFrom) ?? []), file]);
+  return out;
+}
 
 /** The files whose bytes are objects in the store (what push uploads, verify checks, prune keeps). */
 export const storedFiles = (manifest: Manifest): StoredManifestFile[] => manifest.files.filter(isStoredFile);
@@ -124,6 +148,7 @@ export function assertManifestSound(manifest: Manifest, where: string): void {
     fail('its snapshot.json describes another snapshot');
   }
   const seen = new Set<string>();
+  const storedPaths = new Set(manifest.files.filter(isStoredFile).map((f) => f.path));
   let bytes = 0;
   let storedBytes = 0;
   for (const file of manifest.files) {
@@ -137,6 +162,12 @@ export function assertManifestSound(manifest: Manifest, where: string): void {
       storedBytes += file.storedSize;
       continue;
     }
+    if (isDerivedFile(file)) {
+      if (manifest.version < 3) fail(`${file.path}: a version-${manifest.version} manifest derives no files`);
+      if (packOfDerivable(file.path) !== file.derivedFrom) fail(`${file.path}: only a pack's own .idx or .rev is derived, not one from ${JSON.stringify(file.derivedFrom)}`);
+      if (!storedPaths.has(file.derivedFrom)) fail(`${file.path}: the pack it is derived from, ${file.derivedFrom}, is not a stored file of this manifest`);
+      continue;
+    }
     const expectedPath = file.rebuild === 'snapshot-json' ? METADATA_FILE : PACKED_REFS_FILE;
     if (file.path !== expectedPath) fail(`${file.path}: only ${expectedPath} is rebuilt as ${file.rebuild}`);
     if (file.rebuild === 'packed-refs' && !manifest.packedRefs) fail('packed-refs is to be rebuilt, but packedRefs is null');
@@ -144,6 +175,10 @@ export function assertManifestSound(manifest: Manifest, where: string): void {
     if (rebuilt.length !== file.size || sha256Hex(rebuilt) !== file.sha256) fail(`${file.path}: the bytes it rebuilds to do not match its sha256`);
   }
   if (!seen.has(METADATA_FILE)) fail(`no ${METADATA_FILE}`);
+  // git index-pack writes a .rev only with the .idx it belongs to.
+  for (const [pack, derived] of derivedByPack(manifest)) {
+    if (!derived.some((f) => f.path.endsWith('.idx'))) fail(`${pack}: its .rev is derived, but not its .idx`);
+  }
   // The files snapshot.json records are exactly the others, with the same contents.
   const byPath = new Map(manifest.files.map((f) => [f.path, f]));
   for (const [path, file] of Object.entries(recorded.files)) {
@@ -183,8 +218,8 @@ export function parseManifest(bytes: Buffer, where: string): Manifest {
     if (error instanceof BackupError) throw error;
     throw new BackupError(`${where}: manifest is not valid JSON: ${(error as Error).message}`);
   }
-  if (data && typeof data === 'object' && 'format' in data && data.format === MANIFEST_FORMAT && 'version' in data && data.version !== MANIFEST_VERSION) {
-    throw new BackupError(`${where}: manifest version ${String(data.version)} is not supported by this tool (version ${MANIFEST_VERSION}); upgrade github-private-backup`);
+  if (data && typeof data === 'object' && 'format' in data && data.format === MANIFEST_FORMAT && 'version' in data && !READABLE_VERSIONS.includes(data.version as number)) {
+    throw new BackupError(`${where}: manifest version ${String(data.version)} is not supported by this tool (versions ${READABLE_VERSIONS.join(' and ')}); upgrade github-private-backup`);
   }
   const parsed = manifestSchema.safeParse(data);
   if (!parsed.success) {

@@ -8,7 +8,10 @@ import { pipeline } from 'node:stream/promises';
 import { AbortedError, BackupError } from '../errors.ts';
 import { isMetadataPath, METADATA_FILE, snapshotFileTreatment } from '../snapshot-files.ts';
 import { fsyncPath, removeTree } from '../fsutil.ts';
-import { assertManifestSound, isStoredFile, rebuiltBytes, type Manifest, type RebuiltManifestFile, type StoredManifestFile } from './manifest.ts';
+import { createGitCommandManager, type GitCommandManager } from '../git/git.ts';
+import { Redactor } from '../redact.ts';
+import { assertManifestSound, derivedByPack, isDerivedFile, isStoredFile, rebuiltBytes, type Manifest, type RebuiltManifestFile, type StoredManifestFile } from './manifest.ts';
+import { rebuildPackIndex } from './pack-index.ts';
 import { sha256Hex } from './rebuilt-files.ts';
 import type { Store } from './store.ts';
 import { forEachLimit, Sha256Check } from './transfer.ts';
@@ -28,6 +31,8 @@ export interface PullOptions {
   /** fsync every file (a snapshot must be durable before it is renamed into place). */
   fsync?: boolean;
   signal?: AbortSignal;
+  /** Runs git index-pack for the pack indexes a manifest derives (default: one of its own). */
+  git?: GitCommandManager;
 }
 
 export interface PullResult {
@@ -95,13 +100,22 @@ export async function pullSnapshot(store: Store, manifest: Manifest, destDir: st
     for (const dir of SKELETON) await mkdir(join(dest, dir), { recursive: true });
     // Directories first, one by one from paths already proven free of "..", absolute parts and odd characters.
     for (const dir of new Set(files.map((f) => dirname(f.path)).filter((d) => d !== '.'))) await mkdir(join(dest, dir), { recursive: true });
+    const modeOf = (path: string) => (options.layout === 'snapshot' || snapshotFileTreatment(path) === 'link' || path === METADATA_FILE ? 0o444 : 0o644);
     await forEachLimit(files, options.concurrency ?? 4, async (file) => {
       if (options.signal?.aborted) throw new AbortedError('pull stopped on request');
-      const readOnly = options.layout === 'snapshot' || snapshotFileTreatment(file.path) === 'link' || file.path === METADATA_FILE;
-      const mode = readOnly ? 0o444 : 0o644;
-      if (isStoredFile(file)) await downloadFile(store, file, join(dest, file.path), mode, options.fsync ?? false, where);
-      else await writeRebuilt(manifest, file, join(dest, file.path), mode, options.fsync ?? false, where);
+      if (isStoredFile(file)) await downloadFile(store, file, join(dest, file.path), modeOf(file.path), options.fsync ?? false, where);
+      else if (!isDerivedFile(file)) await writeRebuilt(manifest, file, join(dest, file.path), modeOf(file.path), options.fsync ?? false, where);
     });
+    // Once their packs are here (checked), the indexes the manifest derives, one pack at a time.
+    const git = options.git ?? createGitCommandManager({ redactor: new Redactor() });
+    for (const [pack, derived] of derivedByPack(manifest)) {
+      if (options.signal?.aborted) throw new AbortedError('pull stopped on request');
+      const written = await rebuildPackIndex(git, join(dest, pack), derived, dirname(join(dest, pack)), where);
+      for (const [path, abs] of written) {
+        if (options.fsync) await fsyncPath(abs);
+        await chmod(abs, modeOf(path));
+      }
+    }
     if (options.layout === 'snapshot') await makeReadOnly(dest);
     if (options.fsync) await fsyncPath(dest);
   } catch (error) {

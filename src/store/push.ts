@@ -2,11 +2,14 @@
 // its content key and skipped when the store already holds it; the manifest last, as the commit point. A push
 // killed at any moment leaves no manifest, and the next one uploads only what is still missing.
 import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream';
-import { AbortedError, BackupError } from '../errors.ts';
+import { AbortedError, BackupError, errorMessage } from '../errors.ts';
+import { createGitCommandManager, type GitCommandManager } from '../git/git.ts';
 import type { Logger } from '../log.ts';
+import { Redactor } from '../redact.ts';
 import { readMetadata, type SnapshotMetadata } from '../metadata.ts';
 import { METADATA_FILE } from '../snapshot-files.ts';
 import { TOOL_VERSION } from '../version.ts';
@@ -14,6 +17,7 @@ import { listStoredSnapshots } from './catalog.ts';
 import { ensureStoreFormat, manifestKey, objectKey, OBJECTS_PREFIX } from './format.ts';
 import { isStoredFile, MANIFEST_FORMAT, MANIFEST_VERSION, PACKED_REFS_FILE, serializeManifest, type Manifest, type ManifestFile } from './manifest.ts';
 import { OBJECT_INDEX_FORMAT, OBJECT_INDEX_VERSION, objectIndexKey, serializeObjectIndex } from './object-index.ts';
+import { derivableByPack, isPackPath, rebuildPackIndex } from './pack-index.ts';
 import { packedRefsSpec, renderSnapshotJson, sha256Hex, type PackedRefsSpec } from './rebuilt-files.ts';
 import type { ObjectRetention, PutBody, Store } from './store.ts';
 import { SharedLease } from './store-lock.ts';
@@ -46,6 +50,8 @@ export interface PushOptions {
    * they are judged against the store's clock.
    */
   lease?: { leaseMs?: number; waitMs?: number; pollMs?: number; clock?: () => Date; idleMs?: number };
+  /** Runs git index-pack, which proves a new pack's indexes derive from it (default: one of its own). */
+  git?: GitCommandManager;
 }
 
 interface HeldView {
@@ -66,6 +72,8 @@ export interface PushSnapshotResult {
   /** Objects the store already held (earlier snapshots, other repositories, an interrupted push). */
   reusedObjects: number;
   reusedBytes: number;
+  /** Pack indexes (.idx, .rev) the manifest records as derived from their packs instead of as objects. */
+  derivedFiles: number;
   /** Size of the snapshot's files (plaintext). */
   totalBytes: number;
 }
@@ -78,6 +86,8 @@ interface LocalFile {
   sha256: string;
   /** Set when the manifest carries the file's bytes (src/store/rebuilt-files.ts): it is not uploaded. */
   rebuild?: 'snapshot-json' | 'packed-refs';
+  /** Set for a pack's .idx or .rev that pulls rebuild from this pack (src/store/pack-index.ts): it is not uploaded. */
+  derivedFrom?: string;
 }
 
 /** What the manifest carries instead of objects: snapshot.json as JSON, and how packed-refs renders from its refs. */
@@ -158,6 +168,7 @@ export class PushSession {
   private idleTimer: NodeJS.Timeout | null = null;
   private readonly clock: () => Date;
   private readonly concurrency: number;
+  private git: GitCommandManager | null = null;
 
   readonly store: Store;
   private readonly options: PushOptions;
@@ -216,6 +227,43 @@ export class PushSession {
       if (this.active === 0 && Date.now() - this.lastUse > idleMs) void this.close().catch(() => undefined);
     }, Math.max(10, Math.floor(idleMs / 2)));
     this.idleTimer.unref();
+  }
+
+  /**
+   * Mark the .idx and .rev files pulls can rebuild from their packs (docs/STORE_FORMAT.md "Pack indexes"); returns
+   * how many. Per pack: one whose index the store already holds keeps referencing it (stores written before
+   * manifest version 3); one the store holds without its index had it derived when it was uploaded (an index that
+   * does not derive is uploaded before its pack); a new pack is indexed here with the same git index-pack a pull
+   * runs, and only files that come out byte for byte are derived. The rest are uploaded as before.
+   */
+  private async deriveIndexes(files: LocalFile[], present: ReadonlyMap<string, number>, where: string): Promise<number> {
+    const byPath = new Map(files.map((f) => [f.path, f]));
+    let derived = 0;
+    for (const [packPath, paths] of derivableByPack(files.map((f) => f.path))) {
+      const pack = byPath.get(packPath)!;
+      const companions = paths.map((p) => byPath.get(p)!);
+      if (companions.some((f) => present.has(objectKey(f.sha256))) || !companions.some((f) => f.path.endsWith('.idx'))) continue;
+      if (!present.has(objectKey(pack.sha256)) && !(await this.rebuildsExactly(pack, companions, where))) continue;
+      for (const file of companions) file.derivedFrom = packPath;
+      derived += companions.length;
+    }
+    return derived;
+  }
+
+  /** Whether git index-pack, run on the local pack, writes exactly the snapshot's index files (their recorded sha256). */
+  private async rebuildsExactly(pack: LocalFile, companions: LocalFile[], where: string): Promise<boolean> {
+    this.throwIfAborted();
+    this.git ??= this.options.git ?? createGitCommandManager({ redactor: new Redactor() });
+    const out = await mkdtemp(join(tmpdir(), 'gpb-push-index-'));
+    try {
+      await rebuildPackIndex(this.git, pack.abs, companions, out, where);
+      return true;
+    } catch (error) {
+      this.options.logger?.log('info', `store push ${where}: ${pack.path}'s index is uploaded: ${errorMessage(error)}`);
+      return false;
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
   }
 
   /** Release the session's lease (when it holds one). Call once the run's pushes are done, also after a failure. */
@@ -279,6 +327,7 @@ export class PushSession {
       uploadedBytes: 0,
       reusedObjects: 0,
       reusedBytes: 0,
+      derivedFiles: 0,
       totalBytes: 0,
     };
     if (!check.knownAbsent && (await this.store.head(key))) return { ...result, alreadyInStore: true };
@@ -288,12 +337,13 @@ export class PushSession {
     const held = await this.hold();
     const { present } = held;
     const where = `${metadata.repository} ${metadata.name}`;
+    result.derivedFiles = await this.deriveIndexes(files, present, where);
     const missing: LocalFile[] = [];
     // Two files with the same content (an empty file, say) are one object: upload it once.
     const queued = new Set<string>();
     for (const file of files) {
       result.totalBytes += file.size;
-      if (file.rebuild) continue;
+      if (file.rebuild || file.derivedFrom) continue;
       const k = objectKey(file.sha256);
       if (present.has(k)) {
         result.reusedObjects++;
@@ -303,7 +353,8 @@ export class PushSession {
         missing.push(file);
       }
     }
-    await forEachLimit(missing, this.concurrency, async (file) => {
+    // Packs last: a pack in the store whose index is not is one whose index derives from it (deriveIndexes).
+    const upload = (batch: LocalFile[]) => forEachLimit(batch, this.concurrency, async (file) => {
       this.throwIfAborted();
       const k = objectKey(file.sha256);
       // The listing did not show it: no need to ask again before writing (docs/STORE_BACKENDS.md "Write once").
@@ -317,9 +368,12 @@ export class PushSession {
         result.reusedBytes += put.storedSize;
       }
     });
+    await upload(missing.filter((f) => !isPackPath(f.path)));
+    await upload(missing.filter((f) => isPackPath(f.path)));
     const entries: ManifestFile[] = files.map((file) => {
       const { path, size, sha256 } = file;
       if (file.rebuild) return { path, size, sha256, rebuild: file.rebuild };
+      if (file.derivedFrom) return { path, size, sha256, derivedFrom: file.derivedFrom };
       const k = objectKey(sha256);
       return { path, size, sha256, key: k, storedSize: present.get(k)! };
     });
@@ -354,7 +408,7 @@ export class PushSession {
     const put = await this.store.putOnce(key, serializeManifest(manifest), { retention: this.retention(), expectAbsent: check.knownAbsent });
     if (!put.created) return { ...result, alreadyInStore: true };
     result.uploadedBytes += put.storedSize;
-    this.options.logger?.log('info', `store push ${where}: ${result.uploadedObjects} object(s) uploaded, ${result.reusedObjects} already in the store`, {
+    this.options.logger?.log('info', `store push ${where}: ${result.uploadedObjects} object(s) uploaded, ${result.reusedObjects} already in the store, ${result.derivedFiles} pack index(es) derived`, {
       uploadedBytes: result.uploadedBytes,
       store: this.store.location,
     });

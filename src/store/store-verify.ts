@@ -12,8 +12,9 @@ import { createGitCommandManager, type GitCommandManager } from '../git/git.ts';
 import { Redactor } from '../redact.ts';
 import { listStoreCatalog, readManifest, type StoredSnapshot } from './catalog.ts';
 import { ensureStoreFormat, OBJECTS_PREFIX } from './format.ts';
-import { storedFiles, type Manifest, type StoredManifestFile } from './manifest.ts';
+import { derivedByPack, storedFiles, type Manifest, type StoredManifestFile } from './manifest.ts';
 import { readObjectIndex } from './object-index.ts';
+import { rebuildPackIndex } from './pack-index.ts';
 import type { Store } from './store.ts';
 import { forEachLimit, Sha256Check } from './transfer.ts';
 
@@ -136,8 +137,14 @@ export async function verifyStore(store: Store, options: StoreVerifyOptions = {}
   const stored = new Map<string, number>();
   for await (const object of store.list(OBJECTS_PREFIX)) stored.set(object.key, object.size);
 
-  // Each object once, with the first manifest file that names it (its checksum is in its key, so any will do).
+  // Each object once, with the first manifest file that names it (its checksum is in its key, so any will do); a
+  // pack once more for every other set of indexes a manifest derives from it (each manifest vouches for its own).
   const references = new Map<string, Reference>();
+  const derivedClaims = new Map<Manifest, Map<string, string>>();
+  const claimOf = ({ file, manifest }: Reference): string => {
+    if (!derivedClaims.has(manifest)) derivedClaims.set(manifest, new Map([...derivedByPack(manifest)].map(([pack, files]) => [pack, files.map((f) => ` ${f.path}:${f.sha256}`).join('')])));
+    return derivedClaims.get(manifest)!.get(file.path) ?? '';
+  };
   const referenced = new Set<string>();
   snapshots.forEach((s, i) => {
     const snapshot = `${s.repository} ${s.snapshot}`;
@@ -147,7 +154,7 @@ export async function verifyStore(store: Store, options: StoreVerifyOptions = {}
       const path = need.reference?.file.path;
       if (size === undefined) problems.push({ snapshot, key: need.key, ...(path ? { path } : {}), problem: 'missing object' });
       else if (size !== need.storedSize) problems.push({ snapshot, key: need.key, ...(path ? { path } : {}), problem: `stored size ${size}, the ${what} recorded ${need.storedSize}` });
-      else if (need.reference && !references.has(need.key)) references.set(need.key, need.reference);
+      else if (need.reference && !references.has(need.key + claimOf(need.reference))) references.set(need.key + claimOf(need.reference), need.reference);
     }
   });
   const result: StoreVerifyResult = {
@@ -183,11 +190,16 @@ export async function verifyStore(store: Store, options: StoreVerifyOptions = {}
   return result;
 }
 
-/** Download one object and check it; a pack also with git verify-pack against its index. Null or 'pack-checked' when sound. */
+/**
+ * Download one object and check it; a pack also against its index: rebuilt by git index-pack and compared with the
+ * sha256 the manifest records when the manifest derives it, else downloaded and checked by git verify-pack. Null
+ * or 'pack-checked' when sound.
+ */
 async function readObject(store: Store, ref: Reference, git: GitCommandManager, tmp: string): Promise<string | null | 'pack-checked'> {
   const { file, manifest } = ref;
   const isPack = /^objects\/pack\/pack-[0-9a-f]+\.pack$/.test(file.path);
-  const index = isPack ? storedFiles(manifest).find((f) => f.path === file.path.replace(/\.pack$/, '.idx')) : undefined;
+  const derived = isPack ? derivedByPack(manifest).get(file.path) : undefined;
+  const index = isPack && !derived ? storedFiles(manifest).find((f) => f.path === file.path.replace(/\.pack$/, '.idx')) : undefined;
   const dir = isPack ? await mkdtemp(join(tmp, 'pack-')) : null;
   try {
     const download = async (f: StoredManifestFile, to: NodeJS.WritableStream) =>
@@ -196,6 +208,14 @@ async function readObject(store: Store, ref: Reference, git: GitCommandManager, 
       await download(file, dir ? createWriteStream(join(dir, basename(file.path))) : discard());
     } catch (error) {
       return errorMessage(error);
+    }
+    if (dir && derived) {
+      try {
+        await rebuildPackIndex(git, join(dir, basename(file.path)), derived, dir, `${manifest.repository} ${manifest.name}`);
+      } catch (error) {
+        return errorMessage(error);
+      }
+      return 'pack-checked';
     }
     if (!dir || !index) return null;
     try {

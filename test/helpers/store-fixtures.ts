@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { walkFiles } from '../../src/fsutil.ts';
 import type { SnapshotMetadata } from '../../src/metadata.ts';
 import { METADATA_FILE } from '../../src/snapshot-files.ts';
-import { isStoredFile, type Manifest, type StoredManifestFile } from '../../src/store/manifest.ts';
+import { isStoredFile, type Manifest, type ManifestFile, type StoredManifestFile } from '../../src/store/manifest.ts';
 import { renderSnapshotJson, sha256Hex } from '../../src/store/rebuilt-files.ts';
 import { createBackup, createUpstream, fakeClock, makeTempDir, okValue, type TestBackup, type Upstream } from './git-fixtures.ts';
 import { TestDirStore } from './dir-store.ts';
@@ -66,7 +66,11 @@ export function overwrite(path: string, bytes: Buffer): void {
  * writer could (its snapshot.json, carried in the manifest, lists the replaced files): a hostile or buggy writer.
  */
 export function forgeManifest(manifest: Manifest, name: string, replace: (file: StoredManifestFile) => StoredManifestFile): Manifest {
-  const files = manifest.files.map((f) => (isStoredFile(f) ? replace(f) : f));
+  return forgeFiles(manifest, name, manifest.files.map((f) => (isStoredFile(f) ? replace(f) : f)));
+}
+
+/** A copy of `manifest` under another name listing `files`, its snapshot.json and totals made to agree with them. */
+export function forgeFiles(manifest: Manifest, name: string, files: ManifestFile[]): Manifest {
   const recorded = manifest.snapshot as SnapshotMetadata;
   const snapshot = { ...recorded, name, files: Object.fromEntries(files.filter((f) => f.path !== METADATA_FILE).map((f) => [f.path, { sha256: f.sha256, size: f.size }])) };
   const rendered = renderSnapshotJson(snapshot);
