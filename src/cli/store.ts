@@ -24,7 +24,7 @@ function parseSubset(raw: unknown): number | undefined {
 const FROM_INDEXES = 'read from the object indexes: the store is encrypted and BACKUP_AGE_IDENTITY_FILE is not set';
 
 function describeVerify(v: StoreVerifyRepoResult): string[] {
-  const read = v.objectsRead ? `, ${v.objectsRead} read back (${formatBytes(v.bytesRead)}, ${v.packsChecked} pack(s) through git verify-pack)` : '';
+  const read = v.objectsRead ? `, ${v.objectsRead} read back (${formatBytes(v.bytesRead)}, ${v.packsChecked} pack(s) checked against their index)` : '';
   return [
     `${v.snapshots} snapshot(s), ${v.objects} object(s) present with the right sizes${read}`,
     ...(v.readFrom === 'object indexes' ? [`${FROM_INDEXES} (contents not checked)`] : []),
@@ -69,7 +69,7 @@ export const storeCommand: Command<StoreRepoResult, StoreResult> = {
                      uploads only objects the store does not hold; the manifest is written last)
   list               snapshots per repository in the store (all repositories it holds, or --repo)
   verify             every manifest's objects exist with the sizes it recorded
-    --read-data      also download every object and check its sha256 (packs with git verify-pack)
+    --read-data      also download every object and check its sha256 (packs against their index)
     --read-data-subset P%   the same for P percent of the objects, chosen at random
   prune              apply store.retention (restic-style; default: the local policy) to the selected repositories
                      (--repo, the config's list; all the store holds when none), then delete objects no manifest of

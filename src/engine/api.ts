@@ -90,7 +90,7 @@ export interface RestoreOptions {
 }
 
 export interface StoreVerifyOptions {
-  /** Download every referenced object and check its sha256 (packs with git verify-pack too). */
+  /** Download every referenced object and check its sha256 (packs against their index too: rebuilt by git index-pack, or git verify-pack). */
   readData?: boolean;
   /** Download this percentage of them, chosen at random. */
   readDataSubsetPercent?: number;

@@ -227,7 +227,7 @@ export const OPERATIONS = {
     summary: "check that every object the store's manifests name is there with its size; optionally read back all or a share",
     input: z
       .object({
-        readData: z.boolean().optional().describe('download every object and check its sha256 (packs with git verify-pack)'),
+        readData: z.boolean().optional().describe('download every object and check its sha256 (packs against their index)'),
         readDataSubsetPercent: z.number().gt(0).max(100).optional().describe('the same for this percentage of the objects, chosen at random'),
       })
       .strict()

@@ -1,6 +1,7 @@
 // pull: lay a manifest's files out as a bare repository identical to the snapshot it was pushed from
-// (docs/STORE_FORMAT.md "Pull"). Every path is checked before use and every file's size and sha256 before it
-// counts; the destination is new and only ever holds files this pull created.
+// (docs/STORE_FORMAT.md "Pull"): stored files downloaded, carried ones written, pack indexes rebuilt from their
+// packs. Every path is checked before use and every file's size and sha256 before it counts; the destination is
+// new and only ever holds files this pull created.
 import { createWriteStream } from 'node:fs';
 import { chmod, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
