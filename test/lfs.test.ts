@@ -198,6 +198,54 @@ describe('LFS objects of a GitHub repository', () => {
     expect(git(elsewhere, 'for-each-ref').trim()).toBe('');
   });
 
+  it('a later sync fetches only the objects of the new history: one new commit, then a force-push', async () => {
+    const f = await fixture();
+    const engine = createEngine({ settings: f.settings });
+    expect(artOutcome(await engine.sync()).lfs).toMatchObject({ fetched: true, newObjects: 3 });
+    const commitLfsFile = (file: string, message: string) => {
+      const bytes = randomBytes(30_000);
+      writeFileSync(join(f.work, file), bytes);
+      git(f.work, 'add', file);
+      git(f.work, 'commit', '--quiet', '-m', message);
+      uploadLfsObjects(f.work, f.server.store);
+      return sha256(bytes);
+    };
+    const newRequests = (from: number) => f.server.standIn.requests.slice(from);
+
+    // One new commit with one new LFS object: the batch API is asked for that object and downloads exactly it.
+    const added = commitLfsFile('extra.bin', 'an extra model');
+    git(f.work, 'push', '--quiet', '--no-verify', join(f.root, '..', 'git', 'acme/art.git'), 'main');
+    let batched = f.server.batchedOids.length;
+    let from = f.server.standIn.requests.length;
+    const second = artOutcome(await engine.sync());
+    expect(second.lfs).toEqual({ fetched: true, newObjects: 1, objects: 4, bytes: 150_000 });
+    expect(f.server.batchedOids.slice(batched)).toEqual([added]);
+    expect(newRequests(from).filter((r) => r.path.startsWith('/lfs-objects/')).map((r) => r.path)).toEqual([`/lfs-objects/${added}`]);
+
+    // History rewritten: main goes back to the first commit and gets a new one; its object is fetched.
+    git(f.work, 'reset', '--quiet', '--hard', 'HEAD~2');
+    const rewritten = commitLfsFile('rewritten.bin', 'history rewritten');
+    git(f.work, 'push', '--quiet', '--no-verify', '--force', join(f.root, '..', 'git', 'acme/art.git'), 'main');
+    batched = f.server.batchedOids.length;
+    from = f.server.standIn.requests.length;
+    const forced = artOutcome(await engine.sync());
+    expect(forced.lfs).toMatchObject({ fetched: true, newObjects: 1, objects: 5 });
+    expect(f.server.batchedOids.slice(batched)).toEqual([rewritten]);
+    expect((await lfsFilesIn(forced.snapshot!.path)).map((o) => o.oid)).toContain(rewritten);
+
+    // An object gone from the mirror: the next fetch reads the whole history again, and it comes back.
+    const lost = (await lfsFilesIn(join(f.root, 'immutable/acme/art.git'))).find((o) => o.oid === rewritten)!;
+    rmSync(lost.abs);
+    commitLfsFile('later.bin', 'later');
+    git(f.work, 'push', '--quiet', '--no-verify', join(f.root, '..', 'git', 'acme/art.git'), 'main');
+    batched = f.server.batchedOids.length;
+    expect(artOutcome(await engine.sync()).lfs).toMatchObject({ fetched: true, newObjects: 2, objects: 6 });
+    expect(f.server.batchedOids.slice(batched)).toContain(rewritten);
+    // The log says which history each fetch read.
+    const log = readdirSync(join(f.root, 'logs')).map((name) => readFileSync(join(f.root, 'logs', name), 'utf8')).join('');
+    expect([...log.matchAll(/LFS objects fetched.*? history="([^"(]*)/g)].map((m) => m[1]!.trim())).toEqual(['whole', 'new since the last fetch', 'new since the last fetch', 'whole']);
+  });
+
   it('reach the store with the snapshot, and come back from it', async () => {
     const f = await fixture();
     const storeDir = makeTempDir('gpb-lfs-store-');

@@ -1,6 +1,8 @@
 // LFS objects into the mirror after its fetch: `git lfs fetch --all` from GitHub's own LFS endpoint of the
-// repository, never from one a `.lfsconfig` in it names (docs/OPERATIONS.md "LFS objects"). The objects land in
-// lfs/objects/, which snapshots hard-link like pack files (src/snapshot-files.ts).
+// repository, never from one a `.lfsconfig` in it names (docs/OPERATIONS.md "LFS objects"): of the history new since
+// the last successful fetch, or of every ref's whole history the first time and whenever that is unknown
+// (src/lfs-scope.ts). The objects land in lfs/objects/, which snapshots hard-link like pack files
+// (src/snapshot-files.ts).
 import { createHash, randomBytes } from 'node:crypto';
 import { lstat, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -11,6 +13,7 @@ import { removeTree, walkFiles } from '../fsutil.ts';
 import { lfsFetchConfig } from '../git/config-template.ts';
 import { bringsLfsPointers } from '../git/lfs-pointers.ts';
 import { lfsEndpointOf, lfsOidOf } from '../lfs.ts';
+import { lfsFetchArgs, lfsFetchScope } from '../lfs-scope.ts';
 import type { RefMap } from '../refs.ts';
 import type { LfsFetchSummary, RepoTarget } from '../types.ts';
 import { wikiParentOf } from '../wiki.ts';
@@ -18,10 +21,10 @@ import type { EngineContext } from './context.ts';
 import { explainRemoteFailure } from './remote-failure.ts';
 
 /**
- * What the last LFS step saw: the digest of the refs, their tips, and whether any history up to them had LFS
- * pointers. With none, the next step reads only the history since those tips.
+ * What the last LFS step saw: the digest of the refs, their tips, whether any history up to them had LFS pointers,
+ * and how many LFS objects the mirror then held. The next step reads only the history since those tips.
  */
-const lfsStateSchema = z.object({ refs: z.string(), tips: z.array(z.string()), pointers: z.boolean(), at: z.string() });
+const lfsStateSchema = z.object({ refs: z.string(), tips: z.array(z.string()), pointers: z.boolean(), objects: z.number().int().nonnegative().optional(), at: z.string() });
 type LfsState = z.infer<typeof lfsStateSchema>;
 
 /** One digest of every ref and its object id: equal digests, equal refs. */
@@ -69,6 +72,15 @@ async function mayHaveLfs(ctx: EngineContext, dir: string, tips: string[], state
   }
 }
 
+/** Which of `oids` the mirror holds (a tip of the last fetch may be gone since: pruned, or never packed here). */
+async function heldObjects(ctx: EngineContext, dir: string, oids: readonly string[]): Promise<(oid: string) => boolean> {
+  if (!oids.length) return () => false;
+  const out = await ctx.git.run(dir, ['cat-file', '--batch-check=%(objectname)'], { input: Buffer.from(`${oids.join('\n')}\n`) });
+  // A missing one answers "<oid> missing", which is not a bare object id.
+  const held = new Set(out.split('\n').filter((line) => /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(line)));
+  return (oid) => held.has(oid);
+}
+
 /**
  * On an unexpected error git-lfs writes a log into lfs/logs/ with every GIT_* variable in it (its logPanic):
  * GIT_CONFIG_PARAMETERS, and so the token's header (docs/ARCHITECTURE.md invariant 8). A file in that place makes
@@ -97,7 +109,8 @@ export interface LfsStep {
 
 /**
  * Fetch the LFS objects every ref's history points to, for a GitHub repository (not a wiki) with `lfs` on; null
- * otherwise. Nothing runs for refs equal to those of the last step, nor for a history that has no LFS pointer.
+ * otherwise. Nothing runs for refs equal to those of the last step, nor for a history that has no LFS pointer;
+ * after a successful fetch, the next reads only the history new since its tips.
  */
 export async function fetchLfsObjects(ctx: EngineContext, target: RepoTarget, dir: string, refs: RefMap): Promise<LfsStep | null> {
   const endpoint = captures(target, 'lfs', ctx.serverUrl) && !wikiParentOf(target, ctx.serverUrl) ? lfsEndpointOf(target, ctx.serverUrl) : null;
@@ -109,7 +122,13 @@ export async function fetchLfsObjects(ctx: EngineContext, target: RepoTarget, di
   const unchanged = { summary: { fetched: false, newObjects: 0, ...before } };
   if (state?.refs === digest) return unchanged;
   if (!(await mayHaveLfs(ctx, dir, tips, state, before.objects))) {
-    await recordLfsState(ctx, target, { refs: digest, tips, pointers: false });
+    await recordLfsState(ctx, target, { refs: digest, tips, pointers: false, objects: before.objects });
+    return unchanged;
+  }
+  const scope = lfsFetchScope(state, tips, before.objects, state ? await heldObjects(ctx, dir, state.tips) : () => false);
+  if (!scope.whole && !scope.tips.length) {
+    // No tip is new (refs deleted, or moved back to a tip read before): no history to read.
+    await recordLfsState(ctx, target, { refs: digest, tips, pointers: Boolean(state?.pointers) || before.objects > 0, objects: before.objects });
     return unchanged;
   }
   const settings = lfsFetchConfig(endpoint).flatMap(([key, value]) => ['-c', `${key}=${value}`]);
@@ -117,9 +136,9 @@ export async function fetchLfsObjects(ctx: EngineContext, target: RepoTarget, di
   let failure: BackupError | undefined;
   let skipped: string | undefined;
   try {
-    // Every ref, and the whole history of each (--all).
+    // --all: the whole history of the tips named (every ref when none is), less what the ^tips reach.
     // The token as git sends it: a header scoped to the GitHub server (src/git/git.ts), so to its LFS endpoint too.
-    await ctx.git.run(dir, [...settings, 'lfs', 'fetch', '--all', 'origin'], { auth: true });
+    await ctx.git.run(dir, [...settings, 'lfs', 'fetch', ...lfsFetchArgs(scope)], { auth: true });
   } catch (error) {
     if (/'lfs' is not a git command/.test(errorMessage(error))) {
       skipped = 'git-lfs is not installed: LFS objects are not kept (install git-lfs, or set metadata: { lfs: false })';
@@ -130,8 +149,9 @@ export async function fetchLfsObjects(ctx: EngineContext, target: RepoTarget, di
   const summary: LfsFetchSummary = { fetched: !failure && !skipped, newObjects: after.objects - before.objects, ...after, ...(skipped ? { skipped } : {}) };
   if (summary.fetched) {
     // A successful fetch that brought no object saw no pointer either (or it would have fetched or failed).
-    await recordLfsState(ctx, target, { refs: digest, tips, pointers: after.objects > 0 });
-    ctx.logger.log('info', `${target.id}: LFS objects fetched`, { new: summary.newObjects, objects: after.objects, bytes: after.bytes });
+    await recordLfsState(ctx, target, { refs: digest, tips, pointers: after.objects > 0, objects: after.objects });
+    const history = scope.whole ? `whole (${scope.why})` : `new since the last fetch (${scope.tips.length} new tips)`;
+    ctx.logger.log('info', `${target.id}: LFS objects fetched`, { history, new: summary.newObjects, objects: after.objects, bytes: after.bytes });
   }
   return { summary, ...(failure ? { failure } : {}) };
 }
