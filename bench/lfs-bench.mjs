@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // npm run bench (lfs part): what the LFS step costs a sync of a repository that has no LFS content, the common case:
-// `git lfs fetch --all`, and the pointer scan that lets such a repository skip it (src/git/lfs-pointers.ts).
+// `git lfs fetch --all`, and the pointer scan that lets such a repository skip it (src/git/lfs-pointers.ts). Then,
+// for a repository with LFS content (every 10th commit changes an LFS file; every object already in the mirror, so
+// only the scan is measured): the whole-history `git lfs fetch --all origin` against the one a later sync runs,
+// `git lfs fetch --all origin <new tip> ^<old tip>` (src/lfs-scope.ts).
 // Measured as ratios, in the same process, alternating, median of --reps runs, against:
 //   - the day's `git fetch` of one new commit into the mirror (what a sync with a change does anyway), and
 //   - a full `git fetch` of the whole history into an empty mirror (the first sync).
@@ -8,7 +11,8 @@
 //
 // Options: --commits N (10000), --files N (2000 paths), --reps N (5), --json.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -83,6 +87,56 @@ for (let rep = 0; rep < REPS; rep++) {
   // What src/engine/lfs.ts runs; with no pointer in the history, git-lfs asks no server (port 9 would refuse).
   samples.lfsFetch.push(timed(() => git(mirror, '-c', 'lfs.url=http://127.0.0.1:9/none/info/lfs', 'lfs', 'fetch', '--all', 'origin')));
 }
+
+// The same history with LFS content: every 10th commit rewrites an LFS file of 10 paths; the mirror holds every
+// object (git-lfs then asks no server: port 9 would refuse), so what differs is the history git-lfs reads.
+const lfsUpstream = join(work, 'lfs-upstream.git');
+mkdirSync(lfsUpstream);
+git(lfsUpstream, 'init', '--quiet', '--bare', '--initial-branch=main');
+const lfsObjects = [];
+const pointer = (n) => {
+  const content = Buffer.from(`LFS object ${n}\n`);
+  const oid = createHash('sha256').update(content).digest('hex');
+  lfsObjects.push({ oid, content });
+  return `version https://git-lfs.github.com/spec/v1\noid sha256:${oid}\nsize ${content.length}\n`;
+};
+let lfsTime = 1_700_000_000;
+const lfsChunks = [];
+const lfsCommit = (i, from) => {
+  const body = `change ${i}\n`;
+  const file = i % 10 === 0 ? { path: `models/model-${(i / 10) % 10}.bin`, data: pointer(i) } : { path: `dir-${i % 20}/file-${i % FILES}.txt`, data: `line ${i}\n` };
+  return `commit refs/heads/main\ncommitter Bench <bench@example.com> ${(lfsTime += 600)} +0000\ndata ${body.length}\n${body}${from ? `from ${from}\n` : ''}M 100644 inline ${file.path}\ndata ${file.data.length}\n${file.data}\n`;
+};
+for (let i = 0; i < COMMITS; i++) lfsChunks.push(lfsCommit(i));
+run('git', ['fast-import', '--quiet'], { cwd: lfsUpstream, input: lfsChunks.join('') });
+git(lfsUpstream, 'repack', '-adq');
+const lfsMirror = join(work, 'lfs-mirror.git');
+git(work, 'init', '--quiet', '--bare', lfsMirror);
+git(lfsMirror, 'config', 'remote.origin.url', lfsUpstream);
+git(lfsMirror, 'config', 'remote.origin.fetch', '+refs/*:refs/*');
+git(lfsMirror, 'fetch', '--quiet', '--no-write-fetch-head', 'origin');
+const placeObjects = () => {
+  for (const { oid, content } of lfsObjects) {
+    const dir = join(lfsMirror, 'lfs', 'objects', oid.slice(0, 2), oid.slice(2, 4));
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, oid), content);
+  }
+};
+placeObjects();
+const lfs = (...args) => git(lfsMirror, '-c', 'lfs.url=http://127.0.0.1:9/none/info/lfs', 'lfs', 'fetch', '--all', 'origin', ...args);
+for (let rep = 0; rep < REPS; rep++) {
+  // The day: one commit that changes an LFS file (its object placed beforehand, as a download would).
+  const yesterday = git(lfsMirror, 'rev-parse', 'main');
+  run('git', ['fast-import', '--quiet'], { cwd: lfsUpstream, input: lfsCommit(COMMITS + rep * 10, git(lfsUpstream, 'rev-parse', 'main')) });
+  placeObjects();
+  git(lfsMirror, 'fetch', '--quiet', '--no-write-fetch-head', 'origin');
+  const today = git(lfsMirror, 'rev-parse', 'main');
+  // Alternating which runs first.
+  const order = rep % 2 ? ['scoped', 'whole'] : ['whole', 'scoped'];
+  for (const which of order) {
+    (samples[`lfs_${which}`] ??= []).push(timed(() => (which === 'whole' ? lfs() : lfs(today, `^${yesterday}`))));
+  }
+}
 const ms = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, Math.round(median(v))]));
 const result = {
   commits: COMMITS,
@@ -93,6 +147,9 @@ const result = {
   lfsOverFullFetch: Number((ms.lfsFetch / ms.fullFetch).toFixed(2)),
   scanAllOverFullFetch: Number((ms.scanAll / ms.fullFetch).toFixed(2)),
   scanDayOverDayFetch: Number((ms.scanDay / ms.dayFetch).toFixed(2)),
+  lfsObjects: lfsObjects.length,
+  scopedOverWhole: Number((ms.lfs_scoped / ms.lfs_whole).toFixed(3)),
+  scopedOverDayFetch: Number((ms.lfs_scoped / ms.dayFetch).toFixed(2)),
 };
 rmSync(work, { recursive: true, force: true });
 if (process.argv.includes('--json')) console.log(JSON.stringify(result));
@@ -103,4 +160,7 @@ else {
   console.log(`  git lfs fetch --all:           ${ms.lfsFetch} ms  (${result.lfsOverDayFetch}x the day's fetch, ${result.lfsOverFullFetch}x the full fetch)`);
   console.log(`  our pointer scan, all history: ${ms.scanAll} ms  (${result.scanAllOverFullFetch}x the full fetch: the first sync)`);
   console.log(`  our pointer scan, the day's:   ${ms.scanDay} ms  (${result.scanDayOverDayFetch}x the day's fetch: every later sync)`);
+  console.log(`lfs-fetch with LFS content: ${COMMITS} commits, ${result.lfsObjects} LFS object versions, all in the mirror, median of ${REPS}`);
+  console.log(`  git lfs fetch --all origin (whole history):     ${ms.lfs_whole} ms`);
+  console.log(`  git lfs fetch --all origin NEW ^OLD (the day's): ${ms.lfs_scoped} ms  (${result.scopedOverWhole}x the whole; ${result.scopedOverDayFetch}x the day's git fetch)`);
 }
