@@ -64,8 +64,16 @@ describe('sync with GitHub metadata', () => {
     const second = okValue(await b.engine.sync());
     expect(second.metadata).toMatchObject({ committed: false, commit: value.metadata!.commit });
     const statuses = records.answers.slice(answered).map((a) => `${a.path} ${a.status}`);
-    // The identity lookup (src/engine/identity.ts) asks for the repository unconditionally, as it always has.
+    // The identity lookup (src/engine/identity.ts) asks for the repository unconditionally, as it always has; the
+    // capture's settings read that answer instead of asking again (src/engine/repository-answer.ts).
     expect(statuses.filter((s) => !s.endsWith(' 304'))).toEqual(['/repos/acme/widgets 200']);
+    expect(statuses.filter((s) => s.startsWith('/repos/acme/widgets '))).toEqual(['/repos/acme/widgets 200']);
+
+    // A setting changed on GitHub: that one answer carries it into repository.json.
+    repo.settings.description = 'Widgets, now for everyone';
+    const third = okValue(await b.engine.sync());
+    expect(third.metadata).toMatchObject({ committed: true, changedDocuments: 1 });
+    expect(JSON.parse(git(metadataRepo, 'show', 'main:repository.json')).description).toBe('Widgets, now for everyone');
   });
 
   it('a kind that fails is a warning in the result and the log, and the git backup succeeds', async () => {

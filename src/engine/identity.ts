@@ -3,6 +3,7 @@
 import { errorMessage } from '../errors.ts';
 import { stallSecondsFromEnv } from '../git/deadline.ts';
 import { newHistory } from '../git/repo.ts';
+import { captures } from '../capture-switches.ts';
 import { lookupRepositoryIdentity } from '../github/repository.ts';
 import type { SnapshotMetadata, UpstreamIdentity } from '../metadata.ts';
 import type { RefMap } from '../refs.ts';
@@ -10,6 +11,7 @@ import { githubRepoOf } from '../targets.ts';
 import { wikiParentOf } from '../wiki.ts';
 import type { RepoTarget } from '../types.ts';
 import type { EngineContext } from './context.ts';
+import { keepRepositoryAnswer } from './repository-answer.ts';
 
 export type GitHubIdentity = NonNullable<UpstreamIdentity['github']>;
 
@@ -24,7 +26,8 @@ export async function lookUpGitHubIdentity(ctx: EngineContext, target: RepoTarge
   try {
     const deadline = AbortSignal.timeout(Math.min(stallSecondsFromEnv() || LOOKUP_TIMEOUT_SECONDS, LOOKUP_TIMEOUT_SECONDS) * 1000);
     const signal = ctx.signal ? AbortSignal.any([ctx.signal, deadline]) : deadline;
-    const { id, fullName } = await lookupRepositoryIdentity({ apiUrl: ctx.settings.apiUrl, token: ctx.github.token, onResponse: ctx.pacer.observe, ...named, signal });
+    const { id, fullName, answer } = await lookupRepositoryIdentity({ apiUrl: ctx.settings.apiUrl, token: ctx.github.token, onResponse: ctx.pacer.observe, ...named, signal });
+    if (captures(target, 'settings', ctx.serverUrl)) keepRepositoryAnswer(ctx, target, answer);
     const asked = `${named.owner}/${named.name}`;
     return { id, fullName, ...(fullName.toLowerCase() === asked.toLowerCase() ? {} : { renamedFrom: asked }) };
   } catch (error) {

@@ -11,6 +11,7 @@ import { metadataSelection } from '../github-metadata/switches.ts';
 import { githubRepoOf } from '../targets.ts';
 import type { RepoTarget } from '../types.ts';
 import type { EngineContext } from './context.ts';
+import { takeRepositoryAnswer } from './repository-answer.ts';
 import { wikiParentOf } from '../wiki.ts';
 
 /**
@@ -51,6 +52,7 @@ export async function captureRepoMetadata(ctx: EngineContext, target: RepoTarget
       requestTimeoutSeconds: Math.min(stallSecondsFromEnv() || REQUEST_TIMEOUT_SECONDS, REQUEST_TIMEOUT_SECONDS),
       onWait: (seconds, why) => ctx.logger.log('warn', `${target.id}: GitHub metadata: waiting ${seconds} s out (${why})`),
       onWarning: (message) => ctx.logger.log('warn', `${target.id}: GitHub metadata: ${message}`),
+      repositoryAnswer: takeRepositoryAnswer(ctx, target),
     });
     for (const [kind, capture] of Object.entries(result.kinds)) {
       if (capture.state === 'failed' || capture.state === 'partial') ctx.logger.log('warn', `${target.id}: GitHub metadata ${kind} ${capture.state}: ${capture.reason ?? ''}`);

@@ -64,6 +64,8 @@ export interface CaptureOptions {
   onWait?: (seconds: number, why: string) => void;
   /** Told about a problem that costs no record (an unreadable state file). */
   onWarning?: (message: string) => void;
+  /** `GET /repos/O/R` as this run already got it (the identity lookup): settings read it instead of asking again. */
+  repositoryAnswer?: CollectContext['repositoryAnswer'];
 }
 
 export interface MetadataCaptureResult {
@@ -144,6 +146,7 @@ export async function captureMetadata(options: CaptureOptions): Promise<Metadata
     repoPath,
     state,
     capturedAt,
+    ...(options.repositoryAnswer ? { repositoryAnswer: options.repositoryAnswer } : {}),
     tree,
     readDocuments: (paths) => readDocuments(git, repoDir, tree, paths),
     assetsDir: options.assetsDir,

@@ -1,5 +1,6 @@
 // repository.json (docs/METADATA_FORMAT.md "How it is captured"): the repository's own record, and branch protection
-// where the token can read it. A day with nothing new costs one 304 for the record, and, for a token that can read
+// where the token can read it. A day with nothing new costs one 304 for the record (none in a sync, whose identity
+// lookup has just read it: src/engine/repository-answer.ts), and, for a token that can read
 // protection, one 304 for the protected-branch list and one per protected branch: GitHub has no cheaper signal (the
 // list's `protection` summary leaves out most rules, and no timestamp says when a rule changed).
 //
@@ -43,7 +44,7 @@ export async function collectSettings(ctx: CollectContext, kept: RepositorySetti
   const recordKey = requestKey(ctx.repoPath, {});
   let repository: PageAnswer<ApiRepository>;
   try {
-    repository = await conditional<ApiRepository>(ctx.repoPath);
+    repository = ctx.repositoryAnswer ? alreadyAnswered(ctx, recordKey, pages) : await conditional<ApiRepository>(ctx.repoPath);
   } catch (error) {
     return failed(ctx, error, 'repository settings');
   }
@@ -68,6 +69,21 @@ export async function collectSettings(ctx: CollectContext, kept: RepositorySetti
     settings = normalizeSettings(fresh.data, rules);
   }
   return { state: 'complete', documents: new Map([[metadataPaths.repository, settings]]), ...marks };
+}
+
+/**
+ * The record as this run already got it (the identity lookup asks for it unconditionally): the same as a 304 when
+ * its ETag is the one kept, an answer like any other otherwise.
+ */
+function alreadyAnswered(ctx: CollectContext, key: string, pages: Record<string, PageMark>): PageAnswer<ApiRepository> {
+  const { data, etag } = ctx.repositoryAnswer!;
+  const kept = ctx.state.pages[key];
+  if (etag && kept?.etag === etag) {
+    pages[key] = kept;
+    return { notModified: true };
+  }
+  if (etag) pages[key] = { etag, hasNext: false };
+  return { notModified: false, data: data as ApiRepository, etag, hasNext: false };
 }
 
 /**

@@ -14,6 +14,8 @@ export interface CollectContext {
   state: CaptureState;
   /** When this capture started (ISO 8601). */
   capturedAt: string;
+  /** The repository's record as this run already got it, with its ETag (collect-settings.ts). */
+  repositoryAnswer?: { data: unknown; etag?: string };
   tree: MetadataTree;
   /** Documents of the tree as of the last capture, by path. */
   readDocuments(paths: Iterable<string>): Promise<Map<string, unknown>>;

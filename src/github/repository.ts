@@ -8,6 +8,14 @@ import { Redactor } from '../redact.ts';
 export interface GitHubRepositoryIdentity {
   id: number;
   fullName: string;
+  /** The whole answer, for the metadata capture's settings (src/engine/repository-answer.ts). */
+  answer: RepositoryRecordAnswer;
+}
+
+/** GitHub's repository record as answered, and the ETag it came with. */
+export interface RepositoryRecordAnswer {
+  data: unknown;
+  etag?: string;
 }
 
 export interface LookupOptions {
@@ -28,8 +36,11 @@ export async function lookupRepositoryIdentity(options: LookupOptions): Promise<
   if (typeof options.token === 'string') redactor.add(options.token);
   const octokit = createGitHubClient(options);
   let data: unknown;
+  let etag: string | undefined;
   try {
-    data = (await octokit.rest.repos.get({ owner: options.owner, repo: options.name })).data;
+    const response = await octokit.rest.repos.get({ owner: options.owner, repo: options.name });
+    data = response.data;
+    etag = typeof response.headers.etag === 'string' ? response.headers.etag : undefined;
   } catch (error) {
     throw describeApiError(error, `looking up repository ${options.owner}/${options.name}`, redactor);
   }
@@ -37,5 +48,5 @@ export async function lookupRepositoryIdentity(options: LookupOptions): Promise<
   if (typeof id !== 'number' || !Number.isInteger(id) || id <= 0 || typeof fullName !== 'string' || !fullName.includes('/')) {
     throw new BackupError(`GitHub API answered the lookup of ${options.owner}/${options.name} without a repository id and full name`);
   }
-  return { id, fullName };
+  return { id, fullName, answer: { data, ...(etag ? { etag } : {}) } };
 }
