@@ -221,6 +221,8 @@ describe('LFS objects of a GitHub repository', () => {
     expect(second.lfs).toEqual({ fetched: true, newObjects: 1, objects: 4, bytes: 150_000 });
     expect(f.server.batchedOids.slice(batched)).toEqual([added]);
     expect(newRequests(from).filter((r) => r.path.startsWith('/lfs-objects/')).map((r) => r.path)).toEqual([`/lfs-objects/${added}`]);
+    // Still only GitHub's endpoint: the .lfsconfig in the new history names a server that hears nothing.
+    expect(f.decoy.requests).toEqual([]);
 
     // History rewritten: main goes back to the first commit and gets a new one; its object is fetched.
     git(f.work, 'reset', '--quiet', '--hard', 'HEAD~2');
