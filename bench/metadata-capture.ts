@@ -2,6 +2,7 @@
 // can use the API stand-in of test/helpers): the requests a day with nothing new costs, and the time to capture a
 // repository with 5,000 issues, as a ratio to a plain paginated download of the same lists with fetch in the same
 // process (docs/BENCHMARKS.md "GitHub metadata").
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,8 @@ import { createGitHubClient } from '../src/github/client.ts';
 import { captureMetadata, type CaptureOptions, type MetadataCaptureResult } from '../src/github-metadata/capture.ts';
 import { metadataSelection } from '../src/github-metadata/switches.ts';
 import { Redactor } from '../src/redact.ts';
-import { GitHubRecords, type RepoRecords } from '../test/helpers/github-records.ts';
+import { createBackup, createUpstream } from '../test/helpers/git-fixtures.ts';
+import { GitHubRecords, startGitHubWithRecords, type RepoRecords } from '../test/helpers/github-records.ts';
 import { GitHubStandIn } from '../test/helpers/github-standin.ts';
 
 export interface BenchOptions {
@@ -105,6 +107,37 @@ async function quietDay(standIn: GitHubStandIn, records: GitHubRecords, dir: str
   return { requests: answers.length, notModified: answers.filter((a) => a.status === 304).length, byKind, endpoints, committed: result.committed, kinds: Object.keys(result.kinds).length };
 }
 
+export interface QuietSync {
+  requests: number;
+  notModified: number;
+  /** The requests not answered 304 ("/repos/o/r 200"): the identity lookup's, which must learn the id. */
+  answered: string[];
+}
+
+/**
+ * The same day through `sync` (git over HTTP and the API on one stand-in, as github.com serves both): the identity
+ * lookup reads the repository record, and the capture's settings use that answer instead of asking again.
+ */
+async function quietSync(): Promise<QuietSync> {
+  const upstream = createUpstream({ owner: 'acme', name: 'widgets' });
+  const { standIn, records } = await startGitHubWithRecords(join(upstream.tmp, 'upstream'));
+  const backup = createBackup([], { repositories: [`${standIn.url}/acme/widgets.git`], apiUrl: standIn.url, token: TOKEN });
+  try {
+    everyKind(records.repo('acme', 'widgets'));
+    await backup.engine.sync();
+    const before = records.answers.length;
+    await backup.engine.sync();
+    const answers = records.answers.slice(before);
+    return { requests: answers.length, notModified: answers.filter((a) => a.status === 304).length, answered: answers.filter((a) => a.status !== 304).map((a) => `${a.path} ${a.status}`) };
+  } finally {
+    await records.close();
+    await standIn.close();
+    upstream.cleanup();
+    spawnSync('chmod', ['-R', 'u+w', backup.root]);
+    rmSync(backup.root, { recursive: true, force: true });
+  }
+}
+
 /** The reference: every page of the issues and their comments, with fetch and the Link header, nothing else. */
 async function plainDownload(standIn: GitHubStandIn, owner: string, name: string): Promise<number> {
   let items = 0;
@@ -186,7 +219,7 @@ async function bigRepository(standIn: GitHubStandIn, records: GitHubRecords, dir
   };
 }
 
-export async function runMetadataBench(options: BenchOptions): Promise<{ quiet: QuietDay; quietNoAdmin: QuietDay; big: BigRepository }> {
+export async function runMetadataBench(options: BenchOptions): Promise<{ quiet: QuietDay; quietNoAdmin: QuietDay; quietSync: QuietSync; big: BigRepository }> {
   const dir = mkdtempSync(join(tmpdir(), 'metadata-bench-'));
   const standIn = await new GitHubStandIn().start();
   const records = await new GitHubRecords(standIn).start();
@@ -194,7 +227,7 @@ export async function runMetadataBench(options: BenchOptions): Promise<{ quiet: 
     const quiet = await quietDay(standIn, records, dir, 'quiet', true);
     const quietNoAdmin = await quietDay(standIn, records, dir, 'quiet-reader', false);
     const big = await bigRepository(standIn, records, dir, options);
-    return { quiet, quietNoAdmin, big };
+    return { quiet, quietNoAdmin, quietSync: await quietSync(), big };
   } finally {
     await records.close();
     await standIn.close();
