@@ -1,8 +1,8 @@
 // repository.json (docs/METADATA_FORMAT.md "How it is captured"): the repository's own record, and branch protection
 // where the token can read it. A day with nothing new costs one 304 for the record (none in a sync, whose identity
-// lookup has just read it: src/engine/repository-answer.ts), and, for a token that can read
-// protection, one 304 for the protected-branch list and one per protected branch: GitHub has no cheaper signal (the
-// list's `protection` summary leaves out most rules, and no timestamp says when a rule changed).
+// lookup has just read it: src/engine/repository-answer.ts), and, for a token that can read protection, one 304 for
+// the protected-branch list and one per protected branch: GitHub has no cheaper signal (the list's `protection`
+// summary leaves out most rules, and no timestamp says when a rule changed).
 //
 // GitHub answers branch protection to repository admins only (403 or 404 otherwise). When it was refused and the
 // repository's record says the token's user is no admin (`permissions.admin`, in the record itself, so a change of
@@ -49,7 +49,7 @@ export async function collectSettings(ctx: CollectContext, kept: RepositorySetti
     return failed(ctx, error, 'repository settings');
   }
   // What the record says of the token's user: from this answer, or from the one whose ETag matched.
-  const admin = repository.notModified ? ctx.state.pages[recordKey]?.admin : repository.data.permissions?.admin;
+  const admin = repository.notModified ? ctx.state.pages[recordKey]?.admin : (repository.data as ApiRepository | null)?.permissions?.admin;
   if (!repository.notModified && pages[recordKey] && typeof admin === 'boolean') pages[recordKey] = { ...pages[recordKey], admin };
 
   const protection = await readProtection(ctx, kept, admin, conditional, pages);
@@ -63,8 +63,10 @@ export async function collectSettings(ctx: CollectContext, kept: RepositorySetti
   if (!repository.notModified) settings = normalizeSettings(repository.data, rules);
   else if (kept) settings = { ...kept, ...(rules ? { branchProtection: rules } : {}) };
   else {
-    // The ETag is kept but the document is not (a lost tree): ask again without it.
-    const fresh = await getConditional<ApiRepository>(ctx.client, ctx.repoPath);
+    // The ETag is kept but the document is not (a lost tree): ask again without it, unless this run has the answer.
+    const fresh: PageAnswer<ApiRepository> = ctx.repositoryAnswer
+      ? { notModified: false, data: ctx.repositoryAnswer.data as ApiRepository, etag: ctx.repositoryAnswer.etag, hasNext: false }
+      : await getConditional<ApiRepository>(ctx.client, ctx.repoPath);
     if (fresh.notModified) return { state: 'failed', reason: 'repository settings: answered 304 to an unconditional request', documents: new Map() };
     settings = normalizeSettings(fresh.data, rules);
   }
