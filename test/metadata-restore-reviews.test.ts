@@ -83,6 +83,8 @@ function records(upstream: Upstream) {
     });
   const two = pull(2, {
     locked: true,
+    // A real pull request takes its labels after its creation (a PATCH, before the lock).
+    labels: ['enhancement'],
     reactions: { rocket: 1 },
     comments: [{ id: 21, author: 'dave', body: 'Nice.', createdAt: t(2), updatedAt: t(2) }],
     reviews: [
@@ -107,7 +109,7 @@ function records(upstream: Upstream) {
   const commitComment = (id: number, commitId: string, position: number | null) =>
     commitCommentSchema.parse({ id, author: 'erin', body: `commit comment ${id}`, createdAt: t(7), updatedAt: t(7), commitId, path: 'topic.txt', line: position, position });
   const documents = {
-    'labels.json': [],
+    'labels.json': [{ name: 'enhancement', color: 'a2eeef', description: null }],
     'issues/1.json': issue,
     'pulls/2.json': two,
     'pulls/3.json': three,
@@ -198,6 +200,7 @@ describe('restore --metadata-to after restore --push: reviews, commit comments, 
     // approval of one's own pull request), review 501 holding its thread on line 3 of the commit it reviewed.
     const pull = model.issue(2)!;
     expect(pull.pull).toEqual({ head: 'topic', base: 'main', draft: false });
+    expect(pull.labels).toEqual(['enhancement']);
     const reviewsSent = standIn.requests.filter((r) => r.method === 'POST' && r.path === '/repos/rebuilt/widgets/pulls/2/reviews').map((r) => r.body as { event: string; commit_id: string; comments: unknown[] });
     expect(reviewsSent.map((r) => r.event)).toEqual(['COMMENT', 'COMMENT', 'COMMENT', 'COMMENT']);
     expect(reviewsSent.every((r) => r.commit_id === head)).toBe(true);
@@ -284,6 +287,39 @@ describe('restore --metadata-to after restore --push: reviews, commit comments, 
     expect(pull.reviewComments.filter((c) => c.body.includes(marker('reply:5002')))).toEqual([expect.objectContaining({ inReplyTo: root[0]!.id })]);
     // The found review was not sent again.
     expect(standIn.requests.filter((r) => r.method === 'POST' && r.path === '/repos/rebuilt/widgets/pulls/2/reviews' && JSON.stringify(r.body).includes(encodeURIComponent('acme/widgets#review:501')))).toHaveLength(1);
+  });
+
+  it('a commit comment GitHub refuses is reported and the run goes on; a lock that is already there is taken as done; the next run creates the comment', async () => {
+    const { standIn, model, env, restore, added } = await setup();
+    const refused = { status: 422, body: { message: 'Validation Failed', errors: [{ resource: 'CommitComment', code: 'custom', message: 'body is too long' }], status: '422' } };
+    model.onWrite = (request) => {
+      // Just before the lock of #2: as if a killed run had locked it without journaling it, GitHub then refusing it.
+      if (request.method === 'PATCH' && request.path === '/repos/rebuilt/widgets/issues/2') {
+        model.issue(2)!.locked = true;
+        model.refusals.push(refused);
+      }
+      // The first commit comment is in: GitHub refuses both tries of the second.
+      if (request.method === 'POST' && request.path === `/repos/rebuilt/widgets/commits/${added}/comments`) {
+        model.onWrite = undefined;
+        model.refusals.push(refused, refused);
+      }
+    };
+    const first = await runCli(restore(), env);
+    expect(first.code, first.stderr).toBe(0);
+    const value = resultOf(first.stdout);
+    expect(value.notRestored).toEqual([
+      { kind: 'commitComment', what: `commit comment 7002 on ${added.slice(0, 12)}`, reason: 'GitHub refused it: Validation Failed: body is too long' },
+      expect.objectContaining({ what: 'commit comment 7003 on dddddddddddd' }),
+    ]);
+    expect(value.created).toMatchObject({ locked: 1, commitComments: 1 });
+    expect(standIn.calls.filter((c) => c === 'GET /repos/rebuilt/widgets/issues/2')).toHaveLength(1);
+    expect(model.commitComments).toHaveLength(1);
+
+    const sent = standIn.requests.length;
+    const again = await runCli(restore(), env);
+    expect(again.code, again.stderr).toBe(0);
+    expect(writes(standIn, sent).map((r) => `${r.method} ${r.path}`)).toEqual([`POST /repos/rebuilt/widgets/commits/${added}/comments`, `POST /repos/rebuilt/widgets/commits/${added}/comments`]);
+    expect(model.commitComments.map((c) => c.body.includes(marker('commit-comment:7002')))).toEqual([false, true]);
   });
 
   it('the mention check finds an @login where GitHub would notify it, and not in a link text or a code span', () => {

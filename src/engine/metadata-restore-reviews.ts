@@ -6,7 +6,7 @@
 // whose answer was lost is found again (findReviewRecord) instead of created twice.
 import { BackupError } from '../errors.ts';
 import { placedKey, restoreMarker, type Anchor, type InlineComment, type RestoreStep } from '../github-metadata/restore-plan.ts';
-import { asPullKey, doneId, numberOf, type Listed, type Run, type TargetRepository } from './metadata-restore-target.ts';
+import { asPullKey, doneId, numberOf, StepRefused, type Listed, type Run, type TargetRepository } from './metadata-restore-target.ts';
 
 type Step<K extends RestoreStep['kind']> = Extract<RestoreStep, { kind: K }>;
 
@@ -134,15 +134,22 @@ export async function performCommitComment(run: Run, step: Step<'commitComment'>
     run.fellBack.push({ what: `commit comment ${comment.id}`, reason: `GitHub refused its line: ${answer.refused}` });
     answer = await run.target.requestOrRefusal<{ id: number }>(422, what, route, { commit_sha: comment.commitId, body: step.body });
   }
-  if ('refused' in answer) throw new BackupError(`restore of the metadata: GitHub refused commit comment ${comment.id} on ${comment.commitId.slice(0, 12)} in ${run.target.id}: ${answer.refused}`);
+  if ('refused' in answer) throw new StepRefused(`GitHub refused it: ${answer.refused}`);
   run.counts.commitComments++;
   return answer.data.id;
 }
 
 export async function performLock(run: Run, step: Step<'lock'>): Promise<number> {
   const number = doneId(run, step.parent);
+  const what = `locking #${number}`;
   // The capture keeps whether a conversation is locked, not why: no lock_reason is sent.
-  await run.target.request(`locking #${number}`, 'PUT /repos/{owner}/{repo}/issues/{issue_number}/lock', { issue_number: number });
+  const answer = await run.target.requestOrRefusal(422, what, 'PUT /repos/{owner}/{repo}/issues/{issue_number}/lock', { issue_number: number });
+  if ('refused' in answer) {
+    // Locked by a run killed before it journaled the lock: that is what this step wanted.
+    const issue = await run.target.request<{ locked?: boolean }>(`reading #${number}`, 'GET /repos/{owner}/{repo}/issues/{issue_number}', { issue_number: number });
+    if (!issue.locked) throw new BackupError(`restore of the metadata: GitHub refused ${what} in ${run.target.id}: ${answer.refused}`);
+    return number;
+  }
   run.counts.locked++;
   return number;
 }

@@ -140,6 +140,9 @@ export class TargetRepository {
   }
 }
 
+/** GitHub refused a step for a reason a later run may not meet: it is reported as not restored and the run goes on. */
+export class StepRefused extends Error {}
+
 export type Counts = RestoreMetadataResult['created'];
 export const noCounts = (): Counts => ({
   labels: 0,

@@ -17,7 +17,7 @@ import type { RestoreOptions } from './api.ts';
 import type { EngineContext } from './context.ts';
 import { findReviewRecord, performCommitComment, performLock, performReply, performReview, performThread, whyNoCommit, whyNotOnTheDiff } from './metadata-restore-reviews.ts';
 import { openJournal, readJournal } from './metadata-restore-state.ts';
-import { asPullKey, asPullsIn, doneId, noCounts, numberOf, TargetRepository, type Run } from './metadata-restore-target.ts';
+import { asPullKey, asPullsIn, doneId, noCounts, numberOf, StepRefused, TargetRepository, type Run } from './metadata-restore-target.ts';
 import { whileReading } from './readers.ts';
 import { assertSafeStructure, checkSnapshotStructure } from './structure.ts';
 import { resolveSnapshotName } from './verify.ts';
@@ -366,7 +366,17 @@ export async function restoreMetadataRepo(ctx: EngineContext, source: RepoTarget
         }
         if (CREATES_DUPLICATES.has(step.kind)) await journal.markPending(step.key);
         const writes = target.writes;
-        await journal.record(step.key, await perform(run, step, ready));
+        let id: number;
+        try {
+          id = await perform(run, step, ready);
+        } catch (error) {
+          if (!(error instanceof StepRefused)) throw error;
+          // Not journaled: the next run tries it again (after looking for it by its marker, as it is pending).
+          notRestored.push({ kind: step.kind, what: describeStep(step), reason: error.message });
+          tally.skipped(step.kind);
+          continue;
+        }
+        await journal.record(step.key, id);
         if (target.writes > writes) tally.created(step.kind);
       }
       for (const f of run.fellBack) ctx.logger.log('warn', `restore of the metadata into ${to.id}: ${f.what} recreated as a comment: ${f.reason}`);

@@ -243,6 +243,7 @@ export class RestoreTargetModel {
         return this.written(req, { status: 200, body: this.issueJson(issue) });
       }),
     );
+    s.on('GET', issueRoute(), (_req, [n]) => found(this.issue(Number(n)), (issue) => ({ status: 200, body: this.issueJson(issue) })));
     s.on('GET', issueRoute('/comments'), (req, [n]) => found(this.issue(Number(n)), (issue) => paginate(s, req, issue.comments.map((c) => ({ id: c.id, body: c.body })))));
     refusable('POST', issueRoute('/comments'), (req, [n]) =>
       found(this.issue(Number(n)), (issue) => {
