@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+// node bench/metadata-restore-bench.mjs: what restore --metadata-to costs against the API stand-in on 127.0.0.1
+// (docs/BENCHMARKS.md "restore --metadata-to").
+//
+//  1. A snapshot with N issues and pull requests (default 1,000; every 10th a pull request with a review, a review
+//     thread and a reply; every third closed, every 25th locked) restored into an empty target: the requests sent, by
+//     endpoint, and writes per record. Its time is mostly the client's pacing of writes (shortened to 1 ms a "second").
+//  2. The same restore again, nothing left to create: its time against the floor of any second run (the repository
+//     read and its issues listed with fetch, in the same process), alternating, median of --reps; and its requests.
+//
+// bench/metadata-restore.ts holds the measurement; it is bundled here with esbuild so it can use the stand-ins of
+// test/helpers. No network, no token. Options: --records N (default 1000), --reps N (default 3), --json.
+import { build } from 'esbuild';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+function option(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+const options = { records: option('records', 1000), reps: option('reps', 3) };
+
+const out = mkdtempSync(join(tmpdir(), 'metadata-restore-bench-build-'));
+const bundle = join(out, 'metadata-restore.mjs');
+const banner = "import { createRequire as __gpbCreateRequire } from 'node:module'; const require = __gpbCreateRequire(import.meta.url);";
+await build({
+  entryPoints: [join(dirname(fileURLToPath(import.meta.url)), 'metadata-restore.ts')],
+  outfile: bundle,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  logLevel: 'warning',
+  banner: { js: banner },
+  define: { __GPB_VERSION__: '"bench"' },
+});
+let report;
+try {
+  const { runRestoreBench } = await import(pathToFileURL(bundle).href);
+  report = await runRestoreBench(options);
+} finally {
+  rmSync(out, { recursive: true, force: true });
+}
+
+if (process.argv.includes('--json')) {
+  console.log(JSON.stringify(report, null, 2));
+} else {
+  const { first, second } = report;
+  const ms = (n) => (n >= 1000 ? `${(n / 1000).toFixed(2)} s` : `${Math.round(n)} ms`);
+  console.log('\n## restore --metadata-to (API stand-in on 127.0.0.1)\n');
+  console.log(`${report.records} records, first restore: ${ms(first.ms)}, ${first.requests} requests, ${first.writes} writes (${first.writesPerRecord.toFixed(2)} per issue or pull request)`);
+  console.log(`  created: ${Object.entries(first.created).filter(([, n]) => n).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+  console.log(`  by endpoint: ${Object.entries(first.byEndpoint).map(([e, n]) => `${e} ${n}`).join(', ')}`);
+  console.log(`again, nothing to create: ${ms(second.ms)} vs reading the repository and listing its issues with fetch ${ms(second.referenceMs)} = ${second.ratio.toFixed(2)}x (median of ${options.reps})`);
+  console.log(`  ${second.requests} requests, ${second.writes} writes, ${second.alreadyDone} steps already done; by endpoint: ${Object.entries(second.byEndpoint).map(([e, n]) => `${e} ${n}`).join(', ')}`);
+}
