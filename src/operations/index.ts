@@ -164,7 +164,7 @@ export const OPERATIONS = {
           .string()
           .regex(/^[^/\s]+\/[^/\s]+$/, 'a GitHub repository as OWNER/NAME')
           .optional()
-          .describe("recreate the snapshot's labels, milestones, issues, pull requests and releases in this empty GitHub repository (OWNER/NAME)"),
+          .describe("recreate the snapshot's labels, milestones, issues, pull requests (with their reviews), releases and commit comments in this empty GitHub repository (OWNER/NAME)"),
         verify: z
           .enum(['connectivity', 'full'])
           .optional()
