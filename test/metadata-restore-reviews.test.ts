@@ -266,27 +266,38 @@ describe('restore --metadata-to after restore --push: reviews, commit comments, 
     expect(second.byKind).toMatchObject({ review: { created: 0, alreadyPresent: 4 }, thread: { created: 0, alreadyPresent: 5 }, reply: { created: 0, alreadyPresent: 3 }, lock: { alreadyPresent: 2 }, commitComment: { created: 0, alreadyPresent: 2, skipped: 1 } });
   });
 
-  it('killed just after GitHub created a review with its comment: the next run finds both by their markers and replies once', async () => {
+  it('killed just after GitHub created a review with its comment, a thread on its line, then a reply: each found again by its marker, none twice', async () => {
     const { standIn, model, env, restore } = await setup();
-    const { child, done } = startCli(restore(), env);
-    model.onWrite = async (request) => {
-      if (request.method !== 'POST' || request.path !== '/repos/rebuilt/widgets/pulls/2/reviews') return;
-      model.onWrite = undefined;
-      child.kill('SIGKILL');
-      await done;
-    };
-    expect((await done).signal).toBe('SIGKILL');
+    // Each killed run dies after GitHub applied the write and before the answer reached it.
+    for (const path of ['/repos/rebuilt/widgets/pulls/2/reviews', '/repos/rebuilt/widgets/pulls/2/comments', '/repos/rebuilt/widgets/pulls/2/comments']) {
+      const { child, done } = startCli(restore(), env);
+      model.onWrite = async (request) => {
+        if (request.method !== 'POST' || request.path !== path) return;
+        model.onWrite = undefined;
+        child.kill('SIGKILL');
+        await done;
+      };
+      expect((await done).signal).toBe('SIGKILL');
+    }
     const pull = model.issue(2)!;
-    expect(pull.reviews).toHaveLength(1);
+    // The review, the thread on the older commit, the reply: each made by a run that died.
+    expect(pull.reviewComments.map((c) => c.body.match(/restored=acme%2Fwidgets%23(\w+)%3A(\d+)/)!.slice(1).join(':'))).toEqual(['thread:5001', 'thread:5006', 'reply:5002']);
 
     const run = await runCli(restore(), env);
     expect(run.code, run.stderr).toBe(0);
     expect(pull.reviews.filter((r) => r.body.includes(marker('review:501')))).toHaveLength(1);
-    const root = pull.reviewComments.filter((c) => c.body.includes(marker('thread:5001')));
-    expect(root).toHaveLength(1);
-    expect(pull.reviewComments.filter((c) => c.body.includes(marker('reply:5002')))).toEqual([expect.objectContaining({ inReplyTo: root[0]!.id })]);
-    // The found review was not sent again.
-    expect(standIn.requests.filter((r) => r.method === 'POST' && r.path === '/repos/rebuilt/widgets/pulls/2/reviews' && JSON.stringify(r.body).includes(encodeURIComponent('acme/widgets#review:501')))).toHaveLength(1);
+    const once = (key: string) => pull.reviewComments.filter((c) => c.body.includes(marker(key)));
+    expect(once('thread:5001')).toHaveLength(1);
+    expect(once('thread:5006')).toHaveLength(1);
+    expect(once('reply:5002')).toEqual([expect.objectContaining({ inReplyTo: once('thread:5001')[0]!.id })]);
+    // Nothing found was sent again.
+    const sentFor = (key: string) => standIn.requests.filter((r) => r.method === 'POST' && JSON.stringify(r.body).includes(encodeURIComponent(`acme/widgets#${key}`)));
+    expect(sentFor('review:501')).toHaveLength(1);
+    expect(sentFor('thread:5006')).toHaveLength(1);
+    expect(sentFor('reply:5002')).toHaveLength(1);
+    const again = standIn.requests.length;
+    expect((await runCli(restore(), env)).code).toBe(0);
+    expect(writes(standIn, again)).toEqual([]);
   });
 
   it('a commit comment GitHub refuses is reported and the run goes on; a lock that is already there is taken as done; the next run creates the comment', async () => {
