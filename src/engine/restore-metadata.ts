@@ -1,6 +1,7 @@
-// restore --metadata-to OWNER/NAME: a snapshot's labels, milestones, issues, pull requests and releases recreated in
-// an empty GitHub repository through the API (docs/RESTORE_RUNBOOK.md "Restoring issues, pull requests and
-// releases"). The steps and their text come from src/github-metadata/restore-plan.ts; a journal of what was created
+// restore --metadata-to OWNER/NAME: a snapshot's labels, milestones, issues, pull requests, releases and commit
+// comments recreated in an empty GitHub repository through the API (docs/RESTORE_RUNBOOK.md "Restoring issues, pull
+// requests and releases"). The steps and their text come from src/github-metadata/restore-plan.ts; reviews and commit
+// comments are sent by src/engine/metadata-restore-reviews.ts; a journal of what was created
 // (src/engine/metadata-restore-state.ts) makes a second run, or a run after a kill, create nothing twice. Rate limits
 // are waited out by the client (src/github/client.ts).
 import { createHash } from 'node:crypto';
