@@ -1,10 +1,12 @@
 // What a first init costs in git processes, counted by a recording `git` first on PATH around the bundled CLI
 // (docs/BENCHMARKS.md "Scale"): a new mirror with no snapshot before it is fetched straight into its refs and read
-// from the files git wrote (src/engine/first-fetch.ts). And what it leaves is what the staged fetch leaves.
-import { readFileSync, rmSync } from 'node:fs';
+// from the files git wrote (src/engine/first-fetch.ts), and init leaves the status summary to the first sync. What it
+// leaves is what the staged fetch leaves.
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mirrorConfig, renderConfig } from '../src/git/config-template.ts';
+import type { RunResult, StatusRepoResult } from '../src/types.ts';
 import { runCli } from './helpers/cli.ts';
 import { cleanupAfterEach } from './helpers/cleanups.ts';
 import { recordGitCalls } from './helpers/git-calls.ts';
@@ -23,11 +25,11 @@ function setUp(): { u: Upstream; root: string; calls: ReturnType<typeof recordGi
 const mirrorOf = (root: string) => join(root, 'immutable', 'acme', 'widgets.git');
 
 describe('init of a new repository', () => {
-  it('spends three git processes when one branch has HEAD\'s commit: fetch, pack-refs, and log for the summary', async () => {
+  it('spends two git processes when one branch has HEAD\'s commit: fetch and pack-refs', async () => {
     const { u, root, calls } = setUp();
     const run = await runCli(['init', '--root', root, '--repo', u.bare], { PATH: calls.path });
     expect(run.code, run.stderr).toBe(0);
-    expect(calls.take()).toEqual(['fetch', 'pack-refs', 'log']);
+    expect(calls.take()).toEqual(['fetch', 'pack-refs']);
     const mirror = mirrorOf(root);
     expect(refsOf(mirror)).toEqual(refsOf(u.bare));
     expect(readFileSync(join(mirror, 'HEAD'), 'utf8')).toBe('ref: refs/heads/main\n');
@@ -44,8 +46,24 @@ describe('init of a new repository', () => {
     u.push('main:refs/heads/twin');
     const run = await runCli(['init', '--root', root, '--repo', u.bare], { PATH: calls.path });
     expect(run.code, run.stderr).toBe(0);
-    expect(calls.take()).toEqual(['fetch', 'pack-refs', 'ls-remote', 'log']);
+    expect(calls.take()).toEqual(['fetch', 'pack-refs', 'ls-remote']);
     expect(readFileSync(join(mirrorOf(root), 'HEAD'), 'utf8')).toBe('ref: refs/heads/main\n');
+  });
+
+  it('leaves the summary to the first sync, and a status before it measures the mirror once', async () => {
+    const { u, root, calls } = setUp();
+    expect((await runCli(['init', '--root', root, '--repo', u.bare])).code).toBe(0);
+    const summary = join(root, 'state', 'summaries', 'acme', 'widgets.json');
+    expect(existsSync(summary)).toBe(false);
+    const status = await runCli(['status', '--root', root, '--repo', u.bare, '--json'], { PATH: calls.path });
+    expect(status.code, status.stderr).toBe(0);
+    const repo = (JSON.parse(status.stdout) as RunResult<StatusRepoResult>).outcomes[0]!;
+    expect(repo.ok && repo.value.head?.hash).toBe(refsOf(u.bare)['refs/heads/main']);
+    // The refs come from packed-refs (none is loose); HEAD's commit from git.
+    expect(calls.take()).toEqual(['log']);
+    expect(existsSync(summary)).toBe(true);
+    await runCli(['status', '--root', root, '--repo', u.bare], { PATH: calls.path });
+    expect(calls.take()).toEqual([]);
   });
 
   it('leaves the same refs, HEAD and config as a staged fetch re-creating the mirror beside its snapshot', async () => {

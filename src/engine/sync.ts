@@ -27,8 +27,11 @@ import { hydrateMirror, pushRepoSnapshots, type StoreRun } from './store-sync.ts
 import { absentWiki } from './wiki.ts';
 import { fetchLfsObjects } from './lfs.ts';
 
-/** Run a writer of the repository holding its lock, after clearing what an interrupted run left (recover.ts). */
-export async function repoLocked<T>(ctx: EngineContext, target: RepoTarget, command: string, fn: () => Promise<T>): Promise<T> {
+/**
+ * Run a writer of the repository holding its lock, after clearing what an interrupted run left (recover.ts), and
+ * record its summary for status (repo-summary.ts) unless `recordsSummary` is false.
+ */
+export async function repoLocked<T>(ctx: EngineContext, target: RepoTarget, command: string, fn: () => Promise<T>, { recordsSummary = true } = {}): Promise<T> {
   const waitMs = Number(process.env.BACKUP_LOCK_WAIT_MS ?? 0);
   throwIfAborted(ctx);
   const what = `${command} ${target.id}`;
@@ -46,7 +49,7 @@ export async function repoLocked<T>(ctx: EngineContext, target: RepoTarget, comm
         async () => {
           await recoverRepository(ctx, target, { lockTakenOver: lock.tookOver });
           const value = await fn();
-          await recordSummary(ctx, target);
+          if (recordsSummary) await recordSummary(ctx, target);
           return value;
         },
         stop,
@@ -60,7 +63,11 @@ export async function repoLocked<T>(ctx: EngineContext, target: RepoTarget, comm
   });
 }
 
-/** `store`: as for syncRepo. A root with no mirror the store holds is hydrated from it, then fetched (store-sync.ts). */
+/**
+ * `store`: as for syncRepo. A root with no mirror the store holds is hydrated from it, then fetched (store-sync.ts).
+ * No summary is recorded: the sync that follows records one anyway (it takes the first snapshot, which changes the
+ * fingerprint), and a status before it measures the mirror once (docs/OPERATIONS.md "Status and health").
+ */
 export async function initRepo(ctx: EngineContext, target: RepoTarget, store: StoreRun | null = null): Promise<InitRepoResult> {
   return repoLocked(ctx, target, 'init', async () => {
     const hydrated = store ? await hydrateMirror(ctx, store, target) : null;
@@ -82,7 +89,7 @@ export async function initRepo(ctx: EngineContext, target: RepoTarget, store: St
     const how = hydrated ? ` from ${hydrated.store} ${hydrated.snapshot}, then fetched` : '';
     ctx.logger.log('info', created ? `initialized ${target.id}${how}` : `${target.id} already initialized, nothing to do`, { refs: refCount });
     return { repo: target.id, created, mirror: init.dir, refCount, ...(store ? { hydrated } : {}) };
-  });
+  }, { recordsSummary: false });
 }
 
 /**
