@@ -10,7 +10,7 @@ import { BackupError, errorMessage } from '../errors.ts';
 import type { GitCommandManager } from '../git/git.ts';
 import { sha256Hex } from './rebuilt-files.ts';
 
-const PACK_PATH = /^objects\/pack\/(pack-(?:[0-9a-f]{40}|[0-9a-f]{64}))\.pack$/;
+const PACK_PATH = /^objects\/pack\/pack-(?:[0-9a-f]{40}|[0-9a-f]{64})\.pack$/;
 const DERIVABLE_PATH = /^objects\/pack\/(pack-(?:[0-9a-f]{40}|[0-9a-f]{64}))\.(idx|rev)$/;
 
 /** Threads of one index-pack; packs are indexed one at a time, so this bounds the whole rebuild. */
@@ -42,8 +42,8 @@ export function derivableByPack(paths: readonly string[]): Map<string, string[]>
   return out;
 }
 
-/** The git index-pack arguments that rebuild `expected` (the .idx, and the .rev when listed) from a pack. */
-export function indexPackArgs(packAbs: string, indexAbs: string, rev: boolean): string[] {
+/** The git index-pack arguments that write `indexAbs` (and, with `rev`, the .rev beside it) from the pack at `packAbs`. */
+function indexPackArgs(packAbs: string, indexAbs: string, rev: boolean): string[] {
   // Explicit version and reverse index, so no pack.indexVersion or pack.writeReverseIndex setting changes them.
   return ['index-pack', '--index-version=2', `--threads=${INDEX_PACK_THREADS}`, rev ? '--rev-index' : '--no-rev-index', '-o', indexAbs, packAbs];
 }

@@ -14,7 +14,7 @@ import { listStoreCatalog, readManifest, type StoredSnapshot } from './catalog.t
 import { ensureStoreFormat, OBJECTS_PREFIX } from './format.ts';
 import { derivedByPack, storedFiles, type Manifest, type StoredManifestFile } from './manifest.ts';
 import { readObjectIndex } from './object-index.ts';
-import { rebuildPackIndex } from './pack-index.ts';
+import { isPackPath, rebuildPackIndex } from './pack-index.ts';
 import type { Store } from './store.ts';
 import { forEachLimit, Sha256Check } from './transfer.ts';
 
@@ -197,7 +197,7 @@ export async function verifyStore(store: Store, options: StoreVerifyOptions = {}
  */
 async function readObject(store: Store, ref: Reference, git: GitCommandManager, tmp: string): Promise<string | null | 'pack-checked'> {
   const { file, manifest } = ref;
-  const isPack = /^objects\/pack\/pack-[0-9a-f]+\.pack$/.test(file.path);
+  const isPack = isPackPath(file.path);
   const derived = isPack ? derivedByPack(manifest).get(file.path) : undefined;
   const index = isPack && !derived ? storedFiles(manifest).find((f) => f.path === file.path.replace(/\.pack$/, '.idx')) : undefined;
   const dir = isPack ? await mkdtemp(join(tmp, 'pack-')) : null;
