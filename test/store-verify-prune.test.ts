@@ -10,7 +10,7 @@ import { cleanupAfterEach } from './helpers/cleanups.ts';
 import { LockHeldError } from '../src/errors.ts';
 import { listStoredSnapshots, readManifest } from '../src/store/catalog.ts';
 import { manifestKey, objectKey } from '../src/store/format.ts';
-import { serializeManifest, storedFiles } from '../src/store/manifest.ts';
+import { isDerivedFile, serializeManifest, storedFiles } from '../src/store/manifest.ts';
 import { pullSnapshot } from '../src/store/pull.ts';
 import { PushSession, pushSnapshot } from '../src/store/push.ts';
 import { ExclusiveLease, sharedLeases } from '../src/store/store-lock.ts';
@@ -164,6 +164,11 @@ describe('store prune', () => {
     expect(result.objects.deleted).toBe(dry.objects.deleted);
     expect(objectFiles(s)).toHaveLength(before - result.objects.deleted);
     expect((await listStoredSnapshots(s.store)).map((x) => x.snapshot)).toEqual([names[2]]);
+    // The packs the kept snapshot's indexes are rebuilt from are referenced, so they stay (the repack's new one).
+    const kept = await readManifest(s.store, 'acme/widgets', names[2]!);
+    const derived = kept.files.filter(isDerivedFile);
+    expect(derived.length).toBeGreaterThan(0);
+    for (const f of derived) expect(existsSync(s.store.filePath(storedFiles(kept).find((p) => p.path === f.derivedFrom)!.key)), f.derivedFrom).toBe(true);
     expect((await verifyStore(s.store, { readData: 1 })).problems).toEqual([]);
     // Nothing left to do: a second prune deletes nothing.
     expect((await pruneStore(s.store, { policy: keepNewestOnly })).objects.deleted).toBe(0);
