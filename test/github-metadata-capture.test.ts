@@ -79,7 +79,7 @@ function populate(): void {
   repo.comment(2, 'Looks good so far');
   const review = repo.review(2, { state: 'CHANGES_REQUESTED', body: 'One thing' });
   repo.reviewComment(2, { body: 'Rename this', path: 'src/widget.ts', reviewId: review.id });
-  repo.addIssue({ title: 'Docs are thin', state: 'closed', state_reason: 'completed', closed_at: '2026-11-02T00:00:00Z' });
+  repo.addIssue({ title: 'Docs are thin', state: 'closed', state_reason: 'completed', closed_at: '2026-11-02T00:00:00Z', locked: true, active_lock_reason: 'resolved' });
   repo.addCommitComment({ body: 'Why this constant?', commit: 'c'.repeat(40), path: 'src/widget.ts', line: 3 });
   repo.addRelease('v1.0', [
     { name: 'widgets.tar.gz', bytes: Buffer.from('the release tarball\n'.repeat(50)) },
@@ -110,7 +110,8 @@ describe('capture', () => {
     const issue = doc('issues/1.json');
     expect(issue).toMatchObject({ number: 1, title: 'It breaks', state: 'open', author: 'octocat', labels: ['bug'], assignees: ['octocat'], milestone: 1, reactions: { '+1': 3, heart: 1 } });
     expect(issue.comments.map((c: { body: string; author: string | null }) => [c.author, c.body])).toEqual([['hubot', 'Confirmed on main.'], [null, 'Fixed, I think.']]);
-    expect(doc('issues/3.json')).toMatchObject({ state: 'closed', stateReason: 'completed' });
+    expect(doc('issues/3.json')).toMatchObject({ state: 'closed', stateReason: 'completed', locked: true, lockReason: 'resolved' });
+    expect(doc('issues/1.json')).not.toHaveProperty('lockReason');
     const pull = doc('pulls/2.json');
     expect(pull).toMatchObject({ number: 2, title: 'Fix the break', merged: false, draft: false, head: { ref: 'fix-break', repository: 'acme/widgets' }, base: { ref: 'main' } });
     expect(pull.comments.map((c: { body: string }) => c.body)).toEqual(['Looks good so far']);

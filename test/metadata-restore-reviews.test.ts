@@ -67,7 +67,7 @@ const conversation = (number: number, fields: Partial<Issue>): Issue =>
  */
 function records(upstream: Upstream) {
   const { added, head, base } = addTopicBranch(upstream);
-  const issue = conversation(1, { locked: true, reactions: { '+1': 3, hooray: 1, eyes: 0 }, comments: [{ id: 11, author: 'carol', body: 'Seen it.', createdAt: t(2), updatedAt: t(2), reactions: { heart: 2 } }] });
+  const issue = conversation(1, { locked: true, lockReason: 'too heated', reactions: { '+1': 3, hooray: 1, eyes: 0 }, comments: [{ id: 11, author: 'carol', body: 'Seen it.', createdAt: t(2), updatedAt: t(2), reactions: { heart: 2 } }] });
   const pull = (number: number, fields: Partial<Pull>): Pull =>
     pullSchema.parse({
       ...conversation(number, { author: 'carol' }),
@@ -238,6 +238,8 @@ describe('restore --metadata-to after restore --push: reviews, commit comments, 
     expect(issue.comments[0]!.body.split('\n')[0]).toContain('on #1 · ❤️ 2.');
     expect(pull.body.split('\n')[0]).toContain(' · 🚀 1.');
     expect([issue.locked, pull.locked, fork.locked]).toEqual([true, true, false]);
+    // The captured reason is sent again; a lock captured without one is locked without one.
+    expect([issue.lockReason, pull.lockReason]).toEqual(['too heated', null]);
     for (const number of [1, 2]) {
       const calls = standIn.calls;
       const lock = calls.indexOf(`PUT /repos/rebuilt/widgets/issues/${number}/lock`);

@@ -12,6 +12,9 @@ type Step<K extends RestoreStep['kind']> = Extract<RestoreStep, { kind: K }>;
 
 const on = (parent: string) => parent.replace(':', ' #');
 
+/** The lock reasons GitHub's "lock an issue" endpoint accepts. */
+const LOCK_REASONS: ReadonlySet<string> = new Set(['off-topic', 'too heated', 'resolved', 'spam']);
+
 /** Why a review or thread on `commitId` cannot be put on the diff of the recreated `parent`; null when it can. */
 export async function whyNotOnTheDiff(target: TargetRepository, parent: string, asPull: boolean, commitId: string | null): Promise<string | null> {
   if (!asPull) return `${on(parent)} is recreated as an issue`;
@@ -142,8 +145,9 @@ export async function performCommitComment(run: Run, step: Step<'commitComment'>
 export async function performLock(run: Run, step: Step<'lock'>): Promise<number> {
   const number = doneId(run, step.parent);
   const what = `locking #${number}`;
-  // The capture keeps whether a conversation is locked, not why: no lock_reason is sent.
-  const answer = await run.target.requestOrRefusal(422, what, 'PUT /repos/{owner}/{repo}/issues/{issue_number}/lock', { issue_number: number });
+  // The reason as captured, when it is one GitHub takes; a capture from before reasons were kept has none.
+  const reason = step.issue.lockReason && LOCK_REASONS.has(step.issue.lockReason) ? { lock_reason: step.issue.lockReason } : {};
+  const answer = await run.target.requestOrRefusal(422, what, 'PUT /repos/{owner}/{repo}/issues/{issue_number}/lock', { issue_number: number, ...reason });
   if ('refused' in answer) {
     // Locked by a run killed before it journaled the lock: that is what this step wanted.
     const issue = await run.target.request<{ locked?: boolean }>(`reading #${number}`, 'GET /repos/{owner}/{repo}/issues/{issue_number}', { issue_number: number });

@@ -83,6 +83,8 @@ const issueFields = {
   /** The milestone's number (milestones/<number>.json). */
   milestone: z.number().int().positive().nullable(),
   locked: z.boolean(),
+  /** Why it is locked, as GitHub names it (off-topic, too heated, resolved, spam); absent in captures before it was kept. */
+  lockReason: z.string().nullable().optional(),
   reactions: reactions.optional(),
   /** The conversation, oldest first. */
   comments: z.array(commentSchema),

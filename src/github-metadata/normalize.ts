@@ -23,6 +23,7 @@ export interface ApiIssue {
   assignees?: ApiUser[] | null;
   milestone?: { number: number } | null;
   locked?: boolean;
+  active_lock_reason?: string | null;
   reactions?: ApiReactions;
   pull_request?: unknown;
 }
@@ -180,6 +181,7 @@ function issueFields(api: ApiIssue, comments: Comment[]): Issue {
     assignees: (api.assignees ?? []).map(loginOf).filter((n): n is string => n !== null).sort(),
     milestone: api.milestone?.number ?? null,
     locked: api.locked ?? false,
+    ...(api.locked && api.active_lock_reason ? { lockReason: api.active_lock_reason } : {}),
     ...withReactions(api.reactions),
     comments: sortComments(comments),
   };

@@ -63,6 +63,7 @@ export interface ModelIssue {
   assignees: string[];
   milestone: number | null;
   locked: boolean;
+  active_lock_reason: string | null;
   created_at: string;
   updated_at: string;
   closed_at: string | null;
@@ -231,6 +232,7 @@ export class RepoRecords {
       assignees: [],
       milestone: null,
       locked: false,
+      active_lock_reason: null,
       created_at: at,
       updated_at: at,
       closed_at: null,
@@ -511,6 +513,7 @@ export class GitHubRecords {
       assignees: i.assignees.map(user),
       milestone: i.milestone === null ? null : { number: i.milestone, title: repo.milestones.find((m) => m.number === i.milestone)?.title ?? '' },
       locked: i.locked,
+      active_lock_reason: i.active_lock_reason,
       comments: i.comments.length,
       created_at: i.created_at,
       updated_at: i.updated_at,
