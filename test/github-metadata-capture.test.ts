@@ -78,7 +78,7 @@ function populate(): void {
   repo.addPull({ title: 'Fix the break', body: 'Fixes #1', head: 'fix-break', labels: ['bug'] });
   repo.comment(2, 'Looks good so far');
   const review = repo.review(2, { state: 'CHANGES_REQUESTED', body: 'One thing' });
-  repo.reviewComment(2, { body: 'Rename this', path: 'src/widget.ts', reviewId: review.id });
+  repo.reviewComment(2, { body: 'Rename this', path: 'src/widget.ts', reviewId: review.id, line: 3, startLine: 1 });
   repo.addIssue({ title: 'Docs are thin', state: 'closed', state_reason: 'completed', closed_at: '2026-11-02T00:00:00Z', locked: true, active_lock_reason: 'resolved' });
   repo.addCommitComment({ body: 'Why this constant?', commit: 'c'.repeat(40), path: 'src/widget.ts', line: 3 });
   repo.addRelease('v1.0', [
@@ -116,7 +116,7 @@ describe('capture', () => {
     expect(pull).toMatchObject({ number: 2, title: 'Fix the break', merged: false, draft: false, head: { ref: 'fix-break', repository: 'acme/widgets' }, base: { ref: 'main' } });
     expect(pull.comments.map((c: { body: string }) => c.body)).toEqual(['Looks good so far']);
     expect(pull.reviews).toMatchObject([{ state: 'CHANGES_REQUESTED', body: 'One thing', author: 'reviewer' }]);
-    expect(pull.reviewComments).toMatchObject([{ body: 'Rename this', path: 'src/widget.ts', diffHunk: '@@ -1,3 +1,4 @@\n line\n+added', reviewId: pull.reviews[0].id }]);
+    expect(pull.reviewComments).toMatchObject([{ body: 'Rename this', path: 'src/widget.ts', diffHunk: '@@ -1,3 +1,4 @@\n line\n+added', reviewId: pull.reviews[0].id, line: 3, startLine: 1, startSide: 'RIGHT' }]);
     expect(metaGit('ls-tree', '--name-only', 'main', 'issues/').split('\n').filter(Boolean)).toEqual(['issues/1.json', 'issues/3.json']);
     expect(doc('labels.json')).toEqual([
       { name: 'bug', color: 'd73a4a', description: 'Something is wrong' },

@@ -93,7 +93,8 @@ function records(upstream: Upstream) {
       { id: 504, author: 'dave', state: 'APPROVED', body: '', submittedAt: t(5), commitId: head },
     ],
     reviewComments: [
-      reviewComment(5001, { reviewId: 501, commitId: head, body: 'Rename line 3.', reactions: { '+1': 1 } }),
+      // On lines 1 to 3: a range.
+      reviewComment(5001, { reviewId: 501, commitId: head, body: 'Rename line 3.', reactions: { '+1': 1 }, startLine: 1, originalStartLine: 1, startSide: 'RIGHT' }),
       reviewComment(5002, { reviewId: 502, inReplyTo: 5001, commitId: head, author: 'carol', body: 'Agreed.', createdAt: t(4) }),
       reviewComment(5003, { reviewId: 503, commitId: head, author: 'erin', line: 99, originalLine: 99, body: 'Line 99 is wrong.', createdAt: t(4) }),
       reviewComment(5004, { reviewId: 505, inReplyTo: 5003, commitId: head, author: 'carol', line: 99, originalLine: 99, body: 'There is no line 99.', createdAt: t(5) }),
@@ -209,7 +210,7 @@ describe('restore --metadata-to after restore --push: reviews, commit comments, 
     expect(byMarker('review:504')[0]!.body).toContain('on #2: approved.');
     expect(byMarker('review:503')[0]!.body).toContain('on #2: changes requested.');
     const placed = (id: number) => pull.reviewComments.filter((c) => c.body.includes(marker(`thread:${id}`)));
-    expect(placed(5001)).toEqual([expect.objectContaining({ reviewId: byMarker('review:501')[0]!.id, commitId: head, path: 'topic.txt', line: 3, side: 'RIGHT', inReplyTo: null })]);
+    expect(placed(5001)).toEqual([expect.objectContaining({ reviewId: byMarker('review:501')[0]!.id, commitId: head, path: 'topic.txt', startLine: 1, line: 3, side: 'RIGHT', inReplyTo: null })]);
     expect(placed(5001)[0]!.body).toContain(' · 👍 1.');
     // The thread on the older commit is on its line of that commit, alone (a review has one commit).
     expect(placed(5006)).toEqual([expect.objectContaining({ commitId: added, line: 5, inReplyTo: null })]);

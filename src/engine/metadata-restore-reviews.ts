@@ -23,7 +23,12 @@ export async function whyNotOnTheDiff(target: TargetRepository, parent: string, 
   return null;
 }
 
-const lineOf = (anchor: Anchor) => ({ path: anchor.path, line: anchor.line, side: anchor.side });
+const lineOf = (anchor: Anchor) => ({
+  path: anchor.path,
+  line: anchor.line,
+  side: anchor.side,
+  ...(anchor.start ? { start_line: anchor.start.line, start_side: anchor.start.side } : {}),
+});
 const reviewsRoute = 'GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews';
 const reviewCommentsRoute = 'GET /repos/{owner}/{repo}/pulls/{pull_number}/comments';
 const found = (records: Listed[], marker: string) => records.find((r) => (r.body ?? '').includes(marker))?.id ?? null;

@@ -111,6 +111,10 @@ export const reviewCommentSchema = commentSchema.extend({
   line: z.number().int().nullable(),
   originalLine: z.number().int().nullable(),
   side: z.string().nullable(),
+  /** A comment on a range of lines: its first line (as of `commitId`, and as written), and that line's side. */
+  startLine: z.number().int().nullable().optional(),
+  originalStartLine: z.number().int().nullable().optional(),
+  startSide: z.string().nullable().optional(),
   commitId: z.string(),
   originalCommitId: z.string(),
 });

@@ -66,6 +66,9 @@ export interface ApiReviewComment extends ApiComment {
   line?: number | null;
   original_line?: number | null;
   side?: string | null;
+  start_line?: number | null;
+  original_start_line?: number | null;
+  start_side?: string | null;
   commit_id: string;
   original_commit_id: string;
   /** .../pulls/<number>. */
@@ -205,6 +208,10 @@ export function normalizeReviewComment(api: ApiReviewComment): ReviewComment {
     line: api.line ?? null,
     originalLine: api.original_line ?? null,
     side: api.side ?? null,
+    // Only for a comment on a range: a single-line comment's document stays as it was before ranges were kept.
+    ...(typeof api.start_line === 'number' || typeof api.original_start_line === 'number'
+      ? { startLine: api.start_line ?? null, originalStartLine: api.original_start_line ?? null, startSide: api.start_side ?? null }
+      : {}),
     commitId: api.commit_id,
     originalCommitId: api.original_commit_id,
   };

@@ -49,6 +49,8 @@ export interface Anchor {
   path: string;
   line: number;
   side: string;
+  /** A comment on a range of lines: where the range starts (before `line`). */
+  start?: { line: number; side: string };
 }
 
 /** The first comment of a review thread, with the body it is recreated with and its place in the diff (if known). */
@@ -63,8 +65,10 @@ export const placedKey = (threadKey: string): string => `placed:${threadKey}`;
 
 export function anchorOf(c: ReviewComment): Anchor | null {
   const side = c.side === 'LEFT' ? 'LEFT' : 'RIGHT';
-  if (c.line !== null) return { commitId: c.commitId, path: c.path, line: c.line, side };
-  if (c.originalLine !== null) return { commitId: c.originalCommitId, path: c.path, line: c.originalLine, side };
+  const range = (line: number, startLine: number | null | undefined): Pick<Anchor, 'start'> =>
+    typeof startLine === 'number' && startLine < line ? { start: { line: startLine, side: c.startSide === 'LEFT' ? 'LEFT' : c.startSide === 'RIGHT' ? 'RIGHT' : side } } : {};
+  if (c.line !== null) return { commitId: c.commitId, path: c.path, line: c.line, side, ...range(c.line, c.startLine) };
+  if (c.originalLine !== null) return { commitId: c.originalCommitId, path: c.path, line: c.originalLine, side, ...range(c.originalLine, c.originalStartLine) };
   return null;
 }
 

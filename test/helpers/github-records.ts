@@ -38,6 +38,10 @@ export interface ModelReviewComment extends ModelComment {
   line: number | null;
   original_line: number | null;
   side: string | null;
+  /** As GitHub answers: null unless the comment is on a range of lines. */
+  start_line: number | null;
+  original_start_line: number | null;
+  start_side: string | null;
   commit_id: string;
   original_commit_id: string;
 }
@@ -282,7 +286,7 @@ export class RepoRecords {
     return review;
   }
 
-  reviewComment(number: number, fields: { body: string; path: string; reviewId?: number; diffHunk?: string; line?: number }): ModelReviewComment {
+  reviewComment(number: number, fields: { body: string; path: string; reviewId?: number; diffHunk?: string; line?: number; startLine?: number }): ModelReviewComment {
     const issue = this.issue(number);
     const at = this.records.tick();
     const comment: ModelReviewComment = {
@@ -298,6 +302,9 @@ export class RepoRecords {
       line: fields.line ?? 2,
       original_line: fields.line ?? 2,
       side: 'RIGHT',
+      start_line: fields.startLine ?? null,
+      original_start_line: fields.startLine ?? null,
+      start_side: fields.startLine === undefined ? null : 'RIGHT',
       commit_id: issue.pull!.head.sha,
       original_commit_id: issue.pull!.head.sha,
     };

@@ -47,6 +47,8 @@ export interface TargetReviewComment {
   path: string;
   line: number;
   side: string;
+  /** A comment on a range of lines: its first line. */
+  startLine?: number;
   inReplyTo: number | null;
 }
 
@@ -295,14 +297,19 @@ export class RestoreTargetModel {
   }
 
   private reviewCommentJson(c: TargetReviewComment): Record<string, unknown> {
-    return { id: c.id, body: c.body, pull_request_review_id: c.reviewId, commit_id: c.commitId, path: c.path, line: c.line, side: c.side, in_reply_to_id: c.inReplyTo ?? undefined };
+    return { id: c.id, body: c.body, pull_request_review_id: c.reviewId, commit_id: c.commitId, path: c.path, line: c.line, side: c.side, start_line: c.startLine ?? null, in_reply_to_id: c.inReplyTo ?? undefined };
   }
 
-  /** Whether a review comment on `line` (`side`) of `path`, as of `commit`, is on a line the pull request's diff shows. */
-  private inTheDiff(pull: TargetIssue, commit: string, place: { path?: string; line?: number; side?: string }): boolean {
+  /**
+   * Whether a review comment on `line` (`side`) of `path`, as of `commit`, is on a line the pull request's diff shows;
+   * for a range, its `start_line` (`start_side`) too, before `line`.
+   */
+  private inTheDiff(pull: TargetIssue, commit: string, place: { path?: string; line?: number; side?: string; start_line?: number; start_side?: string }): boolean {
     if (!this.git || !pull.pull || typeof place.path !== 'string' || typeof place.line !== 'number') return false;
     const diff: DiffLines | null = this.git.pullDiff(pull.pull.base, commit, place.path);
-    return diff !== null && (place.side === 'LEFT' ? diff.left : diff.right).has(place.line);
+    const shows = (line: number, side: string | undefined) => diff !== null && (side === 'LEFT' ? diff.left : diff.right).has(line);
+    if (place.start_line !== undefined && (place.start_line >= place.line || !shows(place.start_line, place.start_side ?? place.side))) return false;
+    return shows(place.line, place.side);
   }
 
   /** Reviews, review comments and replies, locks, and commit comments, as GitHub answers them. */
@@ -318,7 +325,7 @@ export class RestoreTargetModel {
 
     refusable('POST', pullRoute('/reviews'), (req, [n]) =>
       found(pullOf(n), (pull) => {
-        const body = req.body as { commit_id?: string; body?: string; event?: string; comments?: Array<{ path?: string; line?: number; side?: string; body?: string }> };
+        const body = req.body as { commit_id?: string; body?: string; event?: string; comments?: Array<{ path?: string; line?: number; side?: string; start_line?: number; start_side?: string; body?: string }> };
         const comments = body.comments ?? [];
         // The pull request is the token owner's own: GitHub lets no one approve or ask changes of their own.
         if (body.event === 'APPROVE' || body.event === 'REQUEST_CHANGES') return { status: 422, body: { message: 'Unprocessable Entity', errors: [`Can not ${body.event === 'APPROVE' ? 'approve' : 'request changes on'} your own pull request`], status: '422' } };
@@ -328,7 +335,10 @@ export class RestoreTargetModel {
         if (comments.some((c) => !c.body || !this.inTheDiff(pull, body.commit_id!, c))) return notInTheDiff();
         const review: TargetReview = { id: this.nextId++, body: body.body ?? '', state: 'COMMENTED', commitId: body.commit_id };
         pull.reviews.push(review);
-        for (const c of comments) pull.reviewComments.push({ id: this.nextId++, body: c.body!, reviewId: review.id, commitId: review.commitId, path: c.path!, line: c.line!, side: c.side ?? 'RIGHT', inReplyTo: null });
+        for (const c of comments) {
+          const range = c.start_line !== undefined ? { startLine: c.start_line } : {};
+          pull.reviewComments.push({ id: this.nextId++, body: c.body!, reviewId: review.id, commitId: review.commitId, path: c.path!, line: c.line!, side: c.side ?? 'RIGHT', ...range, inReplyTo: null });
+        }
         return this.written(req, { status: 200, body: { id: review.id, body: review.body, state: review.state, commit_id: review.commitId } });
       }),
     );
