@@ -56,7 +56,7 @@ if (process.argv.includes('--json')) {
     console.log(`A day with nothing new, ${who}: ${day.kinds} kinds, ${endpoints} endpoints, ${day.requests} requests, ${day.notModified} answered 304; commit made: ${day.committed}`);
     console.log(`  by kind: ${Object.entries(day.byKind).map(([k, n]) => `${k} ${n} (${day.endpoints[k].join(' ')})`).join(', ')}`);
   }
-  console.log(`The same day through sync, an admin token: ${quietSync.requests} requests, ${quietSync.notModified} answered 304; not: ${quietSync.answered.join(', ')} (the identity lookup, whose answer the settings reuse)`);
+  console.log(`The same day through sync, an admin token: ${quietSync.requests} requests, ${quietSync.notModified} answered 304${quietSync.answered.length ? `; not: ${quietSync.answered.join(', ')}` : ''} (the identity lookup's answer serves the settings)`);
   console.log(`${big.issues} issues, ${big.comments} comments, first capture: ${ms(big.captureMs)} vs plain paginated download ${ms(big.referenceMs)} = ${big.ratio.toFixed(2)}x (median of ${options.reps})`);
   console.log(`  captured ${big.result.issues} issues in one commit of ${big.result.changedDocuments} documents`);
   console.log(`  the next capture, nothing new: ${ms(big.quietCaptureMs)}, ${big.quietRequests} requests`);

@@ -110,13 +110,13 @@ async function quietDay(standIn: GitHubStandIn, records: GitHubRecords, dir: str
 export interface QuietSync {
   requests: number;
   notModified: number;
-  /** The requests not answered 304 ("/repos/o/r 200"): the identity lookup's, which must learn the id. */
+  /** The requests not answered 304 ("/repos/o/r 200"). */
   answered: string[];
 }
 
 /**
  * The same day through `sync` (git over HTTP and the API on one stand-in, as github.com serves both): the identity
- * lookup reads the repository record, and the capture's settings use that answer instead of asking again.
+ * lookup asks for the repository record with the ETag the capture kept, and the settings use that answer.
  */
 async function quietSync(): Promise<QuietSync> {
   const upstream = createUpstream({ owner: 'acme', name: 'widgets' });

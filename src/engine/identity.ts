@@ -4,7 +4,9 @@ import { errorMessage } from '../errors.ts';
 import { stallSecondsFromEnv } from '../git/deadline.ts';
 import { newHistory } from '../git/repo.ts';
 import { captures } from '../capture-switches.ts';
-import { lookupRepositoryIdentity } from '../github/repository.ts';
+import { lookupRepositoryIdentity, type KnownRepositoryRecord } from '../github/repository.ts';
+import { readCaptureState } from '../github-metadata/capture-state.ts';
+import { repositoryPath } from '../github-metadata/requests.ts';
 import type { SnapshotMetadata, UpstreamIdentity } from '../metadata.ts';
 import type { RefMap } from '../refs.ts';
 import { githubRepoOf } from '../targets.ts';
@@ -26,14 +28,26 @@ export async function lookUpGitHubIdentity(ctx: EngineContext, target: RepoTarge
   try {
     const deadline = AbortSignal.timeout(Math.min(stallSecondsFromEnv() || LOOKUP_TIMEOUT_SECONDS, LOOKUP_TIMEOUT_SECONDS) * 1000);
     const signal = ctx.signal ? AbortSignal.any([ctx.signal, deadline]) : deadline;
-    const { id, fullName, answer } = await lookupRepositoryIdentity({ apiUrl: ctx.settings.apiUrl, token: ctx.github.token, onResponse: ctx.pacer.observe, ...named, signal });
-    if (captures(target, 'settings', ctx.serverUrl)) keepRepositoryAnswer(ctx, target, answer);
+    const shared = captures(target, 'settings', ctx.serverUrl);
+    const known = shared ? await knownRecord(ctx, target, named) : undefined;
+    const { id, fullName, answer } = await lookupRepositoryIdentity({ apiUrl: ctx.settings.apiUrl, token: ctx.github.token, onResponse: ctx.pacer.observe, ...named, signal, ...(known ? { known } : {}) });
+    if (shared) keepRepositoryAnswer(ctx, target, answer);
     const asked = `${named.owner}/${named.name}`;
     return { id, fullName, ...(fullName.toLowerCase() === asked.toLowerCase() ? {} : { renamedFrom: asked }) };
   } catch (error) {
     ctx.logger.log('warn', `${target.id}: GitHub did not say which repository this is; judging by history only`, { error: errorMessage(error) });
     return null;
   }
+}
+
+/**
+ * The repository's record as the metadata capture last kept it (its mark in state/metadata/: ETag, id, full name),
+ * so the lookup asks conditionally and a quiet day's answer is a 304 (docs/METADATA_FORMAT.md "How it is captured").
+ */
+async function knownRecord(ctx: EngineContext, target: RepoTarget, named: { owner: string; name: string }): Promise<KnownRepositoryRecord | undefined> {
+  const { state } = await readCaptureState(ctx.layout.metadataCaptureState(target));
+  const mark = state.pages[repositoryPath(named.owner, named.name)];
+  return mark?.id && mark.fullName ? { etag: mark.etag, id: mark.id, fullName: mark.fullName } : undefined;
 }
 
 export interface IdentityVerdict {

@@ -14,8 +14,11 @@ const MAX_CAPTURE_STATE_BYTES = 32 * 1024 * 1024;
 const pageMarkSchema = z.object({
   etag: z.string(),
   hasNext: z.boolean(),
-  /** The repository's own record only: its `permissions.admin` (the token's user is an admin), as that answer said. */
+  /** The repository's own record only: its `permissions.admin` (the token's user is an admin), id and full name, as
+   *  that answer said (so the identity lookup's 304 stands for them: src/engine/identity.ts). */
   admin: z.boolean().optional(),
+  id: z.number().int().positive().optional(),
+  fullName: z.string().optional(),
 });
 export type PageMark = z.infer<typeof pageMarkSchema>;
 

@@ -29,6 +29,7 @@ import {
   type RepositorySettings,
 } from './format.ts';
 import type { CollectContext, KindResult } from './kind.ts';
+import { repositoryPath } from './requests.ts';
 import { ensureMetadataRepo, readDocuments, readMetadataTree } from './metadata-repo.ts';
 import { switchedOffReason, type MetadataSelection } from './switches.ts';
 import type { ZodType } from 'zod';
@@ -128,7 +129,7 @@ export async function captureMetadata(options: CaptureOptions): Promise<Metadata
   const foreign = Boolean(tree.commit && recorded.state.commit && recorded.state.commit !== tree.commit);
   if (foreign) options.onWarning?.(`the capture state was written after metadata commit ${recorded.state.commit}, the metadata repository is at ${tree.commit}: capturing everything again`);
   const state = tree.commit && !foreign ? recorded.state : emptyCaptureState();
-  const repoPath = `/repos/${encodeURIComponent(options.owner)}/${encodeURIComponent(options.name)}`;
+  const repoPath = repositoryPath(options.owner, options.name);
   const client = createGitHubClient({
     apiUrl: options.apiUrl,
     token: options.token,

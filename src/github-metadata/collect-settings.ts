@@ -44,13 +44,13 @@ export async function collectSettings(ctx: CollectContext, kept: RepositorySetti
   const recordKey = requestKey(ctx.repoPath, {});
   let repository: PageAnswer<ApiRepository>;
   try {
-    repository = ctx.repositoryAnswer ? alreadyAnswered(ctx, recordKey, pages) : await conditional<ApiRepository>(ctx.repoPath);
+    repository = alreadyAnswered(ctx, recordKey, pages) ?? (await conditional<ApiRepository>(ctx.repoPath));
   } catch (error) {
     return failed(ctx, error, 'repository settings');
   }
+  if (!repository.notModified && pages[recordKey]) pages[recordKey] = { ...pages[recordKey], ...recordFacts(repository.data) };
   // What the record says of the token's user: from this answer, or from the one whose ETag matched.
-  const admin = repository.notModified ? ctx.state.pages[recordKey]?.admin : (repository.data as ApiRepository | null)?.permissions?.admin;
-  if (!repository.notModified && pages[recordKey] && typeof admin === 'boolean') pages[recordKey] = { ...pages[recordKey], admin };
+  const admin = repository.notModified ? pages[recordKey]?.admin : recordFacts(repository.data).admin;
 
   const protection = await readProtection(ctx, kept, admin, conditional, pages);
   if (protection.stop) return protection.stop;
@@ -64,9 +64,9 @@ export async function collectSettings(ctx: CollectContext, kept: RepositorySetti
   else if (kept) settings = { ...kept, ...(rules ? { branchProtection: rules } : {}) };
   else {
     // The ETag is kept but the document is not (a lost tree): ask again without it, unless this run has the answer.
-    const fresh: PageAnswer<ApiRepository> = ctx.repositoryAnswer
-      ? { notModified: false, data: ctx.repositoryAnswer.data as ApiRepository, etag: ctx.repositoryAnswer.etag, hasNext: false }
-      : await getConditional<ApiRepository>(ctx.client, ctx.repoPath);
+    const answer = ctx.repositoryAnswer;
+    const fresh: PageAnswer<ApiRepository> =
+      answer && 'data' in answer ? { notModified: false, data: answer.data as ApiRepository, etag: answer.etag, hasNext: false } : await getConditional<ApiRepository>(ctx.client, ctx.repoPath);
     if (fresh.notModified) return { state: 'failed', reason: 'repository settings: answered 304 to an unconditional request', documents: new Map() };
     settings = normalizeSettings(fresh.data, rules);
   }
@@ -74,18 +74,30 @@ export async function collectSettings(ctx: CollectContext, kept: RepositorySetti
 }
 
 /**
- * The record as this run already got it (the identity lookup asks for it unconditionally): the same as a 304 when
- * its ETag is the one kept, an answer like any other otherwise.
+ * The record as this run's identity lookup got it: the same as a 304 when its ETag is the one kept, an answer like
+ * any other otherwise; null (ask) without one, or for a 304 to an ETag these marks do not hold (marks set aside).
  */
-function alreadyAnswered(ctx: CollectContext, key: string, pages: Record<string, PageMark>): PageAnswer<ApiRepository> {
-  const { data, etag } = ctx.repositoryAnswer!;
+function alreadyAnswered(ctx: CollectContext, key: string, pages: Record<string, PageMark>): PageAnswer<ApiRepository> | null {
+  const answer = ctx.repositoryAnswer;
+  if (!answer) return null;
   const kept = ctx.state.pages[key];
-  if (etag && kept?.etag === etag) {
+  if (answer.etag && kept?.etag === answer.etag) {
     pages[key] = kept;
     return { notModified: true };
   }
-  if (etag) pages[key] = { etag, hasNext: false };
-  return { notModified: false, data: data as ApiRepository, etag, hasNext: false };
+  if (!('data' in answer)) return null;
+  if (answer.etag) pages[key] = { etag: answer.etag, hasNext: false };
+  return { notModified: false, data: answer.data as ApiRepository, etag: answer.etag, hasNext: false };
+}
+
+/** What the mark of the record keeps of it: the token's user's admin flag, the id and the full name. */
+function recordFacts(data: unknown): Pick<PageMark, 'admin' | 'id' | 'fullName'> {
+  const record = (typeof data === 'object' && data !== null ? data : {}) as { permissions?: { admin?: unknown }; id?: unknown; full_name?: unknown };
+  return {
+    ...(typeof record.permissions?.admin === 'boolean' ? { admin: record.permissions.admin } : {}),
+    ...(typeof record.id === 'number' && Number.isInteger(record.id) && record.id > 0 ? { id: record.id } : {}),
+    ...(typeof record.full_name === 'string' ? { fullName: record.full_name } : {}),
+  };
 }
 
 /**

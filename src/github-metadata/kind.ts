@@ -1,5 +1,6 @@
 // What each kind's collector is given and gives back (src/github-metadata/capture.ts runs them in turn).
 import type { GitHubClient } from '../github/client.ts';
+import type { RepositoryRecordAnswer } from '../github/repository.ts';
 import type { AssetMark, CaptureState, PageMark, Refusal, StreamMark } from './capture-state.ts';
 import type { KindCapture } from './format.ts';
 import type { MetadataTree } from './metadata-repo.ts';
@@ -14,8 +15,8 @@ export interface CollectContext {
   state: CaptureState;
   /** When this capture started (ISO 8601). */
   capturedAt: string;
-  /** The repository's record as this run already got it, with its ETag (collect-settings.ts). */
-  repositoryAnswer?: { data: unknown; etag?: string };
+  /** The repository's record as this run already got it, with its ETag, or that run's 304 (collect-settings.ts). */
+  repositoryAnswer?: RepositoryRecordAnswer;
   tree: MetadataTree;
   /** Documents of the tree as of the last capture, by path. */
   readDocuments(paths: Iterable<string>): Promise<Map<string, unknown>>;

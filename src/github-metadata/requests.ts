@@ -12,6 +12,11 @@ const MAX_PAGES = 100_000;
 
 export type Query = Record<string, string | number>;
 
+/** `/repos/<owner>/<name>`: the repository's record, and the prefix of every request about it. */
+export function repositoryPath(owner: string, name: string): string {
+  return `/repos/${encodeURIComponent(owner)}/${encodeURIComponent(name)}`;
+}
+
 /** `/repos/o/r/issues?page=1&per_page=100&state=all`: the request, and the key its ETag is kept under. */
 export function requestKey(path: string, query: Query): string {
   const params = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)]));
