@@ -1,7 +1,7 @@
 // sync captures a GitHub repository's records after the git fetch (docs/METADATA_FORMAT.md): git over HTTP and the
 // API on one loopback stand-in, as github.com serves both. A kind that fails is a warning in the result and the log,
 // never a failed sync; a repository elsewhere gets git data only; the token reaches no file under the root.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config.ts';
@@ -78,6 +78,27 @@ describe('sync with GitHub metadata', () => {
     const third = okValue(await b.engine.sync());
     expect(third.metadata).toMatchObject({ committed: true, changedDocuments: 1 });
     expect(JSON.parse(git(metadataRepo, 'show', 'main:repository.json')).description).toBe('Widgets, now for everyone');
+  });
+
+  it('a capture state that kept no id for the record (an older version): the next sync learns it, the one after asks conditionally', async () => {
+    const b = createBackup([], { repositories: [`${standIn.url}/acme/widgets.git`], apiUrl: standIn.url, token: TOKEN });
+    okValue(await b.engine.sync());
+    const stateFile = join(b.root, 'state/metadata/acme/widgets.json');
+    const state = JSON.parse(readFileSync(stateFile, 'utf8'));
+    expect(state.pages['/repos/acme/widgets']).toMatchObject({ id: repo.id, fullName: 'acme/widgets', admin: true });
+    delete state.pages['/repos/acme/widgets'].id;
+    delete state.pages['/repos/acme/widgets'].fullName;
+    writeFileSync(stateFile, JSON.stringify(state));
+    const recordAnswers = async () => {
+      const from = records.answers.length;
+      expect(okValue(await b.engine.sync()).metadata).toMatchObject({ committed: false });
+      return records.answers.slice(from).filter((a) => a.path === '/repos/acme/widgets').map((a) => a.status);
+    };
+    // Unconditional without the id (a 200), and its answer, the same as the one kept, gives the mark the id...
+    expect(await recordAnswers()).toEqual([200]);
+    expect(JSON.parse(readFileSync(stateFile, 'utf8')).pages['/repos/acme/widgets']).toMatchObject({ id: repo.id, fullName: 'acme/widgets' });
+    // ...so the next lookup asks with the ETag.
+    expect(await recordAnswers()).toEqual([304]);
   });
 
   it('a kind that fails is a warning in the result and the log, and the git backup succeeds', async () => {

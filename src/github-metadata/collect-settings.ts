@@ -82,7 +82,8 @@ function alreadyAnswered(ctx: CollectContext, key: string, pages: Record<string,
   if (!answer) return null;
   const kept = ctx.state.pages[key];
   if (answer.etag && kept?.etag === answer.etag) {
-    pages[key] = kept;
+    // A mark written before it kept the record's facts gains them here (else the lookup would never be conditional).
+    pages[key] = 'data' in answer ? { ...kept, ...recordFacts(answer.data) } : kept;
     return { notModified: true };
   }
   if (!('data' in answer)) return null;
