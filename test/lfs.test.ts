@@ -200,6 +200,10 @@ describe('LFS objects of a GitHub repository', () => {
 
   it('a later sync fetches only the objects of the new history: one new commit, then a force-push', async () => {
     const f = await fixture();
+    // Tags along main: the next fetch excludes main's old tip alone, which reaches them.
+    git(f.work, 'tag', 'v1', 'HEAD~1');
+    git(f.work, 'tag', 'v2', 'HEAD');
+    git(f.work, 'push', '--quiet', '--no-verify', join(f.root, '..', 'git', 'acme/art.git'), 'v1', 'v2');
     const engine = createEngine({ settings: f.settings });
     expect(artOutcome(await engine.sync()).lfs).toMatchObject({ fetched: true, newObjects: 3 });
     const commitLfsFile = (file: string, message: string) => {
@@ -246,6 +250,7 @@ describe('LFS objects of a GitHub repository', () => {
     // The log says which history each fetch read.
     const log = readdirSync(join(f.root, 'logs')).map((name) => readFileSync(join(f.root, 'logs', name), 'utf8')).join('');
     expect([...log.matchAll(/LFS objects fetched.*? history="([^"(]*)/g)].map((m) => m[1]!.trim())).toEqual(['whole', 'new since the last fetch', 'new since the last fetch', 'whole']);
+    expect(log).toMatch(/history="new since the last fetch \(1 new tips, 1 excluded\)"/);
   });
 
   it('reach the store with the snapshot, and come back from it', async () => {

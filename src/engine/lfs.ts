@@ -72,13 +72,25 @@ async function mayHaveLfs(ctx: EngineContext, dir: string, tips: string[], state
   }
 }
 
-/** Which of `oids` the mirror holds (a tip of the last fetch may be gone since: pruned, or never packed here). */
-async function heldObjects(ctx: EngineContext, dir: string, oids: readonly string[]): Promise<(oid: string) => boolean> {
-  if (!oids.length) return () => false;
+/** More tips than this are not reduced with merge-base (its arguments are a command line). */
+const MAX_REDUCED_TIPS = 5000;
+
+/**
+ * The last fetch's tips worth excluding: those the mirror holds (one may be gone since: pruned, or never packed
+ * here), less those another one reaches (`merge-base --independent`: tags along main, merged branches), so a
+ * repository with many refs names few. A tip that is no commit (a tag of a tree) keeps them all, unreduced.
+ */
+async function exclusions(ctx: EngineContext, dir: string, oids: readonly string[]): Promise<string[]> {
+  if (!oids.length) return [];
   const out = await ctx.git.run(dir, ['cat-file', '--batch-check=%(objectname)'], { input: Buffer.from(`${oids.join('\n')}\n`) });
   // A missing one answers "<oid> missing", which is not a bare object id.
-  const held = new Set(out.split('\n').filter((line) => /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(line)));
-  return (oid) => held.has(oid);
+  const held = out.split('\n').filter((line) => /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(line));
+  if (held.length < 2 || held.length > MAX_REDUCED_TIPS) return held;
+  try {
+    return (await ctx.git.run(dir, ['merge-base', '--independent', ...held])).split('\n').filter(Boolean);
+  } catch {
+    return held;
+  }
 }
 
 /**
@@ -125,7 +137,7 @@ export async function fetchLfsObjects(ctx: EngineContext, target: RepoTarget, di
     await recordLfsState(ctx, target, { refs: digest, tips, pointers: false, objects: before.objects });
     return unchanged;
   }
-  const scope = lfsFetchScope(state, tips, before.objects, state ? await heldObjects(ctx, dir, state.tips) : () => false);
+  const scope = await lfsFetchScope(state, tips, before.objects, (lastTips) => exclusions(ctx, dir, lastTips));
   if (!scope.whole && !scope.tips.length) {
     // No tip is new (refs deleted, or moved back to a tip read before): no history to read.
     await recordLfsState(ctx, target, { refs: digest, tips, pointers: Boolean(state?.pointers) || before.objects > 0, objects: before.objects });
@@ -150,7 +162,7 @@ export async function fetchLfsObjects(ctx: EngineContext, target: RepoTarget, di
   if (summary.fetched) {
     // A successful fetch that brought no object saw no pointer either (or it would have fetched or failed).
     await recordLfsState(ctx, target, { refs: digest, tips, pointers: after.objects > 0, objects: after.objects });
-    const history = scope.whole ? `whole (${scope.why})` : `new since the last fetch (${scope.tips.length} new tips)`;
+    const history = scope.whole ? `whole (${scope.why})` : `new since the last fetch (${scope.tips.length} new tips, ${scope.since.length} excluded)`;
     ctx.logger.log('info', `${target.id}: LFS objects fetched`, { history, new: summary.newObjects, objects: after.objects, bytes: after.bytes });
   }
   return { summary, ...(failure ? { failure } : {}) };
