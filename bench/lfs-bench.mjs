@@ -3,7 +3,8 @@
 // `git lfs fetch --all`, and the pointer scan that lets such a repository skip it (src/git/lfs-pointers.ts). Then,
 // for a repository with LFS content (every 10th commit changes an LFS file; every object already in the mirror, so
 // only the scan is measured): the whole-history `git lfs fetch --all origin` against the one a later sync runs,
-// `git lfs fetch --all origin <new tip> ^<old tip>` (src/lfs-scope.ts).
+// `git lfs fetch --all origin <new tip> ^<old tip>` (src/lfs-scope.ts); and with 300 more old tips (tags along main),
+// each named with ^ or first reduced by `git merge-base --independent` (src/engine/lfs.ts).
 // Measured as ratios, in the same process, alternating, median of --reps runs, against:
 //   - the day's `git fetch` of one new commit into the mirror (what a sync with a change does anyway), and
 //   - a full `git fetch` of the whole history into an empty mirror (the first sync).
@@ -136,6 +137,11 @@ for (let rep = 0; rep < REPS; rep++) {
   for (const which of order) {
     (samples[`lfs_${which}`] ??= []).push(timed(() => (which === 'whole' ? lfs() : lfs(today, `^${yesterday}`))));
   }
+  // With 300 tags along main as well (the last fetch's tips): every one named with ^, against what src/engine/lfs.ts
+  // names, the tips merge-base --independent leaves (here: yesterday's main alone), merge-base included.
+  const tags = git(lfsMirror, 'rev-list', '--max-count=300', '--skip=1', yesterday).split('\n');
+  (samples.lfs_manyTips ??= []).push(timed(() => lfs(today, `^${yesterday}`, ...tags.map((t) => `^${t}`))));
+  (samples.lfs_reducedTips ??= []).push(timed(() => lfs(today, ...git(lfsMirror, 'merge-base', '--independent', yesterday, ...tags).split('\n').map((t) => `^${t}`))));
 }
 const ms = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, Math.round(median(v))]));
 const result = {
@@ -150,6 +156,8 @@ const result = {
   lfsObjects: lfsObjects.length,
   scopedOverWhole: Number((ms.lfs_scoped / ms.lfs_whole).toFixed(3)),
   scopedOverDayFetch: Number((ms.lfs_scoped / ms.dayFetch).toFixed(2)),
+  manyTipsOverWhole: Number((ms.lfs_manyTips / ms.lfs_whole).toFixed(3)),
+  reducedTipsOverWhole: Number((ms.lfs_reducedTips / ms.lfs_whole).toFixed(3)),
 };
 rmSync(work, { recursive: true, force: true });
 if (process.argv.includes('--json')) console.log(JSON.stringify(result));
@@ -163,4 +171,6 @@ else {
   console.log(`lfs-fetch with LFS content: ${COMMITS} commits, ${result.lfsObjects} LFS object versions, all in the mirror, median of ${REPS}`);
   console.log(`  git lfs fetch --all origin (whole history):     ${ms.lfs_whole} ms`);
   console.log(`  git lfs fetch --all origin NEW ^OLD (the day's): ${ms.lfs_scoped} ms  (${result.scopedOverWhole}x the whole; ${result.scopedOverDayFetch}x the day's git fetch)`);
+  console.log(`  ... with 301 old tips, each named:               ${ms.lfs_manyTips} ms  (${result.manyTipsOverWhole}x the whole)`);
+  console.log(`  ... reduced by merge-base --independent first:  ${ms.lfs_reducedTips} ms  (${result.reducedTipsOverWhole}x the whole)`);
 }
