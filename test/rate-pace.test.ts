@@ -102,7 +102,8 @@ describe('a run on a nearly spent API budget', () => {
   });
 
   it('below the low-water mark: one repository at a time, what is left spread over the window, none refused', async () => {
-    const reset = windowOf(30, 3000);
+    // Long enough that a loaded machine still sends two paced requests inside it (3 s was not, under load).
+    const reset = windowOf(30, 6000);
     const { byStart, paces } = await run();
     // After the first four, every request in the window waited for the one before it to finish, and for a pause.
     const paced = byStart.slice(CONCURRENCY).filter((a) => a.start < reset);
@@ -122,11 +123,17 @@ describe('a run on a nearly spent API budget', () => {
     const reset = windowOf(RESERVE + CONCURRENCY, 4000);
     const { byStart, paces } = await run();
     const before = byStart.filter((a) => a.start < reset);
-    expect(before).toHaveLength(CONCURRENCY);
-    expect(Math.min(...before.map((a) => a.remaining))).toBe(RESERVE);
+    expect(before.length).toBeGreaterThanOrEqual(CONCURRENCY);
+    // Until the reset, no request began after an answer had said the budget was down to the reserve. (A worker whose
+    // repository finished before the others' first answers came may start one more on what it knew: that is what the
+    // reserve is for. On a quiet machine the four answers come first, and exactly four go out.)
+    const reserveSeenAt = Math.min(...before.filter((a) => a.remaining <= RESERVE).map((a) => a.end));
+    for (const a of before) expect(a.start, `${a.repo} started after the reserve was known`).toBeLessThanOrEqual(reserveSeenAt);
     // Nothing more went out until the reset: the first request after it came once the window was over.
-    expect(byStart[CONCURRENCY]!.start).toBeGreaterThanOrEqual(reset);
-    expect(paces[0]).toBe(`warn ${RESERVE} of 60 GitHub API requests left until ${new Date(reset).toISOString()}: waiting for the reset before the next repository`);
+    expect(byStart[before.length]!.start).toBeGreaterThanOrEqual(reset);
+    const logged = /^warn (\d+) of 60 GitHub API requests left until (\S+): waiting for the reset before the next repository$/.exec(paces[0] ?? '');
+    expect(logged?.[2]).toBe(new Date(reset).toISOString());
+    expect(Number(logged?.[1])).toBeLessThanOrEqual(RESERVE);
     expect(paces.at(-1)).toBe(`info GitHub API budget restored: ${CONCURRENCY} repositories at once again`);
   });
 });

@@ -1,7 +1,7 @@
 // docs/STORE_FORMAT.md "Restoring by hand", run as written with the AWS CLI, jq and git against s3rver on 127.0.0.1:
 // a stranger with only those tools gets the repository back, pack indexes (and a reverse index) rebuilt by the
 // git index-pack the page names, byte for byte. Only the page's example values (store, endpoint, snapshot) are
-// replaced. Runs where the AWS CLI and jq are installed.
+// replaced. Runs where the AWS CLI and jq are installed (always on CI).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,6 +16,8 @@ import { S3RVER_ACCESS_KEY_ID, startS3StandIn, type S3StandIn } from './helpers/
 import { contentFingerprint, storeScenario } from './helpers/store-fixtures.ts';
 
 const hasTools = ['aws', 'jq'].every((tool) => spawnSync(tool, ['--version'], { stdio: 'ignore' }).status === 0);
+// .ci/run installs both: on CI a missing tool is a failure, not a skipped proof.
+if (!hasTools && process.env.CI === 'true') throw new Error('the AWS CLI and jq are needed to run docs/STORE_FORMAT.md "Restoring by hand"');
 const SECRET = `by-hand-secret-${randomBytes(8).toString('hex')}`;
 const cleanups = cleanupAfterEach();
 let s3: S3StandIn;
