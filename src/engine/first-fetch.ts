@@ -2,8 +2,8 @@
 // (docs/OPERATIONS.md "sync, step by step", step 2). Nothing can be lost yet: no mirror ref and no snapshot exists,
 // so the guards of a staged fetch (mirror.ts fetchMirror) have nothing to compare with and always pass, and the
 // directory becomes the mirror by one rename or is removed (invariant 1 of docs/ARCHITECTURE.md). So the refs land
-// where they belong, and what a staged fetch learns from four more git processes (its refs, the transaction, the
-// staging refs dropped, HEAD) is read from the files git has just written. Any doubt about them asks git.
+// where they belong, and what a staged fetch spends three more git processes on (listing the refs, one update-ref
+// transaction, symbolic-ref for HEAD) is read from or written to the files directly. Any doubt about them asks git.
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-// The live mirror under immutable/: creating it and fetching into it.
+// The live mirror under immutable/: fetching into it (init-mirror.ts creates a new one).
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
