@@ -11,39 +11,11 @@
 //
 // bench/metadata-capture.ts holds the measurement; it is bundled here with esbuild so it can use the stand-in of
 // test/helpers. No network, no token. Options: --issues N (default 5000), --reps N (default 3), --json.
-import { build } from 'esbuild';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { option, runBundled } from './bundled.mjs';
 
-function option(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
 const options = { issues: option('issues', 5000), commentEvery: 5, reps: option('reps', 3) };
 
-const out = mkdtempSync(join(tmpdir(), 'metadata-bench-build-'));
-const bundle = join(out, 'metadata-capture.mjs');
-const banner = "import { createRequire as __gpbCreateRequire } from 'node:module'; const require = __gpbCreateRequire(import.meta.url);";
-await build({
-  entryPoints: [join(dirname(fileURLToPath(import.meta.url)), 'metadata-capture.ts')],
-  outfile: bundle,
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  logLevel: 'warning',
-  banner: { js: banner },
-  define: { __GPB_VERSION__: '"bench"' },
-});
-let report;
-try {
-  const { runMetadataBench } = await import(pathToFileURL(bundle).href);
-  report = await runMetadataBench(options);
-} finally {
-  rmSync(out, { recursive: true, force: true });
-}
+const report = await runBundled('metadata-capture.ts', 'runMetadataBench', options);
 
 if (process.argv.includes('--json')) {
   console.log(JSON.stringify(report, null, 2));

@@ -10,39 +10,11 @@
 //
 // bench/metadata-restore.ts holds the measurement; it is bundled here with esbuild so it can use the stand-ins of
 // test/helpers. No network, no token. Options: --records N (default 1000), --reps N (default 3), --json.
-import { build } from 'esbuild';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { option, runBundled } from './bundled.mjs';
 
-function option(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
 const options = { records: option('records', 1000), reps: option('reps', 3) };
 
-const out = mkdtempSync(join(tmpdir(), 'metadata-restore-bench-build-'));
-const bundle = join(out, 'metadata-restore.mjs');
-const banner = "import { createRequire as __gpbCreateRequire } from 'node:module'; const require = __gpbCreateRequire(import.meta.url);";
-await build({
-  entryPoints: [join(dirname(fileURLToPath(import.meta.url)), 'metadata-restore.ts')],
-  outfile: bundle,
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  logLevel: 'warning',
-  banner: { js: banner },
-  define: { __GPB_VERSION__: '"bench"' },
-});
-let report;
-try {
-  const { runRestoreBench } = await import(pathToFileURL(bundle).href);
-  report = await runRestoreBench(options);
-} finally {
-  rmSync(out, { recursive: true, force: true });
-}
+const report = await runBundled('metadata-restore.ts', 'runRestoreBench', options);
 
 if (process.argv.includes('--json')) {
   console.log(JSON.stringify(report, null, 2));
