@@ -50,6 +50,20 @@ async function killed(run: { child: { kill(signal: NodeJS.Signals): boolean }; d
   return result;
 }
 
+/** A backed-up upstream with a 24 MiB incompressible file: big enough that a restore's copy, checks and build take a while, so a kill lands inside them. */
+async function syncedBigUpstream(): Promise<{ upstream: Upstream; base: string; root: string }> {
+  const upstream = upstreamWithHistory();
+  writeFileSync(join(upstream.work, 'big.bin'), randomBytes(24 * 1024 * 1024));
+  git(upstream.work, 'add', 'big.bin');
+  git(upstream.work, 'commit', '--quiet', '-m', 'a big file');
+  upstream.push('main');
+  const base = makeTempDir('gpb-restore-kill-');
+  cleanups.push(() => removeAll(base));
+  const root = join(base, 'root');
+  expect((await runCli(['sync', '--root', root, '--repo', upstream.bare], env)).code).toBe(0);
+  return { upstream, base, root };
+}
+
 describe('a restore killed with SIGKILL', () => {
   it('from the store leaves its scratch directory, which the next sync removes (and not a live one)', async () => {
     const upstream = upstreamWithHistory();
@@ -99,16 +113,7 @@ describe('a restore killed with SIGKILL', () => {
   });
 
   it('from an archive leaves its scratch directory, which the next restore removes', async () => {
-    const upstream = upstreamWithHistory();
-    // Big enough that extraction, checks and the build take a while: the kill lands inside them.
-    writeFileSync(join(upstream.work, 'big.bin'), randomBytes(24 * 1024 * 1024));
-    git(upstream.work, 'add', 'big.bin');
-    git(upstream.work, 'commit', '--quiet', '-m', 'a big file');
-    upstream.push('main');
-    const base = makeTempDir('gpb-restore-kill-');
-    cleanups.push(() => removeAll(base));
-    const root = join(base, 'root');
-    expect((await runCli(['sync', '--root', root, '--repo', upstream.bare], env)).code).toBe(0);
+    const { upstream, base, root } = await syncedBigUpstream();
     const exported = await runCli(['export', 'latest', '--root', root, '--repo', upstream.bare, '--json'], env);
     expect(exported.code, exported.stdout + exported.stderr).toBe(0);
     const outcome = (JSON.parse(exported.stdout) as RunResult<ExportRepoResult>).outcomes[0]!;
@@ -134,16 +139,7 @@ describe('a restore killed with SIGKILL', () => {
 
 describe('restore --to killed with SIGKILL', () => {
   it('leaves the repository it was building beside the target, which the next restore there removes (and not a live one)', async () => {
-    const upstream = upstreamWithHistory();
-    // Big enough that the copy and its check take a while: the kill lands inside them.
-    writeFileSync(join(upstream.work, 'big.bin'), randomBytes(24 * 1024 * 1024));
-    git(upstream.work, 'add', 'big.bin');
-    git(upstream.work, 'commit', '--quiet', '-m', 'a big file');
-    upstream.push('main');
-    const base = makeTempDir('gpb-restore-kill-');
-    cleanups.push(() => removeAll(base));
-    const root = join(base, 'root');
-    expect((await runCli(['sync', '--root', root, '--repo', upstream.bare], env)).code).toBe(0);
+    const { upstream, base, root } = await syncedBigUpstream();
     const targets = join(base, 'targets');
     mkdirSync(targets);
     const scratchBeside = () => readdirSync(targets).filter((n) => /^\..+\.restore-/.test(n));
