@@ -59,8 +59,11 @@ describe('stopping the CLI mid-fetch', () => {
   it('a second signal kills git and exits 130 at once; the next run recovers', async () => {
     const { u, server, args } = await setup();
     const run = await startFetching(server, ['sync', ...args]);
+    let heard = '';
+    run.child.stderr!.on('data', (d: Buffer) => (heard += d.toString()));
     run.child.kill('SIGINT');
-    await sleep(5);
+    // The second signal once the first was taken: two signals pending at once may be handled in either order.
+    await until('the first signal to be taken', () => heard.includes('SIGINT: stopping'), 10_000);
     run.child.kill('SIGTERM');
     const stopped = await run.done;
     expect(stopped.code).toBe(130);
