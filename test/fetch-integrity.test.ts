@@ -1,6 +1,7 @@
 // What a fetch brings is judged before any ref of the mirror changes (docs/OPERATIONS.md "Sync"): an upstream that
 // empties mid-sync, an impostor at the old name, a changed url:, and ref names that are not UTF-8. Real git,
 // real upstreams (paths, git-http-backend over HTTP), the GitHub API stand-in.
+import { setEnv } from './helpers/env.ts';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -356,12 +357,7 @@ describe('GitHub identity: the repository id, renames, and an impostor at the ol
     });
     let answer: 'error' | 'garbage' = 'error';
     // Retries of the 500 back off in milliseconds here, not seconds.
-    const savedBase = process.env.BACKUP_RETRY_BASE_MS;
-    process.env.BACKUP_RETRY_BASE_MS = '10';
-    cleanups.push(() => {
-      if (savedBase === undefined) delete process.env.BACKUP_RETRY_BASE_MS;
-      else process.env.BACKUP_RETRY_BASE_MS = savedBase;
-    });
+    cleanups.push(setEnv({ BACKUP_RETRY_BASE_MS: '10' }));
     standIn.on('GET', '/api/v3/repos/acme/widgets', () => (answer === 'error' ? { status: 500, body: { message: 'Server Error' } } : { status: 200, body: { name: 'widgets' } }));
     // Only the identity lookup asks the API here: the metadata capture, which reads the same record, is off.
     const metadata = { issues: false, pulls: false, releases: false, settings: false };

@@ -1,21 +1,21 @@
 // One GitHub client for the whole project (src/github/client.ts): rate limits are waited out as GitHub says
 // (Retry-After for the secondary limit, x-ratelimit-reset for the primary), transient 5xx are retried, and the total
 // wait is bounded so a run never hangs on a far-away reset. Proven against the stand-in by what it received.
+import { setEnv } from './helpers/env.ts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createGitHubClient } from '../src/github/client.ts';
 import { GitHubStandIn, rateLimited } from './helpers/github-standin.ts';
 
 describe('createGitHubClient against the stand-in', () => {
   let api: GitHubStandIn;
-  const saved = process.env.BACKUP_RETRY_BASE_MS;
+  let restoreEnv = () => {};
   beforeEach(async () => {
     api = await new GitHubStandIn().start();
-    process.env.BACKUP_RETRY_BASE_MS = '10'; // a "second" of waiting is 10 ms here
+    restoreEnv = setEnv({ BACKUP_RETRY_BASE_MS: '10' }); // a "second" of waiting is 10 ms here
   });
   afterEach(async () => {
     await api.close();
-    if (saved === undefined) delete process.env.BACKUP_RETRY_BASE_MS;
-    else process.env.BACKUP_RETRY_BASE_MS = saved;
+    restoreEnv();
   });
 
   it('waits out a secondary rate limit (Retry-After) and a primary one (x-ratelimit-reset), then succeeds', async () => {

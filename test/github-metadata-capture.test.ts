@@ -10,6 +10,7 @@ import { captureMetadata, type CaptureOptions } from '../src/github-metadata/cap
 import { metadataSelection } from '../src/github-metadata/switches.ts';
 import { Redactor } from '../src/redact.ts';
 import { cleanupAfterEach } from './helpers/cleanups.ts';
+import { setEnv } from './helpers/env.ts';
 import { git, makeTempDir } from './helpers/git-fixtures.ts';
 import { GitHubRecords, type RepoRecords } from './helpers/github-records.ts';
 import { GitHubStandIn, type RecordedRequest } from './helpers/github-standin.ts';
@@ -305,9 +306,7 @@ describe('capture', () => {
   });
 
   it('waits out a secondary limit (Retry-After) and a primary one (x-ratelimit-reset) within the bounded wait', async () => {
-    const saved = process.env.BACKUP_RETRY_BASE_MS;
-    process.env.BACKUP_RETRY_BASE_MS = '5';
-    cleanups.push(() => (saved === undefined ? delete process.env.BACKUP_RETRY_BASE_MS : (process.env.BACKUP_RETRY_BASE_MS = saved)));
+    cleanups.push(setEnv({ BACKUP_RETRY_BASE_MS: '5' }));
     populate();
     records.secondaryRateLimit(2, 2);
     const waits: string[] = [];

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config.ts';
 import { cleanupAfterEach } from './helpers/cleanups.ts';
+import { setEnv } from './helpers/env.ts';
 import { createBackup, createUpstream, git, okValue, type Upstream } from './helpers/git-fixtures.ts';
 import { startGitHubWithRecords, type GitHubRecords, type RepoRecords } from './helpers/github-records.ts';
 import type { GitHubStandIn } from './helpers/github-standin.ts';
@@ -130,15 +131,7 @@ describe('sync with GitHub metadata', () => {
   });
 
   it('the rate-limit wait of a run comes out of one budget: past it, the next repository stops at its limit and resumes next run', async () => {
-    const saved = { base: process.env.BACKUP_RETRY_BASE_MS, max: process.env.BACKUP_API_MAX_WAIT_SECONDS };
-    process.env.BACKUP_RETRY_BASE_MS = '5';
-    process.env.BACKUP_API_MAX_WAIT_SECONDS = '3';
-    cleanups.push(() => {
-      for (const [name, value] of [['BACKUP_RETRY_BASE_MS', saved.base], ['BACKUP_API_MAX_WAIT_SECONDS', saved.max]] as const) {
-        if (value === undefined) delete process.env[name];
-        else process.env[name] = value;
-      }
-    });
+    cleanups.push(setEnv({ BACKUP_RETRY_BASE_MS: '5', BACKUP_API_MAX_WAIT_SECONDS: '3' }));
     git(join(upstream.tmp, 'upstream', 'acme'), 'clone', '--bare', '--quiet', upstream.bare, 'gadgets.git');
     const gadgets = records.repo('acme', 'gadgets');
     // Each repository's labels answer a secondary limit once, Retry-After 2: the run may wait 3 in all.

@@ -7,11 +7,12 @@
 // body the stand-in received mentions an original author.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { commitCommentSchema, issueSchema, pullSchema, type Issue, type Pull, type ReviewComment } from '../src/github-metadata/format.ts';
 import { restoreMarker } from '../src/github-metadata/restore-plan.ts';
 import type { RestoreMetadataResult, RunResult } from '../src/types.ts';
 import { cleanupAfterEach } from './helpers/cleanups.ts';
+import { envForFile } from './helpers/env.ts';
 import { runCli, startCli } from './helpers/cli.ts';
 import { git, makeTempDir, type Upstream } from './helpers/git-fixtures.ts';
 import { mentionsIn, RestoreTargetModel } from './helpers/github-restore-target.ts';
@@ -20,12 +21,8 @@ import { backupWithMetadata } from './helpers/metadata-snapshot.ts';
 
 const TOKEN = 'ghp_reviewRestoreSecret0123456789abcdef';
 const cleanups = cleanupAfterEach();
-const savedBase = process.env.BACKUP_RETRY_BASE_MS;
-beforeAll(() => void (process.env.BACKUP_RETRY_BASE_MS = '10'));
-afterAll(() => {
-  if (savedBase === undefined) delete process.env.BACKUP_RETRY_BASE_MS;
-  else process.env.BACKUP_RETRY_BASE_MS = savedBase;
-});
+// A "second" of waiting, or of the pacing GitHub asks between writes, is 10 ms here (src/github/client.ts).
+envForFile({ BACKUP_RETRY_BASE_MS: '10' });
 
 const AUTHORS = ['alice', 'bob', 'carol', 'dave', 'erin'];
 const t = (day: number) => `2026-04-${String(day).padStart(2, '0')}T12:00:00Z`;

@@ -4,11 +4,12 @@
 // duplicates nothing, a dry run sends no write, and the token is in no output and not in the journal.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { callRefusal } from '../src/mcp/policy.ts';
 import { ExitCode } from '../src/errors.ts';
 import { restoreMarker } from '../src/github-metadata/restore-plan.ts';
 import { cleanupAfterEach } from './helpers/cleanups.ts';
+import { envForFile } from './helpers/env.ts';
 import { runCli, startCli } from './helpers/cli.ts';
 import { okValue } from './helpers/git-fixtures.ts';
 import { GitHubStandIn } from './helpers/github-standin.ts';
@@ -18,12 +19,7 @@ import { backupWithMetadata, HOSTILE } from './helpers/metadata-snapshot.ts';
 const TOKEN = 'ghp_metadataRestoreSecret0123456789abcd';
 const cleanups = cleanupAfterEach();
 // A "second" of waiting, or of the pacing GitHub asks between writes, is 10 ms here (src/github/client.ts).
-const savedBase = process.env.BACKUP_RETRY_BASE_MS;
-beforeAll(() => void (process.env.BACKUP_RETRY_BASE_MS = '10'));
-afterAll(() => {
-  if (savedBase === undefined) delete process.env.BACKUP_RETRY_BASE_MS;
-  else process.env.BACKUP_RETRY_BASE_MS = savedBase;
-});
+envForFile({ BACKUP_RETRY_BASE_MS: '10' });
 
 async function setup() {
   const standIn = new GitHubStandIn();

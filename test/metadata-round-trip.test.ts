@@ -3,8 +3,9 @@
 // an empty repository on the same stand-in (test/helpers/github-restore-target.ts). What the target holds is compared
 // with what the source held; a second restore sends no write.
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { cleanupAfterEach } from './helpers/cleanups.ts';
+import { envForFile } from './helpers/env.ts';
 import { createBackup, createUpstream, okValue } from './helpers/git-fixtures.ts';
 import { serveThroughBackend } from './helpers/git-http.ts';
 import { GitHubRecords } from './helpers/github-records.ts';
@@ -13,13 +14,8 @@ import { GitHubStandIn } from './helpers/github-standin.ts';
 
 const TOKEN = 'ghp_ROUNDtripTOKEN0123456789abcdefABCDEF';
 const cleanups = cleanupAfterEach();
-// A "second" of waiting or of write pacing is 10 ms here (src/github/client.ts).
-const savedBase = process.env.BACKUP_RETRY_BASE_MS;
-beforeAll(() => void (process.env.BACKUP_RETRY_BASE_MS = '10'));
-afterAll(() => {
-  if (savedBase === undefined) delete process.env.BACKUP_RETRY_BASE_MS;
-  else process.env.BACKUP_RETRY_BASE_MS = savedBase;
-});
+// A "second" of waiting, or of the pacing GitHub asks between writes, is 10 ms here (src/github/client.ts).
+envForFile({ BACKUP_RETRY_BASE_MS: '10' });
 
 describe('capture, snapshot, restore --metadata-to', () => {
   it('recreates what was captured: issues with comments and state, the pull request with its review, the release with its asset', async () => {
