@@ -6,12 +6,6 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-/** A numeric `--name N` from the command line, or `fallback`. */
-export function option(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
 /** Bundle bench/<file> and call its export `run` with `options`; the bundle is removed afterwards. */
 export async function runBundled(file, run, options) {
   const out = mkdtempSync(join(tmpdir(), 'gpb-bench-build-'));

@@ -7,14 +7,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { CLI, option } from './harness.mjs';
 
-const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'backup-manager.mjs');
-const option = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-};
 const DAYS = option('days', 30);
 const COMMITS = option('commits', 10000);
 const REPS = option('reps', 5);

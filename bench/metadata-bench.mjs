@@ -11,7 +11,8 @@
 //
 // bench/metadata-capture.ts holds the measurement; it is bundled here with esbuild so it can use the stand-in of
 // test/helpers. No network, no token. Options: --issues N (default 5000), --reps N (default 3), --json.
-import { option, runBundled } from './bundled.mjs';
+import { runBundled } from './bundled.mjs';
+import { option } from './harness.mjs';
 
 const options = { issues: option('issues', 5000), commentEvery: 5, reps: option('reps', 3) };
 

@@ -13,14 +13,10 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { CLI, option } from './harness.mjs';
 
-const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'backup-manager.mjs');
-const option = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-};
 const ISSUES = option('issues', 5000);
 const PULLS = Math.ceil(ISSUES / 10);
 const REPS = option('reps', 3);

@@ -10,7 +10,8 @@
 //
 // bench/metadata-restore.ts holds the measurement; it is bundled here with esbuild so it can use the stand-ins of
 // test/helpers. No network, no token. Options: --records N (default 1000), --reps N (default 3), --json.
-import { option, runBundled } from './bundled.mjs';
+import { runBundled } from './bundled.mjs';
+import { option } from './harness.mjs';
 
 const options = { records: option('records', 1000), reps: option('reps', 3) };
 

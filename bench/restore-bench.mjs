@@ -20,14 +20,10 @@ import { cpus, totalmem } from 'node:os';
 import { clearInterval, setInterval } from 'node:timers';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { CLI, fmtMs, log, makeWorkDir, now, removeWorkDir, requireBuiltCli } from './harness.mjs';
+import { CLI, fmtMs, log, makeWorkDir, now, option, removeWorkDir, requireBuiltCli } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const PROBE = join(here, 'rss-probe.mjs');
-const option = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-};
 const MIB = option('large', 64);
 const BLOB = 1 << 20;
 const PER_COMMIT = 8;

@@ -20,14 +20,10 @@ import { existsSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CLI, fmtMs, KEEP, log, makeWorkDir, now, removeWorkDir, requireBuiltCli } from './harness.mjs';
+import { CLI, fmtMs, KEEP, log, makeWorkDir, now, option, removeWorkDir, requireBuiltCli } from './harness.mjs';
 import { storeSection } from './store-section.mjs';
 
 
-function option(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
 const DAYS = option('days', 30);
 const COMMITS = option('commits', 4000);
 const REPS = option('reps', 5);
