@@ -7,7 +7,8 @@
 //     then the same day through `sync`, where the identity lookup's answer serves the settings too.
 //  2. A repository with 5,000 issues (every 5th with a comment): a first capture, against the reference of a plain
 //     paginated download of the same lists with fetch (Link rel="next", per_page=100) in the same process;
-//     alternating, median of --reps. Then a capture with nothing new.
+//     alternating, median of --reps. Then a capture with nothing new. Then the cost of one request through the
+//     shared client against fetch of the same page, as a 200 and as a 304, wall and CPU time.
 //
 // bench/metadata-capture.ts holds the measurement; it is bundled here with esbuild so it can use the stand-in of
 // test/helpers. No network, no token. Options: --issues N (default 5000), --reps N (default 3), --json.
@@ -33,5 +34,7 @@ if (process.argv.includes('--json')) {
   console.log(`${big.issues} issues, ${big.comments} comments, first capture: ${ms(big.captureMs)} vs plain paginated download ${ms(big.referenceMs)} = ${big.ratio.toFixed(2)}x (median of ${options.reps})`);
   console.log(`  captured ${big.result.issues} issues in one commit of ${big.result.changedDocuments} documents`);
   console.log(`  the next capture, nothing new: ${ms(big.quietCaptureMs)}, ${big.quietRequests} requests`);
-  console.log(`  per request, same page: the shared client (Octokit + throttling + retry) ${big.perRequest.clientMs.toFixed(1)} ms, fetch ${big.perRequest.fetchMs.toFixed(1)} ms`);
+  for (const [what, one] of [['a page of 100 issues (200)', big.perRequest.page], ['the same page answered 304', big.perRequest.notModified]]) {
+    console.log(`  per request, ${what}: the shared client (Octokit + throttling + retry) ${one.clientMs.toFixed(2)} ms, fetch ${one.fetchMs.toFixed(2)} ms = ${one.ratio.toFixed(2)}x; CPU ${one.clientCpuMs.toFixed(2)} vs ${one.fetchCpuMs.toFixed(2)} ms`);
+  }
 }
