@@ -50,6 +50,9 @@ export const captureStateSchema = z.object({
   assets: z.record(z.string(), assetMarkSchema),
   /** Branch protection was refused (403, 404) to a token whose user is no admin: when, and why (collect-settings.ts). */
   protectionRefused: refusalSchema.optional(),
+  /** The repository's record as the last capture read it says its wiki is on (`has_wiki`); absent when that capture
+   *  did not read the record (settings switched off, the API failed): the wiki's sync then asks git (src/engine/wiki.ts). */
+  hasWiki: z.boolean().optional(),
 });
 export type CaptureState = z.infer<typeof captureStateSchema>;
 

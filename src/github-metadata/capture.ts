@@ -261,6 +261,9 @@ function nextState(state: CaptureState, results: Record<MetadataKind, KindResult
     if (result.protectionRefused === null) delete next.protectionRefused;
     else if (result.protectionRefused) next.protectionRefused = result.protectionRefused;
   }
+  // Only what this capture read of the record stands: not read (switched off, failed), the wiki is asked for again.
+  if (results.settings.hasWiki === undefined) delete next.hasWiki;
+  else next.hasWiki = results.settings.hasWiki;
   return next;
 }
 

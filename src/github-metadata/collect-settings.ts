@@ -51,13 +51,15 @@ export async function collectSettings(ctx: CollectContext, kept: RepositorySetti
   if (!repository.notModified && pages[recordKey]) pages[recordKey] = { ...pages[recordKey], ...recordFacts(repository.data) };
   // What the record says of the token's user: from this answer, or from the one whose ETag matched.
   const admin = repository.notModified ? pages[recordKey]?.admin : recordFacts(repository.data).admin;
+  // And of the wiki (kept for the wiki's sync, src/engine/wiki.ts): likewise, or from the kept record a 304 stands for.
+  let wiki = repository.notModified ? (kept ? { hasWiki: kept.hasWiki } : {}) : wikiFact(repository.data);
 
   const protection = await readProtection(ctx, kept, admin, conditional, pages);
-  if (protection.stop) return protection.stop;
+  if (protection.stop) return { ...protection.stop, ...wiki };
   const skipped: Skipped = protection.skipped ? [{ what: PROTECTION, reason: protection.skipped }] : [];
   const marks = { pages, ...(protection.refusal !== undefined ? { protectionRefused: protection.refusal } : {}), ...(skipped.length ? { skipped } : {}) };
   const rules = protection.changed ? protection.rules : kept?.branchProtection;
-  if (repository.notModified && kept && !protection.changed) return { state: 'complete', documents: new Map(), ...marks };
+  if (repository.notModified && kept && !protection.changed) return { state: 'complete', documents: new Map(), ...marks, ...wiki };
   // A 304 on the repository keeps the kept record's fields; only the protection rules were read again.
   let settings: RepositorySettings;
   if (!repository.notModified) settings = normalizeSettings(repository.data, rules);
@@ -69,8 +71,9 @@ export async function collectSettings(ctx: CollectContext, kept: RepositorySetti
       answer && 'data' in answer ? { notModified: false, data: answer.data as ApiRepository, etag: answer.etag, hasNext: false } : await getConditional<ApiRepository>(ctx.client, ctx.repoPath);
     if (fresh.notModified) return { state: 'failed', reason: 'repository settings: answered 304 to an unconditional request', documents: new Map() };
     settings = normalizeSettings(fresh.data, rules);
+    wiki = wikiFact(fresh.data);
   }
-  return { state: 'complete', documents: new Map([[metadataPaths.repository, settings]]), ...marks };
+  return { state: 'complete', documents: new Map([[metadataPaths.repository, settings]]), ...marks, ...wiki };
 }
 
 /**
@@ -99,6 +102,12 @@ function recordFacts(data: unknown): Pick<PageMark, 'admin' | 'id' | 'fullName'>
     ...(typeof record.id === 'number' && Number.isInteger(record.id) && record.id > 0 ? { id: record.id } : {}),
     ...(typeof record.full_name === 'string' ? { fullName: record.full_name } : {}),
   };
+}
+
+/** The record's `has_wiki` when it has one (an answer without it says nothing, so the wiki is asked for as before). */
+function wikiFact(data: unknown): { hasWiki?: boolean } {
+  const record = (typeof data === 'object' && data !== null ? data : {}) as { has_wiki?: unknown };
+  return typeof record.has_wiki === 'boolean' ? { hasWiki: record.has_wiki } : {};
 }
 
 /**

@@ -42,6 +42,8 @@ export interface KindResult {
   assets?: Record<string, AssetMark>;
   /** Settings only: branch protection refused to this token (kept), or read (null: forgotten); left out, unchanged. */
   protectionRefused?: Refusal | null;
+  /** Settings only: the record's `has_wiki`, when the record was read (answered, or a 304 to the kept one). */
+  hasWiki?: boolean;
   /** No further request for this repository can succeed in this run (rate limit past the budget, a refused token,
    *  an API that does not answer): the kinds after it are not read, and say so. */
   stopsRepository?: boolean;
