@@ -8,11 +8,17 @@ import type { RepoTarget } from './types.ts';
 
 const WIKI = '.wiki';
 
-/** The id of the repository whose wiki `target` is, or null when it is not a wiki on GitHub. */
-export function wikiParentOf(target: RepoTarget, serverUrl: string): string | null {
+/** The repository whose wiki `target` is (its owner and name under the root), or null when it is not a wiki on GitHub. */
+export function wikiParentRefOf(target: RepoTarget, serverUrl: string): { owner: string; name: string } | null {
   const named = githubRepoOf(target.url, serverUrl);
   if (!named?.name.endsWith(WIKI) || named.name === WIKI || !target.name.endsWith(WIKI)) return null;
-  return `${target.owner}/${target.name.slice(0, -WIKI.length)}`;
+  return { owner: target.owner, name: target.name.slice(0, -WIKI.length) };
+}
+
+/** The id of the repository whose wiki `target` is, or null when it is not a wiki on GitHub. */
+export function wikiParentOf(target: RepoTarget, serverUrl: string): string | null {
+  const parent = wikiParentRefOf(target, serverUrl);
+  return parent ? `${parent.owner}/${parent.name}` : null;
 }
 
 /** https://github.com/o/r.git -> https://github.com/o/r.wiki.git (git@github.com:o/r.git likewise). */

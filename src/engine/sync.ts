@@ -24,7 +24,7 @@ import { restoreLiveMetadata } from './metadata-hydrate.ts';
 import { recordSummary } from './repo-summary.ts';
 import { recordSync } from './state.ts';
 import { hydrateMirror, pushRepoSnapshots, type StoreRun } from './store-sync.ts';
-import { absentWiki } from './wiki.ts';
+import { absentWiki, throwIfWikiSwitchedOff } from './wiki.ts';
 import { fetchLfsObjects } from './lfs.ts';
 
 /**
@@ -74,6 +74,7 @@ export async function initRepo(ctx: EngineContext, target: RepoTarget, store: St
     const previous = await newestRecord(ctx, target);
     let init: Awaited<ReturnType<typeof initMirror>>;
     try {
+      await throwIfWikiSwitchedOff(ctx, target);
       init = await initMirror(ctx, target, { previous });
     } catch (error) {
       const absent = absentWiki(ctx, target, error);
@@ -139,6 +140,7 @@ export async function syncRepo(ctx: EngineContext, target: RepoTarget, options: 
       const newest = previous?.name;
       let fetched: FetchResult;
       try {
+        await throwIfWikiSwitchedOff(ctx, target);
         const init = await initMirror(ctx, target, fetchOptions);
         fetched = init.fetch ?? (await fetchUnlessUnchanged(ctx, target, init.dir, fetchOptions, options));
       } catch (error) {
