@@ -1,8 +1,9 @@
 // Filesystem helpers shared by snapshot, verify, restore and status.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { chmod, lstat, open, readdir, rm, stat } from 'node:fs/promises';
+import { chmod, lstat, open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { mapBounded } from './bounded.ts';
 
 export interface WalkEntry {
   /** Path relative to the walked root, with forward slashes. */
@@ -24,13 +25,15 @@ export async function walkFiles(
   async function visit(dir: string, relDir: string): Promise<void> {
     const entries = await readdir(dir, { withFileTypes: true });
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const entry of entries) {
+    // A directory's files are stat'ed side by side; they keep their sorted place in the output.
+    const stats = await Promise.all(entries.map((entry) => (entry.isFile() ? lstat(join(dir, entry.name)) : null)));
+    for (const [index, entry] of entries.entries()) {
       const rel = relDir ? `${relDir}/${entry.name}` : entry.name;
       const abs = join(dir, entry.name);
+      const st = stats[index];
       if (entry.isDirectory()) {
         if (!options.skipDir?.(rel)) await visit(abs, rel);
-      } else if (entry.isFile()) {
-        const st = await lstat(abs);
+      } else if (st) {
         out.push({ rel, abs, size: st.size, ino: st.ino, dev: st.dev, blocks: st.blocks, mode: st.mode });
       } else {
         options.onOther?.(rel);
@@ -41,7 +44,12 @@ export async function walkFiles(
   return out;
 }
 
-export async function sha256File(path: string): Promise<string> {
+/** Files up to this size are hashed from one read; larger ones are streamed. */
+const WHOLE_READ_BYTES = 1 << 20;
+
+/** The file's sha256; `size`, when the caller knows it, lets a small file be read at once instead of streamed. */
+export async function sha256File(path: string, size = Infinity): Promise<string> {
+  if (size <= WHOLE_READ_BYTES) return createHash('sha256').update(await readFile(path)).digest('hex');
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest('hex');
@@ -54,6 +62,14 @@ export async function fsyncPath(path: string): Promise<void> {
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * fsync every path, many at once: issued together, the filesystem commits them in one journal transaction instead
+ * of one each (docs/BENCHMARKS.md "A snapshot of an unchanged mirror").
+ */
+export async function fsyncAll(paths: readonly string[]): Promise<void> {
+  await mapBounded(paths, 64, fsyncPath);
 }
 
 export async function exists(path: string): Promise<boolean> {
