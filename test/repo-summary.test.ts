@@ -75,8 +75,13 @@ describe('status from the recorded summary', () => {
     const verify = (await b.engine.verify({ all: true })).outcomes[0]!;
     expect(verify.ok).toBe(false);
     expect(!verify.ok && verify.error).toContain(`${before.oldestSnapshot}: snapshot.json`);
-    // The next writer measures again, and then the planted file counts.
+    // A snapshot of the unchanged mirror adds only its own files to the summary; a writer that measures again
+    // (a sync that fetched) counts the planted file.
     okValue(await b.engine.snapshot());
+    expect(okValue(await b.engine.status()).diskUsedBytes).toBeLessThan(before.diskUsedBytes + (1 << 20));
+    upstream.commit('three');
+    upstream.push('main');
+    okValue(await b.engine.sync());
     expect(okValue(await b.engine.status()).diskUsedBytes).toBeGreaterThanOrEqual(before.diskUsedBytes + (1 << 20));
   });
 });

@@ -5,7 +5,8 @@ import { existsSync, realpathSync } from 'node:fs';
 import { chmod, copyFile, link, lstat, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { BackupError } from '../errors.ts';
-import { fsyncPath, walkFiles, type WalkEntry } from '../fsutil.ts';
+import { mapBounded } from '../bounded.ts';
+import { walkFiles, type WalkEntry } from '../fsutil.ts';
 import { isSkippedDir, treatmentOf } from '../snapshot-files.ts';
 
 // Directories git needs to recognise a repository (objects/ and refs/), even when packed refs leave refs/ empty.
@@ -26,11 +27,17 @@ export interface MaterializeOptions {
   config: string;
   /** Mode for copied files: 0o444 in snapshots, 0o644 in restored repositories. */
   copyMode: number;
-  /** fsync each copied file (snapshots must be durable before they are renamed into place). */
-  fsync: boolean;
+  /**
+   * Nothing is flushed here (callers written when it was a choice still say false): a snapshot flushes its whole
+   * tree at once before its rename (snapshot.ts).
+   */
+  fsync?: false;
   /** Called every few hundred files so a long copy can be abandoned. */
   checkpoint?: () => void;
 }
+
+/** Links and copies in flight at once (src/bounded.ts). */
+const AT_ONCE = 64;
 
 export async function materialize(source: string, dest: string, options: MaterializeOptions): Promise<MaterializedFile[]> {
   const files = await walkFiles(source, { skipDir: isSkippedDir });
@@ -44,7 +51,6 @@ export async function materialize(source: string, dest: string, options: Materia
   const out: MaterializedFile[] = [];
   const configFile = join(dest, 'config');
   await writeFile(configFile, options.config, { mode: options.copyMode });
-  if (options.fsync) await fsyncPath(configFile);
   const written = await lstat(configFile);
   out.push({ rel: 'config', abs: configFile, dest: configFile, treatment: 'copy', size: written.size, ino: written.ino, dev: written.dev, blocks: written.blocks, mode: written.mode });
   if (options.objects === 'borrow') {
@@ -56,23 +62,27 @@ export async function materialize(source: string, dest: string, options: Materia
       await symlink(realpathSync(join(source, 'lfs/objects')), join(dest, 'lfs/objects'));
     }
   }
-  for (const [index, file] of files.entries()) {
-    if (index % 256 === 0) options.checkpoint?.();
+  const laid: MaterializedFile[] = [];
+  for (const file of files) {
     const treatment = treatmentOf(file.rel);
     if (treatment === 'skip' || file.rel === 'config') continue;
     if (treatment === 'link' && options.objects === 'borrow') continue;
-    const target = join(dest, file.rel);
-    await ensureDir(dirname(target));
-    if (treatment === 'link' && options.objects === 'link') {
-      await hardLink(file.abs, target, file.rel, dest);
-    } else {
-      await copyFile(file.abs, target);
-      await chmod(target, treatment === 'link' ? 0o444 : options.copyMode);
-      if (options.fsync) await fsyncPath(target);
-    }
-    out.push({ ...file, treatment, dest: target });
+    laid.push({ ...file, treatment, dest: join(dest, file.rel) });
   }
+  // Directories first, parents before children (the walk is sorted), then the files side by side.
+  for (const file of laid) await ensureDir(dirname(file.dest));
+  await mapBounded(laid, AT_ONCE, async (file, index) => {
+    if (index % 256 === 0) options.checkpoint?.();
+    await layFile(file, dest, options);
+  });
+  out.push(...laid);
   return out;
+}
+
+async function layFile(file: MaterializedFile, dest: string, options: MaterializeOptions): Promise<void> {
+  if (file.treatment === 'link' && options.objects === 'link') return hardLink(file.abs, file.dest, file.rel, dest);
+  await copyFile(file.abs, file.dest);
+  await chmod(file.dest, file.treatment === 'link' ? 0o444 : options.copyMode);
 }
 
 /** Share a file written once (an object file, a release asset) by hard link, or say why the root cannot. */

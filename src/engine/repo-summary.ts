@@ -127,6 +127,50 @@ export async function currentSummary(ctx: EngineContext, target: RepoTarget): Pr
   return measured;
 }
 
+/** The recorded summary while it still describes the repository on disk (its fingerprint matches), else null. */
+export async function recordedSummary(ctx: EngineContext, target: RepoTarget): Promise<RepoSummary | null> {
+  const fingerprint = await fingerprintOf(ctx, target);
+  const recorded = await readSummary(ctx, target);
+  return recorded && sameFingerprint(recorded.fingerprint, fingerprint) ? recorded : null;
+}
+
+/** A snapshot just added to a repository, as the summary counts it. */
+export interface AddedSnapshot {
+  name: string;
+  /** Blocks of the snapshot's inodes that no other file of the mirror or a snapshot has, in bytes. */
+  diskBytes: number;
+  /** Every file's size, hard links counted in full. */
+  apparentBytes: number;
+  githubMetadata: SnapshotMetadataSummary | null;
+}
+
+/**
+ * Record the summary after a snapshot was added to a repository `before` described, without the walk of every
+ * snapshot: the mirror's directories are as they were, so its HEAD, refs and LFS objects are too, and the new
+ * snapshot adds only its own inodes. Anything else changed meanwhile: nothing is recorded, and the writer's
+ * recordSummary measures as always. Caller holds the repository lock.
+ */
+export async function recordAddedSnapshot(ctx: EngineContext, target: RepoTarget, before: RepoSummary, added: AddedSnapshot): Promise<void> {
+  const fingerprint = await fingerprintOf(ctx, target);
+  const expected: Fingerprint = { snapshots: [...before.fingerprint.snapshots, added.name].sort(), mirror: before.fingerprint.mirror };
+  if (!sameFingerprint(fingerprint, expected)) return;
+  // The newest trusted snapshot is the new one, or (one named later within the clock-skew tolerance) as before.
+  const now = ctx.clock();
+  const newest = newestTrusted(fingerprint.snapshots, now);
+  const githubMetadata = newest === added.name ? added.githubMetadata : newest === newestTrusted(before.fingerprint.snapshots, now) ? before.githubMetadata : undefined;
+  if (githubMetadata === undefined) return;
+  const summary: RepoSummary = {
+    ...before,
+    fingerprint,
+    diskUsedBytes: before.diskUsedBytes + added.diskBytes,
+    apparentBytes: before.apparentBytes + added.apparentBytes,
+    githubMetadata,
+  };
+  await writeSummary(ctx, target, summary).catch((error: NodeJS.ErrnoException) =>
+    ctx.logger.log('warn', `could not record the summary of ${target.id}: ${error.code ?? error.message}`),
+  );
+}
+
 /** Called by every writer before it releases the repository lock (sync.ts repoLocked): cheap when nothing changed. */
 export async function recordSummary(ctx: EngineContext, target: RepoTarget): Promise<void> {
   await currentSummary(ctx, target).catch((error: Error) => ctx.logger.log('warn', `could not measure ${target.id} for status: ${error.message}`));

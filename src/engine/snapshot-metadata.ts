@@ -49,7 +49,6 @@ export async function materializeMetadata(ctx: EngineContext, target: RepoTarget
     objects: 'link',
     config: renderConfig(snapshotConfig()),
     copyMode: 0o444,
-    fsync: true,
     checkpoint: () => throwIfAborted(ctx),
   });
   const commit = await metadataHead(ctx.git, copy);

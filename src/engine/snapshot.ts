@@ -1,18 +1,21 @@
 // Hardlinked snapshots of the mirror (and of the GitHub metadata, snapshot-metadata.ts): built under a temporary
 // name, flushed, renamed into place (invariants 1-3).
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readdir, rename, stat, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { mapBounded } from '../bounded.ts';
 import { BackupError } from '../errors.ts';
-import { exists, fsyncPath, removeTree, sha256File } from '../fsutil.ts';
+import { exists, fsyncAll, fsyncPath, removeTree, sha256File } from '../fsutil.ts';
 import { renderConfig, snapshotConfig } from '../git/config-template.ts';
 import { headCommit, headRefOf, readRefsAndHead, rootCommits } from '../git/repo.ts';
 import { countRefs, MAX_RECORDED_ROOTS, METADATA_FORMAT, readMetadata, serializeMetadata, type SnapshotMetadata, type UpstreamIdentity } from '../metadata.ts';
+import { repeatsPrevious } from '../repeated-snapshot.ts';
 import { STAGING_PREFIX } from '../refs.ts';
 import { isSnapshotName, MAX_SNAPSHOTS_PER_SECOND, snapshotName, snapshotNameInSecond } from '../naming.ts';
 import { stripCredentials } from '../redact.ts';
-import { METADATA_FILE } from '../snapshot-files.ts';
-import { materialize } from './materialize.ts';
+import { isMetadataPath, METADATA_FILE } from '../snapshot-files.ts';
+import { materialize, type MaterializedFile } from './materialize.ts';
+import { recordAddedSnapshot, recordedSummary, type AddedSnapshot } from './repo-summary.ts';
 import { materializeMetadata } from './snapshot-metadata.ts';
 import { snapshotRef } from '../snapshot-ref.ts';
 import type { RepoTarget, SnapshotSummary } from '../types.ts';
@@ -65,32 +68,54 @@ export async function removeTemporaries(ctx: EngineContext, parent: string, belo
   return removed;
 }
 
-interface PreviousFiles {
+interface PreviousSnapshot {
   dir: string;
-  files: SnapshotMetadata['files'];
-  upstream: UpstreamIdentity | undefined;
+  metadata: SnapshotMetadata;
 }
 
-async function newestMetadata(ctx: EngineContext, target: RepoTarget): Promise<PreviousFiles | null> {
+async function newestMetadata(ctx: EngineContext, target: RepoTarget): Promise<PreviousSnapshot | null> {
   const names = await listSnapshotNames(ctx, target);
   const newest = names.at(-1);
   if (!newest) return null;
   const dir = join(ctx.layout.snapshotParent(target), newest);
   try {
-    const metadata = await readMetadata(dir);
-    return { dir, files: metadata.files, upstream: metadata.upstream };
+    return { dir, metadata: await readMetadata(dir) };
   } catch {
     return null;
   }
 }
 
+/** What git says of the copy's refs and HEAD (HEAD's commit, the ref it names). */
+interface RefRecord {
+  refs: SnapshotMetadata['refs'];
+  headRef: SnapshotMetadata['headRef'];
+  head: SnapshotMetadata['head'];
+}
+
 /**
- * Who the snapshot is of. Root commits carry over from the newest snapshot plus what the fetch brought; with no
- * record to build on (the first format-2 snapshot, a snapshot without a fetch) they are walked once in full.
+ * The copy's refs and HEAD: the previous snapshot's record when the copy is that snapshot's repository again
+ * (src/repeated-snapshot.ts: no git process), else read through git.
  */
-async function upstreamOf(ctx: EngineContext, target: RepoTarget, dir: string, previous: PreviousFiles | null, source?: FetchedSource): Promise<UpstreamIdentity> {
+async function recordRefs(ctx: EngineContext, dir: string, repeated: SnapshotMetadata | null): Promise<RefRecord> {
+  if (repeated) return { refs: repeated.refs, headRef: repeated.headRef, head: repeated.head };
+  const { refs, headRef } = await readRefsAndHead(ctx.git, dir);
+  return {
+    refs,
+    // A HEAD naming no existing ref (an empty upstream) is recorded as git names it.
+    headRef: headRef ?? (await headRefOf(ctx.git, dir)),
+    head: await headCommit(ctx.git, dir),
+  };
+}
+
+/**
+ * Who the snapshot is of. Root commits carry over from the newest snapshot plus what the fetch brought, or as they
+ * are when the copy repeats that snapshot (the same refs over the same objects have the same roots); with no record
+ * to build on (the first format-2 snapshot, a changed mirror without a fetch) they are walked once in full.
+ */
+async function upstreamOf(ctx: EngineContext, target: RepoTarget, dir: string, previous: SnapshotMetadata | null, repeated: boolean, source?: FetchedSource): Promise<UpstreamIdentity> {
   const carried = source?.identityReset ? [] : previous?.upstream?.rootCommits;
-  const roots = carried && source?.newRoots ? [...carried, ...source.newRoots] : await rootCommits(ctx.git, dir, `${STAGING_PREFIX}*`);
+  const brought = source ? source.newRoots : repeated ? [] : null;
+  const roots = carried && brought ? [...carried, ...brought] : await rootCommits(ctx.git, dir, `${STAGING_PREFIX}*`);
   const github = source ? source.github : previous?.upstream?.github;
   return {
     url: source?.url ?? stripCredentials(target.url),
@@ -103,14 +128,63 @@ async function upstreamOf(ctx: EngineContext, target: RepoTarget, dir: string, p
  * A hard-linked object file that is the very same inode as in the previous snapshot has the checksum recorded
  * there: object files never change in place. Everything else is hashed.
  */
-async function reusableChecksum(previous: PreviousFiles | null, rel: string, ino: number, size: number): Promise<string | null> {
-  const recorded = previous?.files[rel];
+async function reusableChecksum(previous: PreviousSnapshot | null, rel: string, ino: number, size: number): Promise<string | null> {
+  const recorded = previous?.metadata.files[rel];
   if (!previous || !recorded || recorded.size !== size) return null;
   try {
     return (await stat(join(previous.dir, rel))).ino === ino ? recorded.sha256 : null;
   } catch {
     return null;
   }
+}
+
+interface Hashed {
+  checksums: SnapshotMetadata['files'];
+  counts: { files: number; linkedFiles: number; copiedFiles: number };
+  sizes: SnapshotMetadata['sizes'];
+  /**
+   * Every linked file shares an inode the status summary has counted already: the mirror's (linked from it just now),
+   * or the previous snapshot's. A linked file of the GitHub metadata that is new to the snapshots is not.
+   */
+  inodesShared: boolean;
+}
+
+/** A checksum for every file laid into the snapshot, a few side by side; in the walk's order. */
+async function checksumsOf(files: MaterializedFile[], previous: PreviousSnapshot | null): Promise<Hashed> {
+  const hashes = await mapBounded(files, 16, async (file) => {
+    const reused = file.treatment === 'link' ? await reusableChecksum(previous, file.rel, file.ino, file.size) : null;
+    return { file, reused: reused !== null, sha256: reused ?? (await sha256File(file.dest, file.size)) };
+  });
+  const hashed: Hashed = {
+    checksums: {},
+    counts: { files: 0, linkedFiles: 0, copiedFiles: 0 },
+    sizes: { totalBytes: 0, linkedBytes: 0, copiedBytes: 0 },
+    inodesShared: true,
+  };
+  for (const { file, reused, sha256 } of hashes) {
+    if (file.treatment === 'link') {
+      hashed.counts.linkedFiles++;
+      hashed.sizes.linkedBytes += file.size;
+      if (!reused && isMetadataPath(file.rel)) hashed.inodesShared = false;
+    } else {
+      hashed.counts.copiedFiles++;
+      hashed.sizes.copiedBytes += file.size;
+    }
+    hashed.checksums[file.rel] = { sha256, size: file.size };
+    hashed.counts.files++;
+    hashed.sizes.totalBytes += file.size;
+  }
+  return hashed;
+}
+
+/**
+ * What the snapshot adds to the status summary: its files' sizes (`filesBytes`) and snapshot.json's, and the blocks
+ * of the files written for it, the copies and snapshot.json (every linked inode is shared: Hashed.inodesShared).
+ */
+async function addedToSummary(name: string, copies: string[], metadataFile: string, filesBytes: number, githubMetadata: AddedSnapshot['githubMetadata']): Promise<AddedSnapshot> {
+  const [json, ...copied] = await Promise.all([metadataFile, ...copies].map((path) => lstat(path)));
+  const diskBytes = [json!, ...copied].reduce((n, st) => n + st.blocks * 512, 0);
+  return { name, diskBytes, apparentBytes: filesBytes + json!.size, githubMetadata };
 }
 
 /**
@@ -127,11 +201,12 @@ async function chooseName(ctx: EngineContext, parent: string): Promise<{ name: s
   return { name: snapshotNameInSecond(at, next), at };
 }
 
-async function makeReadOnly(dir: string): Promise<void> {
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    if (entry.isDirectory()) await makeReadOnly(join(dir, entry.name));
-  }
+/** Mark every directory of the tree read-only, children first; returns them all, `dir` last. */
+async function makeReadOnly(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  const below = await Promise.all(entries.filter((e) => e.isDirectory()).map((e) => makeReadOnly(join(dir, e.name))));
   await chmod(dir, 0o555);
+  return [...below.flat(), dir];
 }
 
 /**
@@ -147,6 +222,8 @@ export async function takeSnapshot(ctx: EngineContext, target: RepoTarget, sourc
   reportPhase(ctx, target, 'snapshot', name);
   const tmp = join(parent, `${TMP_PREFIX}${name}-${randomBytes(4).toString('hex')}`);
   const previous = await newestMetadata(ctx, target);
+  // Still true of the disk: the new snapshot is added to it, instead of every snapshot walked again (repo-summary.ts).
+  const summaryBefore = from ? null : await recordedSummary(ctx, target);
   // A fetch killed before it dropped its staging refs must not put them into a snapshot.
   await dropStagingRefs(ctx, mirror);
 
@@ -155,31 +232,14 @@ export async function takeSnapshot(ctx: EngineContext, target: RepoTarget, sourc
       objects: 'link',
       config: renderConfig(snapshotConfig()),
       copyMode: 0o444,
-      fsync: true,
       checkpoint: () => throwIfAborted(ctx),
     });
     const github = await materializeMetadata(ctx, target, tmp);
     if (github) files.push(...github.files);
-    const checksums: SnapshotMetadata['files'] = {};
-    const counts = { files: 0, linkedFiles: 0, copiedFiles: 0 };
-    const sizes = { totalBytes: 0, linkedBytes: 0, copiedBytes: 0 };
-    for (const file of files) {
-      let sha256: string;
-      if (file.treatment === 'link') {
-        sha256 = (await reusableChecksum(previous, file.rel, file.ino, file.size)) ?? (await sha256File(file.dest));
-        counts.linkedFiles++;
-        sizes.linkedBytes += file.size;
-      } else {
-        sha256 = await sha256File(file.dest);
-        counts.copiedFiles++;
-        sizes.copiedBytes += file.size;
-      }
-      checksums[file.rel] = { sha256, size: file.size };
-      counts.files++;
-      sizes.totalBytes += file.size;
-    }
+    const hashed = await checksumsOf(files, previous);
 
-    const { refs, headRef } = await readRefsAndHead(ctx.git, tmp);
+    const repeated = previous?.metadata.format === METADATA_FORMAT && repeatsPrevious(previous.metadata.files, hashed.checksums) ? previous.metadata : null;
+    const { refs, headRef, head } = await recordRefs(ctx, tmp, repeated);
     const metadata: SnapshotMetadata = {
       format: METADATA_FORMAT,
       tool: { name: 'github-private-backup', version: TOOL_VERSION },
@@ -187,26 +247,31 @@ export async function takeSnapshot(ctx: EngineContext, target: RepoTarget, sourc
       sourceUrl: stripCredentials(target.url),
       name,
       createdAt: createdAt.toISOString(),
-      head: await headCommit(ctx.git, tmp),
-      // A HEAD naming no existing ref (an empty upstream) is recorded as git names it.
-      headRef: headRef ?? (await headRefOf(ctx.git, tmp)),
+      head,
+      headRef,
       refs,
-      upstream: await upstreamOf(ctx, target, tmp, previous, source),
-      counts: { ...countRefs(refs), ...counts },
-      sizes,
-      files: checksums,
+      upstream: await upstreamOf(ctx, target, tmp, previous?.metadata ?? null, repeated !== null, source),
+      counts: { ...countRefs(refs), ...hashed.counts },
+      sizes: hashed.sizes,
+      files: hashed.checksums,
       ...(github ? { githubMetadata: github.summary } : {}),
     };
     const metadataFile = join(tmp, METADATA_FILE);
     await writeFile(metadataFile, serializeMetadata(metadata), { mode: 0o444 });
-    await fsyncPath(metadataFile);
     throwIfAborted(ctx);
-    await makeReadOnly(tmp);
-    await fsyncPath(tmp);
+    const dirs = await makeReadOnly(tmp);
+    // Durable before it is visible (docs/ARCHITECTURE.md invariant 1): every copied file, snapshot.json and every
+    // directory (a directory of links holds new entries too), flushed together.
+    const copies = files.filter((f) => f.treatment === 'copy').map((f) => f.dest);
+    await fsyncAll([...copies, metadataFile, ...dirs]);
+    const added = summaryBefore && hashed.inodesShared ? await addedToSummary(name, copies, metadataFile, hashed.sizes.totalBytes, github?.summary ?? null) : null;
     const final = join(parent, name);
     await rename(tmp, final);
     await fsyncPath(parent);
-    ctx.logger.log('info', `snapshot ${target.id} ${name} taken`, { refs: metadata.counts.refs, files: counts.files, bytes: sizes.totalBytes });
+    ctx.logger.log('info', `snapshot ${target.id} ${name} taken`, { refs: metadata.counts.refs, files: hashed.counts.files, bytes: hashed.sizes.totalBytes });
+    if (summaryBefore && added) {
+      await recordAddedSnapshot(ctx, target, summaryBefore, added).catch((error: Error) => ctx.logger.log('warn', `could not record the summary of ${target.id}: ${error.message}`));
+    }
     return summarize(target.id, final, metadata);
   } catch (error) {
     // Best effort: whatever is left is a temporary directory that the next run removes.
