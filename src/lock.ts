@@ -9,12 +9,17 @@
 // Acquisition is atomic without O_EXCL subtleties: the owner record is written and fsynced to a unique temp file
 // in the same directory, then hard-linked to the lock path; link(2) fails with EEXIST when the lock is held, and a
 // reader never sees a half-written record.
+//
+// Every run takes and releases one lock per repository, so its file work is on the engine's one thread a thousand
+// times a run: reading and creating the small files is synchronous (src/small-fs.ts); the fsync and the removals,
+// which can wait for the disk, run in the thread pool.
 import { randomBytes } from 'node:crypto';
-import { readFileSync, readlinkSync } from 'node:fs';
-import { link, mkdir, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { closeSync, fstatSync, fsync, futimesSync, linkSync, mkdirSync, openSync, readFileSync, readlinkSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import { z } from 'zod';
 import { LockHeldError, UsageError, errorMessage } from './errors.ts';
 import type { Logger } from './log.ts';
@@ -171,26 +176,36 @@ function describe(owner: OwnerRecord): string {
 interface Temp {
   path: string;
   /** Open on the record's inode: once linked into place, the holder renews the heartbeat through it. */
-  handle: FileHandle;
+  fd: number;
 }
+
+const fsyncFd = promisify(fsync);
 
 async function writeTemp(dir: string, base: string, record: OwnerRecord): Promise<Temp> {
   const path = join(dir, `.${base}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
-  const handle = await open(path, 'wx', 0o644);
+  const fd = openSync(path, 'wx', 0o644);
   try {
-    await handle.writeFile(`${JSON.stringify(record)}\n`);
-    await handle.sync();
+    writeFileSync(fd, `${JSON.stringify(record)}\n`);
+    await fsyncFd(fd);
   } catch (error) {
-    await handle.close();
+    closeQuiet(fd);
     await unlinkQuiet(path);
     throw error;
   }
-  return { path, handle };
+  return { path, fd };
 }
 
 async function discard(temp: Temp): Promise<void> {
-  await temp.handle.close().catch(() => undefined);
+  closeQuiet(temp.fd);
   await unlinkQuiet(temp.path);
+}
+
+function closeQuiet(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // already closed
+  }
 }
 
 async function unlinkQuiet(path: string): Promise<void> {
@@ -203,48 +218,48 @@ type Observed =
   | { kind: 'unreadable'; ino: number; reason: string };
 
 /** The lock file's inode and content, read through one descriptor so the two belong together. */
-async function observe(path: string): Promise<Observed> {
-  let handle;
+function observe(path: string): Observed {
+  let fd;
   try {
-    handle = await open(path, 'r');
+    fd = openSync(path, 'r');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'absent' };
     throw error;
   }
   try {
-    const { ino, mtimeMs } = await handle.stat();
-    const text = await handle.readFile('utf8');
+    const { ino, mtimeMs } = fstatSync(fd);
+    const text = readFileSync(fd, 'utf8');
     try {
       return { kind: 'owner', ino, mtimeMs, owner: OwnerFile.parse(JSON.parse(text)) };
     } catch (error) {
       return { kind: 'unreadable', ino, reason: errorMessage(error) };
     }
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 
 /**
  * Replace a stale lock with ours. A short-lived guard file (itself taken with link) serialises takeovers, and the
  * lock is re-checked under the guard, so two processes that both judged the same lock stale cannot both win.
- * Returns our record's handle, open on the lock's inode, when we won.
+ * Returns our record's descriptor, open on the lock's inode, when we won.
  */
-async function takeOver(path: string, stale: { ino: number; mtimeMs: number; owner: OwnerRecord }, record: OwnerRecord): Promise<FileHandle | 'retry'> {
+async function takeOver(path: string, stale: { ino: number; mtimeMs: number; owner: OwnerRecord }, record: OwnerRecord): Promise<number | 'retry'> {
   const dir = dirname(path);
   const guard = `${path}.takeover`;
   const guardTemp = await writeTemp(dir, basename(guard), record);
   try {
-    await link(guardTemp.path, guard);
+    linkSync(guardTemp.path, guard);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    const guardStat = await stat(guard).catch(() => undefined);
+    const guardStat = statSync(guard, { throwIfNoEntry: false });
     if (guardStat && Date.now() - guardStat.mtimeMs > GUARD_STALE_MS) await unlinkQuiet(guard);
     return 'retry';
   } finally {
     await discard(guardTemp);
   }
   try {
-    const now = await observe(path);
+    const now = observe(path);
     // Same inode, same record, same heartbeat: nobody replaced or renewed the stale lock since we judged it (inode
     // numbers get reused).
     if (
@@ -257,12 +272,12 @@ async function takeOver(path: string, stale: { ino: number; mtimeMs: number; own
     }
     const temp = await writeTemp(dir, basename(path), record);
     try {
-      await rename(temp.path, path);
+      renameSync(temp.path, path);
     } catch (error) {
       await discard(temp);
       throw error;
     }
-    return temp.handle;
+    return temp.fd;
   } finally {
     await unlinkQuiet(guard);
   }
@@ -278,7 +293,7 @@ export async function acquireLock(path: string, options: AcquireLockOptions): Pr
   if (!Number.isInteger(leaseMs) || leaseMs < 1) throw new UsageError(`invalid lock lease ${String(leaseMs)}: expected whole milliseconds > 0`);
   const clock = options.clock ?? (() => new Date());
   const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true });
 
   const host = hostname();
   const namespace = pidNamespace();
@@ -298,15 +313,15 @@ export async function acquireLock(path: string, options: AcquireLockOptions): Pr
   for (;;) {
     const temp = await writeTemp(dir, basename(path), record);
     try {
-      await link(temp.path, path);
+      linkSync(temp.path, path);
       await unlinkQuiet(temp.path);
-      return makeLock(path, owner, record, temp.handle, options, false);
+      return makeLock(path, owner, record, temp.fd, options, false);
     } catch (error) {
       await discard(temp);
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
 
-    const held = await observe(path);
+    const held = observe(path);
     if (held.kind === 'absent') continue; // released between our link and our read: try again at once
 
     let blocker: string;
@@ -346,21 +361,30 @@ export async function acquireLock(path: string, options: AcquireLockOptions): Pr
  * Renew the heartbeat (the lock file's mtime) through our own descriptor, so a renewal can never touch a record
  * that replaced ours. Finding the path on another inode means someone took the lock over: said once, loudly.
  */
-function startHeartbeat(path: string, leaseMs: number, handle: FileHandle, logger: Logger | undefined, onLost: ((why: string) => void) | undefined): () => Promise<void> {
+function startHeartbeat(path: string, leaseMs: number, fd: number, logger: Logger | undefined, onLost: ((why: string) => void) | undefined): () => void {
   let lost = false;
   let warned = false;
-  let pending: Promise<void> = Promise.resolve();
-  const beat = async () => {
+  const beat = () => {
     if (lost) return;
     const now = new Date();
     try {
-      await handle.utimes(now, now);
+      futimesSync(fd, now, now);
     } catch (error) {
       // Not lost yet: the lease still runs, and the next beat may succeed.
       if (!warned) logger?.log('warn', `lock ${path} could not be renewed: ${errorMessage(error)}; another run may take it over`);
       warned = true;
     }
-    const [ours, onDisk] = await Promise.all([handle.stat(), stat(path).catch(() => null)]);
+    let ours, onDisk;
+    try {
+      ours = fstatSync(fd);
+    } catch {
+      return; // our own descriptor: only closed once the heartbeat has stopped
+    }
+    try {
+      onDisk = statSync(path, { throwIfNoEntry: false });
+    } catch {
+      onDisk = undefined; // unreadable counts as removed, as it always did
+    }
     if (onDisk && onDisk.ino === ours.ino) return;
     // Taken over (our heartbeat lapsed: the process was stopped or suspended longer than the lease) or removed.
     lost = true;
@@ -368,22 +392,19 @@ function startHeartbeat(path: string, leaseMs: number, handle: FileHandle, logge
     logger?.log('error', `${why} while this run held it`);
     onLost?.(why);
   };
-  const timer = setInterval(() => {
-    pending = pending.then(beat);
-  }, Math.max(20, Math.floor(leaseMs / RENEWALS_PER_LEASE)));
+  const timer = setInterval(beat, Math.max(20, Math.floor(leaseMs / RENEWALS_PER_LEASE)));
   // The heartbeat alone never keeps the process alive.
   timer.unref();
-  return async () => {
+  return () => {
     clearInterval(timer);
-    await pending;
-    await handle.close().catch(() => undefined);
+    closeQuiet(fd);
   };
 }
 
-function makeLock(path: string, owner: LockOwner, record: OwnerRecord, handle: FileHandle, options: AcquireLockOptions, tookOver: boolean): Lock {
+function makeLock(path: string, owner: LockOwner, record: OwnerRecord, fd: number, options: AcquireLockOptions, tookOver: boolean): Lock {
   const { logger } = options;
   let released = false;
-  const stopHeartbeat = startHeartbeat(path, record.leaseMs ?? DEFAULT_LEASE_MS, handle, logger, options.onLost);
+  const stopHeartbeat = startHeartbeat(path, record.leaseMs ?? DEFAULT_LEASE_MS, fd, logger, options.onLost);
   return {
     path,
     owner,
@@ -391,8 +412,8 @@ function makeLock(path: string, owner: LockOwner, record: OwnerRecord, handle: F
     async release() {
       if (released) return;
       released = true;
-      await stopHeartbeat();
-      const now = await observe(path);
+      stopHeartbeat();
+      const now = observe(path);
       // Only our own record (same nonce) is removed: after a manual removal someone else may hold it now.
       if (now.kind === 'owner' && now.owner.nonce === record.nonce && now.owner.pid === record.pid) {
         await unlinkQuiet(path);

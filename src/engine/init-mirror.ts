@@ -1,9 +1,10 @@
 // A new mirror under immutable/: built under a temporary name beside its place, renamed into place when complete
 // (docs/ARCHITECTURE.md invariant 1; docs/OPERATIONS.md "sync, step by step", step 2).
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { exists, removeTree } from '../fsutil.ts';
+import { removeTree } from '../fsutil.ts';
+import { present } from '../small-fs.ts';
 import type { RepoTarget } from '../types.ts';
 import type { EngineContext } from './context.ts';
 import { firstFetch } from './first-fetch.ts';
@@ -12,11 +13,12 @@ import { configureMirror, fetchMirror, type FetchOptions, type FetchResult } fro
 /**
  * What `git init --bare --template=` makes (no sample hooks, description or info/exclude to carry into every
  * snapshot), written directly: one git process less per new mirror. Its config is written next, from our template.
+ * Synchronous, as the other small file operations of a new mirror (src/small-fs.ts).
  */
-async function createBareRepository(dir: string): Promise<void> {
-  await mkdir(dir);
-  for (const sub of ['objects/info', 'objects/pack', 'refs/heads', 'refs/tags']) await mkdir(join(dir, sub), { recursive: true });
-  await writeFile(join(dir, 'HEAD'), 'ref: refs/heads/master\n');
+function createBareRepository(dir: string): void {
+  mkdirSync(dir);
+  for (const sub of ['objects/info', 'objects/pack', 'refs/heads', 'refs/tags']) mkdirSync(join(dir, sub), { recursive: true });
+  writeFileSync(join(dir, 'HEAD'), 'ref: refs/heads/master\n');
 }
 
 /**
@@ -28,14 +30,14 @@ export async function initMirror(ctx: EngineContext, target: RepoTarget, options
   const dir = ctx.layout.mirror(target);
   // An init or in-place restore killed mid-way left a temporary directory beside the mirror: the caller's
   // repoLocked has removed it (recover.ts).
-  if (await exists(dir)) return { created: false, dir, fetch: null };
-  await mkdir(dirname(dir), { recursive: true });
+  if (present(dir)) return { created: false, dir, fetch: null };
+  mkdirSync(dirname(dir), { recursive: true });
   const tmp = join(dirname(dir), `.tmp-init-${target.name}-${randomBytes(4).toString('hex')}`);
   try {
-    await createBareRepository(tmp);
-    await configureMirror(ctx, tmp, target.url);
+    createBareRepository(tmp);
+    configureMirror(ctx, tmp, target.url);
     const fetch = options.previous ? await fetchMirror(ctx, target, tmp, options) : await firstFetch(ctx, target, tmp, options);
-    await rename(tmp, dir);
+    renameSync(tmp, dir);
     return { created: true, dir, fetch };
   } catch (error) {
     await removeTree(tmp).catch(() => undefined);

@@ -1,10 +1,11 @@
 // What a killed or stopped run of a repository leaves behind, cleared by the next writer before it touches anything
 // (docs/OPERATIONS.md "Stopping and crashes"). Every writer (init, sync, snapshot, prune, in-place restore) calls
 // recoverRepository through repoLocked, with the repository lock held.
-import { readdir, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { BackupError } from '../errors.ts';
 import { exists } from '../fsutil.ts';
+import { entriesOf, present } from '../small-fs.ts';
 import { descendantsOf, inspectProcess, isGitProcess, listProcesses, runAlive, stopProcesses, waitGone, type ProcessInfo, type ProcessView } from '../process-tree.ts';
 import type { RepoTarget } from '../types.ts';
 import type { EngineContext } from './context.ts';
@@ -88,17 +89,13 @@ async function settleGit(ctx: EngineContext, target: RepoTarget): Promise<{ othe
 // "Unable to create '…/packed-refs.lock': File exists".
 const LOCK_DIRS = ['refs', 'logs', 'objects/info', 'objects/pack'];
 
-async function lockFilesIn(dir: string, recursive: boolean): Promise<string[]> {
-  let entries;
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch {
-    return [];
-  }
+// The look for leftovers runs before every writer of every repository and almost always finds nothing: its reads
+// are synchronous (src/small-fs.ts).
+function lockFilesIn(dir: string, recursive: boolean): string[] {
   const out: string[] = [];
-  for (const entry of entries) {
+  for (const entry of entriesOf(dir)) {
     const path = join(dir, entry.name);
-    if (entry.isDirectory() && recursive) out.push(...(await lockFilesIn(path, true)));
+    if (entry.isDirectory() && recursive) out.push(...lockFilesIn(path, true));
     else if (entry.isFile() && entry.name.endsWith('.lock')) out.push(path);
   }
   return out;
@@ -106,8 +103,8 @@ async function lockFilesIn(dir: string, recursive: boolean): Promise<string[]> {
 
 /** Remove git's *.lock files from the mirror. Only once no git process can still be holding them. */
 export async function removeStaleGitLocks(ctx: EngineContext, mirror: string): Promise<string[]> {
-  const found = [...(await lockFilesIn(mirror, false))];
-  for (const sub of LOCK_DIRS) found.push(...(await lockFilesIn(join(mirror, sub), true)));
+  const found = lockFilesIn(mirror, false);
+  for (const sub of LOCK_DIRS) found.push(...lockFilesIn(join(mirror, sub), true));
   for (const path of found) {
     await unlink(path).catch(() => undefined);
     ctx.logger.log('warn', `removed stale git lock ${relative(dirname(mirror), path)} left by an interrupted run`);
@@ -116,19 +113,19 @@ export async function removeStaleGitLocks(ctx: EngineContext, mirror: string): P
 }
 
 /** Lock files, a fetch's leftovers, temporaries or a swap journal: what an interrupted run leaves. No git runs. */
-async function anythingLeft(ctx: EngineContext, target: RepoTarget): Promise<boolean> {
+function anythingLeft(ctx: EngineContext, target: RepoTarget): boolean {
   const mirror = ctx.layout.mirror(target);
   const owns = ownsName(target);
-  const names = async (dir: string) => readdir(dir).catch(() => [] as string[]);
-  if ((await names(dirname(mirror))).some((n) => n !== basename(mirror) && owns(n))) return true;
-  if ((await names(ctx.layout.snapshotParent(target))).some((n) => n.startsWith('.tmp-'))) return true;
-  if ((await names(dirname(ctx.layout.metadataRepo(target)))).some(hydrateLeftoverOf(target))) return true;
-  if (await exists(ctx.layout.swapJournal(target))) return true;
-  if (!(await exists(mirror))) return false;
-  if ((await names(join(mirror, 'objects/pack'))).some((n) => n.startsWith('tmp_') || n.startsWith('.tmp-'))) return true;
-  if ((await names(join(mirror, 'objects'))).some((n) => n.startsWith('incoming-') || n.startsWith('tmp_objdir'))) return true;
-  if ((await lockFilesIn(mirror, false)).length) return true;
-  for (const sub of LOCK_DIRS) if ((await lockFilesIn(join(mirror, sub), true)).length) return true;
+  const names = (dir: string) => entriesOf(dir).map((e) => e.name);
+  if (names(dirname(mirror)).some((n) => n !== basename(mirror) && owns(n))) return true;
+  if (names(ctx.layout.snapshotParent(target)).some((n) => n.startsWith('.tmp-'))) return true;
+  if (names(dirname(ctx.layout.metadataRepo(target))).some(hydrateLeftoverOf(target))) return true;
+  if (present(ctx.layout.swapJournal(target))) return true;
+  if (!present(mirror)) return false;
+  if (names(join(mirror, 'objects/pack')).some((n) => n.startsWith('tmp_') || n.startsWith('.tmp-'))) return true;
+  if (names(join(mirror, 'objects')).some((n) => n.startsWith('incoming-') || n.startsWith('tmp_objdir'))) return true;
+  if (lockFilesIn(mirror, false).length) return true;
+  for (const sub of LOCK_DIRS) if (lockFilesIn(join(mirror, sub), true).length) return true;
   return false;
 }
 
@@ -140,7 +137,7 @@ async function anythingLeft(ctx: EngineContext, target: RepoTarget): Promise<boo
 export async function recoverRepository(ctx: EngineContext, target: RepoTarget, options: { lockTakenOver?: boolean } = {}): Promise<void> {
   // Scratch directories of restores from the store or an archive whose run is gone (any repository's): one readdir.
   await removeDeadScratch(ctx);
-  if (!options.lockTakenOver && gitProcessesOn(ctx, target, gitSeenAtStart(ctx)).length === 0 && !(await anythingLeft(ctx, target))) return;
+  if (!options.lockTakenOver && gitProcessesOn(ctx, target, gitSeenAtStart(ctx)).length === 0 && !anythingLeft(ctx, target)) return;
   const mirror = ctx.layout.mirror(target);
   const { othersBusy } = await settleGit(ctx, target);
   await finishInterruptedSwap(ctx, target);

@@ -3,7 +3,7 @@
 // "packed-refs"): an optional "# pack-refs with: …" header, then "<oid> <name>" lines sorted by the bytes of the
 // name, each annotated tag followed by a "^<peeled oid>" line. Read strictly: anything git's own writer would not
 // produce answers null, and the caller asks git instead. Names stay bytes (docs/OPERATIONS.md "Ref names").
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { refKeyFromBytes, type RefMap } from '../refs.ts';
 
@@ -47,11 +47,12 @@ export function parsePackedRefs(bytes: Buffer): RefMap | null {
 
 /**
  * The refs of the repository at `dir` when all of them are packed (the caller has seen no loose ref under refs/):
- * its packed-refs file, none when there is none; null when the file is not one git wrote.
+ * its packed-refs file, none when there is none; null when the file is not one git wrote. Read in one synchronous
+ * call (src/small-fs.ts): a packed-refs file is about 100 bytes a ref.
  */
 export async function readPackedRefsFile(dir: string): Promise<RefMap | null> {
   try {
-    return parsePackedRefs(await readFile(join(dir, 'packed-refs')));
+    return parsePackedRefs(readFileSync(join(dir, 'packed-refs')));
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'ENOENT' ? {} : null;
   }
