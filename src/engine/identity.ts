@@ -22,6 +22,17 @@ const LOOKUP_TIMEOUT_SECONDS = 30;
 
 /** Ask GitHub who the target is. Never rejects: an API that cannot answer leaves the history check alone. */
 export async function lookUpGitHubIdentity(ctx: EngineContext, target: RepoTarget): Promise<GitHubIdentity | null> {
+  return (await askGitHubRepository(ctx, target))?.identity ?? null;
+}
+
+export interface GitHubRepositoryAnswer {
+  identity: GitHubIdentity;
+  /** The record's `default_branch` (the branch upstream's HEAD names); null when the answer carried no record (a 304). */
+  defaultBranch: string | null;
+}
+
+/** lookUpGitHubIdentity, with the default branch the same answer names (src/engine/first-fetch.ts reads it). */
+export async function askGitHubRepository(ctx: EngineContext, target: RepoTarget): Promise<GitHubRepositoryAnswer | null> {
   const named = githubRepoOf(target.url, ctx.serverUrl);
   // A wiki has no repository record of its own (src/wiki.ts): it is judged by its history.
   if (!named || wikiParentOf(target, ctx.serverUrl)) return null;
@@ -33,7 +44,9 @@ export async function lookUpGitHubIdentity(ctx: EngineContext, target: RepoTarge
     const { id, fullName, answer } = await lookupRepositoryIdentity({ apiUrl: ctx.settings.apiUrl, token: ctx.github.token, onResponse: ctx.pacer.observe, ...named, signal, ...(known ? { known } : {}) });
     if (shared) keepRepositoryAnswer(ctx, target, answer);
     const asked = `${named.owner}/${named.name}`;
-    return { id, fullName, ...(fullName.toLowerCase() === asked.toLowerCase() ? {} : { renamedFrom: asked }) };
+    const identity = { id, fullName, ...(fullName.toLowerCase() === asked.toLowerCase() ? {} : { renamedFrom: asked }) };
+    const defaultBranch = 'data' in answer ? (answer.data as { default_branch?: unknown }).default_branch : undefined;
+    return { identity, defaultBranch: typeof defaultBranch === 'string' && defaultBranch !== '' ? defaultBranch : null };
   } catch (error) {
     ctx.logger.log('warn', `${target.id}: GitHub did not say which repository this is; judging by history only`, { error: errorMessage(error) });
     return null;

@@ -1,6 +1,7 @@
 // The live mirror under immutable/: fetching into it (init-mirror.ts creates a new one).
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { writeFileSync } from 'node:fs';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BackupError, errorMessage } from '../errors.ts';
 import { removeTree } from '../fsutil.ts';
@@ -34,9 +35,9 @@ async function withRetry<T>(ctx: EngineContext, what: string, target: RepoTarget
   }
 }
 
-/** The mirror's whole config, written from our template in one go (nothing of git init's is kept). */
-export async function configureMirror(ctx: EngineContext, dir: string, url: string): Promise<void> {
-  await writeFile(join(dir, 'config'), renderConfig(mirrorConfig({ url, includePullRefs: ctx.settings.includePullRefs })));
+/** The mirror's whole config, written from our template in one go (nothing of git init's is kept; src/small-fs.ts). */
+export function configureMirror(ctx: EngineContext, dir: string, url: string): void {
+  writeFileSync(join(dir, 'config'), renderConfig(mirrorConfig({ url, includePullRefs: ctx.settings.includePullRefs })));
 }
 
 /** A daily fetch adds one pack; past this many, small packs are rolled together. */
@@ -218,7 +219,7 @@ export async function fetchMirror(ctx: EngineContext, target: RepoTarget, dir: s
     if (was !== undefined && was !== url) ctx.logger.log('warn', `${target.id}: source changed from ${was} to ${url}`);
     // What restore and discovery read; the fetch itself never uses it. The whole config is rewritten from the
     // template, so a mirror made by an earlier version gets today's settings too.
-    await configureMirror(ctx, dir, target.url);
+    configureMirror(ctx, dir, target.url);
   }
   return {
     changes,
@@ -258,7 +259,8 @@ async function applyToMirror(ctx: EngineContext, dir: string, before: RefMap, up
 
 /**
  * Point HEAD where upstream's does. The fetch brought HEAD's commit: while our HEAD branch still has it, nothing
- * moved and no question is asked; when exactly one upstream branch has it, that branch is HEAD; otherwise one
+ * moved and no question is asked; when exactly one upstream branch has it, that branch is HEAD; when GitHub's
+ * repository record, already in hand, names one of them as its default branch, that one; otherwise one
  * `ls-remote --symref HEAD` says which branch it is. `current` is the ref our HEAD pointed to before this fetch's
  * refs were applied (null: none that existed).
  */
@@ -273,14 +275,20 @@ export interface HeadEvidence {
   stagedHead: string | null;
   /** The ref HEAD names now, when that ref exists. */
   current: RefKey | null;
+  /**
+   * The branch GitHub's repository record names as default, which is what its HEAD names, when the run has the
+   * record (first-fetch.ts); trusted only while that branch has the commit the fetch brought as HEAD.
+   */
+  defaultBranch?: RefKey | null;
 }
 
 /** The branch HEAD should name now, as followUpstreamHead decides it; null to leave HEAD as it is. */
-export async function upstreamHeadBranch(ctx: EngineContext, target: RepoTarget, dir: string, { upstream, stagedHead, current }: HeadEvidence): Promise<RefKey | null> {
+export async function upstreamHeadBranch(ctx: EngineContext, target: RepoTarget, dir: string, { upstream, stagedHead, current, defaultBranch }: HeadEvidence): Promise<RefKey | null> {
   if (stagedHead === null) return null;
   if (current && upstream[current] === stagedHead) return null;
   const candidates = Object.keys(upstream).filter((ref) => ref.startsWith('refs/heads/') && upstream[ref] === stagedHead);
-  if (candidates.length === 1 && isPlainRefKey(candidates[0]!)) return candidates[0] !== current ? candidates[0]! : null;
+  const named = candidates.length === 1 ? candidates[0]! : defaultBranch && candidates.includes(defaultBranch) ? defaultBranch : null;
+  if (named && isPlainRefKey(named)) return named !== current ? named : null;
   let headRef: string | null;
   try {
     headRef = (await withRetry(ctx, `ls-remote ${target.id}`, target, () => lsRemote(ctx.git, dir, target.url, ['HEAD']))).headRef;
