@@ -4,10 +4,12 @@
 // A summary is trusted only while its fingerprint (the snapshot names and the mtimes of the mirror's ref and object
 // directories) matches the disk; otherwise status measures afresh. verify still re-reads everything.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { readFileSync, statSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import { diskUsage, exists, walkFiles } from '../fsutil.ts';
+import { diskUsage, walkFiles } from '../fsutil.ts';
+import { present } from '../small-fs.ts';
 import { readPackedRefsFile } from '../git/packed-refs.ts';
 import { headCommit, readRefs } from '../git/repo.ts';
 import { snapshotMetadataSummarySchema, type SnapshotMetadataSummary } from '../github-metadata/format.ts';
@@ -37,11 +39,18 @@ const summarySchema = z.object({
 export type RepoSummary = z.infer<typeof summarySchema>;
 type Fingerprint = RepoSummary['fingerprint'];
 
+/** Taken by every writer and every status of every repository: its stats are synchronous (src/small-fs.ts). */
 async function fingerprintOf(ctx: EngineContext, target: RepoTarget): Promise<Fingerprint> {
   const mirror = ctx.layout.mirror(target);
   const snapshots = await listSnapshotNames(ctx, target);
-  if (!(await exists(mirror))) return { snapshots, mirror: null };
-  const mtimes = await Promise.all(WATCHED.map((p) => stat(join(mirror, p)).then((s) => s.mtimeMs, () => null)));
+  if (!present(mirror)) return { snapshots, mirror: null };
+  const mtimes = WATCHED.map((p) => {
+    try {
+      return statSync(join(mirror, p)).mtimeMs;
+    } catch {
+      return null;
+    }
+  });
   return { snapshots, mirror: mtimes };
 }
 
@@ -94,7 +103,7 @@ async function newestMetadataSummary(ctx: EngineContext, target: RepoTarget, nam
 
 async function readSummary(ctx: EngineContext, target: RepoTarget): Promise<RepoSummary | null> {
   try {
-    const parsed = summarySchema.safeParse(JSON.parse(await readFile(ctx.layout.repoSummary(target), 'utf8')));
+    const parsed = summarySchema.safeParse(JSON.parse(readFileSync(ctx.layout.repoSummary(target), 'utf8')));
     return parsed.success ? parsed.data : null;
   } catch {
     return null;

@@ -1,6 +1,7 @@
 // state/repos/<owner>/<repo>.json: the last sync's outcome, which status and health read.
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { readTextCapped } from '../bounded-read.ts';
@@ -46,17 +47,20 @@ export async function recordSync(
   target: RepoTarget,
   outcome: { ok: boolean; error?: string; changed?: number; snapshot?: string | null; absent?: string },
 ): Promise<void> {
-  const previous = await readRepoState(ctx, target);
   const at = ctx.clock().toISOString();
+  // Only a failure carries the last success over from the file: a success is its own (one read less a sync).
+  const lastSuccess = outcome.ok ? at : ((await readRepoState(ctx, target))?.lastSuccess ?? null);
   const state: RepoState = {
     repository: target.id,
     sourceUrl: target.url,
     lastSync: { at, ...outcome, ...(outcome.error ? { error: ctx.redactor.redact(outcome.error) } : {}) },
-    lastSuccess: outcome.ok ? at : (previous?.lastSuccess ?? null),
+    lastSuccess,
   };
   const file = ctx.layout.repoState(target);
-  await mkdir(dirname(file), { recursive: true });
+  // Written beside and renamed over the old one; the small writes are synchronous, the rename (which frees the old
+  // file) is not (src/small-fs.ts).
+  mkdirSync(dirname(file), { recursive: true });
   const tmp = `${file}.tmp-${randomBytes(4).toString('hex')}`;
-  await writeFile(tmp, `${JSON.stringify(repoStateSchema.parse(state), null, 2)}\n`);
+  writeFileSync(tmp, `${JSON.stringify(repoStateSchema.parse(state), null, 2)}\n`);
   await rename(tmp, file);
 }

@@ -2,10 +2,9 @@
 // mirror's refs are byte for byte the ones the newest snapshot copied, and upstream lists exactly those refs and that
 // HEAD from the same URL and the same GitHub repository, there is nothing to fetch, judge or snapshot.
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { errorMessage } from '../errors.ts';
-import { walkFiles } from '../fsutil.ts';
 import { lsRemote } from '../git/repo.ts';
 import { refsAsRecorded, type SnapshotMetadata } from '../metadata.ts';
 import { stripCredentials } from '../redact.ts';
@@ -20,19 +19,34 @@ const REF_FILES = ['HEAD', 'packed-refs'];
 /**
  * The mirror still has exactly the newest snapshot's refs: its HEAD and packed-refs have the checksums that
  * snapshot recorded for its copies, and no loose ref exists beside them (any file under refs/: a ref written
- * since, a killed run's staging ref, another ref storage). No git runs, and no ref name is read.
+ * since, a killed run's staging ref, another ref storage). No git runs, and no ref name is read. The reads are
+ * synchronous (src/small-fs.ts): a no-op sync is this check and one ls-remote.
  */
-async function mirrorHasSnapshotRefs(mirror: string, previous: SnapshotMetadata): Promise<boolean> {
+function mirrorHasSnapshotRefs(mirror: string, previous: SnapshotMetadata): boolean {
   for (const name of REF_FILES) {
     const recorded = previous.files[name];
     if (!recorded) return false;
-    // Read whole (packed-refs is about 100 bytes a ref): one read instead of a stream's several.
-    const bytes = await readFile(join(mirror, name)).catch(() => null);
-    if (bytes?.length !== recorded.size || createHash('sha256').update(bytes).digest('hex') !== recorded.sha256) return false;
+    let bytes: Buffer;
+    try {
+      // Read whole (packed-refs is about 100 bytes a ref): one read instead of a stream's several.
+      bytes = readFileSync(join(mirror, name));
+    } catch {
+      return false;
+    }
+    if (bytes.length !== recorded.size || createHash('sha256').update(bytes).digest('hex') !== recorded.sha256) return false;
   }
-  let other = false;
-  const loose = await walkFiles(join(mirror, 'refs'), { onOther: () => (other = true) }).catch(() => null);
-  return loose !== null && loose.length === 0 && !other;
+  return holdsOnlyDirectories(join(mirror, 'refs'));
+}
+
+/** Whether `dir` holds directories alone, all the way down; false when anything in it cannot be read. */
+function holdsOnlyDirectories(dir: string): boolean {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return false;
+  }
+  return entries.every((entry) => entry.isDirectory() && holdsOnlyDirectories(join(dir, entry.name)));
 }
 
 const backedUp = (refs: RefMap, includePullRefs: boolean): RefMap =>
@@ -51,7 +65,7 @@ export async function upstreamUnchanged(
   github: Promise<GitHubIdentity | null>,
 ): Promise<boolean> {
   if (previous.upstream?.url !== stripCredentials(target.url)) return false;
-  if (!(await mirrorHasSnapshotRefs(mirror, previous))) return false;
+  if (!mirrorHasSnapshotRefs(mirror, previous)) return false;
   let listed;
   try {
     listed = await lsRemote(ctx.git, mirror, target.url);
