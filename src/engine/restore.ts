@@ -194,7 +194,7 @@ export interface Source {
 }
 
 /** The snapshot at `dir` as a restore source: refused unless it passes its structural checks. */
-async function checkedSource(
+export async function checkedSource(
   ctx: EngineContext,
   dir: string,
   what: string,
