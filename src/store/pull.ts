@@ -1,7 +1,7 @@
 // pull: lay a manifest's files out as a bare repository identical to the snapshot it was pushed from
 // (docs/STORE_FORMAT.md "Pull"): stored files downloaded, carried ones written, pack indexes rebuilt from their
-// packs. Every path is checked before use and every file's size and sha256 before it counts; the destination is
-// new and only ever holds files this pull created.
+// packs as each arrives. Every path is checked before use and every file's size and sha256 before it counts; the
+// destination is new and only ever holds files this pull created.
 import { createWriteStream } from 'node:fs';
 import { chmod, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -102,21 +102,24 @@ export async function pullSnapshot(store: Store, manifest: Manifest, destDir: st
     // Directories first, one by one from paths already proven free of "..", absolute parts and odd characters.
     for (const dir of new Set(files.map((f) => dirname(f.path)).filter((d) => d !== '.'))) await mkdir(join(dest, dir), { recursive: true });
     const modeOf = (path: string) => (options.layout === 'snapshot' || snapshotFileTreatment(path) === 'link' || path === METADATA_FILE ? 0o444 : 0o644);
-    await forEachLimit(files, options.concurrency ?? 4, async (file) => {
-      if (options.signal?.aborted) throw new AbortedError('pull stopped on request');
-      if (isStoredFile(file)) await downloadFile(store, file, join(dest, file.path), modeOf(file.path), options.fsync ?? false, where);
-      else if (!isDerivedFile(file)) await writeRebuilt(manifest, file, join(dest, file.path), modeOf(file.path), options.fsync ?? false, where);
-    });
-    // Once their packs are here (checked), the indexes the manifest derives, one pack at a time.
     const git = options.git ?? createGitCommandManager({ redactor: new Redactor() });
-    for (const [pack, derived] of derivedByPack(manifest)) {
-      if (options.signal?.aborted) throw new AbortedError('pull stopped on request');
-      const written = await rebuildPackIndex(git, join(dest, pack), derived, dirname(join(dest, pack)), where);
+    const derived = derivedByPack(manifest);
+    // A pack whose indexes the manifest derives is indexed as soon as it is here (checked), while the other
+    // downloads go on: git index-pack is CPU, a download is mostly waiting.
+    const rebuildIndexOf = async (pack: string) => {
+      const written = await rebuildPackIndex(git, join(dest, pack), derived.get(pack)!, dirname(join(dest, pack)), where);
       for (const [path, abs] of written) {
         if (options.fsync) await fsyncPath(abs);
         await chmod(abs, modeOf(path));
       }
-    }
+    };
+    await forEachLimit(files, options.concurrency ?? 4, async (file) => {
+      if (options.signal?.aborted) throw new AbortedError('pull stopped on request');
+      if (isStoredFile(file)) {
+        await downloadFile(store, file, join(dest, file.path), modeOf(file.path), options.fsync ?? false, where);
+        if (derived.has(file.path)) await rebuildIndexOf(file.path);
+      } else if (!isDerivedFile(file)) await writeRebuilt(manifest, file, join(dest, file.path), modeOf(file.path), options.fsync ?? false, where);
+    });
     if (options.layout === 'snapshot') await makeReadOnly(dest);
     if (options.fsync) await fsyncPath(dest);
   } catch (error) {
