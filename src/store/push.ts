@@ -25,6 +25,15 @@ import { forEachLimit, Sha256Check } from './transfer.ts';
 
 const DAY_MS = 86_400_000;
 
+/**
+ * Packs of at least this many bytes keep their .idx and .rev as objects instead of having them derived
+ * (docs/STORE_FORMAT.md "Pack indexes"): rebuilding an index costs git index-pack some 50-80 ms of CPU per MiB of
+ * an object-rich pack, where the index is about 5% of the pack to download (docs/BENCHMARKS.md "Restore from the
+ * store"). Daily packs stay far below it, so a day still uploads only its pack; the large packs of a first push or
+ * a repack cost 5% more once, and a restore never waits minutes for git to index them.
+ */
+export const DERIVE_INDEX_BELOW_BYTES = 16 * 2 ** 20;
+
 export interface ObjectLockSettings {
   mode: 'GOVERNANCE' | 'COMPLIANCE';
   days: number;
@@ -52,6 +61,8 @@ export interface PushOptions {
   lease?: { leaseMs?: number; waitMs?: number; pollMs?: number; clock?: () => Date; idleMs?: number };
   /** Runs git index-pack, which proves a new pack's indexes derive from it (default: one of its own). */
   git?: GitCommandManager;
+  /** Packs of at least this size have their indexes uploaded, not derived (default DERIVE_INDEX_BELOW_BYTES). */
+  deriveIndexBelowBytes?: number;
 }
 
 interface HeldView {
@@ -231,18 +242,20 @@ export class PushSession {
 
   /**
    * Mark the .idx and .rev files pulls can rebuild from their packs (docs/STORE_FORMAT.md "Pack indexes"); returns
-   * how many. Per pack: one whose index the store already holds keeps referencing it (stores written before
-   * manifest version 3); one the store holds without its index had it derived when it was uploaded (an index that
-   * does not derive is uploaded before its pack); a new pack is indexed here with the same git index-pack a pull
-   * runs, and only files that come out byte for byte are derived. The rest are uploaded as before.
+   * how many. Per pack: one whose index the store already holds keeps referencing it; a pack of
+   * `deriveIndexBelowBytes` or more has its index uploaded (also when an earlier push derived it: from then on,
+   * pulls download it instead of rebuilding it); a smaller one the store holds without its index had it derived
+   * when it was uploaded (an index that does not derive is uploaded before its pack); a new small pack is indexed
+   * here with the same git index-pack a pull runs, and only files that come out byte for byte are derived.
    */
   private async deriveIndexes(files: LocalFile[], present: ReadonlyMap<string, number>, where: string): Promise<number> {
     const byPath = new Map(files.map((f) => [f.path, f]));
+    const below = this.options.deriveIndexBelowBytes ?? DERIVE_INDEX_BELOW_BYTES;
     let derived = 0;
     for (const [packPath, paths] of derivableByPack(files.map((f) => f.path))) {
       const pack = byPath.get(packPath)!;
       const companions = paths.map((p) => byPath.get(p)!);
-      if (companions.some((f) => present.has(objectKey(f.sha256))) || !companions.some((f) => f.path.endsWith('.idx'))) continue;
+      if (pack.size >= below || companions.some((f) => present.has(objectKey(f.sha256))) || !companions.some((f) => f.path.endsWith('.idx'))) continue;
       if (!present.has(objectKey(pack.sha256)) && !(await this.rebuildsExactly(pack, companions, where))) continue;
       for (const file of companions) file.derivedFrom = packPath;
       derived += companions.length;
