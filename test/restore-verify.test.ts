@@ -3,12 +3,13 @@
 // repositories, real packs corrupted byte by byte where git keeps a blob's data.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ExitCode } from '../src/errors.ts';
 import { cleanupAfterEach } from './helpers/cleanups.ts';
 import { runCli } from './helpers/cli.ts';
+import { corruptObjectInPack } from './helpers/damaged-pack.ts';
 import { createBackup, createUpstream, git, makeTempDir, okValue, type Upstream } from './helpers/git-fixtures.ts';
 
 const cleanups = cleanupAfterEach();
@@ -22,33 +23,6 @@ function upstreamWithBlob(): { u: Upstream; blob: string } {
   git(u.work, 'commit', '--quiet', '-m', 'add noise');
   u.push('main');
   return { u, blob: git(u.work, 'rev-parse', 'HEAD:noise.bin').trim() };
-}
-
-/** Flip one byte in the middle of `oid`'s data inside the repository's one pack that holds it. */
-function corruptObjectInPack(repo: string, oid: string): string {
-  const packDir = join(repo, 'objects/pack');
-  for (const idx of readdirSync(packDir).filter((n) => n.endsWith('.idx'))) {
-    // "<offset> <oid> (<crc>)" for every object, in oid order.
-    const entries = execFileSync('git', ['show-index'], { input: readFileSync(join(packDir, idx)) })
-      .toString()
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => line.split(' '))
-      .map(([offset, id]) => ({ offset: Number(offset), id: id! }))
-      .sort((a, b) => a.offset - b.offset);
-    const at = entries.findIndex((e) => e.id === oid);
-    if (at < 0) continue;
-    const pack = join(packDir, idx.replace(/\.idx$/, '.pack'));
-    const bytes = readFileSync(pack);
-    const end = entries[at + 1]?.offset ?? bytes.length - 20;
-    const middle = Math.floor((entries[at]!.offset + end) / 2);
-    bytes[middle] = bytes[middle]! ^ 0xff;
-    chmodSync(pack, 0o644);
-    writeFileSync(pack, bytes);
-    chmodSync(pack, 0o444);
-    return pack;
-  }
-  throw new Error(`${oid} is in no pack of ${repo}`);
 }
 
 const mirrorOf = (root: string) => join(root, 'immutable/acme/widgets.git');
