@@ -10,21 +10,28 @@
 //  4. Peak RSS: of our process (bench/rss-probe.mjs), and of git itself (its process tree's RssAnon and RssFile,
 //     sampled from /proc every 20 ms) for the init's transfer (`git clone --mirror`: index-pack hashes the whole
 //     pack), `fsck --connectivity-only` and `fsck --full`.
+//  5. Restore from the store (bench/store-restore-section.mjs): the snapshot pushed to a local-directory store and
+//     to s3rver, restored from each onto nothing, beside a plain copy or download of the same objects, their sha256,
+//     `git index-pack` of each pack and the connectivity check above.
 //
-// Options: --large MiB (default 64), --keep, --json. Every timed step runs once, after the page cache holds the
-// snapshot (one untimed read first): a restore after a disaster may read it cold, which adds the disk's read time.
+// Options: --large MiB (default 64), --upstream PATH (back up this repository instead of generating one: an
+// object-rich real one, such as a clone of git/git, shows what index-pack and fsck cost), --no-store, --no-s3 (the
+// local-directory store only), --keep, --json. Every timed step runs once, after the page cache holds the snapshot
+// (one untimed read first): a restore after a disaster may read it cold, which adds the disk's read time.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { clearInterval, setInterval } from 'node:timers';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CLI, fmtMs, log, makeWorkDir, now, option, removeWorkDir, requireBuiltCli } from './harness.mjs';
+import { storeRestoreSection } from './store-restore-section.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const PROBE = join(here, 'rss-probe.mjs');
 const MIB = option('large', 64);
+const UPSTREAM = process.argv.includes('--upstream') ? process.argv[process.argv.indexOf('--upstream') + 1] : null;
 const BLOB = 1 << 20;
 const PER_COMMIT = 8;
 requireBuiltCli();
@@ -131,13 +138,15 @@ function generate(bare) {
 const sizeOf = (dir) => Number(run('du', ['-sk', dir]).stdout.split('\t')[0]) * 1024;
 
 const started = now();
-const results = { mib: MIB };
+const results = { mib: MIB, upstream: UPSTREAM };
 try {
-  log(`github-private-backup restore benchmark: ${MIB} MiB of incompressible blobs, ${cpus().length} CPU(s), ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, node ${process.version}, ${run('git', ['--version']).stdout.trim()}`);
+  const what = UPSTREAM ? `a copy of ${UPSTREAM}` : `${MIB} MiB of incompressible blobs`;
+  log(`github-private-backup restore benchmark: ${what}, ${cpus().length} CPU(s), ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, node ${process.version}, ${run('git', ['--version']).stdout.trim()}`);
   const upstream = join(work, 'upstream', 'bench', 'large.git');
   let t = now();
-  await generate(upstream); // one pack, as a server's repository
-  log(`upstream: ${(sizeOf(upstream) / 2 ** 20).toFixed(0)} MiB packed (generated in ${fmtMs(now() - t)})`);
+  if (UPSTREAM) run('git', ['clone', '--quiet', '--mirror', UPSTREAM, upstream]);
+  else await generate(upstream); // one pack, as a server's repository
+  log(`upstream: ${(sizeOf(upstream) / 2 ** 20).toFixed(0)} MiB packed (${UPSTREAM ? 'cloned' : 'generated'} in ${fmtMs(now() - t)})`);
 
   const root = join(work, 'root');
   const args = ['--root', root, '--repo', pathToFileURL(upstream).href];
@@ -177,6 +186,16 @@ try {
     ['git fsck --full --strict', fmtMs(fullFsck.ms), `${(fullFsck.ms / reference).toFixed(2)}x`, gitMemory(fullFsck)],
     ['restore --to --verify full', fmtMs(restoredFull.ms), `${(restoredFull.ms / reference).toFixed(2)}x`, `our peak RSS ${mb(restoredFull.rssKiB)}`],
   ];
+  // Room for the store part: only the snapshot (in the root) and the upstream are needed from here on.
+  for (const dir of [copy, join(work, 'restored'), join(work, 'restored-full'), join(work, 'clone-ref.git')]) rmSync(dir, { recursive: true, force: true });
+  if (!process.argv.includes('--no-store')) {
+    const store = await storeRestoreSection({
+      work, env, run, cli: CLI, root, repoUrl: pathToFileURL(upstream).href, repo: 'bench/large',
+      connectivityMs: connectivity.ms, s3: !process.argv.includes('--no-s3'), fmtMs,
+    });
+    results.fromStore = store.results;
+    rows.push(...store.rows);
+  }
   const widths = [0, 1, 2].map((c) => Math.max(...rows.map((row) => row[c].length)));
   log('');
   for (const row of rows) log(`  ${row[0].padEnd(widths[0])}  ${row[1].padStart(widths[1])}  ${row[2].padEnd(widths[2])}  ${row[3]}`.trimEnd());

@@ -4,28 +4,13 @@
 //   - store size after 30 days, as a ratio to the mirror (target <= 1.3x);
 //   - requests per repository on a day with nothing new (target <= 3);
 //   - `restore --from-store` timed against downloading the same objects with the same client (@aws-sdk/client-s3).
-import { spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { downloadObjects, startS3 } from './s3-bench.mjs';
 
-const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const SERVER = join(REPO_ROOT, 'bench', 's3-bench-server.mjs');
 const BUCKET = 'bench';
 const PREFIX = 'store';
-
-/** s3rver and a counting proxy in their own process (bench/s3-bench-server.mjs): this one blocks in spawnSync. */
-async function startS3(directory) {
-  const child = spawn(process.execPath, ['--openssl-legacy-provider', SERVER, directory, BUCKET], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const [chunk] = await once(child.stdout, 'data');
-  child.stdout.resume();
-  const url = `http://127.0.0.1:${JSON.parse(String(chunk).split('\n')[0]).port}`;
-  const count = () => Number(spawnSync(process.execPath, ['-e', `fetch(${JSON.stringify(`${url}/__requests`)}).then((r) => r.text()).then((t) => process.stdout.write(t))`], { encoding: 'utf8' }).stdout);
-  return { child, url, count };
-}
 
 /** Size of every object s3rver holds under the store's prefix, by key. */
 function storedObjects(directory) {
@@ -54,24 +39,6 @@ function packFiles(mirror) {
   return new Map(readdirSync(dir).map((name) => [name, statSync(join(dir, name)).size]));
 }
 
-const DOWNLOAD_SCRIPT = `
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { createWriteStream, mkdirSync } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
-import { join } from 'node:path';
-const [endpoint, bucket, dest, ...keys] = process.argv.slice(1);
-const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
-mkdirSync(dest, { recursive: true });
-let next = 0;
-await Promise.all(Array.from({ length: 4 }, async () => {
-  while (next < keys.length) {
-    const i = next++;
-    const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: keys[i] }));
-    await pipeline(out.Body, createWriteStream(join(dest, String(i))));
-  }
-}));
-`;
-
 /**
  * h: the main bench's helpers and paths (bench/snapshot-bench.mjs): { work, days, reps, env, cli(args, env), run,
  * paths: { upstream, root, mirror, repoUrl }, upstreamDay(day), nextSecond, diskUsage, median, fmtBytes, fmtMs, log }.
@@ -79,7 +46,7 @@ await Promise.all(Array.from({ length: 4 }, async () => {
 export async function storeSection(h) {
   const s3dir = join(h.work, 's3rver');
   mkdirSync(s3dir, { recursive: true });
-  const s3 = await startS3(s3dir);
+  const s3 = await startS3(s3dir, BUCKET);
   const env = { ...h.env, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'bench-secret', AWS_REGION: 'us-east-1' };
   const { root, mirror, repoUrl } = h.paths;
   const config = join(h.work, 'store.config.json');
@@ -150,10 +117,7 @@ export async function storeSection(h) {
       restoreMs.push(h.cli(['restore', newest, '--from-store', '--config', config, '--repo', repoUrl, '--to', to], env).ms);
       rmSync(to, { recursive: true, force: true });
       const dest = join(h.work, `downloaded-${i}`);
-      const started = performance.now();
-      const dl = spawnSync(process.execPath, ['--input-type=module', '-e', DOWNLOAD_SCRIPT, s3.url, BUCKET, dest, ...keys], { cwd: REPO_ROOT, env, encoding: 'utf8' });
-      if (dl.status !== 0) throw new Error(`download baseline failed: ${dl.stderr}`);
-      downloadMs.push(performance.now() - started);
+      downloadMs.push(downloadObjects({ endpoint: s3.url, bucket: BUCKET, dest, keys, env }));
       rmSync(dest, { recursive: true, force: true });
     }
 
@@ -185,7 +149,6 @@ export async function storeSection(h) {
     h.log(`restore --from-store ${h.fmtMs(results.restoreMs)} vs downloading its ${keys.length} objects ${h.fmtMs(results.downloadMs)}: ${fmt(results.restorePerDownload)} (median of ${h.reps}, both child processes)`);
     return results;
   } finally {
-    s3.child.stdin.end();
-    await once(s3.child, 'exit');
+    await s3.stop();
   }
 }
