@@ -12,9 +12,10 @@ import type { Store } from './store.ts';
 export const STORE_FORMAT_MAJOR = 2;
 /**
  * Minor 1 adds object indexes beside the manifests of encrypted stores (docs/STORE_FORMAT.md "Object index"); minor 2
- * manifests of version 3, whose pack indexes are rebuilt from their packs instead of stored ("Pack indexes").
+ * manifests of version 3, whose pack indexes are rebuilt from their packs instead of stored ("Pack indexes"); minor 3
+ * manifests of version 4, which derive the metadata repository's pack indexes too.
  */
-export const STORE_FORMAT_MINOR = 2;
+export const STORE_FORMAT_MINOR = 3;
 
 // The major version is in the marker's key, not only in its body: with an encrypted store the backup side holds
 // only the public key and cannot read a body, but it can always list keys.

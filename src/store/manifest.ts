@@ -6,15 +6,20 @@ import { z } from 'zod';
 import { BackupError } from '../errors.ts';
 import { MAX_METADATA_BYTES, snapshotMetadataSchema } from '../metadata.ts';
 import { isSnapshotName, isValidOwner, isValidRepoName } from '../naming.ts';
-import { METADATA_FILE, snapshotFileTreatment } from '../snapshot-files.ts';
+import { isMetadataPath, METADATA_FILE, snapshotFileTreatment } from '../snapshot-files.ts';
 import { objectKey } from './format.ts';
 import { packOfDerivable } from './pack-index.ts';
 import { renderPackedRefs, renderSnapshotJson, sha256Hex } from './rebuilt-files.ts';
 
 export const MANIFEST_FORMAT = 'github-private-backup-snapshot-manifest';
 /** Version 3 adds pack indexes derived from their packs (docs/STORE_FORMAT.md "Pack indexes"); 2 is still read. */
-export const MANIFEST_VERSION = 3;
-const READABLE_VERSIONS: readonly number[] = [2, MANIFEST_VERSION];
+export const MANIFEST_VERSION = 3 as const;
+/**
+ * Version 4 derives the indexes of the metadata repository's packs too. Only a manifest that does is written as 4,
+ * so a reader of versions 2 and 3 reads every other and says "upgrade" for these.
+ */
+export const METADATA_DERIVED_VERSION = 4 as const;
+const READABLE_VERSIONS: readonly number[] = [2, MANIFEST_VERSION, METADATA_DERIVED_VERSION];
 /** The largest manifest we uncompress: snapshot.json's own limit, twice over for the file list. */
 export const MAX_MANIFEST_BYTES = 2 * MAX_METADATA_BYTES;
 
@@ -63,7 +68,7 @@ const manifestFileSchema = z.union([storedFileSchema, rebuiltFileSchema, derived
 export const manifestSchema = z
   .object({
     format: z.literal(MANIFEST_FORMAT),
-    version: z.union([z.literal(2), z.literal(MANIFEST_VERSION)]),
+    version: z.union([z.literal(2), z.literal(MANIFEST_VERSION), z.literal(METADATA_DERIVED_VERSION)]),
     tool: z.object({ name: z.string(), version: z.string() }).strict(),
     repository: z.string(),
     name: z.string(),
@@ -90,6 +95,11 @@ export type DerivedManifestFile = z.infer<typeof derivedFileSchema>;
 export const isStoredFile = (file: ManifestFile): file is StoredManifestFile => 'key' in file;
 export const isRebuiltFile = (file: ManifestFile): file is RebuiltManifestFile => 'rebuild' in file;
 export const isDerivedFile = (file: ManifestFile): file is DerivedManifestFile => 'derivedFrom' in file;
+
+/** The version a manifest listing `files` is written as: the lowest that has every kind of entry it holds. */
+export function manifestVersionFor(files: readonly ManifestFile[]): Manifest['version'] {
+  return files.some((f) => isDerivedFile(f) && isMetadataPath(f.path)) ? METADATA_DERIVED_VERSION : MANIFEST_VERSION;
+}
 
 /** The derived files of a manifest, by the pack they are rebuilt from. */
 export function derivedByPack(manifest: Manifest): Map<string, DerivedManifestFile[]> {
@@ -164,6 +174,7 @@ export function assertManifestSound(manifest: Manifest, where: string): void {
     }
     if (isDerivedFile(file)) {
       if (manifest.version < 3) fail(`${file.path}: a version-${manifest.version} manifest derives no files`);
+      if (manifest.version < METADATA_DERIVED_VERSION && isMetadataPath(file.path)) fail(`${file.path}: a version-${manifest.version} manifest derives no file of the metadata repository`);
       if (packOfDerivable(file.path) !== file.derivedFrom) fail(`${file.path}: only a pack's own .idx or .rev is derived, not one from ${JSON.stringify(file.derivedFrom)}`);
       if (!storedPaths.has(file.derivedFrom)) fail(`${file.path}: the pack it is derived from, ${file.derivedFrom}, is not a stored file of this manifest`);
       continue;

@@ -10,8 +10,11 @@ import { BackupError, errorMessage } from '../errors.ts';
 import type { GitCommandManager } from '../git/git.ts';
 import { sha256Hex } from './rebuilt-files.ts';
 
-const PACK_PATH = /^objects\/pack\/pack-(?:[0-9a-f]{40}|[0-9a-f]{64})\.pack$/;
-const DERIVABLE_PATH = /^objects\/pack\/(pack-(?:[0-9a-f]{40}|[0-9a-f]{64}))\.(idx|rev)$/;
+// The packs of the snapshot's repository, and of the metadata repository a snapshot holds under
+// github-metadata/repo.git/ (docs/METADATA_FORMAT.md "In a snapshot"), which are git packs like any other.
+const REPOSITORY = String.raw`(?:github-metadata/repo\.git/)?objects/pack/pack-(?:[0-9a-f]{40}|[0-9a-f]{64})`;
+const PACK_PATH = new RegExp(String.raw`^${REPOSITORY}\.pack$`);
+const DERIVABLE_PATH = new RegExp(String.raw`^(${REPOSITORY})\.(idx|rev)$`);
 
 /** Threads of one index-pack; packs are indexed one at a time, so this bounds the whole rebuild. */
 export const INDEX_PACK_THREADS = Math.max(1, Math.min(4, availableParallelism()));
@@ -23,10 +26,10 @@ export interface RecordedFile {
   sha256: string;
 }
 
-/** The pack path a derivable file (objects/pack/pack-X.idx or .rev) comes from, or null for any other path. */
+/** The pack path a derivable file (…objects/pack/pack-X.idx or .rev) comes from, or null for any other path. */
 export function packOfDerivable(path: string): string | null {
   const m = DERIVABLE_PATH.exec(path);
-  return m ? `objects/pack/${m[1]}.pack` : null;
+  return m ? `${m[1]}.pack` : null;
 }
 
 export const isPackPath = (path: string): boolean => PACK_PATH.test(path);
@@ -56,9 +59,11 @@ function indexPackArgs(packAbs: string, indexAbs: string, rev: boolean): string[
  * naming the file when git fails or a file differs; what it wrote is then removed.
  */
 export async function rebuildPackIndex(git: GitCommandManager, packAbs: string, expected: readonly RecordedFile[], outDir: string, where: string): Promise<Map<string, string>> {
-  const pack = `objects/pack/${basename(packAbs)}`;
+  const pack = packOfDerivable(expected[0]?.path ?? '') ?? basename(packAbs);
   const index = expected.find((f) => f.path.endsWith('.idx'));
-  if (!index || expected.some((f) => packOfDerivable(f.path) !== pack)) throw new BackupError(`${where}: only a pack's own .idx (and .rev with it) can be rebuilt from ${pack}`);
+  if (!index || basename(pack) !== basename(packAbs) || expected.some((f) => packOfDerivable(f.path) !== pack)) {
+    throw new BackupError(`${where}: only a pack's own .idx (and .rev with it) can be rebuilt from ${pack}`);
+  }
   const written = new Map(expected.map((f) => [f.path, join(outDir, basename(f.path))]));
   const rev = expected.some((f) => f.path.endsWith('.rev'));
   const cwd = await mkdtemp(join(tmpdir(), 'gpb-index-pack-'));

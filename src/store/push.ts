@@ -15,7 +15,7 @@ import { METADATA_FILE } from '../snapshot-files.ts';
 import { TOOL_VERSION } from '../version.ts';
 import { listStoredSnapshots } from './catalog.ts';
 import { ensureStoreFormat, manifestKey, objectKey, OBJECTS_PREFIX } from './format.ts';
-import { isStoredFile, MANIFEST_FORMAT, MANIFEST_VERSION, PACKED_REFS_FILE, serializeManifest, type Manifest, type ManifestFile } from './manifest.ts';
+import { isStoredFile, MANIFEST_FORMAT, manifestVersionFor, PACKED_REFS_FILE, serializeManifest, type Manifest, type ManifestFile } from './manifest.ts';
 import { OBJECT_INDEX_FORMAT, OBJECT_INDEX_VERSION, objectIndexKey, serializeObjectIndex } from './object-index.ts';
 import { derivableByPack, isPackPath, rebuildPackIndex } from './pack-index.ts';
 import { packedRefsSpec, renderSnapshotJson, sha256Hex, type PackedRefsSpec } from './rebuilt-files.ts';
@@ -394,7 +394,7 @@ export class PushSession {
 
     const manifest: Manifest = {
       format: MANIFEST_FORMAT,
-      version: MANIFEST_VERSION,
+      version: manifestVersionFor(entries),
       tool: { name: 'github-private-backup', version: TOOL_VERSION },
       repository: metadata.repository,
       name: metadata.name,
