@@ -3,7 +3,7 @@
 // builds beside DIR before swapping it in. Their names carry the run that made them, so the next run removes those
 // of dead runs and never one still in use.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir } from 'node:fs/promises';
+import { lstat, mkdir, readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { removeTree } from '../fsutil.ts';
 import { runAlive, runMarker } from '../process-tree.ts';
@@ -19,6 +19,12 @@ const RUN_TAG = String.raw`(?<pid>\d+)\.(?<start>\d+|x)`;
 const SCRATCH = new RegExp(String.raw`^\.tmp-(store|archive)-${RUN_TAG}-[0-9a-f]{8}(\.tmp-[0-9a-f]+)?$`);
 // Beside a `restore --to` target, outside the root: .<target name>.restore-<run tag>-<8 hex>.
 const TARGET_SCRATCH = new RegExp(String.raw`^\..+\.restore-${RUN_TAG}-[0-9a-f]{8}$`);
+// What versions before the run tag named it: .<target name>.restore-<8 hex>. Nothing tells whether its run is alive,
+// so only its age does: a restore of any version writes its build continuously, then checks it within the repository
+// deadline (BACKUP_REPO_TIMEOUT_SECONDS, 6 hours by default); one untouched for a week is no run's any more.
+const LEGACY_TARGET_SCRATCH_AGE_MS = 7 * 86_400_000;
+// How deep the age looks for the newest change: a build writes objects/pack/ (a checkout .git/objects/pack/).
+const LEGACY_SCAN_DEPTH = 3;
 
 function runTag(): string {
   const [pid, start] = runMarker().split(':') as [string, string];
@@ -62,7 +68,44 @@ export function removeDeadScratch(ctx: EngineContext): Promise<string[]> {
   return removeDead(ctx, ctx.layout.immutableDir, SCRATCH);
 }
 
-/** The same beside a `restore --to` target: what killed restores to any directory there left. */
-export function removeDeadTargetScratch(ctx: EngineContext, target: string): Promise<string[]> {
-  return removeDead(ctx, dirname(target), TARGET_SCRATCH);
+/** The newest modification time of `dir` and the directories below it, `depth` levels down (symbolic links not followed). */
+async function newestChangeMs(dir: string, depth: number): Promise<number> {
+  let newest = (await lstat(dir)).mtimeMs;
+  if (depth === 0) return newest;
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (entry.isDirectory()) newest = Math.max(newest, await newestChangeMs(join(dir, entry.name), depth - 1));
+  }
+  return newest;
+}
+
+/**
+ * Remove the scratch an earlier version's killed `restore --to target` left beside this target (named without a
+ * run, so judged by age: LEGACY_TARGET_SCRATCH_AGE_MS); a younger one is left alone and reported. Returns the
+ * names removed.
+ */
+async function removeLegacyTargetScratch(ctx: EngineContext, target: string): Promise<string[]> {
+  const prefix = `.${basename(target)}.restore-`;
+  const isLegacy = (name: string) => name.startsWith(prefix) && /^[0-9a-f]{8}$/.test(name.slice(prefix.length));
+  const removed: string[] = [];
+  for (const name of (await readdir(dirname(target)).catch(() => [] as string[])).filter(isLegacy)) {
+    const dir = join(dirname(target), name);
+    const changed = await newestChangeMs(dir, LEGACY_SCAN_DEPTH).catch(() => null);
+    if (changed === null) continue;
+    if (ctx.clock().getTime() - changed < LEGACY_TARGET_SCRATCH_AGE_MS) {
+      ctx.logger.log('warn', `left ${dir}: an earlier version's restore built it, changed less than 7 days ago; remove it by hand once no restore runs`);
+      continue;
+    }
+    await removeTree(dir);
+    ctx.logger.log('warn', `removed ${dir}, the scratch directory of an interrupted restore of an earlier version`);
+    removed.push(name);
+  }
+  return removed;
+}
+
+/**
+ * The same beside a `restore --to` target: what killed restores to any directory there left, and what an earlier
+ * version's killed restore to this target left, once it is a week old.
+ */
+export async function removeDeadTargetScratch(ctx: EngineContext, target: string): Promise<string[]> {
+  return [...(await removeDead(ctx, dirname(target), TARGET_SCRATCH)), ...(await removeLegacyTargetScratch(ctx, target))];
 }
