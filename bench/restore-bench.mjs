@@ -135,6 +135,16 @@ function generate(bare) {
   });
 }
 
+/**
+ * A bare repository with the branches, tags and HEAD of the repository at `source`, in one pack: what a backup
+ * fetches of it. (Other refs may name objects a partial clone lacks.)
+ */
+function copyBranchesAndTags(source, bare) {
+  run('git', ['init', '--quiet', '--bare', bare]);
+  run('git', ['-C', bare, 'fetch', '--quiet', source, '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*']);
+  run('git', ['-C', bare, 'symbolic-ref', 'HEAD', run('git', ['-C', source, 'symbolic-ref', 'HEAD']).stdout.trim()]);
+}
+
 const sizeOf = (dir) => Number(run('du', ['-sk', dir]).stdout.split('\t')[0]) * 1024;
 
 const started = now();
@@ -144,9 +154,9 @@ try {
   log(`github-private-backup restore benchmark: ${what}, ${cpus().length} CPU(s), ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, node ${process.version}, ${run('git', ['--version']).stdout.trim()}`);
   const upstream = join(work, 'upstream', 'bench', 'large.git');
   let t = now();
-  if (UPSTREAM) run('git', ['clone', '--quiet', '--mirror', UPSTREAM, upstream]);
+  if (UPSTREAM) copyBranchesAndTags(UPSTREAM, upstream);
   else await generate(upstream); // one pack, as a server's repository
-  log(`upstream: ${(sizeOf(upstream) / 2 ** 20).toFixed(0)} MiB packed (${UPSTREAM ? 'cloned' : 'generated'} in ${fmtMs(now() - t)})`);
+  log(`upstream: ${(sizeOf(upstream) / 2 ** 20).toFixed(0)} MiB packed (${UPSTREAM ? 'fetched' : 'generated'} in ${fmtMs(now() - t)})`);
 
   const root = join(work, 'root');
   const args = ['--root', root, '--repo', pathToFileURL(upstream).href];
@@ -156,6 +166,9 @@ try {
   const snapshot = join(parent, readdirSync(parent).filter((n) => n.startsWith('snapshot-'))[0]);
   // What git itself takes: the same transfer as init, and both fsck depths, under GNU time.
   const cloneRef = await measured('git', ['clone', '--quiet', '--mirror', pathToFileURL(upstream).href, join(work, 'clone-ref.git')]);
+  // Each copy goes once measured, and the upstream once cloned, so a 10 GiB run needs about 4x its size on disk.
+  const drop = (...dirs) => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true }));
+  drop(join(work, 'clone-ref.git'), upstream);
   run('cat', [join(snapshot, 'objects', 'pack', readdirSync(join(snapshot, 'objects', 'pack')).find((n) => n.endsWith('.pack')))], { stdio: 'ignore' });
 
   // Reference: a plain copy plus git's connectivity check.
@@ -164,8 +177,11 @@ try {
   const connectivity = await measured('git', ['fsck', '--connectivity-only', '--no-progress'], { cwd: copy });
   const fullFsck = await measured('git', ['fsck', '--full', '--strict', '--no-progress'], { cwd: copy });
 
+  drop(copy);
   const restored = cli(['restore', '--to', join(work, 'restored'), ...args]);
+  drop(join(work, 'restored'));
   const restoredFull = cli(['restore', '--to', join(work, 'restored-full'), '--verify', 'full', ...args]);
+  drop(join(work, 'restored-full'));
 
   const reference = cpMs + connectivity.ms;
   const ratio = restored.ms / reference;
@@ -186,8 +202,6 @@ try {
     ['git fsck --full --strict', fmtMs(fullFsck.ms), `${(fullFsck.ms / reference).toFixed(2)}x`, gitMemory(fullFsck)],
     ['restore --to --verify full', fmtMs(restoredFull.ms), `${(restoredFull.ms / reference).toFixed(2)}x`, `our peak RSS ${mb(restoredFull.rssKiB)}`],
   ];
-  // Room for the store part: only the snapshot (in the root) and the upstream are needed from here on.
-  for (const dir of [copy, join(work, 'restored'), join(work, 'restored-full'), join(work, 'clone-ref.git')]) rmSync(dir, { recursive: true, force: true });
   if (!process.argv.includes('--no-store')) {
     const store = await storeRestoreSection({
       work, env, run, cli: CLI, root, repoUrl: pathToFileURL(upstream).href, repo: 'bench/large',
