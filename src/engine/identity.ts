@@ -5,7 +5,7 @@ import { stallSecondsFromEnv } from '../git/deadline.ts';
 import { newHistory } from '../git/repo.ts';
 import { captures } from '../capture-switches.ts';
 import { lookupRepositoryIdentity, type KnownRepositoryRecord } from '../github/repository.ts';
-import { readCaptureState } from '../github-metadata/capture-state.ts';
+import { readCaptureState, writeCaptureState, type PageMark } from '../github-metadata/capture-state.ts';
 import { repositoryPath } from '../github-metadata/requests.ts';
 import type { SnapshotMetadata, UpstreamIdentity } from '../metadata.ts';
 import type { RefMap } from '../refs.ts';
@@ -40,9 +40,10 @@ export async function askGitHubRepository(ctx: EngineContext, target: RepoTarget
     const deadline = AbortSignal.timeout(Math.min(stallSecondsFromEnv() || LOOKUP_TIMEOUT_SECONDS, LOOKUP_TIMEOUT_SECONDS) * 1000);
     const signal = ctx.signal ? AbortSignal.any([ctx.signal, deadline]) : deadline;
     const shared = captures(target, 'settings', ctx.serverUrl);
-    const known = shared ? await knownRecord(ctx, target, named) : undefined;
+    const known = await knownRecord(ctx, target, named, shared);
     const { id, fullName, answer } = await lookupRepositoryIdentity({ apiUrl: ctx.settings.apiUrl, token: ctx.github.token, onResponse: ctx.pacer.observe, ...named, signal, ...(known ? { known } : {}) });
     if (shared) keepRepositoryAnswer(ctx, target, answer);
+    else if ('data' in answer && answer.etag) await keepIdentityMark(ctx, target, { etag: answer.etag, hasNext: false, id, fullName });
     const asked = `${named.owner}/${named.name}`;
     const identity = { id, fullName, ...(fullName.toLowerCase() === asked.toLowerCase() ? {} : { renamedFrom: asked }) };
     const defaultBranch = 'data' in answer ? (answer.data as { default_branch?: unknown }).default_branch : undefined;
@@ -54,13 +55,27 @@ export async function askGitHubRepository(ctx: EngineContext, target: RepoTarget
 }
 
 /**
- * The repository's record as the metadata capture last kept it (its mark in state/metadata/: ETag, id, full name),
- * so the lookup asks conditionally and a quiet day's answer is a 304 (docs/METADATA_FORMAT.md "How it is captured").
+ * The repository's record as last kept in state/metadata/ (ETag, id, full name), so the lookup asks conditionally
+ * and a quiet day's answer is a 304 (docs/METADATA_FORMAT.md "How it is captured"): the metadata capture's mark of
+ * the record when `shared` (settings are captured), else the lookup's own mark.
  */
-async function knownRecord(ctx: EngineContext, target: RepoTarget, named: { owner: string; name: string }): Promise<KnownRepositoryRecord | undefined> {
+async function knownRecord(ctx: EngineContext, target: RepoTarget, named: { owner: string; name: string }, shared: boolean): Promise<KnownRepositoryRecord | undefined> {
   const { state } = await readCaptureState(ctx.layout.metadataCaptureState(target));
-  const mark = state.pages[repositoryPath(named.owner, named.name)];
+  const mark = shared ? state.pages[repositoryPath(named.owner, named.name)] : state.identity;
   return mark?.id && mark.fullName ? { etag: mark.etag, id: mark.id, fullName: mark.fullName } : undefined;
+}
+
+/** The lookup's own mark of a record that changed (a 304 leaves it as it is), beside the capture's marks. */
+async function keepIdentityMark(ctx: EngineContext, target: RepoTarget, mark: PageMark): Promise<void> {
+  const file = ctx.layout.metadataCaptureState(target);
+  try {
+    // A state that cannot be read is left for the capture to report and replace.
+    const { state, problem } = await readCaptureState(file);
+    if (!problem) await writeCaptureState(file, { ...state, identity: mark });
+  } catch (error) {
+    // The answer stands; only the next lookup asks unconditionally again.
+    ctx.logger.log('warn', `${target.id}: could not keep the repository record's ETag in ${file}`, { error: errorMessage(error) });
+  }
 }
 
 export interface IdentityVerdict {

@@ -50,6 +50,10 @@ export const captureStateSchema = z.object({
   assets: z.record(z.string(), assetMarkSchema),
   /** Branch protection was refused (403, 404) to a token whose user is no admin: when, and why (collect-settings.ts). */
   protectionRefused: refusalSchema.optional(),
+  /** The repository record's ETag, id and full name as the identity lookup last got them, for a repository whose
+   *  settings are not captured (src/engine/identity.ts): its own, so the settings never take a 304 for a record the
+   *  tree does not hold. With settings captured, the lookup goes by the record's mark in `pages` instead. */
+  identity: pageMarkSchema.optional(),
   /** The repository's record as the last capture read it says its wiki is on (`has_wiki`); absent when that capture
    *  did not read the record (settings switched off, the API failed): the wiki's sync then asks git (src/engine/wiki.ts). */
   hasWiki: z.boolean().optional(),
