@@ -128,7 +128,9 @@ export async function captureMetadata(options: CaptureOptions): Promise<Metadata
   // snapshot) would answer 304 for records the tree does not hold.
   const foreign = Boolean(tree.commit && recorded.state.commit && recorded.state.commit !== tree.commit);
   if (foreign) options.onWarning?.(`the capture state was written after metadata commit ${recorded.state.commit}, the metadata repository is at ${tree.commit}: capturing everything again`);
-  const state = tree.commit && !foreign ? recorded.state : emptyCaptureState();
+  // The identity lookup's own mark stands for no document, so it survives a full capture.
+  const { identity } = recorded.state;
+  const state = tree.commit && !foreign ? recorded.state : { ...emptyCaptureState(), ...(identity ? { identity } : {}) };
   const repoPath = repositoryPath(options.owner, options.name);
   const client = createGitHubClient({
     apiUrl: options.apiUrl,
