@@ -117,12 +117,14 @@ export interface QuietSync {
 
 /**
  * The same day through `sync` (git over HTTP and the API on one stand-in, as github.com serves both): the identity
- * lookup asks for the repository record with the ETag the capture kept, and the settings use that answer.
+ * lookup asks for the repository record with the ETag the capture kept, and the settings use that answer; with
+ * `settings: false`, it asks with the ETag of its own last answer.
  */
-async function quietSync(): Promise<QuietSync> {
+async function quietSync(switches: { settings?: boolean } = {}): Promise<QuietSync> {
   const upstream = createUpstream({ owner: 'acme', name: 'widgets' });
   const { standIn, records } = await startGitHubWithRecords(join(upstream.tmp, 'upstream'));
-  const backup = createBackup([], { repositories: [`${standIn.url}/acme/widgets.git`], apiUrl: standIn.url, token: TOKEN });
+  const url = `${standIn.url}/acme/widgets.git`;
+  const backup = createBackup([], { repositories: [Object.keys(switches).length ? { repo: url, metadata: switches } : url], apiUrl: standIn.url, token: TOKEN });
   try {
     everyKind(records.repo('acme', 'widgets'));
     await backup.engine.sync();
@@ -253,7 +255,7 @@ async function bigRepository(standIn: GitHubStandIn, records: GitHubRecords, dir
   };
 }
 
-export async function runMetadataBench(options: BenchOptions): Promise<{ quiet: QuietDay; quietNoAdmin: QuietDay; quietSync: QuietSync; big: BigRepository }> {
+export async function runMetadataBench(options: BenchOptions): Promise<{ quiet: QuietDay; quietNoAdmin: QuietDay; quietSync: QuietSync; quietSyncNoSettings: QuietSync; big: BigRepository }> {
   const dir = mkdtempSync(join(tmpdir(), 'metadata-bench-'));
   const standIn = await new GitHubStandIn().start();
   const records = await new GitHubRecords(standIn).start();
@@ -261,7 +263,7 @@ export async function runMetadataBench(options: BenchOptions): Promise<{ quiet: 
     const quiet = await quietDay(standIn, records, dir, 'quiet', true);
     const quietNoAdmin = await quietDay(standIn, records, dir, 'quiet-reader', false);
     const big = await bigRepository(standIn, records, dir, options);
-    return { quiet, quietNoAdmin, quietSync: await quietSync(), big };
+    return { quiet, quietNoAdmin, quietSync: await quietSync(), quietSyncNoSettings: await quietSync({ settings: false }), big };
   } finally {
     await records.close();
     await standIn.close();
