@@ -11,6 +11,7 @@ import { metadataSelection } from '../src/github-metadata/switches.ts';
 import { Redactor } from '../src/redact.ts';
 import { cleanupAfterEach } from './helpers/cleanups.ts';
 import { setEnv } from './helpers/env.ts';
+import { recordGitCalls } from './helpers/git-calls.ts';
 import { git, makeTempDir } from './helpers/git-fixtures.ts';
 import { GitHubRecords, type RepoRecords } from './helpers/github-records.ts';
 import { GitHubStandIn, type RecordedRequest } from './helpers/github-standin.ts';
@@ -145,6 +146,26 @@ describe('capture', () => {
       expect(download.headers.authorization).toBeUndefined();
       expect(JSON.stringify(download.headers)).not.toContain(TOKEN);
     }
+  });
+
+  it('a capture with nothing new spends three git processes (which repository, its tree, the documents it keeps) and leaves the marks file alone', async () => {
+    populate();
+    await capture();
+    await capture();
+    const stateFile = join(dir, 'state/metadata/acme/widgets.json');
+    const marks = statSync(stateFile);
+    const calls = recordGitCalls(dir);
+    cleanups.push(setEnv({ PATH: calls.path }));
+    const { result, statuses } = await capture();
+    expect(result.committed).toBe(false);
+    expect(statuses.every((s) => s === 304)).toBe(true);
+    expect(calls.take()).toEqual(['rev-parse', 'ls-tree', 'cat-file']);
+    // Not rewritten: the same file (a write renames a new one into place).
+    expect(statSync(stateFile).ino).toBe(marks.ino);
+    // Something new is written as before.
+    repo.addIssue({ title: 'A new one' });
+    expect((await capture()).result.committed).toBe(true);
+    expect(statSync(stateFile).ino).not.toBe(marks.ino);
   });
 
   it('a second capture with nothing new sends only conditional requests, gets 304s and makes no commit', async () => {

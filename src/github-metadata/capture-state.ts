@@ -82,6 +82,11 @@ export async function readCaptureState(file: string): Promise<{ state: CaptureSt
   return { state: emptyCaptureState(), problem: `${file} is not a capture state this version reads: capturing everything again` };
 }
 
+/** The same marks, as they would be written: a capture that changed none leaves the file alone (no write, no fsync). */
+export function sameCaptureState(a: CaptureState, b: CaptureState): boolean {
+  return JSON.stringify(captureStateSchema.parse(a)) === JSON.stringify(captureStateSchema.parse(b));
+}
+
 /** Written to a temporary file, flushed and renamed: a crash leaves the old state or the new one. */
 export async function writeCaptureState(file: string, state: CaptureState): Promise<void> {
   await mkdir(dirname(file), { recursive: true });

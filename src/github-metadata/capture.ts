@@ -4,7 +4,7 @@
 import type { GitCommandManager } from '../git/git.ts';
 import { createGitHubClient, type GitHubClientOptions, type GitHubToken, type WaitBudget } from '../github/client.ts';
 import type { Redactor } from '../redact.ts';
-import { emptyCaptureState, readCaptureState, writeCaptureState, type CaptureState } from './capture-state.ts';
+import { emptyCaptureState, readCaptureState, sameCaptureState, writeCaptureState, type CaptureState } from './capture-state.ts';
 import { collectCommitComments, collectLabels, collectMilestones, collectReleases } from './collect-records.ts';
 import { collectSettings } from './collect-settings.ts';
 import { collectConversations } from './collect-conversations.ts';
@@ -30,7 +30,7 @@ import {
 } from './format.ts';
 import type { CollectContext, KindResult } from './kind.ts';
 import { repositoryPath } from './requests.ts';
-import { ensureMetadataRepo, readDocuments, readMetadataTree } from './metadata-repo.ts';
+import { documentReader, ensureMetadataRepo, readMetadataTree } from './metadata-repo.ts';
 import { switchedOffReason, type MetadataSelection } from './switches.ts';
 import type { ZodType } from 'zod';
 
@@ -151,7 +151,8 @@ export async function captureMetadata(options: CaptureOptions): Promise<Metadata
     capturedAt,
     ...(options.repositoryAnswer ? { repositoryAnswer: options.repositoryAnswer } : {}),
     tree,
-    readDocuments: (paths) => readDocuments(git, repoDir, tree, paths),
+    // The documents every capture reads (settings, labels, the last capture.json) in one git call.
+    readDocuments: await documentReader(git, repoDir, tree, [metadataPaths.repository, metadataPaths.labels, metadataPaths.capture]),
     assetsDir: options.assetsDir,
     assetMaxBytes: options.selection.assetMaxBytes,
     downloadAssets: options.selection.downloadAssets,
@@ -201,7 +202,8 @@ export async function captureMetadata(options: CaptureOptions): Promise<Metadata
     changed.set(metadataPaths.capture, Buffer.from(serializeDocument(capture)));
     commit = await commitDocuments(git, repoDir, tree, changed, commitMessage(capture, changed), options.clock());
   }
-  await writeCaptureState(options.stateFile, { ...nextState(state, results, repoPath), ...(commit ? { commit } : {}) });
+  const marks: CaptureState = { ...nextState(state, results, repoPath), ...(commit ? { commit } : {}) };
+  if (recorded.problem || !sameCaptureState(marks, recorded.state)) await writeCaptureState(options.stateFile, marks);
   return { commit, committed: due, capturedAt, kinds, changedDocuments: due ? changed.size - 1 : 0 };
 }
 

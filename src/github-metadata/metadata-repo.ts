@@ -2,6 +2,7 @@
 // bare repository of ours with one branch, read through our git executor only. Reads are batched (one ls-tree, one
 // cat-file --batch) so a capture of thousands of records starts as fast as one of ten.
 import { createHash, randomBytes } from 'node:crypto';
+import { realpathSync } from 'node:fs';
 import { mkdir, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { BackupError } from '../errors.ts';
@@ -35,14 +36,16 @@ export interface MetadataTree {
 }
 
 export async function readMetadataTree(git: GitCommandManager, dir: string): Promise<MetadataTree> {
+  // One rev-parse on a day like any other: which repository git takes, its object format and main's commit. Exit 1
+  // (no main yet) or 128 (no repository) leaves no output, and the answers are asked for one by one.
+  const [gitDir, format, head] = (await git.run(dir, ['rev-parse', '--absolute-git-dir', '--show-object-format', '--verify', '--quiet', `${METADATA_BRANCH}^{commit}`], { okExitCodes: [1, 128] })).trim().split('\n');
+  const found = head ? { itself: gitDir === realpathSync(dir), format, commit: head } : null;
   // A damaged one is no repository to git, which would then use whatever repository encloses the root: never write
   // there. The capture fails and says so; the git backup goes on.
-  if (!(await isRepositoryItself(git, dir))) throw new BackupError(`${dir} is not a git repository: the metadata repository there is damaged; move it aside and the next sync captures everything again (docs/METADATA_FORMAT.md)`);
-  const objectFormat = (await git.run(dir, ['rev-parse', '--show-object-format'])).trim() === 'sha256' ? 'sha256' : 'sha1';
+  if (!(found?.itself ?? (await isRepositoryItself(git, dir)))) throw new BackupError(`${dir} is not a git repository: the metadata repository there is damaged; move it aside and the next sync captures everything again (docs/METADATA_FORMAT.md)`);
+  const objectFormat = (found?.format ?? (await git.run(dir, ['rev-parse', '--show-object-format'])).trim()) === 'sha256' ? 'sha256' : 'sha1';
+  const commit = found?.commit ?? null;
   const blobs = new Map<string, string>();
-  const commit = (await git.test(dir, ['rev-parse', '--verify', '--quiet', `${METADATA_BRANCH}^{commit}`]))
-    ? (await git.run(dir, ['rev-parse', '--verify', `${METADATA_BRANCH}^{commit}`])).trim()
-    : null;
   if (commit) {
     const listing = await git.runBytes(dir, ['ls-tree', '-r', '-z', '--full-tree', commit]);
     for (const entry of listing.toString('utf8').split('\0')) {
@@ -51,6 +54,21 @@ export async function readMetadataTree(git: GitCommandManager, dir: string): Pro
     }
   }
   return { commit, blobs, objectFormat };
+}
+
+/**
+ * readDocuments for one capture: `upfront` (the documents every capture reads) in one cat-file at the start, the
+ * rest when asked for. The same parsed objects are given to every caller: none changes them.
+ */
+export async function documentReader(git: GitCommandManager, dir: string, tree: MetadataTree, upfront: string[]): Promise<(paths: Iterable<string>) => Promise<Map<string, unknown>>> {
+  const early = await readDocuments(git, dir, tree, upfront);
+  const known = new Set(upfront);
+  return async (paths) => {
+    const wanted = [...paths];
+    const documents = await readDocuments(git, dir, tree, wanted.filter((p) => !known.has(p)));
+    for (const path of wanted) if (early.has(path)) documents.set(path, early.get(path));
+    return documents;
+  };
 }
 
 /** The id git gives these bytes as a blob: an unchanged document is found unchanged without asking git. */
