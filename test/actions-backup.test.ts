@@ -293,6 +293,22 @@ describe('summary and outputs (pure)', () => {
     expect(md).toContain('| acme/bad | ❌ failed: fetch failed: \\| pipe second line | — | — | — | — |');
   });
 
+  it('a repository with nothing to back up says it was skipped, and why', () => {
+    const wiki: RunResult<AnyRepoResult> = {
+      ...result,
+      outcomes: [
+        {
+          repo: 'acme/app.wiki',
+          ok: true,
+          value: { repo: 'acme/app.wiki', changes: { added: [], updated: [], forceUpdated: [], deleted: [] }, changed: false, snapshot: null, pruned: [], snapshotCount: 2, skipped: 'the GitHub record of acme/app says its wiki is switched off' },
+        },
+      ],
+      failed: [],
+      exitCode: 0,
+    };
+    expect(renderSummary(wiki)).toContain('| acme/app.wiki | ⏭️ skipped: the GitHub record of acme/app says its wiki is switched off | 0 | none (unchanged) | 2 | — |');
+  });
+
   it('computes outputs and the failure message', () => {
     expect(computeOutputs(result)).toEqual({ updated: 'true', snapshot: '', 'failed-repositories': 'acme/bad', 'status-json': '' });
     expect(failureMessage(result)).toBe('backup sync failed for 1 of 2 repositories: acme/bad\n  acme/bad: fetch failed: | pipe');

@@ -109,6 +109,9 @@ export function summaryRows(result: RunResult<AnyRepoResult>, status?: RunResult
     }
     let verdict = '✅ ok';
     if (result.command === 'status') verdict = `${st?.health === 'healthy' ? '✅' : '⚠️'} ${(outcome.value as StatusRepoResult).health}`;
+    // Nothing upstream to back up (a wiki GitHub does not have, or one switched off): say why, not just "ok".
+    const skipped = (outcome.value as { skipped?: unknown } | null)?.skipped;
+    if (typeof skipped === 'string') verdict = `⏭️ skipped: ${skipped}`;
     return {
       repository: outcome.repo,
       result: verdict,
