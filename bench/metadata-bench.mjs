@@ -4,7 +4,8 @@
 //  1. A repository with a little of every kind, captured twice: the requests the second capture (nothing new) sent,
 //     by kind and by endpoint, and how many were answered 304. Target: one conditional request per kind. Once with
 //     a token whose user is an admin of the repository (it reads branch protection), once with one who is not;
-//     then the same day through `sync`, where the identity lookup's answer serves the settings too, and through a
+//     the time of that capture against the same requests (ETags included) sent with fetch; then the same day
+//     through `sync`, where the identity lookup's answer serves the settings too, and through a
 //     `sync` with settings not captured, where the lookup asks with an ETag of its own.
 //  2. A repository with 5,000 issues (every 5th with a comment): a first capture, against the reference of a plain
 //     paginated download of the same lists with fetch (Link rel="next", per_page=100) in the same process;
@@ -30,6 +31,7 @@ if (process.argv.includes('--json')) {
     const endpoints = Object.values(day.endpoints).reduce((n, list) => n + list.length, 0);
     console.log(`A day with nothing new, ${who}: ${day.kinds} kinds, ${endpoints} endpoints, ${day.requests} requests, ${day.notModified} answered 304; commit made: ${day.committed}`);
     console.log(`  by kind: ${Object.entries(day.byKind).map(([k, n]) => `${k} ${n} (${day.endpoints[k].join(' ')})`).join(', ')}`);
+    if (day.timing) console.log(`  the capture: ${ms(day.timing.captureMs)} vs the same ${day.requests} requests with fetch ${ms(day.timing.fetchMs)} = ${day.timing.ratio.toFixed(2)}x (median of ${Math.max(5, options.reps)})`);
   }
   const notAnswered304 = (day) => (day.answered.length ? `; not: ${day.answered.join(', ')}` : '');
   console.log(`The same day through sync, an admin token: ${quietSync.requests} requests, ${quietSync.notModified} answered 304${notAnswered304(quietSync)} (the identity lookup's answer serves the settings)`);

@@ -15,7 +15,7 @@ import { metadataSelection } from '../src/github-metadata/switches.ts';
 import { Redactor } from '../src/redact.ts';
 import { createBackup, createUpstream } from '../test/helpers/git-fixtures.ts';
 import { GitHubRecords, startGitHubWithRecords, type RepoRecords } from '../test/helpers/github-records.ts';
-import { GitHubStandIn } from '../test/helpers/github-standin.ts';
+import { GitHubStandIn, type RecordedRequest } from '../test/helpers/github-standin.ts';
 
 export interface BenchOptions {
   issues: number;
@@ -74,6 +74,14 @@ export interface QuietDay {
   endpoints: Record<string, string[]>;
   committed: boolean;
   kinds: number;
+  /** Only for the admin token's day: one such capture, and the same requests (ETags included) sent with fetch. */
+  timing?: QuietTiming;
+}
+
+export interface QuietTiming {
+  captureMs: number;
+  fetchMs: number;
+  ratio: number;
 }
 
 /** The kind a request of the capture serves (docs/METADATA_FORMAT.md "How it is captured"). */
@@ -89,14 +97,16 @@ function kindOf(rest: string): string {
  * Requests of a second capture with nothing new, by kind and endpoint. `admin: false`: the token's user is no admin
  * of the repository, so GitHub refuses it branch protection (and the capture, once told, stops asking).
  */
-async function quietDay(standIn: GitHubStandIn, records: GitHubRecords, dir: string, name: string, admin: boolean): Promise<QuietDay> {
+async function quietDay(standIn: GitHubStandIn, records: GitHubRecords, dir: string, name: string, admin: boolean, reps = 0): Promise<QuietDay> {
   const repo = records.repo('bench', name);
   everyKind(repo);
   repo.permissions.admin = admin;
   await captureMetadata(captureOptions(standIn, dir, 'bench', name, 1));
   const before = records.answers.length;
+  const requestsBefore = standIn.requests.length;
   const result = await captureMetadata(captureOptions(standIn, dir, 'bench', name, 2));
   const answers = records.answers.slice(before);
+  const timing = reps ? await quietTiming(standIn, standIn.requests.slice(requestsBefore), () => captureMetadata(captureOptions(standIn, dir, 'bench', name, 3)), reps) : undefined;
   const byKind: Record<string, number> = {};
   const endpoints: Record<string, string[]> = {};
   for (const { path } of answers) {
@@ -105,7 +115,36 @@ async function quietDay(standIn: GitHubStandIn, records: GitHubRecords, dir: str
     byKind[kind] = (byKind[kind] ?? 0) + 1;
     if (!(endpoints[kind] ??= []).includes(rest)) endpoints[kind].push(rest);
   }
-  return { requests: answers.length, notModified: answers.filter((a) => a.status === 304).length, byKind, endpoints, committed: result.committed, kinds: Object.keys(result.kinds).length };
+  return { requests: answers.length, notModified: answers.filter((a) => a.status === 304).length, byKind, endpoints, committed: result.committed, kinds: Object.keys(result.kinds).length, ...(timing ? { timing } : {}) };
+}
+
+/**
+ * A quiet capture against its floor: the same requests, with the same ETags, one after another with fetch and
+ * nothing else; alternating, median of `reps`. What is left is the capture's own cost per repository and quiet day.
+ */
+async function quietTiming(standIn: GitHubStandIn, sent: RecordedRequest[], quietCapture: () => Promise<unknown>, reps: number): Promise<QuietTiming> {
+  const replay = async () => {
+    for (const request of sent) {
+      const query = new URLSearchParams(request.query).toString();
+      const etag = request.headers['if-none-match'];
+      const response = await fetch(`${standIn.url}${request.path}${query ? `?${query}` : ''}`, { headers: { authorization: `token ${TOKEN}`, ...(typeof etag === 'string' ? { 'if-none-match': etag } : {}) } });
+      if (response.status !== 304) throw new Error(`the replay of ${request.path} was answered ${response.status}, not 304`);
+      await response.arrayBuffer();
+    }
+  };
+  const captures: number[] = [];
+  const fetches: number[] = [];
+  for (let rep = 0; rep < reps; rep++) {
+    const t0 = performance.now();
+    await replay();
+    fetches.push(performance.now() - t0);
+    const t1 = performance.now();
+    await quietCapture();
+    captures.push(performance.now() - t1);
+  }
+  const captureMs = median(captures);
+  const fetchMs = median(fetches);
+  return { captureMs, fetchMs, ratio: captureMs / fetchMs };
 }
 
 export interface QuietSync {
@@ -260,7 +299,7 @@ export async function runMetadataBench(options: BenchOptions): Promise<{ quiet: 
   const standIn = await new GitHubStandIn().start();
   const records = await new GitHubRecords(standIn).start();
   try {
-    const quiet = await quietDay(standIn, records, dir, 'quiet', true);
+    const quiet = await quietDay(standIn, records, dir, 'quiet', true, Math.max(5, options.reps));
     const quietNoAdmin = await quietDay(standIn, records, dir, 'quiet-reader', false);
     const big = await bigRepository(standIn, records, dir, options);
     return { quiet, quietNoAdmin, quietSync: await quietSync(), quietSyncNoSettings: await quietSync({ settings: false }), big };
