@@ -148,6 +148,19 @@ describe('capture', () => {
     }
   });
 
+  it('a page that is not JSON (a proxy\'s error page answered 200) fails its kind with a clear reason; the others are kept', async () => {
+    populate();
+    standIn.serveRaw((req, res) => {
+      if (!req.url?.startsWith('/repos/acme/widgets/labels')) return false;
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end('<html><body>Bad gateway, try later</body></html>');
+      return true;
+    });
+    const { result } = await capture();
+    expect(result.kinds.labels).toMatchObject({ state: 'failed', reason: 'labels: GitHub answered /repos/acme/widgets/labels with something that is not JSON' });
+    expect(result.kinds.issues).toMatchObject({ state: 'complete', count: repo.issues.filter((i) => !i.pull).length });
+  });
+
   it('a capture with nothing new spends three git processes (which repository, its tree, the documents it keeps) and leaves the marks file alone', async () => {
     populate();
     await capture();

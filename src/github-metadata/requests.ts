@@ -38,12 +38,26 @@ function asList<T>(data: unknown, key: string): T[] {
   return data as T[];
 }
 
+/**
+ * The body of an answer, parsed with JSON.parse. Octokit's own parse goes through a reviver that keeps integers past
+ * 2^53 as BigInt: several times slower on a page of 100 issues, and a BigInt could not be written into a document
+ * anyway (docs/BENCHMARKS.md "GitHub metadata capture").
+ */
+async function jsonBody(body: unknown, key: string): Promise<unknown> {
+  const text = body instanceof ReadableStream ? await new Response(body).text() : '';
+  try {
+    return text ? JSON.parse(text) : null;
+  } catch {
+    throw new Error(`GitHub answered ${key.split('?')[0]} with something that is not JSON`);
+  }
+}
+
 /** One GET, conditional when `etag` is given. Errors other than 304 are thrown as Octokit gives them. */
 export async function getConditional<T>(client: GitHubClient, key: string, etag?: string): Promise<PageAnswer<T>> {
   try {
-    const response = await client.request(`GET ${key}`, etag ? { headers: { 'if-none-match': etag } } : {});
+    const response = await client.request(`GET ${key}`, { ...(etag ? { headers: { 'if-none-match': etag } } : {}), request: { parseSuccessResponseBody: false } });
     const headers = response.headers as Record<string, unknown>;
-    return { notModified: false, data: response.data as T, etag: header(headers, 'etag'), hasNext: /rel="next"/.test(header(headers, 'link') ?? '') };
+    return { notModified: false, data: (await jsonBody(response.data, key)) as T, etag: header(headers, 'etag'), hasNext: /rel="next"/.test(header(headers, 'link') ?? '') };
   } catch (error) {
     if (isHttpError(error) && error.status === 304) return { notModified: true };
     throw error;
