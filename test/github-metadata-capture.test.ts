@@ -438,6 +438,16 @@ describe('capture', () => {
     expect(git(dir, 'count-objects').trim()).toBe('0 objects, 0 kilobytes');
   });
 
+  it('…also when the repository that encloses it has a main branch of its own (its commit must not be taken for ours)', async () => {
+    git(dir, 'init', '--quiet', '--initial-branch=main');
+    git(dir, 'commit', '--quiet', '--allow-empty', '-m', 'not ours');
+    const theirs = git(dir, 'rev-parse', 'main').trim();
+    mkdirSync(join(dir, 'metadata/acme/widgets.git'), { recursive: true });
+    populate();
+    await expect(captureMetadata(options())).rejects.toThrow(/metadata\/acme\/widgets\.git is not a git repository: the metadata repository there is damaged/);
+    expect(git(dir, 'rev-parse', 'main').trim()).toBe(theirs);
+  });
+
   it('a download that does not match the declared size keeps nothing half-written and is tried again next run', async () => {
     const release = repo.addRelease('v3.0', [{ name: 'data.bin', bytes: Buffer.from('0123456789') }]);
     // GitHub declares one size; the bytes served are fewer (a truncated transfer).

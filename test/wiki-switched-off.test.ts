@@ -3,7 +3,7 @@
 // up of it stays. An enabled wiki is asked for as before (a wiki with no page is still GitHub's "not found"), and a
 // record the last capture did not read (the API failed, settings switched off) says nothing. git over HTTP through
 // the real git-http-backend beside the API stand-in, as github.com serves both.
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { SyncRepoResult } from '../src/types.ts';
@@ -120,6 +120,38 @@ describe('the wiki of a repository whose record says it is switched off', () => 
     expect(again.probes).toBeGreaterThan(0);
     expect(again.wiki.snapshot).not.toBeNull();
     expect(refsOf(mirror)).toEqual(refsOf(wikiBare));
+  });
+
+  it('a record kept from before is not trusted once no capture reads it: the capture failed as a whole, or every kind is off', async () => {
+    repo.settings.has_wiki = false;
+    addWikiPage('Home.md', '# Home\n');
+    const backup = backupOf();
+    // The repository is synced first, so its capture has read the record by the time the wiki's turn comes.
+    const first = await syncOnce(backup);
+    expect(first.wikiRequests).toBe(0);
+    expect(first.wiki.skipped).toMatch(/switched off/);
+
+    // The metadata repository is damaged: the capture fails before it reads anything, and the wiki is asked for.
+    const metadataRepo = join(backup.root, 'metadata/acme/docs.git');
+    const aside = `${metadataRepo}.aside`;
+    renameSync(metadataRepo, aside);
+    mkdirSync(metadataRepo);
+    const damaged = await backup.engine.sync();
+    const wikiOutcome = damaged.outcomes.find((o) => o.repo === 'acme/docs.wiki');
+    expect(wikiOutcome).toMatchObject({ ok: true, value: { snapshot: expect.objectContaining({ name: expect.any(String) }) } });
+    expect(refsOf(join(backup.root, 'immutable/acme/docs.wiki.git'))).toEqual(refsOf(wikiBare));
+    rmSync(metadataRepo, { recursive: true });
+    renameSync(aside, metadataRepo);
+
+    // Every kind switched off: no capture runs to read the record, so what it said last is not used.
+    expect((await syncOnce(backup)).wikiRequests).toBe(0);
+    const noCapture = backup.engineWith({ repositories: [{ repo: `${standIn.url}/acme/docs.git`, metadata: { issues: false, pulls: false, releases: false, settings: false } }], concurrency: 1 });
+    const from = standIn.requests.length;
+    const result = await noCapture.sync();
+    expect(result.outcomes.find((o) => o.repo === 'acme/docs')).toMatchObject({ ok: true });
+    const wiki = result.outcomes.find((o) => o.repo === 'acme/docs.wiki');
+    expect(wiki?.ok && (wiki.value as SyncRepoResult).skipped).toBeUndefined();
+    expect(standIn.requests.slice(from).filter((r) => r.path === '/acme/docs.wiki.git/info/refs').length).toBeGreaterThan(0);
   });
 
   it('with settings not captured, the record says nothing: the wiki is asked for as before', async () => {

@@ -6,6 +6,7 @@ import { AbortedError, errorMessage } from '../errors.ts';
 import { currentDeadline, stallSecondsFromEnv } from '../git/deadline.ts';
 import type { WaitBudget } from '../github/client.ts';
 import { captureMetadata, type MetadataCaptureResult } from '../github-metadata/capture.ts';
+import { forgetRecordFacts } from '../github-metadata/capture-state.ts';
 import { METADATA_KINDS } from '../github-metadata/format.ts';
 import { metadataSelection } from '../github-metadata/switches.ts';
 import { githubRepoOf } from '../targets.ts';
@@ -70,6 +71,7 @@ export async function captureRepoMetadata(ctx: EngineContext, target: RepoTarget
     // The metadata repository or the disk failed: the git backup goes on, and the result says why.
     const reason = ctx.redactor.redact(`the capture failed: ${errorMessage(error)}`);
     ctx.logger.log('error', `${target.id}: GitHub metadata ${reason}`);
+    await forgetRecordFacts(ctx.layout.metadataCaptureState(target));
     return {
       commit: null,
       committed: false,

@@ -1,6 +1,7 @@
 // Wiki companions in the engine (docs/OPERATIONS.md "The wiki"). GitHub answers "not found" for the wiki of a
 // repository whose wiki has no pages or is switched off: that is nothing to back up, not a failure. A wiki its
 // repository's captured record says is switched off is not asked for at all (docs/METADATA_FORMAT.md).
+import { captures } from '../capture-switches.ts';
 import { BackupError, NotFoundError } from '../errors.ts';
 import { exists } from '../fsutil.ts';
 import { readCaptureState } from '../github-metadata/capture-state.ts';
@@ -27,7 +28,8 @@ export function absentWiki(ctx: EngineContext, target: RepoTarget, error: unknow
  */
 export async function throwIfWikiSwitchedOff(ctx: EngineContext, target: RepoTarget): Promise<void> {
   const parent = wikiParentRefOf(target, ctx.serverUrl);
-  if (!parent) return;
+  // The companion carries its repository's switches: with settings off, no capture reads the record any more.
+  if (!parent || !captures(target, 'settings', ctx.serverUrl)) return;
   const { state } = await readCaptureState(ctx.layout.metadataCaptureState(parent));
   if (state.hasWiki === false) {
     throw new WikiSwitchedOff(`the GitHub record of ${parent.owner}/${parent.name} says its wiki is switched off (has_wiki false at its last metadata capture): not asked for`);

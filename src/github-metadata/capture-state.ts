@@ -87,6 +87,18 @@ export function sameCaptureState(a: CaptureState, b: CaptureState): boolean {
   return JSON.stringify(captureStateSchema.parse(a)) === JSON.stringify(captureStateSchema.parse(b));
 }
 
+/**
+ * After a capture that failed as a whole (its metadata repository, the disk): what the record said is no longer known
+ * to be this run's, so the wiki is asked for again. Best effort: a disk that failed the capture may fail this too.
+ */
+export async function forgetRecordFacts(file: string): Promise<void> {
+  const { state, problem } = await readCaptureState(file);
+  if (!problem && state.hasWiki !== undefined) {
+    delete state.hasWiki;
+    await writeCaptureState(file, state).catch(() => undefined);
+  }
+}
+
 /** Written to a temporary file, flushed and renamed: a crash leaves the old state or the new one. */
 export async function writeCaptureState(file: string, state: CaptureState): Promise<void> {
   await mkdir(dirname(file), { recursive: true });
