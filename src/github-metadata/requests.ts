@@ -44,7 +44,7 @@ function asList<T>(data: unknown, key: string): T[] {
  * anyway (docs/BENCHMARKS.md "GitHub metadata capture").
  */
 async function jsonBody(body: unknown, key: string): Promise<unknown> {
-  const text = body instanceof ReadableStream ? await new Response(body).text() : '';
+  const text = body == null ? '' : await new Response(body as ConstructorParameters<typeof Response>[0]).text();
   try {
     return text ? JSON.parse(text) : null;
   } catch {
