@@ -40469,6 +40469,8 @@ function summaryRows(result, status) {
     }
     let verdict = "\u2705 ok";
     if (result.command === "status") verdict = `${st?.health === "healthy" ? "\u2705" : "\u26A0\uFE0F"} ${outcome2.value.health}`;
+    const skipped = outcome2.value?.skipped;
+    if (typeof skipped === "string") verdict = `\u23ED\uFE0F skipped: ${skipped}`;
     return {
       repository: outcome2.repo,
       result: verdict,
