@@ -221,19 +221,18 @@ export async function takeSnapshot(ctx: EngineContext, target: RepoTarget, sourc
   const { name, at: createdAt } = await chooseName(ctx, parent);
   reportPhase(ctx, target, 'snapshot', name);
   const tmp = join(parent, `${TMP_PREFIX}${name}-${randomBytes(4).toString('hex')}`);
-  const previous = await newestMetadata(ctx, target);
-  // Still true of the disk: the new snapshot is added to it, instead of every snapshot walked again (repo-summary.ts).
-  const summaryBefore = from ? null : await recordedSummary(ctx, target);
-  // A fetch killed before it dropped its staging refs must not put them into a snapshot.
-  await dropStagingRefs(ctx, mirror);
 
   try {
-    const files = await materialize(mirror, tmp, {
-      objects: 'link',
-      config: renderConfig(snapshotConfig()),
-      copyMode: 0o444,
-      checkpoint: () => throwIfAborted(ctx),
-    });
+    const [previous, summaryBefore, files] = await Promise.all([
+      newestMetadata(ctx, target),
+      // Still true of the disk: the new snapshot is added to it, instead of every snapshot walked again
+      // (repo-summary.ts). Read while the files are laid: a staging ref dropped meanwhile fails its later check.
+      from ? null : recordedSummary(ctx, target),
+      // A fetch killed before it dropped its staging refs must not put them into a snapshot.
+      dropStagingRefs(ctx, mirror).then(() =>
+        materialize(mirror, tmp, { objects: 'link', config: renderConfig(snapshotConfig()), copyMode: 0o444, checkpoint: () => throwIfAborted(ctx) }),
+      ),
+    ]);
     const github = await materializeMetadata(ctx, target, tmp);
     if (github) files.push(...github.files);
     const hashed = await checksumsOf(files, previous);
