@@ -179,6 +179,30 @@ describe('the refs and HEAD a snapshot records', () => {
     expect(await snapshotTwice(s)).toEqual(before);
   });
 
+  it("HEAD's commit is carried when a sync moved other refs only; git log is asked when HEAD's branch moved", async () => {
+    const s = scene();
+    await s.cli('sync');
+    const logs = () => s.calls.take().filter((c) => c === 'log').length;
+    git(s.u.work, 'checkout', '--quiet', 'feature');
+    s.u.commit('feature moves', 'feature.txt');
+    s.u.push('feature');
+    logs();
+    await s.cli('sync');
+    const featureMoved = logs();
+    const afterFeature = newestSnapshot(s);
+    expect(afterFeature.recorded).toEqual(gitView(afterFeature.dir));
+    git(s.u.work, 'checkout', '--quiet', 'main');
+    s.u.commit('main moves', 'main.txt');
+    s.u.push('main');
+    await s.cli('sync');
+    const mainMoved = logs();
+    const afterMain = newestSnapshot(s);
+    expect(afterMain.recorded).toEqual(gitView(afterMain.dir));
+    expect(afterMain.recorded.head?.subject).toBe('main moves');
+    // The same sync otherwise (fetch, the summary's measurement of the moved mirror): one log more for the snapshot.
+    expect(mainMoved).toBe(featureMoved + 1);
+  });
+
   it('the status summary a repeated snapshot records is what a full measurement finds', async () => {
     const s = scene();
     await s.cli('sync');

@@ -94,17 +94,17 @@ interface RefRecord {
 
 /**
  * The copy's refs and HEAD: the previous snapshot's record when the copy is that snapshot's repository again
- * (src/repeated-snapshot.ts: no git process), else read through git.
+ * (src/repeated-snapshot.ts: no git process), else read through git. HEAD's commit is the previous record's too
+ * when HEAD names the same ref and git lists it at that very commit: a commit's date and subject never change.
  */
-async function recordRefs(ctx: EngineContext, dir: string, repeated: SnapshotMetadata | null): Promise<RefRecord> {
-  if (repeated) return { refs: repeated.refs, headRef: repeated.headRef, head: repeated.head };
-  const { refs, headRef } = await readRefsAndHead(ctx.git, dir);
-  return {
-    refs,
-    // A HEAD naming no existing ref (an empty upstream) is recorded as git names it.
-    headRef: headRef ?? (await headRefOf(ctx.git, dir)),
-    head: await headCommit(ctx.git, dir),
-  };
+async function recordRefs(ctx: EngineContext, dir: string, previous: SnapshotMetadata | null, repeated: boolean): Promise<RefRecord> {
+  if (previous && repeated) return { refs: previous.refs, headRef: previous.headRef, head: previous.head };
+  const listed = await readRefsAndHead(ctx.git, dir);
+  const { refs } = listed;
+  // A HEAD naming no existing ref (an empty upstream) is recorded as git names it.
+  const headRef = listed.headRef ?? (await headRefOf(ctx.git, dir));
+  const sameHead = listed.headRef !== null && previous?.headRef === listed.headRef && previous.head?.hash === refs[listed.headRef];
+  return { refs, headRef, head: sameHead ? previous.head : await headCommit(ctx.git, dir) };
 }
 
 /**
@@ -237,8 +237,10 @@ export async function takeSnapshot(ctx: EngineContext, target: RepoTarget, sourc
     if (github) files.push(...github.files);
     const hashed = await checksumsOf(files, previous);
 
-    const repeated = previous?.metadata.format === METADATA_FORMAT && repeatsPrevious(previous.metadata.files, hashed.checksums) ? previous.metadata : null;
-    const { refs, headRef, head } = await recordRefs(ctx, tmp, repeated);
+    // A format-1 record named refs lossily: nothing of it is carried over.
+    const recorded = previous?.metadata.format === METADATA_FORMAT ? previous.metadata : null;
+    const repeated = recorded !== null && repeatsPrevious(recorded.files, hashed.checksums);
+    const { refs, headRef, head } = await recordRefs(ctx, tmp, recorded, repeated);
     const metadata: SnapshotMetadata = {
       format: METADATA_FORMAT,
       tool: { name: 'github-private-backup', version: TOOL_VERSION },
@@ -249,7 +251,7 @@ export async function takeSnapshot(ctx: EngineContext, target: RepoTarget, sourc
       head,
       headRef,
       refs,
-      upstream: await upstreamOf(ctx, target, tmp, previous?.metadata ?? null, repeated !== null, source),
+      upstream: await upstreamOf(ctx, target, tmp, previous?.metadata ?? null, repeated, source),
       counts: { ...countRefs(refs), ...hashed.counts },
       sizes: hashed.sizes,
       files: hashed.checksums,
