@@ -268,11 +268,15 @@ export async function takeSnapshot(ctx: EngineContext, target: RepoTarget, sourc
     const added = summaryBefore && hashed.inodesShared ? await addedToSummary(name, copies, metadataFile, hashed.sizes.totalBytes, github?.summary ?? null) : null;
     const final = join(parent, name);
     await rename(tmp, final);
-    await fsyncPath(parent);
+    // The summary is written while the rename is flushed: should the rename be lost in a crash, the summary's
+    // fingerprint names a snapshot that is not there, and the next reader measures again.
+    await Promise.all([
+      fsyncPath(parent),
+      summaryBefore && added
+        ? recordAddedSnapshot(ctx, target, summaryBefore, added).catch((error: Error) => ctx.logger.log('warn', `could not record the summary of ${target.id}: ${error.message}`))
+        : null,
+    ]);
     ctx.logger.log('info', `snapshot ${target.id} ${name} taken`, { refs: metadata.counts.refs, files: hashed.counts.files, bytes: hashed.sizes.totalBytes });
-    if (summaryBefore && added) {
-      await recordAddedSnapshot(ctx, target, summaryBefore, added).catch((error: Error) => ctx.logger.log('warn', `could not record the summary of ${target.id}: ${error.message}`));
-    }
     return summarize(target.id, final, metadata);
   } catch (error) {
     // Best effort: whatever is left is a temporary directory that the next run removes.
