@@ -1,7 +1,7 @@
 // Hardlinked snapshots of the mirror (and of the GitHub metadata, snapshot-metadata.ts): built under a temporary
 // name, flushed, renamed into place (invariants 1-3).
 import { randomBytes } from 'node:crypto';
-import { chmod, lstat, mkdir, readdir, rename, stat, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { mapBounded } from '../bounded.ts';
 import { BackupError } from '../errors.ts';
@@ -14,6 +14,7 @@ import { STAGING_PREFIX } from '../refs.ts';
 import { isSnapshotName, MAX_SNAPSHOTS_PER_SECOND, snapshotName, snapshotNameInSecond } from '../naming.ts';
 import { stripCredentials } from '../redact.ts';
 import { isMetadataPath, METADATA_FILE } from '../snapshot-files.ts';
+import { reusableChecksum, type PreviousSnapshot } from './checksum-reuse.ts';
 import { materialize, type MaterializedFile } from './materialize.ts';
 import { recordAddedSnapshot, recordedSummary, type AddedSnapshot } from './repo-summary.ts';
 import { materializeMetadata } from './snapshot-metadata.ts';
@@ -68,11 +69,6 @@ export async function removeTemporaries(ctx: EngineContext, parent: string, belo
   return removed;
 }
 
-interface PreviousSnapshot {
-  dir: string;
-  metadata: SnapshotMetadata;
-}
-
 async function newestMetadata(ctx: EngineContext, target: RepoTarget): Promise<PreviousSnapshot | null> {
   const names = await listSnapshotNames(ctx, target);
   const newest = names.at(-1);
@@ -124,20 +120,6 @@ async function upstreamOf(ctx: EngineContext, target: RepoTarget, dir: string, p
   };
 }
 
-/**
- * A hard-linked object file that is the very same inode as in the previous snapshot has the checksum recorded
- * there: object files never change in place. Everything else is hashed.
- */
-async function reusableChecksum(previous: PreviousSnapshot | null, rel: string, ino: number, size: number): Promise<string | null> {
-  const recorded = previous?.metadata.files[rel];
-  if (!previous || !recorded || recorded.size !== size) return null;
-  try {
-    return (await stat(join(previous.dir, rel))).ino === ino ? recorded.sha256 : null;
-  } catch {
-    return null;
-  }
-}
-
 interface Hashed {
   checksums: SnapshotMetadata['files'];
   counts: { files: number; linkedFiles: number; copiedFiles: number };
@@ -153,7 +135,7 @@ interface Hashed {
 async function checksumsOf(files: MaterializedFile[], previous: PreviousSnapshot | null): Promise<Hashed> {
   const hashes = await mapBounded(files, 16, async (file) => {
     const reused = file.treatment === 'link' ? await reusableChecksum(previous, file.rel, file.ino, file.size) : null;
-    return { file, reused: reused !== null, sha256: reused ?? (await sha256File(file.dest, file.size)) };
+    return { file, reused: reused !== null, sha256: reused?.sha256 ?? (await sha256File(file.dest, file.size)) };
   });
   const hashed: Hashed = {
     checksums: {},
@@ -233,7 +215,7 @@ export async function takeSnapshot(ctx: EngineContext, target: RepoTarget, sourc
         materialize(mirror, tmp, { objects: 'link', config: renderConfig(snapshotConfig()), copyMode: 0o444, checkpoint: () => throwIfAborted(ctx) }),
       ),
     ]);
-    const github = await materializeMetadata(ctx, target, tmp);
+    const github = await materializeMetadata(ctx, target, tmp, previous?.metadata.format === METADATA_FORMAT ? previous : null);
     if (github) files.push(...github.files);
     const hashed = await checksumsOf(files, previous);
 
