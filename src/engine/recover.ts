@@ -112,14 +112,28 @@ export async function removeStaleGitLocks(ctx: EngineContext, mirror: string): P
   return found;
 }
 
+// The owner directories (immutable/<owner>/, metadata/<owner>/) hold an entry per repository: read once by an
+// engine, as the git processes above are, not once per repository (a run of 1,000 repositories read a million
+// names). What an interrupted run left there it left before this run began; a run that dies later leaves its lock
+// behind, and the writer that takes the lock over recovers in full (reading the directory afresh).
+const ownerDirsAtStart = new WeakMap<EngineContext, Map<string, string[]>>();
+
+function ownerDirAtStart(ctx: EngineContext, dir: string): string[] {
+  let listed = ownerDirsAtStart.get(ctx);
+  if (!listed) ownerDirsAtStart.set(ctx, (listed = new Map()));
+  let names = listed.get(dir);
+  if (!names) listed.set(dir, (names = entriesOf(dir).map((e) => e.name).filter((n) => n.startsWith('.'))));
+  return names;
+}
+
 /** Lock files, a fetch's leftovers, temporaries or a swap journal: what an interrupted run leaves. No git runs. */
 function anythingLeft(ctx: EngineContext, target: RepoTarget): boolean {
   const mirror = ctx.layout.mirror(target);
   const owns = ownsName(target);
   const names = (dir: string) => entriesOf(dir).map((e) => e.name);
-  if (names(dirname(mirror)).some((n) => n !== basename(mirror) && owns(n))) return true;
+  if (ownerDirAtStart(ctx, dirname(mirror)).some((n) => n !== basename(mirror) && owns(n))) return true;
   if (names(ctx.layout.snapshotParent(target)).some((n) => n.startsWith('.tmp-'))) return true;
-  if (names(dirname(ctx.layout.metadataRepo(target))).some(hydrateLeftoverOf(target))) return true;
+  if (ownerDirAtStart(ctx, dirname(ctx.layout.metadataRepo(target))).some(hydrateLeftoverOf(target))) return true;
   if (present(ctx.layout.swapJournal(target))) return true;
   if (!present(mirror)) return false;
   if (names(join(mirror, 'objects/pack')).some((n) => n.startsWith('tmp_') || n.startsWith('.tmp-'))) return true;
