@@ -16,7 +16,10 @@ const REPOSITORY = String.raw`(?:github-metadata/repo\.git/)?objects/pack/pack-(
 const PACK_PATH = new RegExp(String.raw`^${REPOSITORY}\.pack$`);
 const DERIVABLE_PATH = new RegExp(String.raw`^(${REPOSITORY})\.(idx|rev)$`);
 
-/** Threads of one index-pack; packs are indexed one at a time, so this bounds the whole rebuild. */
+/**
+ * Threads of one index-pack. A pull may run a few at once (each pack as it arrives), but only packs under 16 MiB
+ * are derived (src/store/push.ts DERIVE_INDEX_BELOW_BYTES), so each is short.
+ */
 export const INDEX_PACK_THREADS = Math.max(1, Math.min(4, availableParallelism()));
 
 /** A file as the manifest records it. */
