@@ -1,6 +1,7 @@
 // Bottleneck's zero waits are immediate (src/github/bottleneck-scheduling.ts): a request through the shared client
 // starts no Bottleneck timer, while the waits that mean something (the write pacing, a Retry-After) still wait as
-// long as they say. Timers are seen as they are created (async_hooks), by whether Bottleneck's code made them.
+// long as they say. Timers are seen as they are created (async_hooks), by whether Bottleneck's code made them. And
+// the connection is kept alive: no request pays for a new one (docs/BENCHMARKS.md "GitHub metadata capture").
 import { createHook } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -65,6 +66,16 @@ describe('Bottleneck scheduling under the shared client', () => {
     expect(writes).toBeGreaterThan(0);
     expect(created).toBe(2);
     expect(api.calls.filter((c) => c.startsWith('GET'))).toHaveLength(6);
+  });
+
+  it('requests one after another share one kept-alive connection, across clients too', async () => {
+    api.on('GET', '/repos/acme/widgets', () => ({ status: 200, body: { id: 7 } }));
+    for (let i = 0; i < 3; i++) {
+      const client = createGitHubClient({ apiUrl: api.url, token: TOKEN });
+      for (let j = 0; j < 5; j++) await client.request('GET /repos/acme/widgets');
+    }
+    expect(api.requests).toHaveLength(15);
+    expect(api.connections).toBe(1);
   });
 
   it('a secondary rate limit is still waited out for its Retry-After', async () => {

@@ -33,6 +33,8 @@ interface Route {
 
 export class GitHubStandIn {
   readonly requests: RecordedRequest[] = [];
+  /** TCP connections accepted so far: a client that keeps its connection alive opens one for many requests. */
+  connections = 0;
   private readonly routes: Route[] = [];
   private server: Server | undefined;
   private raw: ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined;
@@ -53,6 +55,7 @@ export class GitHubStandIn {
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => void this.handle(req, res));
+    this.server.on('connection', () => this.connections++);
     this.url = await listenOnLoopback(this.server);
     return this;
   }
