@@ -5,7 +5,7 @@
 // what it built like any restore, a whole fsck only with --verify full. Real git, a real 17 MiB pack.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createGitCommandManager } from '../src/git/git.ts';
@@ -174,6 +174,9 @@ describe('restore --from-store checks what it built like any restore', () => {
     expect(okValue(await fresh.engine.restore({ fromStore: true, to: quick }))).toMatchObject({ mode: 'to-dir', fromStore: `file://${storeDir}` });
     // The default check reads no blob; git's whole check finds the damage, which really reached the copy.
     expect(() => execFileSync('git', ['fsck', '--full', '--no-progress'], { cwd: quick, stdio: 'pipe' })).toThrow();
+    // Its files are its own: whatever it took from the pulled scratch by hard link, the scratch is gone.
+    for (const pack of packsOf(quick)) expect(statSync(join(quick, pack)).nlink).toBe(1);
+    expect(readdirSync(join(fresh.root, 'immutable')).filter((n) => n.startsWith('.tmp-store-'))).toEqual([]);
 
     const full = await fresh.engine.restore({ fromStore: true, to: join(out, 'full'), verify: 'full' });
     expect(full.outcomes[0]!.ok).toBe(false);

@@ -64,7 +64,7 @@ function configFor(ctx: EngineContext, build: Build): string {
 async function buildRepository(ctx: EngineContext, source: Source, tmp: string, build: Build, verify: RestoreVerifyMode): Promise<void> {
   if (source.dir === null) throw new BackupError(`${source.ref.name}: only its record is here, nothing to build a repository from`);
   const checkout = build.as === 'copy' && build.checkout;
-  const objects = build.as === 'mirror' ? 'link' : build.as === 'copy' ? 'copy' : 'borrow';
+  const objects = build.as === 'mirror' || (build.as === 'copy' && source.ownScratch) ? 'link' : build.as === 'copy' ? 'copy' : 'borrow';
   const laid = await materialize(source.dir, checkout ? join(tmp, '.git') : tmp, { objects, config: configFor(ctx, build), copyMode: 0o644, fsync: false });
   const built = [...laid.map((f) => ({ rel: f.rel, path: f.dest, size: f.size })), ...(objects === 'borrow' ? await borrowedObjects(source.dir) : [])];
   const damaged = await checkAgainstRecord(built, source.metadata);
@@ -191,6 +191,12 @@ export interface Source {
   metadata: SnapshotMetadata;
   /** The snapshot, as the result names it. */
   ref: SnapshotRef;
+  /**
+   * `dir` is this restore's own scratch copy (pulled from the store), removed when it ends, and a hard link from it
+   * reaches the target's file system: a copy then takes its object files by hard link, and has them alone once the
+   * scratch is gone (src/engine/store-restore.ts).
+   */
+  ownScratch?: boolean;
 }
 
 /** The snapshot at `dir` as a restore source: refused unless it passes its structural checks. */

@@ -3,7 +3,7 @@
 // builds beside DIR before swapping it in. Their names carry the run that made them, so the next run removes those
 // of dead runs and never one still in use.
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, readdir } from 'node:fs/promises';
+import { link, lstat, mkdir, readdir, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { removeTree } from '../fsutil.ts';
 import { runAlive, runMarker } from '../process-tree.ts';
@@ -37,6 +37,23 @@ const suffix = () => `${runTag()}-${randomBytes(4).toString('hex')}`;
 export async function scratchPath(ctx: EngineContext, kind: ScratchKind): Promise<string> {
   await mkdir(ctx.layout.immutableDir, { recursive: true });
   return join(ctx.layout.immutableDir, `.tmp-${kind}-${suffix()}`);
+}
+
+/**
+ * Whether `file` (in a scratch directory) can be hard-linked into `dir`: the same file system, and one that has hard
+ * links. Tried with a link of our own, removed at once.
+ */
+export async function hardLinksInto(file: string, dir: string): Promise<boolean> {
+  const probe = join(dir, `.gpb-link-probe-${suffix()}`);
+  try {
+    await mkdir(dir, { recursive: true });
+    await link(file, probe);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await rm(probe, { force: true });
+  }
 }
 
 /** Where `restore --to target` builds the repository for this run: beside the target, on its file system. */
