@@ -105,7 +105,8 @@ function measured(cmd, args, options = {}) {
 function cli(args) {
   const rssFile = join(work, `rss-${Math.random().toString(36).slice(2)}`);
   const { ms } = run(process.execPath, ['--import', pathToFileURL(PROBE).href, CLI, ...args], { env: { ...env, BENCH_RSS_FILE: rssFile } });
-  return { ms, rssKiB: Number(readFileSync(rssFile, 'utf8').trim()) };
+  // The probe writes "<peak RSS KiB> <CPU ms>" (bench/rss-probe.mjs).
+  return { ms, rssKiB: Number(readFileSync(rssFile, 'utf8').trim().split(/\s+/)[0]) };
 }
 
 /** fast-import of MIB one-MiB random blobs, written as a stream (the data never sits in memory whole). */
