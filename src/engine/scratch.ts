@@ -40,13 +40,14 @@ export async function scratchPath(ctx: EngineContext, kind: ScratchKind): Promis
 }
 
 /**
- * Whether `file` (in a scratch directory) can be hard-linked into `dir`: the same file system, and one that has hard
- * links. Tried with a link of our own, removed at once.
+ * Whether `file` (in a scratch directory) can be hard-linked beside `target`: the same file system, and one that has
+ * hard links. Tried with a link of our own, removed at once (named like this run's scratch there, so a kill in
+ * between leaves nothing the next restore keeps).
  */
-export async function hardLinksInto(file: string, dir: string): Promise<boolean> {
-  const probe = join(dir, `.gpb-link-probe-${suffix()}`);
+export async function hardLinksBeside(file: string, target: string): Promise<boolean> {
+  const probe = targetScratchPath(target);
   try {
-    await mkdir(dir, { recursive: true });
+    await mkdir(dirname(target), { recursive: true });
     await link(file, probe);
     return true;
   } catch {

@@ -2,7 +2,7 @@
 // against the manifest on the way in), then restored by restore's own build, check and swap path (in place, --to or
 // --push), so a machine that has nothing can get a repository back (docs/RESTORE_RUNBOOK.md, docs/STORE_FORMAT.md).
 // A dry run reads the manifest only, and says what would be downloaded.
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { removeTree } from '../fsutil.ts';
 import { METADATA_FILE } from '../snapshot-files.ts';
 import { readManifest, resolveStoredSnapshot } from '../store/catalog.ts';
@@ -13,7 +13,7 @@ import type { RestoreOptions } from './api.ts';
 import type { EngineContext } from './context.ts';
 import { assertSafeTarget, checkedSource, restoreFromSource } from './restore.ts';
 import type { StoreRun } from './store-sync.ts';
-import { hardLinksInto, removeDeadScratch, scratchPath } from './scratch.ts';
+import { hardLinksBeside, removeDeadScratch, scratchPath } from './scratch.ts';
 import { snapshotRef } from '../snapshot-ref.ts';
 import { reportPhase } from './progress.ts';
 
@@ -44,7 +44,7 @@ export async function restoreFromStore(ctx: EngineContext, run: StoreRun, target
     );
     // The pulled files are ours and go with the scratch: a copy to a directory on the root's file system takes them
     // by hard link instead of copying every byte once more (docs/BENCHMARKS.md "Restore from the store").
-    const ownScratch = Boolean(options.to && !options.push) && (await hardLinksInto(join(scratch, METADATA_FILE), dirname(resolve(options.to!))));
+    const ownScratch = Boolean(options.to && !options.push) && (await hardLinksBeside(join(scratch, METADATA_FILE), resolve(options.to!)));
     const result = await restoreFromSource(ctx, target, { ...source, ownScratch }, options);
     ctx.logger.log('info', `restored ${target.id} ${source.metadata.name} from ${run.store.location}`, { mode: result.mode });
     return { ...result, fromStore: run.store.location };
