@@ -8,8 +8,9 @@ import { parseConfig } from '../src/config.ts';
 import { cleanupAfterEach } from './helpers/cleanups.ts';
 import { setEnv } from './helpers/env.ts';
 import { createBackup, createUpstream, git, okValue, type Upstream } from './helpers/git-fixtures.ts';
-import { startGitHubWithRecords, type GitHubRecords, type RepoRecords } from './helpers/github-records.ts';
+import type { GitHubRecords, RepoRecords } from './helpers/github-records.ts';
 import type { GitHubStandIn } from './helpers/github-standin.ts';
+import { startUpstreamOnGitHub } from './helpers/github-upstream.ts';
 
 const TOKEN = 'ghp_SYNCmetadataTOKEN0123456789abcdefABCD';
 const cleanups = cleanupAfterEach();
@@ -20,10 +21,7 @@ let repo: RepoRecords;
 let upstream: Upstream;
 
 beforeEach(async () => {
-  upstream = createUpstream();
-  ({ standIn, records } = await startGitHubWithRecords(join(upstream.tmp, 'upstream')));
-  cleanups.push(() => upstream.cleanup(), () => void standIn.close(), () => void records.close());
-  repo = records.repo('acme', 'widgets');
+  ({ upstream, standIn, records, repo } = await startUpstreamOnGitHub(cleanups));
   repo.addLabel('bug');
   repo.addIssue({ title: 'It breaks', labels: ['bug'] });
   repo.comment(1, 'Confirmed.');

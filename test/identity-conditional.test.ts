@@ -6,9 +6,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { cleanupAfterEach } from './helpers/cleanups.ts';
-import { createBackup, createUpstream, git, okValue, type TestBackup, type Upstream } from './helpers/git-fixtures.ts';
-import { startGitHubWithRecords, type GitHubRecords, type RepoRecords } from './helpers/github-records.ts';
+import { createBackup, git, okValue, type TestBackup, type Upstream } from './helpers/git-fixtures.ts';
+import type { GitHubRecords, RepoRecords } from './helpers/github-records.ts';
 import type { GitHubStandIn } from './helpers/github-standin.ts';
+import { startUpstreamOnGitHub } from './helpers/github-upstream.ts';
 
 const TOKEN = 'ghp_IDENTITYtoken0123456789abcdefABCDEFab';
 const cleanups = cleanupAfterEach();
@@ -19,12 +20,9 @@ let records: GitHubRecords;
 let repo: RepoRecords;
 
 beforeEach(async () => {
-  upstream = createUpstream();
+  ({ upstream, standIn, records, repo } = await startUpstreamOnGitHub(cleanups));
   upstream.commit('first');
   upstream.push('main');
-  ({ standIn, records } = await startGitHubWithRecords(join(upstream.tmp, 'upstream')));
-  cleanups.push(() => upstream.cleanup(), () => void standIn.close(), () => void records.close());
-  repo = records.repo('acme', 'widgets');
   repo.addIssue({ title: 'It breaks' });
 });
 

@@ -7,23 +7,19 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { SNAPSHOT_METADATA_ASSETS, SNAPSHOT_METADATA_REPO } from '../src/github-metadata/format.ts';
 import { readMetadata } from '../src/metadata.ts';
 import { cleanupAfterEach } from './helpers/cleanups.ts';
-import { createBackup, createUpstream, git, okValue, type Upstream } from './helpers/git-fixtures.ts';
-import { startGitHubWithRecords, type GitHubRecords, type RepoRecords } from './helpers/github-records.ts';
+import { createBackup, git, okValue } from './helpers/git-fixtures.ts';
+import type { RepoRecords } from './helpers/github-records.ts';
 import type { GitHubStandIn } from './helpers/github-standin.ts';
+import { startUpstreamOnGitHub } from './helpers/github-upstream.ts';
 
 const TOKEN = 'ghp_POINTinTIMEtoken0123456789abcdefABCD';
 const cleanups = cleanupAfterEach();
 
 let standIn: GitHubStandIn;
-let records: GitHubRecords;
 let repo: RepoRecords;
-let upstream: Upstream;
 
 beforeEach(async () => {
-  upstream = createUpstream();
-  ({ standIn, records } = await startGitHubWithRecords(join(upstream.tmp, 'upstream')));
-  cleanups.push(() => upstream.cleanup(), () => void standIn.close(), () => void records.close());
-  repo = records.repo('acme', 'widgets');
+  ({ standIn, repo } = await startUpstreamOnGitHub(cleanups));
   repo.addIssue({ title: 'It breaks', body: 'the original text' });
   repo.addRelease('v1.0', [{ name: 'notes.txt', bytes: Buffer.from('release notes\n') }]);
 });

@@ -9,27 +9,24 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { SyncRepoResult } from '../src/types.ts';
 import { cleanupAfterEach } from './helpers/cleanups.ts';
 import { setEnv } from './helpers/env.ts';
-import { createBackup, createUpstream, git, makeTempDir, refsOf, type TestBackup, type Upstream } from './helpers/git-fixtures.ts';
-import { startGitHubWithRecords, type GitHubRecords, type RepoRecords } from './helpers/github-records.ts';
+import { createBackup, git, makeTempDir, refsOf, type TestBackup, type Upstream } from './helpers/git-fixtures.ts';
+import type { RepoRecords } from './helpers/github-records.ts';
 import type { GitHubStandIn } from './helpers/github-standin.ts';
+import { startUpstreamOnGitHub } from './helpers/github-upstream.ts';
 
 const TOKEN = 'ghp_WIKIoffTOKEN0123456789abcdefABCDEFabcd';
 const cleanups = cleanupAfterEach();
 
 let upstream: Upstream;
 let standIn: GitHubStandIn;
-let records: GitHubRecords;
 let repo: RepoRecords;
 let wikiBare: string;
 
 beforeEach(async () => {
   cleanups.push(setEnv({ BACKUP_RETRY_BASE_MS: '1' }));
-  upstream = createUpstream({ owner: 'acme', name: 'docs' });
+  ({ upstream, standIn, repo } = await startUpstreamOnGitHub(cleanups, { owner: 'acme', name: 'docs' }));
   upstream.commit('first');
   upstream.push('main');
-  ({ standIn, records } = await startGitHubWithRecords(join(upstream.tmp, 'upstream')));
-  cleanups.push(() => upstream.cleanup(), () => void standIn.close(), () => void records.close());
-  repo = records.repo('acme', 'docs');
   wikiBare = join(upstream.tmp, 'upstream/acme/docs.wiki.git');
 });
 
